@@ -1,0 +1,49 @@
+"""Facts about the vendor that are not schema shapes: error codes, credential forms, wire habits.
+
+One place for them, so the emulator that produces errors and the checks that judge them
+cannot drift apart. Source: ../shared/docs/child-properties.md (Transport and auth).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+DEFAULT_BASE_URL: Final = "https://conversations.twilio.com"
+
+# HTTP status -> vendor error code the docs name for it.
+ERROR_CODES: Final[dict[int, int]] = {
+    400: 20001,  # invalid parameter
+    401: 20003,  # authentication failed
+    404: 20404,  # not found
+    429: 20429,  # too many requests
+}
+# Statuses the docs list but give no code for; the emulator's choice is recorded in the README.
+ASSUMED_ERROR_CODES: Final[dict[int, int]] = {
+    405: 20001,
+    409: 20409,
+    413: 20001,
+    415: 20001,
+    500: 20500,
+    503: 20503,
+}
+
+
+def more_info_url(code: int) -> str:
+    return f"https://www.twilio.com/docs/errors/{code}"
+
+
+ACCOUNT_SID_PATTERN: Final = re.compile(r"^AC[0-9a-fA-F]{32}$")
+API_KEY_SID_PATTERN: Final = re.compile(r"^SK[0-9a-fA-F]{32}$")
+
+CONVERSATION_ID_PREFIX: Final = "conv_conversation_"
+PARTICIPANT_ID_PREFIX: Final = "conv_participant_"
+CONFIGURATION_ID_PREFIX: Final = "conv_configuration_"
+
+# Environment variables shared by the live target and the emulator, so one shell drives both.
+ENV_ACCOUNT_SID: Final = "TWILIO_ACCOUNT_SID"
+ENV_AUTH_TOKEN: Final = "TWILIO_AUTH_TOKEN"
+ENV_API_KEY: Final = "TWILIO_API_KEY"
+ENV_API_SECRET: Final = "TWILIO_API_SECRET"
+ENV_CONFIGURATION_ID: Final = "CONFORMANCE_CONFIGURATION_ID"
+ENV_BASE_URL: Final = "CONFORMANCE_BASE_URL"
