@@ -23,8 +23,13 @@ def schemas() -> None:
 
 
 @schemas.command("check")
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Schema folder (default: the project's schemas/).")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Schema folder (default: the project's schemas/).",
+)
 def schemas_check(directory: Path | None) -> None:
     """Validate the schema files and the OpenAPI document; print a one-line summary."""
     from conformance.schema_check import check_schemas

@@ -60,7 +60,9 @@ def check_schemas(directory: Path | None = None) -> SchemaReport:
 
 
 def _check_example(contract: Contract, file: str, pointer: str, node: dict[str, Any], example: Any) -> list[str]:
-    validator = Draft202012Validator(node, registry=contract.registry, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = Draft202012Validator(
+        node, registry=contract.registry, format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
     return [f"{file}{pointer}: example {example!r} fails: {e.message}" for e in validator.iter_errors(example)]
 
 
