@@ -56,6 +56,8 @@ def check_schemas(directory: Path | None = None) -> SchemaReport:
         validate_openapi(contract.openapi, base_uri=(contract.directory / OPENAPI_FILE).as_uri())
     except OpenAPIValidationError as exc:
         problems.append(f"{OPENAPI_FILE}: not valid OpenAPI 3.1: {exc.message}")
+    except Unresolvable as exc:  # a broken $ref inside a schema the document pulls in
+        problems.append(f"{OPENAPI_FILE}: a reference does not resolve: {exc.ref}")
     return SchemaReport(len(contract.documents), properties, examples, tuple(problems))
 
 
