@@ -44,6 +44,46 @@ def schemas_check(directory: Path | None) -> None:
     sys.exit(1 if report.problems else 0)
 
 
+@cli.command()
+@click.option(
+    "--target",
+    type=click.Choice(["emulator", "live"]),
+    default="emulator",
+    show_default=True,
+    help="Where to send requests: the embedded emulator or the live API.",
+)
+@click.option(
+    "--base-url", envvar="CONFORMANCE_BASE_URL", help="Live API base URL (default https://conversations.twilio.com)."
+)
+@click.option("--configuration-id", envvar="CONFORMANCE_CONFIGURATION_ID", help="An existing configuration (live).")
+@click.option("--seed", type=int, help="Reproduce a run: the same seed sends the same requests.")
+@click.option(
+    "--max-examples", type=click.IntRange(min=1), help="Generated valid requests (invalid ones scale with it)."
+)
+@click.option("--max-requests", type=click.IntRange(min=1), help="Request budget (live default 150).")
+@click.option("--rate", type=click.FloatRange(min=0, min_open=True), help="Requests per second (live default 2).")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), help="Where reports go.")
+@click.option("--shard", help="Run shard I of N (for a CI matrix), e.g. 2/4.")
+@click.option("--checks", "check_names", help="Comma-separated allow-list of checks to run.")
+@click.option("--deterministic", is_flag=True, help="Emulator only: seeded ids and a controlled clock.")
+def run(target: str, base_url: str | None, configuration_id: str | None, seed: int | None, max_examples: int | None,
+        max_requests: int | None, rate: float | None, report_dir: Path | None, shard: str | None,
+        check_names: str | None, deterministic: bool) -> None:  # fmt: skip
+    """Send generated create requests to a target and check every response."""
+    from conformance.run_command import execute
+    from conformance.targets import SetupError
+
+    if deterministic and target != "emulator":
+        raise click.UsageError("--deterministic applies to the emulator target only")
+    try:
+        code = execute(target, base_url, configuration_id, seed, max_examples, max_requests, rate, report_dir,
+                       shard, check_names, deterministic)  # fmt: skip
+    except (SetupError, ContractError) as exc:
+        click.echo(f"conformance: {exc}", err=True)
+        sys.exit(2)
+    sys.exit(code)
+
+
 def main() -> None:
     cli(prog_name="conformance")
 

@@ -118,13 +118,14 @@ class Contract:
     def node(self, name: str, *path: str) -> dict[str, Any]:
         """The subschema at ``path`` (property names, or ``items``), with ``$ref`` followed."""
         base = SCHEMA_FILES.get(name, name)
-        node, base = self._follow(self.documents[base], base)
+        node, base = self.follow(self.documents[base], base)
         for part in path:
             node = node["items"] if part == "items" else node["properties"][part]
-            node, base = self._follow(node, base)
+            node, base = self.follow(node, base)
         return node
 
-    def _follow(self, node: dict[str, Any], base: str) -> tuple[dict[str, Any], str]:
+    def follow(self, node: dict[str, Any], base: str) -> tuple[dict[str, Any], str]:
+        """Follow ``$ref`` chains from ``node`` in document ``base``; return the target and its document."""
         while "$ref" in node:
             file, _, fragment = node["$ref"].partition("#")
             base = file or base

@@ -1,0 +1,108 @@
+"""Sends requests to a target politely: a request budget, a rate, Retry-After on 429, bounded backoff on 503."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from conformance.cases import Case
+from conformance.exchange import Exchange
+from conformance.targets import Target
+
+RETRY_STATUSES = frozenset({429, 503})
+MAX_RETRY_WAIT_S = 30.0
+
+
+class BudgetExhausted(Exception):
+    """``--max-requests`` is spent."""
+
+
+@dataclass
+class Limits:
+    max_requests: int | None  # None: unlimited
+    rate: float | None  # requests per second; None: as fast as the target answers
+    retries: int = 3
+    backoff_s: float = 0.5  # first 503 wait; doubles, capped at MAX_RETRY_WAIT_S
+
+
+class Client:
+    """One keep-alive HTTP client per run; every request passes through :meth:`_send`."""
+
+    def __init__(self, target: Target, limits: Limits, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.target = target
+        self.limits = limits
+        self.sent = 0
+        self._sleep = sleep
+        self._next_slot = 0.0
+        self._http = httpx.Client(base_url=target.base_url, timeout=httpx.Timeout(30.0), follow_redirects=False)
+
+    def close(self) -> None:
+        self._http.close()
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.limits.max_requests is None else self.limits.max_requests - self.sent
+
+    def send_case(self, case: Case) -> Exchange:
+        headers = {"Content-Type": case.content_type} if case.content_type else {}
+        return self._send(case.method, case.path, headers, case.body, case.auth)
+
+    def fetch(self, conversation_id: str) -> Exchange:
+        return self._send("GET", f"/v2/Conversations/{conversation_id}", {}, b"", "valid")
+
+    def _auth(self, mode: str) -> tuple[str, str] | None:
+        return {
+            "valid": (self.target.username, self.target.password),
+            "wrong_secret": (self.target.username, "not-the-secret"),
+            "unknown_user": ("SK00000000000000000000000000000000", "not-the-secret"),
+        }.get(mode)
+
+    def _send(self, method: str, path: str, headers: dict[str, str], body: bytes, auth: str) -> Exchange:
+        exchange = Exchange(method, f"{self.target.base_url}{path}", dict(headers), body, auth)
+        backoff = self.limits.backoff_s
+        for attempt in range(1, self.limits.retries + 2):
+            self._spend()
+            exchange.attempts = attempt
+            started = time.perf_counter()
+            try:
+                response = self._http.request(method, path, headers=headers, content=body, auth=self._auth(auth))
+            except httpx.HTTPError as exc:
+                exchange.status, exchange.error = None, f"{type(exc).__name__}: {exc}"
+                exchange.elapsed_ms = (time.perf_counter() - started) * 1000
+                return exchange
+            exchange.elapsed_ms = (time.perf_counter() - started) * 1000
+            exchange.status = response.status_code
+            exchange.response_headers = {name.lower(): value for name, value in response.headers.items()}
+            exchange.response_body = response.content
+            exchange.__dict__.pop("json", None)
+            if response.status_code not in RETRY_STATUSES or attempt > self.limits.retries:
+                return exchange
+            if self.remaining is not None and self.remaining <= 0:
+                return exchange  # no budget left to retry: the case is inconclusive, not failed
+            wait = _retry_after(response.headers.get("retry-after"))
+            if wait is None:
+                wait, backoff = backoff, min(backoff * 2, MAX_RETRY_WAIT_S)
+            self._sleep(min(wait, MAX_RETRY_WAIT_S))
+        return exchange
+
+    def _spend(self) -> None:
+        if self.remaining is not None and self.remaining <= 0:
+            raise BudgetExhausted(f"request budget of {self.limits.max_requests} spent")
+        if self.limits.rate:
+            now = time.monotonic()
+            if now < self._next_slot:
+                self._sleep(self._next_slot - now)
+            self._next_slot = max(now, self._next_slot) + 1.0 / self.limits.rate
+        self.sent += 1
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: fall back to our own backoff rather than trust a clock

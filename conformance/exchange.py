@@ -1,0 +1,62 @@
+"""One HTTP request and what came back, as the checks, recorder and reports see it."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+
+class NotJSON(Exception):
+    """The response body does not parse as JSON."""
+
+
+@dataclass
+class Exchange:
+    method: str
+    url: str
+    request_headers: dict[str, str]  # as sent, minus Authorization (see ``auth``)
+    request_body: bytes
+    auth: str  # "valid" | "none" | "wrong_secret" | "unknown_user": never the credential itself
+    status: int | None = None  # None when the request never got an answer
+    response_headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+    response_body: bytes = b""
+    elapsed_ms: float = 0.0
+    error: str | None = None  # transport error, when status is None
+    attempts: int = 1  # more than one when 429/503 were retried
+    cassette: str | None = None  # where the recorder put it
+    interaction: int | None = None
+
+    @cached_property
+    def json(self) -> Any:
+        """The parsed response body; raises NotJSON."""
+        try:
+            return json.loads(self.response_body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise NotJSON(str(exc)) from None
+
+    @property
+    def content_type(self) -> str | None:
+        return self.response_headers.get("content-type")
+
+    def curl(self) -> str:
+        """A shell line that repeats the request; credentials come from the environment, never from here."""
+        parts = ["curl", "-sS", "-X", self.method, shlex.quote(self.url)]
+        user = {
+            "valid": '"$CONFORMANCE_USERNAME:$CONFORMANCE_PASSWORD"',
+            "wrong_secret": '"$CONFORMANCE_USERNAME:not-the-secret"',
+            "unknown_user": '"SK00000000000000000000000000000000:not-the-secret"',
+        }.get(self.auth)
+        if user:
+            parts += ["-u", user]
+        for name, value in self.request_headers.items():
+            parts += ["-H", shlex.quote(f"{name}: {value}")]
+        if self.request_body or self.method == "POST":
+            try:
+                parts += ["--data-raw", shlex.quote(self.request_body.decode("utf-8"))]
+            except UnicodeDecodeError:
+                escaped = "".join(f"\\x{b:02x}" for b in self.request_body)
+                parts += ["--data-binary", f"\"$(printf '{escaped}')\""]
+        return " ".join(parts)

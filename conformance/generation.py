@@ -1,0 +1,108 @@
+"""Hypothesis strategies for create requests, derived from ``schemas/`` (never restated by hand).
+
+``from_schema`` turns a subschema into a strategy; the few things a schema cannot say
+(which configuration exists, what a plausible address looks like per channel) come in as
+overrides keyed by the property's path, so a schema change flows straight into generation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from hypothesis import strategies as st
+
+from conformance.contract import SCHEMA_FILES, Contract
+
+Strategy = st.SearchStrategy[Any]
+Overrides = Mapping[str, Callable[[dict[str, Any]], Strategy]]
+
+# Names a person might give a conversation or participant: empty, plain, and the unicode corners.
+NAMES: Strategy = st.one_of(
+    st.just(""),
+    st.sampled_from(["Support Chat", "Jürgen Müller-Lüdenscheidt", "山田 太郎", "مرحبا", "👩‍💻 agent", "a" * 256]),
+    st.text(min_size=1, max_size=40),
+)
+OPTIONAL_STATES = ("absent", "present", "null")
+
+
+def from_schema(contract: Contract, node: dict[str, Any], path: str = "", overrides: Overrides | None = None,
+                base: str = SCHEMA_FILES["request"]) -> Strategy:  # fmt: skip
+    """A strategy for values valid against ``node`` (a subschema of document ``base``)."""
+    overrides = overrides or {}
+    if path in overrides:
+        return overrides[path](node)
+    node, base = contract.follow(node, base)
+    if "enum" in node:
+        return st.sampled_from(node["enum"])
+    kind = node.get("type")
+    if kind == "object":
+        return _object(contract, node, path, overrides, base)
+    if kind == "array":
+        item = from_schema(contract, node.get("items", {}), f"{path}[]", overrides, base)
+        return st.lists(item, min_size=node.get("minItems", 0), max_size=min(node.get("maxItems", 8), 8))
+    if kind == "string":
+        if "pattern" in node:
+            return st.from_regex(node["pattern"], fullmatch=True)
+        return NAMES if path.endswith("name") else st.text(max_size=40)
+    if kind == "boolean":
+        return st.booleans()
+    if kind == "integer":
+        return st.integers(min_value=node.get("minimum"), max_value=node.get("maximum"))
+    raise ValueError(f"no strategy for schema node at {path or '/'}: {node}")
+
+
+def _object(contract: Contract, node: dict[str, Any], path: str, overrides: Overrides, base: str) -> Strategy:
+    required = set(node.get("required", []))
+    fixed: dict[str, Strategy] = {}
+    optional: dict[str, Strategy] = {}
+    for name, sub in node.get("properties", {}).items():
+        strategy = from_schema(contract, sub, f"{path}.{name}".lstrip("."), overrides, base)
+        (fixed if name in required else optional)[name] = strategy
+    return st.fixed_dictionaries(fixed, optional=optional)
+
+
+def address_by_channel(contract: Contract) -> Callable[[dict[str, Any]], Strategy]:
+    """Addresses whose ``address`` fits the channel (forms from ``x-address-forms``)."""
+    schema = contract.schema("address")
+    forms = schema["x-address-forms"]
+
+    def build(_node: dict[str, Any]) -> Strategy:
+        def for_channel(channel: str) -> Strategy:
+            optional = {"channelId": st.from_regex(r"^SM[0-9a-f]{32}$", fullmatch=True)}
+            address = st.from_regex(forms[channel]["pattern"], fullmatch=True)
+            return st.fixed_dictionaries({"channel": st.just(channel), "address": address}, optional=optional)
+
+        return st.sampled_from(contract.enum("address", "channel")).flatmap(for_channel)
+
+    return build
+
+
+def request_overrides(contract: Contract, configuration_id: str) -> dict[str, Callable[[dict[str, Any]], Strategy]]:
+    return {
+        "configurationId": lambda _node: st.just(configuration_id),
+        "participants[].addresses[]": address_by_channel(contract),
+    }
+
+
+def valid_requests(contract: Contract, configuration_id: str) -> Strategy:
+    """Valid create bodies, with optional fields sometimes sent as explicit null (the emulator and
+    the official Node library treat that as absent; see README, emulator assumptions)."""
+    body = from_schema(contract, contract.schema("request"), overrides=request_overrides(contract, configuration_id))
+    return body.flatmap(_maybe_nulls(contract))
+
+
+def _maybe_nulls(contract: Contract) -> Callable[[dict[str, Any]], Strategy]:
+    optional = [name for name in contract.schema("request")["properties"] if name not in _required(contract)]
+
+    def add_nulls(body: dict[str, Any]) -> Strategy:
+        absent = [name for name in optional if name not in body]
+        if not absent:
+            return st.just(body)
+        return st.lists(st.sampled_from(absent), unique=True).map(lambda nulls: {**body, **dict.fromkeys(nulls)})
+
+    return add_nulls
+
+
+def _required(contract: Contract) -> set[str]:
+    return set(contract.schema("request").get("required", []))

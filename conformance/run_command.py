@@ -1,0 +1,137 @@
+"""`conformance run`: options in, a run, reports out, an exit code."""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from conformance.checks import CHECKS
+from conformance.results import CaseResult, RunResult, write_results
+from conformance.runner import Runner, RunOptions, plan_for
+from conformance.settings import REPORTS_ROOT, TARGET_DEFAULTS
+from conformance.targets import SetupError, Target, emulator_target, live_target
+
+
+def parse_shard(value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    try:
+        index, total = (int(part) for part in value.split("/"))
+    except ValueError:
+        raise click.BadParameter(f"expected I/N such as 1/4, got {value!r}") from None
+    if not 1 <= index <= total:
+        raise click.BadParameter(f"shard index must be between 1 and {total}, got {index}")
+    return index, total
+
+
+def parse_checks(value: str | None) -> frozenset[str] | None:
+    if not value:
+        return None
+    names = frozenset(name.strip() for name in value.split(",") if name.strip())
+    unknown = sorted(names - CHECKS.keys())
+    if unknown:
+        raise click.BadParameter(f"unknown check(s) {', '.join(unknown)}; known: {', '.join(CHECKS)}")
+    return names
+
+
+@contextmanager
+def open_target(name: str, base_url: str | None, configuration_id: str | None, *, deterministic: bool,
+                seed: int) -> Iterator[Target]:  # fmt: skip
+    if name == "live":
+        yield live_target(os.environ, base_url, configuration_id)
+        return
+    if base_url:
+        raise SetupError("--base-url is for --target live; the emulator target starts its own server")
+    with emulator_target(deterministic=deterministic, seed=seed) as target:
+        yield target
+
+
+def run_id_for(target: str, seed: int, deterministic: bool) -> str:
+    if deterministic:
+        return f"{target}-seed{seed}"
+    return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{target}-seed{seed}"
+
+
+class Progress:
+    """A live line on a terminal; quiet, line-oriented output in CI and pipes."""
+
+    def __init__(self) -> None:
+        self.interactive = sys.stderr.isatty() and not os.environ.get("CI")
+        self.failed = 0
+
+    def __call__(self, index: int, total: int, case: CaseResult) -> None:
+        failed = [r for r in case.checks if r.outcome == "failed"]
+        self.failed += bool(failed)
+        if self.interactive:
+            click.echo(f"\r  [{index}/{total}] {self.failed} failing case(s)  ", nl=False, err=True)
+            if index == total:
+                click.echo("", err=True)
+        else:
+            for result in failed:
+                click.echo(f"FAIL {case.case.id} {result.check}: {result.message[:200]}", err=True)
+            if index % 100 == 0 or index == total:
+                click.echo(f"progress {index}/{total} cases, {self.failed} failing", err=True)
+
+
+def print_summary(result: RunResult, report_dir: Path, reproduce: str) -> None:
+    counts = result.to_json()["counts"]
+    click.echo(
+        f"{result.verdict.upper()}: {counts['cases']} cases, {counts['requests']} requests, "
+        f"{counts['failures']} failures, {counts['warnings']} warnings, {counts['inconclusive']} inconclusive"
+        + (" (interrupted)" if result.interrupted else "")
+    )
+    shown: set[str] = set()
+    for case, check in result.failures:
+        if check.check in shown:
+            continue
+        shown.add(check.check)
+        more = sum(1 for _c, r in result.failures if r.check == check.check) - 1
+        click.echo(f"  FAIL {check.check} [{case.case.id}]: {check.message}" + (f" (+{more} more)" if more else ""))
+        if case.exchange:
+            click.echo(f"       {case.exchange.curl()[:500]}")
+    drift = sorted({r.message for _c, r in result.warnings})
+    for message in drift[:10]:
+        click.echo(f"  warn {message}")
+    click.echo(f"reports: {report_dir}")
+    click.echo(f"reproduce: {reproduce}")
+
+
+def execute(target_name: str, base_url: str | None, configuration_id: str | None, seed: int | None,
+            max_examples: int | None, max_requests: int | None, rate: float | None, report_dir: Path | None,
+            shard: str | None, checks: str | None, deterministic: bool) -> int:  # fmt: skip
+    defaults = TARGET_DEFAULTS[target_name]
+    seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    options = RunOptions(
+        seed=seed,
+        max_examples=max_examples or defaults.max_examples,
+        max_requests=max_requests if max_requests is not None else defaults.max_requests,
+        rate=rate if rate is not None else defaults.rate,
+        shard=parse_shard(shard),
+        checks=parse_checks(checks),
+    )
+    run_id = run_id_for(target_name, seed, deterministic)
+    report_dir = report_dir or REPORTS_ROOT / run_id
+    with open_target(target_name, base_url, configuration_id, deterministic=deterministic, seed=seed) as target:
+        plan = plan_for(target, options)
+        click.echo(f"conformance run {run_id}: {len(plan.cases)} cases against {target.name} {target.base_url} "
+                   f"(seed {seed})", err=True)  # fmt: skip
+        runner = Runner(target, options)
+        try:
+            result = runner.run(plan, run_id, Progress())
+        finally:
+            runner.client.close()
+        write_results(result, report_dir, target.secrets)
+    reproduce = f"conformance run --target {target_name} --seed {seed} --max-examples {options.max_examples}"
+    if options.shard:
+        reproduce += f" --shard {shard}"
+    print_summary(result, report_dir, reproduce)
+    if result.interrupted:
+        return 130
+    return result.exit_code

@@ -1,0 +1,151 @@
+"""A conformance run: plan the cases, send them, check every response, collect the results."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from conformance.cases import Case, CasePlan, build_plan
+from conformance.checks import CHECKS, CheckFailed, Context, RunState, field_paths
+from conformance.client import RETRY_STATUSES, BudgetExhausted, Client, Limits
+from conformance.contract import Contract, load_contract
+from conformance.exchange import Exchange, NotJSON
+from conformance.results import CaseResult, CheckResult, RunResult
+from conformance.targets import SetupError, Target
+
+ProgressCallback = Callable[[int, int, CaseResult], None]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    seed: int
+    max_examples: int
+    max_requests: int | None
+    rate: float | None
+    shard: tuple[int, int] | None = None  # (index, total), 1-based
+    checks: frozenset[str] | None = None  # allow-list; None: all
+
+
+def plan_for(target: Target, options: RunOptions, contract: Contract | None = None) -> CasePlan:
+    plan = build_plan(contract or load_contract(), target.configuration_id, options.seed, options.max_examples)
+    return plan.shard(*options.shard) if options.shard else plan
+
+
+def run_checks(case: Case, exchange: Exchange, fetched: Exchange | None, state: RunState,
+               allowed: frozenset[str] | None = None) -> list[CheckResult]:  # fmt: skip
+    """Every registered check against one case's response (used by runs, replay and pytest)."""
+    context = Context(case, exchange, state, fetched)
+    results = []
+    for check in CHECKS.values():
+        if allowed is not None and check.name not in allowed:
+            continue
+        if not check.applies(context):
+            results.append(CheckResult(check.name, check.severity, "skipped"))
+            continue
+        try:
+            check.run(context)
+        except CheckFailed as failure:
+            outcome = "failed" if check.severity == "fail" else "warned"
+            results.append(CheckResult(check.name, check.severity, outcome, failure.message))
+        except Exception as exc:  # a response odd enough to trip a check is itself a finding
+            message = f"check could not judge this response ({type(exc).__name__}: {exc})"
+            results.append(CheckResult(check.name, check.severity, "failed", message))
+        else:
+            results.append(CheckResult(check.name, check.severity, "passed"))
+    return results
+
+
+def conversation_id(exchange: Exchange) -> str | None:
+    if exchange.status != 201:
+        return None
+    try:
+        body = exchange.json
+    except NotJSON:
+        return None
+    value = body.get("id") if isinstance(body, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+class Runner:
+    """Sends a plan's cases to a target through one client and checks each answer."""
+
+    def __init__(self, target: Target, options: RunOptions, client: Client | None = None,
+                 contract: Contract | None = None) -> None:  # fmt: skip
+        self.target = target
+        self.options = options
+        self.contract = contract or load_contract()
+        self.client = client or Client(target, Limits(options.max_requests, options.rate))
+        self.state = RunState(self.contract, target.account_sid)
+
+    def run(self, plan: CasePlan, run_id: str, progress: ProgressCallback | None = None) -> RunResult:
+        started = time.monotonic()
+        result = RunResult(
+            run_id=run_id,
+            target=self.target.name,
+            base_url=self.target.base_url,
+            seed=plan.seed,
+            max_examples=self.options.max_examples,
+            started_at=_now(),
+            shard=f"{self.options.shard[0]}/{self.options.shard[1]}" if self.options.shard else None,
+            check_names={
+                c.name: (c.severity, c.description)
+                for c in CHECKS.values()
+                if self.options.checks is None or c.name in self.options.checks
+            },
+        )
+        try:
+            self._run_cases(plan.cases, result, progress)
+        except KeyboardInterrupt:
+            result.interrupted = True
+            done = {c.case.id for c in result.cases}
+            result.cases += [CaseResult(c, "not_run", reason="interrupted") for c in plan.cases if c.id not in done]
+        finally:
+            result.requests = self.client.sent
+            result.finished_at = _now()
+            result.duration_s = time.monotonic() - started
+        return result
+
+    def _run_cases(self, cases: Iterable[Case], result: RunResult, progress: ProgressCallback | None) -> None:
+        cases = list(cases)
+        exhausted = False
+        for index, case in enumerate(cases, 1):
+            if exhausted:
+                case_result = CaseResult(case, "not_run", reason="request budget spent")
+            else:
+                try:
+                    case_result = self.run_case(case)
+                except BudgetExhausted:
+                    exhausted = True
+                    case_result = CaseResult(case, "not_run", reason="request budget spent")
+            if index == 1 and case_result.exchange is not None and case_result.exchange.status is None:
+                raise SetupError(f"target {self.target.base_url} unreachable: {case_result.exchange.error}")
+            result.cases.append(case_result)
+            if case_result.exchange is not None and case_result.exchange.status == 201:
+                with contextlib.suppress(NotJSON):
+                    result.observed_fields.update(field_paths(self.contract, "conversation", case_result.exchange.json))
+            if progress:
+                progress(index, len(cases), case_result)
+
+    def run_case(self, case: Case) -> CaseResult:
+        exchange = self.client.send_case(case)
+        if exchange.status is None:
+            return CaseResult(case, "inconclusive", exchange, reason=f"no answer: {exchange.error}")
+        if exchange.status in RETRY_STATUSES:
+            return CaseResult(case, "inconclusive", exchange,
+                              reason=f"still {exchange.status} after {exchange.attempts} attempts")  # fmt: skip
+        fetched = None
+        created = conversation_id(exchange)
+        if created and (self.client.remaining is None or self.client.remaining > 0):
+            fetched = self.client.fetch(created)
+            if fetched.status in RETRY_STATUSES or fetched.status is None:
+                fetched = None  # throttled read-back: leave read_back unjudged rather than fail it
+        checks = run_checks(case, exchange, fetched, self.state, self.options.checks)
+        outcome = "failed" if any(r.outcome == "failed" for r in checks) else "passed"
+        return CaseResult(case, outcome, exchange, fetched, checks)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -1,0 +1,25 @@
+"""The CLI's defaults, in one place: what a run does when the user says nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+
+@dataclass(frozen=True)
+class TargetDefaults:
+    max_examples: int
+    max_requests: int | None  # None: unlimited
+    rate: float | None  # requests/second; None: unlimited
+    redact_pii: bool
+
+
+TARGET_DEFAULTS: Final[dict[str, TargetDefaults]] = {
+    # Loopback and ours: go as fast as it answers; nothing personal is real.
+    "emulator": TargetDefaults(max_examples=100, max_requests=None, rate=None, redact_pii=False),
+    # A real account: a modest budget, a gentle rate, and personal data pseudonymised on disk.
+    "live": TargetDefaults(max_examples=10, max_requests=150, rate=2.0, redact_pii=True),
+}
+REPORTS_ROOT: Final = Path("reports")
+CASSETTES_ROOT: Final = Path("cassettes")
