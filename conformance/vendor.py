@@ -47,3 +47,12 @@ ENV_API_KEY: Final = "TWILIO_API_KEY"
 ENV_API_SECRET: Final = "TWILIO_API_SECRET"
 ENV_CONFIGURATION_ID: Final = "CONFORMANCE_CONFIGURATION_ID"
 ENV_BASE_URL: Final = "CONFORMANCE_BASE_URL"
+
+# Headers the docs name for this operation.
+IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
+CONFLICTING_RESOURCE_ID_HEADER: Final = "X-Conflicting-Resource-Id"
+
+
+def error_code(status: int) -> int:
+    """The vendor error code for an HTTP status: documented where the docs name one, else assumed."""
+    return ERROR_CODES.get(status) or ASSUMED_ERROR_CODES.get(status) or ERROR_CODES[400]

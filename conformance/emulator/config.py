@@ -1,0 +1,200 @@
+"""The emulator's settings: defaults, the environment the live target also reads, and a config file."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from conformance.contract import load_contract
+from conformance.emulator.exceptions import EmulatorConfigError
+from conformance.emulator.models import (
+    DEFAULT_ACCOUNT_SID,
+    DEFAULT_API_KEY,
+    DEFAULT_API_SECRET,
+    DEFAULT_AUTH_TOKEN,
+    DEFAULT_CONFIGURATION_ID,
+    DEFAULT_CREDENTIALS,
+    Configuration,
+    Credentials,
+    default_settings,
+    describe_error,
+)
+from conformance.vendor import (
+    ACCOUNT_SID_PATTERN,
+    API_KEY_SID_PATTERN,
+    ENV_ACCOUNT_SID,
+    ENV_API_KEY,
+    ENV_API_SECRET,
+    ENV_AUTH_TOKEN,
+    ENV_CONFIGURATION_ID,
+)
+
+MAX_BODY_BYTES = 1024 * 1024  # larger request bodies get 413 (an emulator assumption)
+
+
+@dataclass(frozen=True)
+class EmulatorSettings:
+    """Everything that shapes one emulator instance. ``accounts[0]`` is the primary account."""
+
+    accounts: tuple[Credentials, ...] = (DEFAULT_CREDENTIALS,)
+    configuration_id: str = DEFAULT_CONFIGURATION_ID
+    configurations: tuple[Configuration, ...] = ()  # beyond the seeded one, e.g. from a config file
+    db_path: Path | None = None
+    rate_limit: float | None = None  # requests per second per account; None = off
+    rate_burst: int | None = None
+    deterministic: bool = False
+    seed: int = 0
+    max_body_bytes: int = MAX_BODY_BYTES
+
+    @property
+    def credentials(self) -> Credentials:
+        return self.accounts[0]
+
+    def seeded_configurations(self) -> tuple[Configuration, ...]:
+        """The seeded configuration (for the primary account) followed by the extra ones."""
+        seeded = Configuration(
+            self.configuration_id, self.credentials.account_sid, default_settings(self.configuration_id)
+        )
+        return (seeded, *self.configurations)
+
+    def replace(self, **changes: Any) -> EmulatorSettings:
+        return dataclasses.replace(self, **changes)
+
+    def with_environment(self, environ: Mapping[str, str]) -> EmulatorSettings:
+        """Credentials and configuration id from the variables the live target reads."""
+        settings = self
+        credentials = credentials_from_env(environ)
+        if credentials is not None:
+            settings = settings.replace(accounts=(credentials, *settings.accounts[1:]))
+        configuration_id = environ.get(ENV_CONFIGURATION_ID, "").strip()
+        if configuration_id:
+            settings = settings.replace(configuration_id=configuration_id)
+        return settings
+
+    def with_config_file(self, path: Path) -> EmulatorSettings:
+        """Extra accounts and configurations from a JSON or TOML file."""
+        return apply_config_file(self, path)
+
+
+def credentials_from_env(environ: Mapping[str, str]) -> Credentials | None:
+    """The credentials the environment names, or None when it names none.
+
+    A complete pair (Account SID + auth token, API key + secret) means exactly those are
+    accepted; with only ``TWILIO_ACCOUNT_SID`` set, that account uses the test secrets.
+    """
+    sid, token, key, secret = (environ.get(name, "").strip() or None for name in
+                               (ENV_ACCOUNT_SID, ENV_AUTH_TOKEN, ENV_API_KEY, ENV_API_SECRET))  # fmt: skip
+    if (key is None) != (secret is None):
+        raise EmulatorConfigError(f"{ENV_API_KEY} and {ENV_API_SECRET} must be set together")
+    if token is not None and sid is None:
+        raise EmulatorConfigError(f"{ENV_AUTH_TOKEN} is set but {ENV_ACCOUNT_SID} is not")
+    if sid is not None and not ACCOUNT_SID_PATTERN.match(sid):
+        raise EmulatorConfigError(f"{ENV_ACCOUNT_SID} must be AC followed by 32 hex digits")
+    if key is not None and not API_KEY_SID_PATTERN.match(key):
+        raise EmulatorConfigError(f"{ENV_API_KEY} must be SK followed by 32 hex digits")
+    if token is None and key is None:
+        if sid is None:
+            return None
+        return Credentials(sid, DEFAULT_AUTH_TOKEN, DEFAULT_API_KEY, DEFAULT_API_SECRET)
+    return Credentials(sid or DEFAULT_ACCOUNT_SID, token, key, secret)
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Parse a JSON or TOML file (by suffix; otherwise JSON, then TOML) into a table."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EmulatorConfigError(f"{path}: cannot read config file ({exc.__class__.__name__}: {exc})") from None
+    parsers = {".json": ("JSON",), ".toml": ("TOML",)}.get(path.suffix.lower(), ("JSON", "TOML"))
+    problems = []
+    for kind in parsers:
+        try:
+            data = json.loads(text) if kind == "JSON" else tomllib.loads(text)
+        except (ValueError, RecursionError) as exc:
+            problems.append(f"not valid {kind} ({_one_line(exc)})")
+            continue
+        if not isinstance(data, dict):
+            raise EmulatorConfigError(f"{path}: the config file must hold a table/object at the top level")
+        return data
+    raise EmulatorConfigError(f"{path}: " + "; ".join(problems))
+
+
+def apply_config_file(settings: EmulatorSettings, path: Path) -> EmulatorSettings:
+    data = read_config_file(path)
+    unknown = sorted(set(data) - {"accounts", "configurations"})
+    if unknown:
+        raise EmulatorConfigError(
+            f"{path}: unknown top-level key(s) {', '.join(unknown)} (known: accounts, configurations)"
+        )
+    accounts = [*settings.accounts, *(_account(path, i, item) for i, item in enumerate(_list(path, data, "accounts")))]
+    known_accounts = {a.account_sid for a in accounts}
+    seen = {(settings.credentials.account_sid, settings.configuration_id)}
+    configurations = list(settings.configurations)
+    for i, item in enumerate(_list(path, data, "configurations")):
+        configuration = _configuration(path, i, item, settings.credentials.account_sid)
+        if configuration.account_id not in known_accounts:
+            raise EmulatorConfigError(
+                f"{path}: configurations[{i}].accountId {configuration.account_id} is not a known account"
+            )
+        if (configuration.account_id, configuration.id) in seen:
+            raise EmulatorConfigError(f"{path}: configurations[{i}].id {configuration.id} is defined twice")
+        seen.add((configuration.account_id, configuration.id))
+        configurations.append(configuration)
+    return settings.replace(accounts=tuple(accounts), configurations=tuple(configurations))
+
+
+def _list(path: Path, data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise EmulatorConfigError(f"{path}: {key} must be a list")
+    return value
+
+
+def _account(path: Path, index: int, item: Any) -> Credentials:
+    where = f"{path}: accounts[{index}]"
+    fields = {"accountSid": "account_sid", "authToken": "auth_token", "apiKey": "api_key", "apiSecret": "api_secret"}
+    if not isinstance(item, dict) or not set(item) <= set(fields) or not all(isinstance(v, str) for v in item.values()):
+        raise EmulatorConfigError(f"{where}: must be a table of strings with keys {', '.join(fields)}")
+    credentials = Credentials(**{fields[k]: v for k, v in item.items() if k in fields})  # type: ignore[arg-type]
+    if not ACCOUNT_SID_PATTERN.match(credentials.account_sid or ""):
+        raise EmulatorConfigError(f"{where}.accountSid must be AC followed by 32 hex digits")
+    if (credentials.api_key is None) != (credentials.api_secret is None):
+        raise EmulatorConfigError(f"{where}: apiKey and apiSecret go together")
+    if credentials.api_key is not None and not API_KEY_SID_PATTERN.match(credentials.api_key):
+        raise EmulatorConfigError(f"{where}.apiKey must be SK followed by 32 hex digits")
+    if credentials.auth_token is None and credentials.api_key is None:
+        raise EmulatorConfigError(f"{where}: needs authToken, or apiKey and apiSecret")
+    return credentials
+
+
+def _configuration(path: Path, index: int, item: Any, primary_account: str) -> Configuration:
+    where = f"{path}: configurations[{index}]"
+    if not isinstance(item, dict):
+        raise EmulatorConfigError(f"{where}: must be a table/object")
+    contract = load_contract()
+    documented = set(contract.schema("configuration").get("properties", {}))
+    settings = {k: v for k, v in item.items() if k not in ("id", "accountId")}
+    unknown = sorted(set(settings) - documented)
+    if unknown:
+        raise EmulatorConfigError(
+            f"{where}: unknown setting(s) {', '.join(unknown)} (documented: {', '.join(sorted(documented))})"
+        )
+    configuration_id, account_id = item.get("id"), item.get("accountId", primary_account)
+    if not isinstance(configuration_id, str) or not configuration_id:
+        raise EmulatorConfigError(f"{where}.id must be a non-empty string")
+    if not isinstance(account_id, str):
+        raise EmulatorConfigError(f"{where}.accountId must be a string")
+    merged = {**default_settings(configuration_id), **settings}
+    errors = contract.errors("configuration", merged)
+    if errors:
+        raise EmulatorConfigError(f"{where}: {describe_error(errors[0])}")
+    return Configuration(configuration_id, account_id, merged)
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())

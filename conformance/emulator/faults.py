@@ -1,0 +1,529 @@
+"""Fault injection as data: a registry of named deviations from the contract.
+
+Each fault is one small function registered with :func:`fault`; its docstring is its
+one-line description. Kinds:
+
+- ``respond``: answer instead of the emulator (e.g. a 500);
+- ``switch``: turn off one rule (auth, validation) for a request that would break it;
+- ``transform``: change an otherwise faithful reply (``on`` says which: success or error);
+- ``delay``: sleep before answering.
+
+:class:`FaultInjector` holds the active faults: each applies to the next ``count`` requests
+it actually changes (``None``: until cleared), on route ``create``, ``fetch`` or ``any``.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from conformance.emulator.exceptions import EmulatorError, InternalError, NotFound, ServiceUnavailable, TooManyRequests
+
+ROUTES = ("create", "fetch")
+JSON = "application/json"
+TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"
+
+
+@dataclass(slots=True)
+class Reply:
+    """A response before it goes on the wire; faults act on this."""
+
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = JSON
+    raw: bytes | None = None  # sent as-is instead of ``body`` when set
+
+    @classmethod
+    def error(cls, exc: EmulatorError) -> Reply:
+        return cls(exc.status, exc.body(), dict(exc.headers))
+
+
+@dataclass(frozen=True)
+class Param:
+    """A fault parameter: its type and default (``None`` = optional, no default)."""
+
+    type: type
+    default: Any = None
+
+
+Kind = Literal["respond", "switch", "transform", "delay"]
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One registered fault."""
+
+    name: str
+    doc: str
+    kind: Kind
+    func: Callable[..., Any]
+    params: Mapping[str, Param]
+    routes: tuple[str, ...]
+    on: Literal["success", "error", "any"]
+
+    def describe(self) -> dict[str, Any]:
+        params = {name: {"type": p.type.__name__, "default": p.default} for name, p in self.params.items()}
+        return {"doc": self.doc, "kind": self.kind, "routes": list(self.routes), "params": params}
+
+
+FAULTS: dict[str, Fault] = {}
+
+
+def fault(
+    kind: Kind,
+    *,
+    params: Mapping[str, Param] | None = None,
+    routes: tuple[str, ...] = ROUTES,
+    on: Literal["success", "error", "any"] = "success",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register the decorated function as the fault named after it."""
+
+    def register(func: Callable[..., Any]) -> Callable[..., Any]:
+        doc = " ".join((func.__doc__ or "").split())
+        FAULTS[func.__name__] = Fault(func.__name__, doc, kind, func, dict(params or {}), routes, on)
+        return func
+
+    return register
+
+
+# --- helpers for transforms ------------------------------------------------------------
+
+
+def _locate(body: Any, path: str) -> tuple[Any, Any] | None:
+    """(container, key) of a dotted path such as ``participants.0.conversationId``, or None."""
+    parts = path.split(".")
+    node = body
+    for part in parts[:-1]:
+        node = _child(node, part)
+        if node is None:
+            return None
+    last = parts[-1]
+    if isinstance(node, dict) and last in node:
+        return node, last
+    if isinstance(node, list) and last.isdigit() and int(last) < len(node):
+        return node, int(last)
+    return None
+
+
+def _child(node: Any, part: str) -> Any:
+    if isinstance(node, dict):
+        return node.get(part)
+    if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        return node[int(part)]
+    return None
+
+
+def _other_type(value: Any) -> Any:
+    """A value of a different JSON type than ``value``."""
+    if isinstance(value, bool):
+        return "true"
+    if isinstance(value, str):
+        return 12345
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list):
+        return {"items": value}
+    if isinstance(value, dict):
+        return [value]
+    return 0  # null
+
+
+def _altered(value: Any) -> Any:
+    """A value of the same JSON type that differs from ``value``."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, str):
+        return value + "-altered"
+    if isinstance(value, int | float):
+        return value + 1
+    if isinstance(value, list):
+        return [*value, value[-1]] if value else ["altered"]
+    if isinstance(value, dict):
+        return {**value, "altered": True}
+    return "altered"  # null
+
+
+def _participants(reply: Reply) -> list[Any] | None:
+    found = reply.body.get("participants") if isinstance(reply.body, dict) else None
+    return found if isinstance(found, list) else None
+
+
+# --- the faults ------------------------------------------------------------------------
+
+
+@fault("respond", on="any")
+def status_500(p: Mapping[str, Any]) -> Reply:
+    """Answer 500 with the vendor error body."""
+    return Reply.error(InternalError("Injected fault: internal server error"))
+
+
+@fault("respond", params={"retry_after": Param(int)}, on="any")
+def status_503(p: Mapping[str, Any]) -> Reply:
+    """Answer 503 with the vendor error body (and Retry-After when ``retry_after`` is given)."""
+    return Reply.error(ServiceUnavailable(p["retry_after"], "Injected fault: service unavailable"))
+
+
+@fault("respond", params={"retry_after": Param(int, 1)}, on="any")
+def rate_limit(p: Mapping[str, Any]) -> Reply:
+    """Answer 429 with Retry-After (``retry_after`` seconds) and the vendor error body."""
+    return Reply.error(TooManyRequests(p["retry_after"], "Injected fault: too many requests"))
+
+
+@fault("respond", routes=("fetch",), on="any")
+def fetch_not_found(p: Mapping[str, Any]) -> Reply:
+    """Answer a fetch with 404 although the conversation exists."""
+    return Reply.error(NotFound("Injected fault: the requested resource was not found"))
+
+
+@fault("switch")
+def ignore_auth(p: Mapping[str, Any]) -> None:
+    """Accept requests with missing or wrong credentials (as the primary account)."""
+
+
+@fault("switch", routes=("create",))
+def accept_invalid(p: Mapping[str, Any]) -> None:
+    """Turn schema validation off: an invalid create body gets 201 (well-typed parts are kept)."""
+
+
+@fault("delay", params={"ms": Param(int, 200)}, on="any")
+def slow(p: Mapping[str, Any]) -> float:
+    """Wait ``ms`` milliseconds before answering."""
+    return max(0, p["ms"]) / 1000
+
+
+@fault("transform", params={"status": Param(int, 200)})
+def wrong_status(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Send a success with HTTP status ``status`` (e.g. 200 instead of 201)."""
+    reply.status = p["status"]
+    return True
+
+
+@fault("transform", params={"field": Param(str, "id")})
+def missing_field(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Remove the field at dotted path ``field`` (e.g. ``participants.0.conversationId``)."""
+    found = _locate(reply.body, p["field"])
+    if found is None:
+        return False
+    container, key = found
+    del container[key]
+    return True
+
+
+@fault("transform", params={"field": Param(str, "id")})
+def wrong_type(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Replace the value at dotted path ``field`` with a value of another JSON type."""
+    found = _locate(reply.body, p["field"])
+    if found is None:
+        return False
+    container, key = found
+    container[key] = _other_type(container[key])
+    return True
+
+
+@fault("transform", params={"field": Param(str, "name")})
+def not_echoed(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Alter the value at dotted path ``field`` so it no longer echoes the request."""
+    found = _locate(reply.body, p["field"])
+    if found is None:
+        return False
+    container, key = found
+    container[key] = _altered(container[key])
+    return True
+
+
+@fault("transform", params={"field": Param(str, "createdAt")})
+def bad_timestamp(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Make the timestamp at ``field`` not RFC 3339 (no offset, space separator)."""
+    found = _locate(reply.body, p["field"])
+    if found is None or not isinstance(found[0][found[1]], str):
+        return False
+    container, key = found
+    container[key] = container[key].rstrip("Z").replace("T", " ")
+    return True
+
+
+@fault("transform")
+def updated_before_created(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Set updatedAt one hour before createdAt."""
+    created = reply.body.get("createdAt") if isinstance(reply.body, dict) else None
+    try:
+        instant = datetime.strptime(created, TIMESTAMP) if isinstance(created, str) else None
+    except ValueError:
+        instant = None
+    if instant is None:
+        return False
+    reply.body["updatedAt"] = (instant - timedelta(hours=1)).strftime(TIMESTAMP)
+    return True
+
+
+@fault("transform", on="any")
+def wrong_content_type(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Label the response ``text/plain`` (body unchanged)."""
+    reply.content_type = "text/plain"
+    return True
+
+
+@fault("transform", on="any")
+def invalid_json(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Send a body that is not parseable JSON (cut off mid-object)."""
+    reply.raw = b'{"id": "conv_conversation_'
+    return True
+
+
+@fault("transform", params={"field": Param(str, "metadata"), "value": Param(object, {"emulator": "extra"})})
+def extra_field(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Add an undocumented field (dotted path ``field``, default ``metadata``) with ``value``."""
+    parent, _, name = p["field"].rpartition(".")
+    container = reply.body
+    for part in parent.split(".") if parent else ():
+        container = _child(container, part)
+    if not isinstance(container, dict):
+        return False
+    container[name] = copy.deepcopy(p["value"])
+    return True
+
+
+@fault("transform", params={"field": Param(str, "status"), "value": Param(str, "ARCHIVED")})
+def unknown_enum(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Set the enum at ``field`` (default ``status``) to an undocumented value (default ``ARCHIVED``)."""
+    found = _locate(reply.body, p["field"])
+    if found is None:
+        return False
+    container, key = found
+    container[key] = p["value"]
+    return True
+
+
+@fault("transform", params={"name": Param(str, "X-Emulator-Extra"), "value": Param(str, "1")}, on="any")
+def extra_header(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Add an undocumented response header (default ``X-Emulator-Extra: 1``)."""
+    reply.headers[p["name"]] = p["value"]
+    return True
+
+
+@fault("transform", params={"account": Param(str, "AC" + "f" * 32)})
+def wrong_account(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Report another account (``account``) as the owner of the conversation and its participants."""
+    if not isinstance(reply.body, dict) or "accountId" not in reply.body:
+        return False
+    reply.body["accountId"] = p["account"]
+    for participant in _participants(reply) or ():
+        if isinstance(participant, dict) and "accountId" in participant:
+            participant["accountId"] = p["account"]
+    return True
+
+
+@fault("transform", params={"field": Param(str, "conversationId"), "index": Param(int, 0)})
+def participant_mismatch(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Make participant ``index``'s ``field`` (conversationId or accountId) differ from the conversation's."""
+    participants = _participants(reply)
+    if not participants or not 0 <= p["index"] < len(participants) or p["field"] not in participants[p["index"]]:
+        return False
+    participant = participants[p["index"]]
+    participant[p["field"]] = _altered(participant[p["field"]])
+    return True
+
+
+@fault("transform")
+def participants_reordered(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Return the participants in reverse order (needs two or more)."""
+    participants = _participants(reply)
+    if not participants or len(participants) < 2:
+        return False
+    participants.reverse()
+    return True
+
+
+@fault("transform")
+def participants_dropped(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Leave the last participant out of the response."""
+    participants = _participants(reply)
+    if not participants:
+        return False
+    participants.pop()
+    return True
+
+
+@fault("transform")
+def duplicate_ids(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Give every conversation the same id (the first one seen while the fault is on)."""
+    if not isinstance(reply.body, dict) or not isinstance(reply.body.get("id"), str):
+        return False
+    sticky = state.setdefault("id", reply.body["id"])
+    reply.body["id"] = sticky
+    for participant in _participants(reply) or ():
+        if isinstance(participant, dict) and "conversationId" in participant:
+            participant["conversationId"] = sticky
+    return True
+
+
+@fault("transform", params={"mode": Param(str, "missing_more_info")}, on="error")
+def error_body_wrong(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Break an error body: ``mode`` ``missing_more_info`` drops more_info, ``status_mismatch`` lies in status."""
+    if not isinstance(reply.body, dict):
+        return False
+    if p["mode"] == "status_mismatch":
+        reply.body["status"] = 200 if reply.status != 200 else 500
+    else:
+        reply.body.pop("more_info", None)
+    return True
+
+
+@fault("transform", routes=("fetch",))
+def fetch_mismatch(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Return a different name on fetch than the conversation was created with."""
+    if not isinstance(reply.body, dict) or "name" not in reply.body:
+        return False
+    reply.body["name"] = _altered(reply.body["name"])
+    return True
+
+
+# --- the active set --------------------------------------------------------------------
+
+FAULT_PARAM_CHECKS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
+    "error_body_wrong": lambda p: None if p["mode"] in ("missing_more_info", "status_mismatch") else
+    "mode must be missing_more_info or status_mismatch",
+    "participant_mismatch": lambda p: None if p["field"] in ("conversationId", "accountId") else
+    "field must be conversationId or accountId",
+    "wrong_status": lambda p: None if 100 <= p["status"] <= 599 else "status must be an HTTP status (100-599)",
+}  # fmt: skip
+
+
+def _is_a(value: Any, expected: type) -> bool:
+    if expected is object:
+        return True
+    if isinstance(value, bool) and expected is not bool:
+        return False  # JSON true is not the integer 1
+    return isinstance(value, expected)
+
+
+class FaultError(ValueError):
+    """A fault request that cannot be honoured (unknown name, bad parameter)."""
+
+
+@dataclass
+class ActiveFault:
+    """A fault switched on, with what is left of its count."""
+
+    id: int
+    fault: Fault
+    routes: tuple[str, ...]
+    params: dict[str, Any]
+    count: int | None
+    remaining: int | None
+    hits: int = 0
+    state: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        route = "any" if len(self.routes) > 1 else self.routes[0]
+        return {"id": self.id, "fault": self.fault.name, "route": route, "params": self.params,
+                "count": self.count, "remaining": self.remaining, "hits": self.hits}  # fmt: skip
+
+
+class FaultInjector:
+    """The faults currently switched on. Thread-safe; cheap to test for emptiness."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active: list[ActiveFault] = []
+        self._next_id = 1
+
+    def __bool__(self) -> bool:
+        return bool(self._active)
+
+    def inject(self, name: str, count: int | None = None, route: str = "any", **params: Any) -> ActiveFault:
+        """Switch fault ``name`` on for the next ``count`` requests it changes (None: until cleared)."""
+        spec = FAULTS.get(name)
+        if spec is None:
+            raise FaultError(f"unknown fault {name!r}; known: {', '.join(sorted(FAULTS))}")
+        if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 1):
+            raise FaultError("count must be a positive integer (or absent: until cleared)")
+        if route not in ("any", *ROUTES):
+            raise FaultError("route must be create, fetch or any")
+        routes = spec.routes if route == "any" else (route,)
+        if not set(routes) <= set(spec.routes):
+            raise FaultError(f"fault {name} applies to route(s) {', '.join(spec.routes)} only")
+        unknown = sorted(set(params) - set(spec.params))
+        if unknown:
+            raise FaultError(
+                f"fault {name} has no parameter(s) {', '.join(unknown)}; known: {', '.join(spec.params) or 'none'}"
+            )
+        values = {key: params.get(key, param.default) for key, param in spec.params.items()}
+        for key, value in values.items():
+            expected = spec.params[key].type
+            if value is not None and not _is_a(value, expected):
+                raise FaultError(f"fault {name}: parameter {key} must be {expected.__name__}")
+        problem = FAULT_PARAM_CHECKS.get(name, lambda _: None)(values)
+        if problem:
+            raise FaultError(f"fault {name}: {problem}")
+        with self._lock:
+            active = ActiveFault(self._next_id, spec, routes, values, count, count)
+            self._next_id += 1
+            self._active.append(active)
+        return active
+
+    def clear(self) -> int:
+        with self._lock:
+            cleared = len(self._active)
+            self._active.clear()
+            return cleared
+
+    def active(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [a.to_json() for a in self._active]
+
+    def _matching(self, kind: Kind, route: str) -> list[ActiveFault]:
+        with self._lock:
+            return [a for a in self._active if a.fault.kind == kind and route in a.routes]
+
+    def _consume(self, active: ActiveFault) -> None:
+        with self._lock:
+            active.hits += 1
+            if active.remaining is not None:
+                active.remaining -= 1
+                if active.remaining <= 0 and active in self._active:
+                    self._active.remove(active)
+
+    def delay(self, route: str) -> float:
+        """Seconds to wait before answering (sum of active ``delay`` faults)."""
+        total = 0.0
+        for active in self._matching("delay", route):
+            total += active.fault.func(active.params)
+            self._consume(active)
+        return total
+
+    def respond(self, route: str) -> Reply | None:
+        """A reply that replaces the emulator's, from the first active ``respond`` fault."""
+        for active in self._matching("respond", route):
+            self._consume(active)
+            return active.fault.func(active.params)
+        return None
+
+    def switched(self, name: str, route: str) -> bool:
+        """Whether switch fault ``name`` is on for this request (using one of its count)."""
+        for active in self._matching("switch", route):
+            if active.fault.name == name:
+                self._consume(active)
+                return True
+        return False
+
+    def transform(self, route: str, reply: Reply) -> Reply:
+        """Apply every active ``transform`` fault that fits this reply, in the order injected."""
+        copied = False
+        for active in self._matching("transform", route):
+            on = active.fault.on
+            if (on == "success" and reply.status >= 400) or (on == "error" and reply.status < 400):
+                continue
+            if not copied:
+                reply = Reply(
+                    reply.status, copy.deepcopy(reply.body), dict(reply.headers), reply.content_type, reply.raw
+                )
+                copied = True
+            if active.fault.func(reply, active.params, active.state):
+                self._consume(active)
+        return reply

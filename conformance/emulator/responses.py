@@ -1,0 +1,265 @@
+"""The HTTP layer: Starlette handlers that turn requests into backend calls and results into the wire format.
+
+Every answer, including 404 for an unknown path, 405 and anything unexpected, is JSON with
+the vendor error body; faults (see :mod:`conformance.emulator.faults`) act on the reply last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+from typing import Any, NoReturn
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from conformance.emulator.exceptions import (
+    AuthenticationFailed,
+    EmulatorError,
+    InternalError,
+    InvalidContentType,
+    InvalidParameter,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+)
+from conformance.emulator.faults import FAULTS, FaultError, FaultInjector, Reply
+from conformance.emulator.models import Backend
+from conformance.vendor import IDEMPOTENCY_KEY_HEADER
+
+MAX_IDEMPOTENCY_KEY = 255  # longer keys get 400 (an emulator assumption)
+_JSON_CONTENT_TYPES = frozenset(
+    {"application/json", "application/json; charset=utf-8", "application/json;charset=utf-8"}
+)
+_AUTH_CACHE_SIZE = 64
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_ENCODE_ASCII = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def dump(body: Any) -> bytes:
+    """Compact UTF-8 JSON; falls back to ASCII escapes when a string cannot be UTF-8 (lone surrogates)."""
+    try:
+        return _ENCODE(body).encode()
+    except UnicodeEncodeError:
+        return _ENCODE_ASCII(body).encode()
+
+
+def render(reply: Reply) -> Response:
+    content = reply.raw if reply.raw is not None else (b"" if reply.body is None else dump(reply.body))
+    return Response(content, reply.status, reply.headers, media_type=reply.content_type)
+
+
+def is_json_content_type(value: str | None) -> bool:
+    """``application/json``, optionally with ``charset=utf-8`` (any case, any spacing)."""
+    if value is None:
+        return False
+    if value in _JSON_CONTENT_TYPES:
+        return True
+    media_type, *params = (part.strip().lower() for part in value.split(";"))
+    if media_type != "application/json":
+        return False
+    for param in params:
+        name, _, val = param.partition("=")
+        if name.strip() == "charset" and val.strip().strip('"') not in ("utf-8", "utf8"):
+            return False
+    return True
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON from UTF-8 bytes (no NaN/Infinity), or 400."""
+    if not raw.strip():
+        raise InvalidParameter("Request body is empty; expected a JSON object")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidParameter("Request body is not valid UTF-8") from None
+    try:
+        return _DECODER.decode(text)
+    except RecursionError:
+        raise InvalidParameter("Request body is nested too deeply") from None
+    except ValueError as exc:
+        raise InvalidParameter(f"Request body is not valid JSON: {' '.join(str(exc).split())[:200]}") from None
+
+
+class EmulatorResponses:
+    """Request handlers for the vendor routes and the control API."""
+
+    def __init__(self, backend: Backend, faults: FaultInjector, max_body_bytes: int) -> None:
+        self.backend = backend
+        self.faults = faults
+        self.max_body_bytes = max_body_bytes
+        self._auth_cache: dict[str, str] = {}
+
+    # --- vendor routes ---
+
+    async def create_conversation(self, request: Request) -> Response:
+        """``POST /v2/Conversations``."""
+        faults = self.faults
+        if faults:
+            injected = await self._injected(faults, "create")
+            if injected is not None:
+                return render(faults.transform("create", injected))
+        try:
+            account = self._account(request, "create")
+            self.backend.check_rate(account)
+            if not is_json_content_type(request.headers.get("content-type")):
+                raise InvalidContentType()
+            body = parse_json(await self._body(request))
+            key = self._idempotency_key(request)
+            try:
+                conversation = self.backend.create_conversation(account, body, idempotency_key=key)
+            except InvalidParameter:
+                if not (faults and faults.switched("accept_invalid", "create")):
+                    raise
+                conversation = self.backend.create_conversation(account, body, idempotency_key=key, lenient=True)
+            reply = Reply(201, conversation.to_wire())
+        except EmulatorError as exc:
+            reply = Reply.error(exc)
+        if faults:
+            reply = faults.transform("create", reply)
+        return render(reply)
+
+    async def fetch_conversation(self, request: Request) -> Response:
+        """``GET /v2/Conversations/{id}``."""
+        faults = self.faults
+        if faults:
+            injected = await self._injected(faults, "fetch")
+            if injected is not None:
+                return render(faults.transform("fetch", injected))
+        try:
+            account = self._account(request, "fetch")
+            self.backend.check_rate(account)
+            conversation = self.backend.fetch_conversation(account, request.path_params["id"])
+            reply = Reply(200, conversation.to_wire())
+        except EmulatorError as exc:
+            reply = Reply.error(exc)
+        if faults:
+            reply = faults.transform("fetch", reply)
+        return render(reply)
+
+    async def _injected(self, faults: FaultInjector, route: str) -> Reply | None:
+        delay = faults.delay(route)
+        if delay:
+            await asyncio.sleep(delay)
+        return faults.respond(route)
+
+    def _account(self, request: Request, route: str) -> str:
+        header = request.headers.get("authorization")
+        account = self._auth_cache.get(header) if header else None
+        if account is None:
+            account = self._authenticate(header)
+            if account is None:
+                if self.faults and self.faults.switched("ignore_auth", route):
+                    return self.backend.primary_account
+                raise AuthenticationFailed()
+            if len(self._auth_cache) < _AUTH_CACHE_SIZE:
+                self._auth_cache[header] = account  # type: ignore[index]
+        return account
+
+    def _authenticate(self, header: str | None) -> str | None:
+        scheme, _, token = (header or "").strip().partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            return None
+        username, colon, password = decoded.partition(":")
+        return self.backend.authenticate(username, password) if colon else None
+
+    def _idempotency_key(self, request: Request) -> str | None:
+        key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
+        if not key:
+            return None
+        if len(key) > MAX_IDEMPOTENCY_KEY:
+            raise InvalidParameter(
+                f"Invalid parameter {IDEMPOTENCY_KEY_HEADER}: at most {MAX_IDEMPOTENCY_KEY} characters"
+            )
+        return key
+
+    async def _body(self, request: Request) -> bytes:
+        """The request body, or 413 as soon as it is known to be too large."""
+        limit = self.max_body_bytes
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit():
+            if int(length) > limit:
+                raise PayloadTooLarge(f"Request body larger than {limit} bytes")
+            return await request.body()
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"Request body larger than {limit} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    # --- control API (no auth: a loopback tool) ---
+
+    async def health(self, request: Request) -> Response:
+        body = {
+            "status": "ok",
+            "conversations": self.backend.count_conversations(),
+            "faults": len(self.faults.active()),
+        }
+        return render(Reply(200, body))
+
+    async def reset(self, request: Request) -> Response:
+        self.backend.reset()
+        self.faults.clear()
+        return render(Reply(200, {"status": "reset"}))
+
+    async def configurations(self, request: Request) -> Response:
+        return render(Reply(200, {"configurations": [c.to_wire() for c in self.backend.configurations()]}))
+
+    async def list_faults(self, request: Request) -> Response:
+        available = {name: spec.describe() for name, spec in FAULTS.items()}
+        return render(Reply(200, {"active": self.faults.active(), "available": available}))
+
+    async def add_fault(self, request: Request) -> Response:
+        try:
+            body = parse_json(await self._body(request))
+            if not isinstance(body, dict) or not isinstance(body.get("fault"), str):
+                raise InvalidParameter('Expected a JSON object like {"fault": "status_500", "count": 1}')
+            params = {k: v for k, v in body.items() if k not in ("fault", "count", "route")}
+            try:
+                active = self.faults.inject(body["fault"], body.get("count"), body.get("route", "any"), **params)
+            except FaultError as exc:
+                raise InvalidParameter(str(exc)) from None
+            reply = Reply(201, active.to_json())
+        except EmulatorError as exc:
+            reply = Reply.error(exc)
+        return render(reply)
+
+    async def clear_faults(self, request: Request) -> Response:
+        return render(Reply(200, {"cleared": self.faults.clear()}))
+
+    # --- everything else ---
+
+    async def http_error(self, request: Request, exc: Exception) -> Response:
+        """Starlette's own 404 (no route) and 405 (route, wrong method) in the vendor's error body."""
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        path = request.url.path
+        if status == 405:
+            allowed = (exc.headers or {}).get("Allow", "") if isinstance(exc, HTTPException) else ""
+            error: EmulatorError = MethodNotAllowed(allowed, f"Method {request.method} is not allowed on {path}")
+        elif status == 404:
+            error = NotFound(f"The requested resource {path} was not found")
+        elif 400 <= status < 500:
+            error = InvalidParameter(str(getattr(exc, "detail", "")) or "Bad request")
+        else:
+            error = InternalError()
+        return render(Reply.error(error))
+
+    async def server_error(self, request: Request, exc: Exception) -> Response:
+        """Last resort: a bug still answers with the vendor error body."""
+        return render(Reply.error(InternalError()))
