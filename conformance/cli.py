@@ -84,6 +84,11 @@ def run(target: str, base_url: str | None, configuration_id: str | None, seed: i
     sys.exit(code)
 
 
+from conformance.emulator.cli import emulator_command  # noqa: E402
+
+cli.add_command(emulator_command)
+
+
 def main() -> None:
     cli(prog_name="conformance")
 

@@ -1,0 +1,125 @@
+"""``conformance emulator``: serve the emulator in the foreground."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import click
+import uvicorn
+
+from conformance.emulator.config import EmulatorSettings
+from conformance.emulator.exceptions import EmulatorConfigError
+from conformance.emulator.server import LOOPBACK, bind, create_app, uvicorn_config
+from conformance.emulator.urls import CONTROL_PREFIX
+from conformance.vendor import ENV_ACCOUNT_SID, ENV_API_KEY, ENV_API_SECRET, ENV_AUTH_TOKEN, ENV_CONFIGURATION_ID
+
+DEFAULT_PORT = 8099
+
+
+class SettingsError(click.ClickException):
+    """Unusable settings: one line on stderr, exit status 2."""
+
+    exit_code = 2
+
+
+@click.command("emulator")
+@click.option("--host", default=LOOPBACK, show_default=True, help="Interface to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True,
+              help="Port to listen on (0: any free port).")  # fmt: skip
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Keep state in this SQLite file (survives a restart). Default: in memory.")  # fmt: skip
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="JSON or TOML file with extra configurations (and accounts).")  # fmt: skip
+@click.option("--rate-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Requests per second per account before 429 (token bucket). Default: no limit.")  # fmt: skip
+@click.option("--rate-burst", type=click.IntRange(min=1), default=None,
+              help="Token bucket size (default: the rate, rounded up).")  # fmt: skip
+@click.option("--deterministic", is_flag=True, help="Seeded ids and a clock that advances one second per write.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for --deterministic.")
+@click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]), default="warning",
+              show_default=True, help="uvicorn log level.")  # fmt: skip
+def emulator_command(
+    host: str,
+    port: int,
+    db_path: Path | None,
+    config_file: Path | None,
+    rate_limit: float | None,
+    rate_burst: int | None,
+    deterministic: bool,
+    seed: int,
+    log_level: str,
+) -> None:
+    """Serve the Conversations v2 emulator (POST/GET /v2/Conversations) until Ctrl+C.
+
+    Reads the same environment variables as the live target: with TWILIO_ACCOUNT_SID and
+    TWILIO_AUTH_TOKEN and/or TWILIO_API_KEY and TWILIO_API_SECRET set it accepts exactly those;
+    CONFORMANCE_CONFIGURATION_ID seeds a configuration with that id.
+    """
+    if deterministic and db_path is not None:
+        raise SettingsError("--deterministic cannot be combined with --db (seeded ids would repeat after a restart)")
+    settings = load_settings(os.environ, config_file, db_path=db_path, rate_limit=rate_limit, rate_burst=rate_burst,
+                             deterministic=deterministic, seed=seed)  # fmt: skip
+    try:
+        app = create_app(settings)
+    except (sqlite3.Error, OSError) as exc:
+        raise SettingsError(f"--db {db_path}: cannot use it as a SQLite database ({exc})") from None
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    url = f"http://{host}:{sock.getsockname()[1]}"
+    click.echo(banner(url, settings, os.environ))
+    sys.stdout.flush()
+    server = uvicorn.Server(uvicorn_config(app, log_level=log_level, date_header=not deterministic))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+        app.state.backend.close()
+
+
+def load_settings(environ: Mapping[str, str], config_file: Path | None, **options: object) -> EmulatorSettings:
+    """Settings from flags, the environment and the config file; any problem is a :class:`SettingsError`."""
+    try:
+        settings = EmulatorSettings().replace(**options).with_environment(environ)
+        if config_file is not None:
+            settings = settings.with_config_file(config_file)
+    except EmulatorConfigError as exc:
+        raise SettingsError(str(exc)) from None
+    return settings
+
+
+def banner(url: str, settings: EmulatorSettings, environ: Mapping[str, str]) -> str:
+    """What the emulator prints on start: where it is, how to authenticate, which configuration to use."""
+    credentials = settings.credentials
+
+    def shown(value: str | None, variable: str) -> str | None:
+        if value is None:
+            return None
+        return f"(as set in {variable})" if environ.get(variable, "").strip() == value else value
+
+    lines = [
+        f"Conversations emulator listening on {url}",
+        f"  control API: {url}{CONTROL_PREFIX}  (health, reset, configurations, faults)",
+        "  credentials (HTTP basic; the same variables drive the live target):",
+        f"    {ENV_ACCOUNT_SID}={credentials.account_sid}",
+    ]
+    for variable, value in ((ENV_AUTH_TOKEN, shown(credentials.auth_token, ENV_AUTH_TOKEN)),
+                            (ENV_API_KEY, credentials.api_key),
+                            (ENV_API_SECRET, shown(credentials.api_secret, ENV_API_SECRET))):  # fmt: skip
+        if value is not None:
+            lines.append(f"    {variable}={value}")
+    lines.append(f"    {ENV_CONFIGURATION_ID}={settings.configuration_id}")
+    extra = [c.id for c in settings.configurations]
+    if extra:
+        lines.append(f"  more configurations: {', '.join(extra)}")
+    if settings.db_path is not None:
+        lines.append(f"  state: {settings.db_path}")
+    if settings.deterministic:
+        lines.append(f"  deterministic: seed {settings.seed}")
+    lines.append("Press Ctrl+C to stop.")
+    return "\n".join(lines)

@@ -1,0 +1,294 @@
+"""Every registered fault changes the response the way its description says (and only while active)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from conformance.contract import load_contract
+from conformance.emulator.faults import FAULTS, FaultError, FaultInjector
+from conformance.emulator.models import DEFAULT_ACCOUNT_SID
+
+from .conftest import CREATE, assert_error, full_request
+
+Case = Callable[[TestClient, FaultInjector], None]
+CASES: dict[str, Case] = {}
+
+
+def case(name: str) -> Callable[[Case], Case]:
+    def register(func: Case) -> Case:
+        CASES[name] = func
+        return func
+
+    return register
+
+
+def create(client: TestClient, body: Any = None, **kwargs: Any) -> httpx.Response:
+    return client.post(CREATE, json=full_request() if body is None else body, **kwargs)
+
+
+def schema_errors(body: Any) -> list[str]:
+    return [e.message for e in load_contract().errors("conversation", body)]
+
+
+@case("status_500")
+def _status_500(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("status_500")
+    assert_error(create(client), 500, 20500)
+    assert_error(client.get(f"{CREATE}/x"), 500)
+
+
+@case("status_503")
+def _status_503(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("status_503", count=1)
+    response = create(client)
+    assert_error(response, 503, 20503)
+    assert "retry-after" not in response.headers
+    faults.inject("status_503", count=1, retry_after=7)
+    assert create(client).headers["retry-after"] == "7"
+
+
+@case("rate_limit")
+def _rate_limit(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("rate_limit", retry_after=3)
+    response = create(client)
+    assert_error(response, 429, 20429)
+    assert response.headers["retry-after"] == "3"
+
+
+@case("wrong_status")
+def _wrong_status(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("wrong_status", status=200, route="create")
+    response = create(client)
+    assert response.status_code == 200 and schema_errors(response.json()) == []
+
+
+@case("missing_field")
+def _missing_field(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("missing_field", count=1)
+    assert "id" not in create(client).json()
+    faults.inject("missing_field", field="participants.0.conversationId")
+    body = create(client).json()
+    assert "conversationId" not in body["participants"][0] and "conversationId" in body["participants"][1]
+
+
+@case("wrong_type")
+def _wrong_type(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("wrong_type", field="participants.1.name")
+    body = create(client).json()
+    assert not isinstance(body["participants"][1]["name"], str) and isinstance(body["participants"][0]["name"], str)
+    assert schema_errors(body)
+
+
+@case("not_echoed")
+def _not_echoed(client: TestClient, faults: FaultInjector) -> None:
+    request = full_request()
+    faults.inject("not_echoed", count=1)
+    assert create(client, request).json()["name"] != request["name"]
+    faults.inject("not_echoed", count=1, field="configurationId")
+    assert create(client, request).json()["configurationId"] != request["configurationId"]
+    faults.inject("not_echoed", count=1, field="participants.0.name")
+    assert create(client, request).json()["participants"][0]["name"] != request["participants"][0]["name"]
+
+
+@case("bad_timestamp")
+def _bad_timestamp(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("bad_timestamp")
+    body = create(client).json()
+    assert any("createdAt" in e or "date-time" in e for e in schema_errors(body)), body["createdAt"]
+
+
+@case("updated_before_created")
+def _updated_before_created(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("updated_before_created")
+    body = create(client).json()
+    assert body["updatedAt"] < body["createdAt"] and schema_errors(body) == []
+
+
+@case("wrong_content_type")
+def _wrong_content_type(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("wrong_content_type")
+    response = create(client)
+    assert response.status_code == 201 and response.headers["content-type"].startswith("text/plain")
+
+
+@case("invalid_json")
+def _invalid_json(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("invalid_json")
+    response = create(client)
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(response.content)
+
+
+@case("extra_field")
+def _extra_field(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("extra_field", count=1)
+    assert create(client).json()["metadata"] == {"emulator": "extra"}
+    faults.inject("extra_field", count=1, field="participants.0.nickname", value="Ace")
+    assert create(client).json()["participants"][0]["nickname"] == "Ace"
+
+
+@case("unknown_enum")
+def _unknown_enum(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("unknown_enum")
+    body = create(client).json()
+    assert body["status"] == "ARCHIVED" and schema_errors(body)
+
+
+@case("extra_header")
+def _extra_header(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("extra_header")
+    assert create(client).headers["x-emulator-extra"] == "1"
+
+
+@case("wrong_account")
+def _wrong_account(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("wrong_account")
+    body = create(client).json()
+    assert body["accountId"] != DEFAULT_ACCOUNT_SID
+    assert {p["accountId"] for p in body["participants"]} == {body["accountId"]}  # only the account is wrong
+
+
+@case("participant_mismatch")
+def _participant_mismatch(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("participant_mismatch", count=1)
+    body = create(client).json()
+    assert body["participants"][0]["conversationId"] != body["id"]
+    faults.inject("participant_mismatch", count=1, field="accountId", index=2)
+    body = create(client).json()
+    assert body["participants"][2]["accountId"] != body["accountId"]
+
+
+@case("participants_reordered")
+def _participants_reordered(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("participants_reordered")
+    assert [p["name"] for p in create(client).json()["participants"]] == ["Bot", "Bob", "Ada"]
+
+
+@case("participants_dropped")
+def _participants_dropped(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("participants_dropped")
+    assert [p["name"] for p in create(client).json()["participants"]] == ["Ada", "Bob"]
+
+
+@case("duplicate_ids")
+def _duplicate_ids(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("duplicate_ids", route="create")
+    first, second = create(client).json(), create(client).json()
+    assert first["id"] == second["id"]
+    assert {p["conversationId"] for p in second["participants"]} == {second["id"]}
+
+
+@case("accept_invalid")
+def _accept_invalid(client: TestClient, faults: FaultInjector) -> None:
+    invalid = {"configurationId": 5, "name": 7, "participants": [{"type": "ROBOT", "name": "r"}] * 51}
+    assert_error(create(client, invalid), 400)
+    faults.inject("accept_invalid")
+    response = create(client, invalid)
+    assert response.status_code == 201 and schema_errors(response.json()) == []
+    assert len(response.json()["participants"]) == 51
+
+
+@case("error_body_wrong")
+def _error_body_wrong(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("error_body_wrong", count=1)
+    body = create(client, auth=None, headers={"authorization": ""}).json()
+    assert "more_info" not in body and body["status"] == 401
+    faults.inject("error_body_wrong", count=1, mode="status_mismatch")
+    response = create(client, {"configurationId": "nope"})
+    assert response.status_code == 404 and response.json()["status"] != 404
+    assert create(client).status_code == 201  # success bodies are left alone
+
+
+@case("ignore_auth")
+def _ignore_auth(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("ignore_auth")
+    assert create(client, headers={"authorization": "Basic d3Jvbmc6d3Jvbmc="}).status_code == 201
+    response = client.get(f"{CREATE}/{create(client).json()['id']}", headers={"authorization": "Bearer x"})
+    assert response.status_code == 200
+
+
+@case("fetch_mismatch")
+def _fetch_mismatch(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("fetch_mismatch")
+    created = create(client).json()
+    assert created["name"] == "Support Chat"
+    assert client.get(f"{CREATE}/{created['id']}").json()["name"] != created["name"]
+
+
+@case("fetch_not_found")
+def _fetch_not_found(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("fetch_not_found")
+    created = create(client)
+    assert created.status_code == 201
+    assert_error(client.get(f"{CREATE}/{created.json()['id']}"), 404, 20404)
+
+
+@case("slow")
+def _slow(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("slow", ms=250, count=1)
+    started = time.monotonic()
+    assert create(client).status_code == 201
+    assert time.monotonic() - started >= 0.25
+
+
+def test_every_registered_fault_has_a_case() -> None:
+    assert set(CASES) == set(FAULTS)
+    assert all(f.doc and "\n" not in f.doc for f in FAULTS.values())
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_fault_changes_the_response(app: Starlette, client: TestClient, name: str) -> None:
+    CASES[name](client, app.state.faults)
+    app.state.faults.clear()
+    response = create(client)
+    assert response.status_code == 201 and schema_errors(response.json()) == []
+    assert response.json()["name"] == "Support Chat" and "x-emulator-extra" not in response.headers
+
+
+def test_count_limits_a_fault_to_the_next_n_requests(app: Starlette, client: TestClient) -> None:
+    app.state.faults.inject("status_500", count=2)
+    assert [create(client).status_code for _ in range(3)] == [500, 500, 201]
+    assert app.state.faults.active() == []
+
+
+def test_count_only_uses_requests_the_fault_changed(app: Starlette, client: TestClient) -> None:
+    app.state.faults.inject("participants_reordered", count=1)
+    assert (
+        create(client, {"configurationId": full_request()["configurationId"]}).status_code == 201
+    )  # nothing to reorder
+    assert [p["name"] for p in create(client).json()["participants"]] == ["Bot", "Bob", "Ada"]
+    assert [p["name"] for p in create(client).json()["participants"]] == ["Ada", "Bob", "Bot"]
+
+
+def test_route_restricts_a_fault(app: Starlette, client: TestClient) -> None:
+    app.state.faults.inject("status_500", route="fetch")
+    created = create(client)
+    assert created.status_code == 201
+    assert_error(client.get(f"{CREATE}/{created.json()['id']}"), 500)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "problem"),
+    [
+        ("no_such_fault", {}, "unknown fault"),
+        ("status_500", {"count": 0}, "count"),
+        ("status_500", {"route": "delete"}, "route"),
+        ("fetch_not_found", {"route": "create"}, "applies to"),
+        ("slow", {"seconds": 1}, "no parameter"),
+        ("slow", {"ms": "fast"}, "must be int"),
+        ("wrong_status", {"status": True}, "must be int"),
+        ("wrong_status", {"status": 42}, "HTTP status"),
+        ("error_body_wrong", {"mode": "other"}, "mode"),
+    ],
+)
+def test_bad_fault_requests_are_refused(name: str, kwargs: dict[str, Any], problem: str) -> None:
+    with pytest.raises(FaultError, match=problem):
+        FaultInjector().inject(name, **kwargs)
