@@ -6,8 +6,12 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from conformance import vendor
+
+if TYPE_CHECKING:
+    from conformance.emulator.server import EmulatorServer
 
 
 class SetupError(Exception):
@@ -54,16 +58,21 @@ def live_target(env: Mapping[str, str], base_url: str | None, configuration_id: 
 
 @contextmanager
 def emulator_target(*, deterministic: bool = False, seed: int = 0) -> Iterator[Target]:
-    """Start the emulator on a free loopback port for the length of the run."""
+    """Start the emulator on a free loopback port for the length of the run.
+
+    It reads the same environment as the live target, so credentials set there work on both.
+    """
+    from conformance.emulator.config import EmulatorSettings
     from conformance.emulator.server import EmulatorServer
 
-    with EmulatorServer(deterministic=deterministic, seed=seed, env=dict(os.environ)) as server:
-        credentials = server.credentials
-        yield Target(
-            "emulator",
-            server.url,
-            credentials.api_key,
-            credentials.api_secret,
-            server.configuration_id,
-            server.account_sid,
-        )
+    settings = EmulatorSettings(deterministic=deterministic, seed=seed).with_environment(os.environ)
+    with EmulatorServer(settings) as server:
+        yield target_for(server)
+
+
+def target_for(server: EmulatorServer) -> Target:
+    """A target aimed at a running emulator, authenticating with its primary account."""
+    credentials = server.credentials
+    logins = list(credentials.logins())
+    username, password = logins[-1]  # the API key pair when there is one, as the docs recommend
+    return Target("emulator", server.url, username, password, server.configuration_id, server.account_sid)

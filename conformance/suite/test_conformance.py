@@ -1,0 +1,9 @@
+"""One test per generated case; the cases come from conformance.pytest_plugin."""
+
+from conformance.cases import Case
+from conformance.pytest_plugin import check_case
+from conformance.runner import Runner
+
+
+def test_case(conformance_case: Case, conformance_runner: Runner) -> None:
+    check_case(conformance_runner, conformance_case, conformance_runner.options.seed)

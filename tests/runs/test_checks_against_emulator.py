@@ -1,0 +1,134 @@
+"""Every check, run for real against the emulator: silent on the faithful one, loud on each fault."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from conformance.cases import Case, build_plan
+from conformance.checks import CHECKS
+from conformance.client import Client, Limits
+from conformance.contract import load_contract
+from conformance.emulator.server import EmulatorServer
+from conformance.runner import Runner, RunOptions
+from conformance.targets import Target, target_for
+
+OPTIONS = RunOptions(seed=11, max_examples=10, max_requests=None, rate=None)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorServer]:
+    with EmulatorServer() as server:
+        yield server
+
+
+@pytest.fixture
+def target(emulator: EmulatorServer) -> Iterator[Target]:
+    emulator.reset()
+    yield target_for(emulator)
+    emulator.clear_faults()
+
+
+@pytest.fixture(scope="module")
+def plan(emulator: EmulatorServer) -> list[Case]:
+    return build_plan(load_contract(), emulator.configuration_id, OPTIONS.seed, OPTIONS.max_examples).cases
+
+
+def pick(plan: list[Case], kind: str, count: int = 3, with_participants: bool = False) -> list[Case]:
+    chosen = [c for c in plan if c.kind == kind and (not with_participants or (c.payload or {}).get("participants"))]
+    return chosen[:count]
+
+
+def run(target: Target, cases: list[Case]) -> dict[str, dict[str, int]]:
+    runner = Runner(target, OPTIONS, client=Client(target, Limits(None, None, retries=0)))
+    try:
+        outcomes: dict[str, dict[str, int]] = {}
+        for case in cases:
+            for check in runner.run_case(case).checks:
+                outcomes.setdefault(check.check, {}).setdefault(check.outcome, 0)
+                outcomes[check.check][check.outcome] += 1
+        return outcomes
+    finally:
+        runner.client.close()
+
+
+def test_the_faithful_emulator_passes_a_whole_plan(target: Target, plan: list[Case]) -> None:
+    outcomes = run(target, plan)
+    bad = {name: counts for name, counts in outcomes.items() if counts.get("failed") or counts.get("warned")}
+    assert bad == {}
+    judged = {name for name, counts in outcomes.items() if counts.get("passed")}
+    assert judged == set(CHECKS) - {"conflict_header"}  # no 409 without idempotency conflicts
+
+
+FAULT_CASES: list[tuple[str, str, dict[str, Any], str, bool]] = [
+    # (check that must object, fault, fault params, case kind, needs participants)
+    ("no_server_error", "status_500", {}, "valid", False),
+    ("status_code_conformance", "wrong_status", {"status": 418}, "valid", False),
+    ("positive_data_acceptance", "wrong_status", {"status": 200}, "valid", False),
+    ("negative_data_rejection", "accept_invalid", {}, "invalid", False),
+    ("unknown_configuration_rejection", "status_500", {}, "unknown_configuration", False),
+    ("ignored_auth", "ignore_auth", {}, "auth", False),
+    ("content_type_conformance", "wrong_content_type", {}, "valid", False),
+    ("content_type_conformance", "invalid_json", {}, "invalid", False),
+    ("response_schema_conformance", "missing_field", {"field": "id"}, "valid", False),
+    ("response_schema_conformance", "wrong_type", {"field": "participants"}, "valid", False),
+    ("response_schema_conformance", "bad_timestamp", {}, "valid", False),
+    ("error_body_conformance", "error_body_wrong", {"mode": "missing_more_info"}, "invalid", False),
+    ("error_body_conformance", "error_body_wrong", {"mode": "status_mismatch"}, "auth", False),
+    ("request_echo", "not_echoed", {"field": "configurationId"}, "valid", False),
+    ("request_echo", "participants_reordered", {}, "valid", True),
+    ("request_echo", "participants_dropped", {}, "valid", True),
+    ("account_identity", "wrong_account", {}, "valid", False),
+    ("account_identity", "participant_mismatch", {"field": "accountId"}, "valid", True),
+    ("unique_ids", "duplicate_ids", {}, "valid", False),
+    ("timestamp_order", "updated_before_created", {}, "valid", False),
+    ("read_back", "fetch_not_found", {}, "valid", False),
+    ("read_back", "fetch_mismatch", {}, "valid", False),
+    ("undocumented_fields", "extra_field", {"field": "actionId", "value": "act_1"}, "valid", False),
+    ("undocumented_enum_values", "unknown_enum", {}, "valid", False),
+    ("undocumented_headers", "extra_header", {}, "valid", False),
+]
+
+
+@pytest.mark.parametrize(("check", "fault", "params", "kind", "participants"), FAULT_CASES,
+                         ids=[f"{row[0]}-{row[1]}" for row in FAULT_CASES])  # fmt: skip
+def test_each_check_catches_an_emulator_fault(emulator: EmulatorServer, target: Target, plan: list[Case], check: str,
+                                              fault: str, params: dict[str, Any], kind: str,
+                                              participants: bool) -> None:  # fmt: skip
+    cases = pick(plan, kind, with_participants=participants)
+    assert cases, f"the plan has no {kind} case to carry the fault"
+    emulator.inject(fault, **params)
+    outcomes = run(target, cases)
+    expected = "failed" if CHECKS[check].severity == "fail" else "warned"
+    assert outcomes.get(check, {}).get(expected), f"{check} did not object to {fault}: {outcomes.get(check)}"
+
+
+def test_every_check_the_emulator_can_break_is_covered() -> None:
+    # error_code_conformance and conflict_header are proven on recorded responses (tests/test_checks.py).
+    assert {row[0] for row in FAULT_CASES} == set(CHECKS) - {"error_code_conformance", "conflict_header"}
+
+
+def test_throttling_is_inconclusive_not_a_failure(emulator: EmulatorServer, target: Target, plan: list[Case]) -> None:
+    emulator.inject("rate_limit", retry_after=0)
+    runner = Runner(target, OPTIONS, client=Client(target, Limits(None, None, retries=2), sleep=lambda _s: None))
+    try:
+        result = runner.run_case(pick(plan, "valid", 1)[0])
+    finally:
+        runner.client.close()
+    assert result.outcome == "inconclusive" and "429" in result.reason
+    assert result.exchange is not None and result.exchange.attempts == 3
+    assert not [c for c in result.checks if c.outcome == "failed"]
+
+
+def test_a_503_burst_is_retried_within_the_budget(emulator: EmulatorServer, target: Target, plan: list[Case]) -> None:
+    emulator.inject("status_503", count=2)
+    waits: list[float] = []
+    runner = Runner(target, OPTIONS, client=Client(target, Limits(None, None, retries=3), sleep=waits.append))
+    try:
+        result = runner.run_case(pick(plan, "valid", 1)[0])
+    finally:
+        runner.client.close()
+    assert result.outcome == "passed" and result.exchange is not None and result.exchange.attempts == 3
+    assert waits == [0.5, 1.0]  # bounded exponential backoff when no Retry-After is given

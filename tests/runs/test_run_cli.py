@@ -1,0 +1,56 @@
+"""`conformance run` refuses bad setups with one line and exit code 2."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from click.testing import CliRunner
+
+from conformance.cli import cli
+
+LIVE_ENV = {"TWILIO_API_KEY": "SK" + "1" * 32, "TWILIO_API_SECRET": "s3cret-value-never-printed",
+            "CONFORMANCE_CONFIGURATION_ID": "conv_configuration_x"}  # fmt: skip
+NO_ENV = dict.fromkeys(["TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN",
+                        "CONFORMANCE_CONFIGURATION_ID", "CONFORMANCE_BASE_URL"])  # fmt: skip
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def invoke(args: list[str], env: dict[str, str | None]) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["run", *args], env={**NO_ENV, **env})
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (["--target", "live"], {}, "live target needs credentials"),
+        (["--target", "live"], {"TWILIO_API_KEY": "SK1", "TWILIO_API_SECRET": "x"}, "needs an existing configuration"),
+        (["--target", "live", "--base-url", "ftp://example"], LIVE_ENV, "--base-url must be an http(s) URL"),
+        (["--base-url", "http://127.0.0.1:9"], {}, "--base-url is for --target live"),
+        (["--shard", "3/2"], {}, "shard index must be between 1 and 2"),
+        (["--shard", "x"], {}, "expected I/N"),
+        (["--checks", "no_such_check"], {}, "unknown check(s) no_such_check"),
+        (["--max-examples", "0"], {}, "--max-examples"),
+        (["--target", "staging"], {}, "--target"),
+        (["--deterministic", "--target", "live"], LIVE_ENV, "--deterministic applies to the emulator"),
+    ],
+)
+def test_bad_setup_is_one_clear_line_and_exit_2(args: list[str], env: dict[str, str], expected: str) -> None:
+    code, output = invoke(args, env)
+    assert code == 2, output
+    assert expected in output
+    assert "Traceback" not in output
+
+
+def test_unreachable_live_target_is_exit_2_without_leaking_the_secret() -> None:
+    code, output = invoke(["--target", "live", "--base-url", f"http://127.0.0.1:{closed_port()}",
+                           "--max-examples", "1", "--report-dir", "/tmp/unreachable-run"], LIVE_ENV)  # fmt: skip
+    assert code == 2, output
+    assert "unreachable" in output and "Traceback" not in output
+    assert LIVE_ENV["TWILIO_API_SECRET"] not in output
