@@ -114,7 +114,7 @@ class RunResult:
                 {c.exchange.json["id"] for c in self.cases if _created_id(c)}  # type: ignore[union-attr]
             ),
             "status_codes": dict(sorted(Counter(str(e.status) for e in exchanges).items())),
-            "latency_ms": latency_summary([e.elapsed_ms for e in exchanges]),
+            "latency_ms": latency_summary([round(e.elapsed_ms, 2) for e in exchanges]),  # as the cases list them
             "observed_fields": sorted(self.observed_fields),
             "undocumented": self._undocumented(),
             "cassette_dir": self.cassette_dir,
@@ -184,11 +184,17 @@ class RunResult:
             "outcome": case.outcome,
             "reason": case.reason or None,
             "elapsed_ms": round(exchange.elapsed_ms, 2) if exchange else None,
+            "fetched_elapsed_ms": round(case.fetched.elapsed_ms, 2) if _answered(case.fetched) else None,
+            "passed_checks": [r.check for r in case.checks if r.outcome == "passed"],
             "failed_checks": [r.check for r in case.checks if r.outcome == "failed"],
             "warned_checks": [r.check for r in case.checks if r.outcome == "warned"],
             "cassette": exchange.cassette if exchange else None,
             "interaction": exchange.interaction if exchange else None,
         }
+
+
+def _answered(exchange: Exchange | None) -> bool:
+    return exchange is not None and exchange.status is not None
 
 
 def _created_id(case: CaseResult) -> bool:
