@@ -13,7 +13,8 @@ from pathlib import Path
 import click
 
 from conformance.checks import CHECKS
-from conformance.results import CaseResult, RunResult, write_results
+from conformance.reports import write_all
+from conformance.results import CaseResult, RunResult
 from conformance.runner import Runner, RunOptions, plan_for
 from conformance.settings import REPORTS_ROOT, TARGET_DEFAULTS
 from conformance.targets import SetupError, Target, emulator_target, live_target
@@ -127,7 +128,7 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
             result = runner.run(plan, run_id, Progress())
         finally:
             runner.client.close()
-        write_results(result, report_dir, target.secrets)
+        write_all(result, report_dir, target.secrets)
     reproduce = f"conformance run --target {target_name} --seed {seed} --max-examples {options.max_examples}"
     if options.shard:
         reproduce += f" --shard {shard}"

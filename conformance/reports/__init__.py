@@ -1,0 +1,60 @@
+"""Reports of a run: results.json plus junit.xml, summary.md and report.html, all built from the results dict.
+
+``write_all`` is what ``conformance run`` calls; ``write_document`` is for tools that only have a
+results dict (replay, ``report merge``). Imports happen on use so the CLI starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from conformance.results import RunResult
+
+RESULTS_FILE = "results.json"
+FORMATS = ("junit.xml", "summary.md", "report.html")
+
+
+def write_all(result: RunResult, directory: Path, secrets: tuple[str, ...]) -> list[Path]:
+    """Write results.json (scrubbed of ``secrets``), then every other format from what it holds."""
+    from conformance.results import write_results
+
+    path = write_results(result, directory, secrets)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    return [path, *write_formats(document, directory)]
+
+
+def write_document(document: dict[str, Any], directory: Path) -> list[Path]:
+    """Write a results dict as results.json and every other format."""
+    from conformance.results import write_atomic
+
+    path = directory / RESULTS_FILE
+    write_atomic(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    return [path, *write_formats(document, directory)]
+
+
+def write_formats(document: dict[str, Any], directory: Path) -> list[Path]:
+    """junit.xml, summary.md and report.html for a results dict."""
+    from conformance.results import write_atomic
+
+    renderers = _renderers()
+    written = []
+    for name in FORMATS:
+        path = directory / name
+        write_atomic(path, renderers[name](document))
+        written.append(path)
+    return written
+
+
+def _renderers() -> dict[str, Callable[[dict[str, Any]], str]]:
+    from conformance.reports.html import render_html
+    from conformance.reports.junit import render_junit
+    from conformance.reports.summary import render_summary
+
+    return {"junit.xml": render_junit, "summary.md": render_summary, "report.html": render_html}
+
+
+__all__ = ["FORMATS", "RESULTS_FILE", "write_all", "write_document", "write_formats"]

@@ -1,0 +1,103 @@
+"""Reading results.json, and the small facts every report format derives from it."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from conformance.reports import RESULTS_FILE
+
+REPORT_SCHEMA = "report.schema.json"
+DRIFT_CHECKS = {
+    "undocumented_fields": "fields",
+    "undocumented_enum_values": "enum_values",
+    "undocumented_headers": "headers",
+}
+
+Document = dict[str, Any]
+
+
+class ReportInputError(Exception):
+    """An input cannot be used: one line that names the file."""
+
+
+def results_path(location: Path) -> Path:
+    """``location`` itself when it is a file, else its ``results.json``."""
+    return location if location.is_file() else location / RESULTS_FILE
+
+
+def load_results(location: Path) -> Document:
+    """Read and validate a results.json (or a report directory holding one)."""
+    if not location.exists():
+        raise ReportInputError(f"{location} does not exist")
+    path = results_path(location)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        where = f"{location} has no {RESULTS_FILE}" if location.is_dir() else f"{path} does not exist"
+        raise ReportInputError(where) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReportInputError(f"{path}: cannot read it ({exc})") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ReportInputError(f"{path}: not JSON ({exc})") from None
+    problem = schema_problem(document)
+    if problem:
+        raise ReportInputError(f"{path}: not a conformance results file: {problem}")
+    return document
+
+
+def schema_problem(document: Any) -> str | None:
+    """The first way ``document`` breaks schemas/report.schema.json, or None."""
+    from conformance.contract import load_contract
+
+    contract = load_contract()
+    if contract.is_valid(REPORT_SCHEMA, document):
+        return None
+    error = contract.errors(REPORT_SCHEMA, document)[0]
+    where = "/".join(map(str, error.absolute_path)) or "(root)"
+    return f"{where}: {error.message[:200]}"
+
+
+def case_group(case_id: str) -> str:
+    """A case's group: its id up to the last '/' (``invalid/name.type/3`` -> ``invalid/name.type``)."""
+    return case_id.rsplit("/", 1)[0] if "/" in case_id else case_id
+
+
+def failing_checks(document: Document) -> dict[str, int]:
+    """Check name -> failed results, for checks that failed at least once."""
+    return {name: row["failed"] for name, row in document["checks"].items() if row["failed"]}
+
+
+def failures_by_check(document: Document) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for failure in document["failures"]:
+        grouped[failure["check"]].append(failure)
+    return dict(grouped)
+
+
+def drift_warnings(document: Document) -> list[dict[str, Any]]:
+    return [w for w in document["warnings"] if w["check"] in DRIFT_CHECKS]
+
+
+def other_warnings(document: Document) -> list[dict[str, Any]]:
+    return [w for w in document["warnings"] if w["check"] not in DRIFT_CHECKS]
+
+
+def judged_cases(document: Document) -> int:
+    """Cases that got a verdict (neither inconclusive nor left unsent)."""
+    counts = document["counts"]
+    return counts["cases"] - counts["inconclusive"] - counts["not_run"]
+
+
+def reproduce_command(document: Document) -> str:
+    """The command line that sends the same requests again."""
+    command = f"conformance run --target {document['target']} --seed {document['seed']}"
+    command += f" --max-examples {document['max_examples']}"
+    shard = document.get("shard")
+    if shard and "/" in shard and "+" not in shard:
+        command += f" --shard {shard}"
+    return command
