@@ -88,6 +88,12 @@ from conformance.emulator.cli import emulator_command  # noqa: E402
 
 cli.add_command(emulator_command)
 
+from conformance.reports.cli import diff, gate, report  # noqa: E402
+
+cli.add_command(diff)
+cli.add_command(gate)
+cli.add_command(report)
+
 
 def main() -> None:
     cli(prog_name="conformance")

@@ -1,0 +1,135 @@
+"""The report commands: ``conformance diff``, ``conformance gate`` and ``conformance report merge``.
+
+Bad input gets one line naming the file and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+PathArg = click.Path(path_type=Path)
+
+
+def _die(command: str, message: str) -> NoReturn:
+    click.echo(f"conformance {command}: {message}", err=True)
+    sys.exit(2)
+
+
+@click.command()
+@click.argument("old", type=PathArg)
+@click.argument("new", type=PathArg)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["md", "json"]),
+    default="md",
+    show_default=True,
+    help="Markdown for people and step summaries, JSON for tools.",
+)
+@click.option("--output", type=PathArg, help="Write the diff to FILE instead of standard output.")
+def diff(old: Path, new: Path, output_format: str, output: Path | None) -> None:
+    """What changed from run OLD to run NEW (report directories or results.json files).
+
+    Exit 1 when NEW regressed (a check fails that did not, a check fails in a new case group, a
+    documented response field is gone), 0 otherwise, 2 when an input cannot be read.
+    """
+    from conformance.reports.diff import diff_runs, load_run, render_json, render_markdown
+    from conformance.reports.document import ReportInputError
+    from conformance.results import write_atomic
+
+    try:
+        before, after = load_run(old), load_run(new)
+    except ReportInputError as exc:
+        _die("diff", str(exc))
+    result = diff_runs(before, after)
+    text = render_json(result) if output_format == "json" else render_markdown(result)
+    if output:
+        try:
+            write_atomic(output, text)
+        except OSError as exc:
+            _die("diff", f"cannot write {output}: {exc.strerror or exc}")
+        click.echo(f"{'regressed' if result.regressed else 'no regression'}: diff written to {output}")
+    else:
+        click.echo(text, nl=False)
+    sys.exit(1 if result.regressed else 0)
+
+
+@click.command()
+@click.argument("run", type=PathArg)
+@click.option("--policy", type=PathArg, help="TOML policy (default: no failure allowed).")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    hidden=True,
+    help="Judge expiry dates as of this day (for reproducing a past decision).",
+)
+def gate(run: Path, policy: Path | None, today: object) -> None:
+    """Decide whether run RUN (a report directory or results.json) may ship.
+
+    Prints every decision with its reason. Exit 0 pass, 1 fail, 2 for a bad policy file or an
+    unreadable RUN.
+    """
+    from conformance.checks import CHECKS
+    from conformance.reports.document import ReportInputError, load_results
+    from conformance.reports.gate import Policy, PolicyError, evaluate, load_policy
+
+    try:
+        chosen = load_policy(policy, frozenset(CHECKS)) if policy else Policy()
+    except PolicyError as exc:
+        _die("gate", str(exc))
+    try:
+        document = load_results(run)
+    except ReportInputError as exc:
+        _die("gate", f"RUN: {exc}")
+    day = today.date() if today else date.today()  # type: ignore[attr-defined]
+    result = evaluate(document, chosen, day)
+    click.echo(f"gate for {document['run_id']} ({document['target']}, seed {document['seed']}) under {chosen.source}:")
+    for decision in result.decisions:
+        click.echo(f"  {decision.line()}")
+    blocking = sum(d.blocks for d in result.decisions)
+    click.echo("gate PASSED" if result.passed else f"gate FAILED: {blocking} blocking decision(s)")
+    sys.exit(0 if result.passed else 1)
+
+
+@click.group()
+def report() -> None:
+    """Work with report directories."""
+
+
+@report.command("merge")
+@click.argument("directories", nargs=-1, required=True, type=PathArg)
+@click.option(
+    "--output",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for the merged results.json and every other format.",
+)
+def merge(directories: tuple[Path, ...], output: Path) -> None:
+    """Merge the reports of the shards of one run (DIR... each holding results.json) into one."""
+    from conformance.reports import write_document
+    from conformance.reports.document import ReportInputError, load_results
+    from conformance.reports.merge import MergeError, merge_documents
+
+    try:
+        documents = [load_results(directory) for directory in directories]
+        merged = merge_documents(documents, [str(d) for d in directories])
+    except (ReportInputError, MergeError) as exc:
+        _die("report merge", str(exc))
+    try:
+        written = write_document(merged, output)
+    except OSError as exc:
+        _die("report merge", f"cannot write into {output}: {exc.strerror or exc}")
+    counts = merged["counts"]
+    click.echo(
+        f"{merged['verdict'].upper()}: {len(directories)} shard(s) merged, {counts['cases']} cases, "
+        f"{counts['failures']} failures, {counts['warnings']} warnings -> {', '.join(map(str, written))}"
+    )
+    sys.exit(0)
+
+
+__all__ = ["diff", "gate", "report"]

@@ -1,0 +1,279 @@
+"""``conformance gate RUN [--policy FILE]``: may this run ship? Every decision comes with its reason.
+
+The policy is TOML::
+
+    max_warnings = 50        # warned results tolerated (absent: any number)
+    drift_blocks = false     # true: undocumented fields/enum values/headers fail the gate
+    min_cases = 100          # judged cases (neither inconclusive nor unsent) at least
+    max_p95_ms = 250.0       # p95 latency ceiling
+
+    [[known_issues]]         # a check allowed to fail until it expires
+    check = "error_code_conformance"
+    reason = "vendor ticket 1234: 401 carries 20001"
+    expires = 2026-12-31
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from conformance.reports.document import DRIFT_CHECKS, Document, judged_cases
+
+LIMIT_KEYS = ("max_warnings", "drift_blocks", "min_cases", "max_p95_ms")
+ISSUE_KEYS = ("check", "reason", "expires")
+
+
+class PolicyError(Exception):
+    """The policy file cannot be used: one line naming the file, the line and the key."""
+
+
+@dataclass(frozen=True)
+class KnownIssue:
+    check: str
+    reason: str
+    expires: date
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What a release tolerates. The default: no failure at all, at least one judged case."""
+
+    known_issues: tuple[KnownIssue, ...] = ()
+    max_warnings: int | None = None
+    drift_blocks: bool = False
+    min_cases: int = 1
+    max_p95_ms: float | None = None
+    source: str = "the default policy (no failure allowed)"
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: str  # "pass" | "fail" | "excused" | "info"
+    subject: str
+    reason: str
+
+    @property
+    def blocks(self) -> bool:
+        return self.verdict == "fail"
+
+    def line(self) -> str:
+        return f"{self.verdict.upper():8}{self.subject}: {self.reason}"
+
+
+@dataclass
+class GateResult:
+    policy: Policy
+    decisions: list[Decision] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not any(d.blocks for d in self.decisions)
+
+
+# --- the policy file -------------------------------------------------------------------------
+
+
+def load_policy(path: Path, known_checks: frozenset[str]) -> Policy:
+    """Parse and check a policy file; a check name must be one of ``known_checks``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PolicyError(f"{path}: policy file does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"{path}: cannot read it ({exc})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{path}: not valid TOML: {exc}") from None
+    return _policy(data, text, path, known_checks)
+
+
+def _policy(data: dict[str, Any], text: str, path: Path, known_checks: frozenset[str]) -> Policy:
+    def fail(message: str, key: str, table: int | None = None) -> PolicyError:
+        line = _line_of(text, key, table)
+        return PolicyError(f"{path}{f' line {line}' if line else ''}: {message}")
+
+    for key in data:
+        if key not in (*LIMIT_KEYS, "known_issues"):
+            raise fail(f"unknown key {key!r} (known: {', '.join((*LIMIT_KEYS, 'known_issues'))})", key)
+    limits: dict[str, Any] = {}
+    for key in ("max_warnings", "min_cases"):
+        if key in data:
+            value = data[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise fail(f"{key} must be a whole number >= 0, got {value!r}", key)
+            limits[key] = value
+    if "drift_blocks" in data:
+        if not isinstance(data["drift_blocks"], bool):
+            raise fail(f"drift_blocks must be true or false, got {data['drift_blocks']!r}", "drift_blocks")
+        limits["drift_blocks"] = data["drift_blocks"]
+    if "max_p95_ms" in data:
+        value = data["max_p95_ms"]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise fail(f"max_p95_ms must be a number of milliseconds > 0, got {value!r}", "max_p95_ms")
+        limits["max_p95_ms"] = float(value)
+    issues = data.get("known_issues", [])
+    if not isinstance(issues, list) or not all(isinstance(item, dict) for item in issues):
+        raise fail("known_issues must be [[known_issues]] tables", "known_issues")
+    known = tuple(_issue(item, i, fail, known_checks) for i, item in enumerate(issues))
+    return Policy(known_issues=known, source=str(path), **limits)
+
+
+def _issue(
+    item: dict[str, Any], index: int, fail: Callable[..., PolicyError], known_checks: frozenset[str]
+) -> KnownIssue:
+    where = f"known_issues[{index}]"
+    for key in item:
+        if key not in ISSUE_KEYS:
+            raise fail(f"{where}: unknown key {key!r} (known: {', '.join(ISSUE_KEYS)})", key, index)
+    for key in ISSUE_KEYS:
+        if key not in item:
+            raise fail(f"{where}: missing {key!r}", "known_issues", index)
+    check, reason, expires = item["check"], item["reason"], item["expires"]
+    if not isinstance(check, str) or check not in known_checks:
+        raise fail(
+            f"{where}.check {check!r} is not a check name (known: {', '.join(sorted(known_checks))})", "check", index
+        )
+    if not isinstance(reason, str) or not reason.strip():
+        raise fail(f"{where}.reason must be a non-empty string", "reason", index)
+    if isinstance(expires, datetime):
+        expires = expires.date()
+    elif isinstance(expires, str):
+        try:
+            expires = date.fromisoformat(expires)
+        except ValueError:
+            raise fail(
+                f"{where}.expires must be a date such as 2026-12-31, got {expires!r}", "expires", index
+            ) from None
+    if not isinstance(expires, date):
+        raise fail(f"{where}.expires must be a date such as 2026-12-31, got {expires!r}", "expires", index)
+    return KnownIssue(check, reason.strip(), expires)
+
+
+def _line_of(text: str, key: str, table: int | None) -> int | None:
+    """The line (1-based) where ``key`` is set: top level, or in the ``table``-th [[known_issues]]."""
+    tables = 0
+    current: int | None = None  # None: top level
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if re.match(r"^\[\[\s*known_issues\s*\]\]", stripped):
+            current, tables = tables, tables + 1
+            if key == "known_issues" and table == current:
+                return number
+            continue
+        if stripped.startswith("["):
+            if table is None and re.match(rf"^\[\s*{re.escape(key)}\s*\]", stripped):
+                return number
+            current = -1  # some other table
+            continue
+        if current == table and re.match(rf"^{re.escape(key)}\s*=", stripped):
+            return number
+    return None
+
+
+# --- the decisions -----------------------------------------------------------------------------
+
+
+def evaluate(document: Document, policy: Policy, today: date) -> GateResult:
+    """Every decision the policy makes about a run."""
+    result = GateResult(policy)
+    decide = result.decisions.append
+    counts = document["counts"]
+    issues: dict[str, list[KnownIssue]] = {}
+    for issue in policy.known_issues:
+        issues.setdefault(issue.check, []).append(issue)
+    used: set[str] = set()
+
+    if document["interrupted"]:
+        decide(Decision("fail", "run", f"interrupted: {counts['not_run']} case(s) never ran"))
+    failed = {name: row["failed"] for name, row in document["checks"].items() if row["failed"]}
+    for name, count in failed.items():
+        decide(_excuse(name, f"{count} failure(s)", issues.get(name, []), today, used))
+    if not failed:
+        decide(Decision("pass", "failures", "no check failed"))
+
+    drift = {w["check"]: 0 for w in document["warnings"] if w["check"] in DRIFT_CHECKS}
+    for warning in document["warnings"]:
+        if warning["check"] in drift:
+            drift[warning["check"]] += warning["occurrences"]
+    if policy.drift_blocks:
+        for name, count in drift.items():
+            seen = ", ".join(document["undocumented"][DRIFT_CHECKS[name]][:5])
+            decide(
+                _excuse(
+                    name, f"{count} drift warning(s) ({seen}); drift_blocks = true", issues.get(name, []), today, used
+                )
+            )
+        if not drift:
+            decide(Decision("pass", "drift", "no undocumented field, enum value or header"))
+    elif drift:
+        decide(Decision("info", "drift", f"{sum(drift.values())} drift warning(s), allowed (drift_blocks = false)"))
+
+    if policy.max_warnings is not None:
+        ok = counts["warnings"] <= policy.max_warnings
+        decide(
+            Decision(
+                "pass" if ok else "fail",
+                "max_warnings",
+                f"{counts['warnings']} warning(s) {'<=' if ok else '>'} {policy.max_warnings}",
+            )
+        )
+
+    judged = judged_cases(document)
+    ok = judged >= policy.min_cases
+    decide(
+        Decision(
+            "pass" if ok else "fail",
+            "min_cases",
+            f"{judged} judged case(s) {'>=' if ok else '<'} "
+            f"{policy.min_cases} ({counts['inconclusive']} inconclusive, {counts['not_run']} not run)",
+        )
+    )
+
+    if policy.max_p95_ms is not None:
+        p95 = document["latency_ms"].get("p95")
+        if p95 is None:
+            decide(Decision("fail", "max_p95_ms", "no latency measured: no request got an answer"))
+        else:
+            ok = p95 <= policy.max_p95_ms
+            decide(
+                Decision(
+                    "pass" if ok else "fail",
+                    "max_p95_ms",
+                    f"p95 {p95} ms {'<=' if ok else '>'} {policy.max_p95_ms:g} ms",
+                )
+            )
+
+    for name, entries in issues.items():
+        if name not in used:
+            for issue in entries:
+                state = "expired" if issue.expires < today else f"until {issue.expires}"
+                decide(
+                    Decision(
+                        "info",
+                        f"known issue {name}",
+                        f"did not fail in this run ({state}): remove the entry once the fix is confirmed",
+                    )
+                )
+    return result
+
+
+def _excuse(check: str, what: str, issues: list[KnownIssue], today: date, used: set[str]) -> Decision:
+    subject = f"check {check}"
+    if not issues:
+        return Decision("fail", subject, f"{what}, not a known issue")
+    used.add(check)
+    live = [issue for issue in issues if issue.expires >= today]
+    if live:
+        issue = max(live, key=lambda i: i.expires)
+        return Decision("excused", subject, f"{what}: known issue until {issue.expires} ({issue.reason})")
+    issue = max(issues, key=lambda i: i.expires)
+    return Decision(
+        "fail", subject, f"{what}: the known issue expired on {issue.expires} ({issue.reason}), so it no longer excuses"
+    )
