@@ -168,3 +168,12 @@ def test_the_shipped_policy_loads_and_judges_a_run(clean_dir: Path) -> None:
         "(0 inconclusive, 0 not run)"
     ]
     assert any(line.startswith("  PASS    max_p95_ms") for line in lines)
+
+
+def test_the_readme_policy_example_is_a_valid_policy(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- reports:start -->", 1)[1].split("<!-- reports:end -->", 1)[0]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    loaded = load_policy(policy(tmp_path, example), frozenset(CHECKS))
+    assert loaded.max_warnings == 25 and loaded.drift_blocks and loaded.min_cases == 200
+    assert [issue.check for issue in loaded.known_issues] == ["error_code_conformance"]
