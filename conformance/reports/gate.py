@@ -15,6 +15,7 @@ The policy is TOML::
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from collections.abc import Callable
@@ -137,9 +138,9 @@ def _issue(
             raise fail(f"{where}: missing {key!r}", "known_issues", index)
     check, reason, expires = item["check"], item["reason"], item["expires"]
     if not isinstance(check, str) or check not in known_checks:
-        raise fail(
-            f"{where}.check {check!r} is not a check name (known: {', '.join(sorted(known_checks))})", "check", index
-        )
+        close = difflib.get_close_matches(str(check), known_checks, n=1)
+        hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(sorted(known_checks))}"
+        raise fail(f"{where}.check {check!r} is not a check name ({hint})", "check", index)
     if not isinstance(reason, str) or not reason.strip():
         raise fail(f"{where}.reason must be a non-empty string", "reason", index)
     if isinstance(expires, datetime):

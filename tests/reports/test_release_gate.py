@@ -130,6 +130,10 @@ def test_drift_blocks_can_be_excused_by_a_known_issue_for_the_drift_check(faulty
             "line 7: known_issues[1].check 'no_such_check' is not a check name",
         ),
         (
+            '[[known_issues]]\ncheck = "read_bak"\nreason = "r"\nexpires = 2026-01-01\n',
+            "line 2: known_issues[0].check 'read_bak' is not a check name (did you mean read_back?)",
+        ),
+        (
             '[[known_issues]]\ncheck = "read_back"\nreason = "r"\nexpires = "soon"\n',
             "line 4: known_issues[0].expires must be a date such as 2026-12-31, got 'soon'",
         ),
