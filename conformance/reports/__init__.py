@@ -18,8 +18,8 @@ RESULTS_FILE = "results.json"
 FORMATS = ("junit.xml", "summary.md", "report.html")
 
 
-def write_all(result: RunResult, directory: Path, secrets: tuple[str, ...]) -> list[Path]:
-    """Write results.json (scrubbed of ``secrets``), then every other format from what it holds."""
+def write_all(result: RunResult, directory: Path, secrets: tuple[str, ...] | Callable[[str], str]) -> list[Path]:
+    """Write results.json (scrubbed of ``secrets``: values, or a redactor), then every other format from it."""
     from conformance.results import write_results
 
     path = write_results(result, directory, secrets)
