@@ -13,7 +13,7 @@ import uvicorn
 
 from conformance.emulator.config import EmulatorSettings
 from conformance.emulator.exceptions import EmulatorConfigError
-from conformance.emulator.server import LOOPBACK, bind, create_app, uvicorn_config
+from conformance.emulator.server import LOOPBACK, bind, create_app, tune_gc, uvicorn_config
 from conformance.emulator.urls import CONTROL_PREFIX
 from conformance.vendor import ENV_ACCOUNT_SID, ENV_API_KEY, ENV_API_SECRET, ENV_AUTH_TOKEN, ENV_CONFIGURATION_ID
 
@@ -71,6 +71,7 @@ def emulator_command(
         sock = bind(host, port)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    tune_gc()
     url = f"http://{host}:{sock.getsockname()[1]}"
     click.echo(banner(url, settings, os.environ))
     sys.stdout.flush()

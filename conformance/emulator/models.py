@@ -8,7 +8,6 @@ Time and ids come from injectable objects so a seeded run is byte-for-byte repea
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -106,7 +105,7 @@ class SteppingClock:
 
 
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
-_FROM_RFC4648 = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _CROCKFORD.encode())
+_PAIRS = tuple(a + b for a in _CROCKFORD for b in _CROCKFORD)  # 10 bits -> 2 chars, index = the 10-bit value
 _RANDOM_MAX = (1 << 80) - 1
 
 
@@ -139,8 +138,11 @@ class IdGenerator:
                     self._time_part = _encode_time(ms)
                 self._last_ms = ms
                 self._last_random = self._rng.getrandbits(80)
-            tail = base64.b32encode(self._last_random.to_bytes(10, "big")).translate(_FROM_RFC4648).decode()
-            return prefix + self._time_part + tail
+            r = self._last_random
+            p = _PAIRS
+            return "".join((prefix, self._time_part, p[r >> 70], p[(r >> 60) & 1023], p[(r >> 50) & 1023],
+                            p[(r >> 40) & 1023], p[(r >> 30) & 1023], p[(r >> 20) & 1023], p[(r >> 10) & 1023],
+                            p[r & 1023]))  # fmt: skip
 
 
 def _encode_time(ms: int) -> str:
@@ -225,9 +227,21 @@ class Participant:
         )
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":")).encode
+_ENCODE_ASCII = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode
+
+
+def encode_json(value: Any) -> bytes:
+    """Compact UTF-8 JSON; ASCII escapes when a string cannot be UTF-8 (a lone surrogate a client sent)."""
+    try:
+        return _ENCODE(value).encode()
+    except UnicodeEncodeError:
+        return _ENCODE_ASCII(value).encode()
+
+
 @dataclass(slots=True)
 class Conversation:
-    """A conversation as the API reports it."""
+    """A conversation as the API reports it. Immutable once created, so its JSON is encoded once."""
 
     id: str
     account_id: str
@@ -238,6 +252,19 @@ class Conversation:
     updated_at: str
     configuration: dict[str, Any]
     participants: list[Participant] = field(default_factory=list)
+    encoded: bytes | None = field(default=None, repr=False, compare=False)
+
+    def to_json(self) -> bytes:
+        """The wire form as JSON bytes (what stores keep and what a faithful response sends)."""
+        if self.encoded is None:
+            self.encoded = encode_json(self.to_wire())
+        return self.encoded
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> Conversation:
+        conversation = cls.from_wire(json.loads(data))
+        conversation.encoded = data.encode() if isinstance(data, str) else data
+        return conversation
 
     def to_wire(self) -> dict[str, Any]:
         """The vendor's JSON shape (property order as the docs list it)."""
@@ -316,7 +343,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._configurations: dict[tuple[str, str], Configuration] = {}
-        self._conversations: dict[str, Conversation] = {}
+        self._conversations: dict[str, tuple[str, bytes]] = {}  # id -> (account, JSON): few objects for the GC
         self._keys: dict[tuple[str, str], IdempotencyRecord] = {}
 
     def put_configuration(self, configuration: Configuration) -> None:
@@ -332,13 +359,13 @@ class MemoryStore:
 
     def put_conversation(self, conversation: Conversation, idempotency_key: str | None, fingerprint: str) -> None:
         with self._lock:
-            self._conversations[conversation.id] = conversation
+            self._conversations[conversation.id] = (conversation.account_id, conversation.to_json())
             if idempotency_key is not None:
                 self._keys[conversation.account_id, idempotency_key] = IdempotencyRecord(fingerprint, conversation.id)
 
     def conversation(self, account_id: str, conversation_id: str) -> Conversation | None:
         found = self._conversations.get(conversation_id)
-        return found if found is not None and found.account_id == account_id else None
+        return Conversation.from_json(found[1]) if found is not None and found[0] == account_id else None
 
     def idempotency(self, account_id: str, key: str) -> IdempotencyRecord | None:
         return self._keys.get((account_id, key))
@@ -403,7 +430,7 @@ class SQLiteStore:
             try:
                 self._db.execute(
                     "INSERT INTO conversations VALUES (?, ?, ?)",
-                    (conversation.id, conversation.account_id, _dump(conversation.to_wire())),
+                    (conversation.id, conversation.account_id, conversation.to_json().decode()),
                 )
                 if idempotency_key is not None:
                     self._db.execute(
@@ -420,7 +447,7 @@ class SQLiteStore:
             row = self._db.execute(
                 "SELECT body FROM conversations WHERE id = ? AND account_id = ?", (conversation_id, account_id)
             ).fetchone()
-        return Conversation.from_wire(json.loads(row[0])) if row else None
+        return Conversation.from_json(row[0]) if row else None
 
     def idempotency(self, account_id: str, key: str) -> IdempotencyRecord | None:
         with self._lock:
@@ -534,6 +561,11 @@ def strip_nulls(value: Any, depth: int = 0) -> Any:
     return value
 
 
+def _plain(raw: bytes) -> bool:
+    """True when JSON text ``raw`` can hold neither a null nor nesting deeper than :data:`MAX_NESTING`."""
+    return b"null" not in raw and raw.count(b"{") + raw.count(b"[") <= MAX_NESTING
+
+
 def fingerprint(request: dict[str, Any]) -> str:
     """What makes two requests 'the same body' for Idempotency-Key purposes (key order ignored)."""
     canonical = json.dumps(request, sort_keys=True, separators=(",", ":"))
@@ -618,9 +650,13 @@ class Backend:
 
     # --- conversations ---
 
-    def validate(self, body: Any) -> dict[str, Any]:
-        """The request with nulls dropped, or 400 naming the first offending field."""
-        request = strip_nulls(body)
+    def validate(self, body: Any, raw: bytes | None = None) -> dict[str, Any]:
+        """The request with nulls dropped, or 400 naming the first offending field.
+
+        ``raw``, the bytes ``body`` was parsed from, lets the walk for nulls and nesting be
+        skipped when those bytes cannot contain either.
+        """
+        request = body if raw is not None and _plain(raw) else strip_nulls(body)
         if self.contract.is_valid("request", request):
             return request
         errors = self.contract.errors("request", request)
@@ -649,10 +685,16 @@ class Backend:
         return request
 
     def create_conversation(
-        self, account_id: str, body: Any, *, idempotency_key: str | None = None, lenient: bool = False
+        self,
+        account_id: str,
+        body: Any,
+        *,
+        idempotency_key: str | None = None,
+        lenient: bool = False,
+        raw: bytes | None = None,
     ) -> Conversation:
         """Create (or, for a repeated Idempotency-Key with the same body, return) a conversation."""
-        request = self.coerce(body) if lenient else self.validate(body)
+        request = self.coerce(body) if lenient else self.validate(body, raw)
         digest = fingerprint(request) if idempotency_key is not None else ""
         with self._lock:
             if idempotency_key is not None:

@@ -27,7 +27,7 @@ from conformance.emulator.exceptions import (
     PayloadTooLarge,
 )
 from conformance.emulator.faults import FAULTS, FaultError, FaultInjector, Reply
-from conformance.emulator.models import Backend
+from conformance.emulator.models import Backend, Conversation, encode_json
 from conformance.vendor import IDEMPOTENCY_KEY_HEADER
 
 MAX_IDEMPOTENCY_KEY = 255  # longer keys get 400 (an emulator assumption)
@@ -42,20 +42,10 @@ def _reject_constant(name: str) -> NoReturn:
 
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_ENCODE_ASCII = json.JSONEncoder(separators=(",", ":")).encode
-
-
-def dump(body: Any) -> bytes:
-    """Compact UTF-8 JSON; falls back to ASCII escapes when a string cannot be UTF-8 (lone surrogates)."""
-    try:
-        return _ENCODE(body).encode()
-    except UnicodeEncodeError:
-        return _ENCODE_ASCII(body).encode()
 
 
 def render(reply: Reply) -> Response:
-    content = reply.raw if reply.raw is not None else (b"" if reply.body is None else dump(reply.body))
+    content = reply.raw if reply.raw is not None else (b"" if reply.body is None else encode_json(reply.body))
     return Response(content, reply.status, reply.headers, media_type=reply.content_type)
 
 
@@ -91,6 +81,16 @@ def parse_json(raw: bytes) -> Any:
         raise InvalidParameter(f"Request body is not valid JSON: {' '.join(str(exc).split())[:200]}") from None
 
 
+def _headers(request: Request) -> dict[str, str]:
+    """Request headers as a plain dict, built once (ASGI names are lower case; a repeated header's last value wins)."""
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in request.scope["headers"]}
+
+
+def _success(status: int, conversation: Conversation, faults: FaultInjector) -> Reply:
+    # Faults edit the body as data; without them the conversation's encoded JSON goes out as is.
+    return Reply(status, conversation.to_wire()) if faults else Reply(status, raw=conversation.to_json())
+
+
 class EmulatorResponses:
     """Request handlers for the vendor routes and the control API."""
 
@@ -110,19 +110,21 @@ class EmulatorResponses:
             if injected is not None:
                 return render(faults.transform("create", injected))
         try:
-            account = self._account(request, "create")
+            headers = _headers(request)
+            account = self._account(headers, "create")
             self.backend.check_rate(account)
-            if not is_json_content_type(request.headers.get("content-type")):
+            if not is_json_content_type(headers.get("content-type")):
                 raise InvalidContentType()
-            body = parse_json(await self._body(request))
-            key = self._idempotency_key(request)
+            raw = await self._body(request, headers)
+            body = parse_json(raw)
+            key = self._idempotency_key(headers)
             try:
-                conversation = self.backend.create_conversation(account, body, idempotency_key=key)
+                conversation = self.backend.create_conversation(account, body, idempotency_key=key, raw=raw)
             except InvalidParameter:
                 if not (faults and faults.switched("accept_invalid", "create")):
                     raise
                 conversation = self.backend.create_conversation(account, body, idempotency_key=key, lenient=True)
-            reply = Reply(201, conversation.to_wire())
+            reply = _success(201, conversation, faults)
         except EmulatorError as exc:
             reply = Reply.error(exc)
         if faults:
@@ -137,10 +139,10 @@ class EmulatorResponses:
             if injected is not None:
                 return render(faults.transform("fetch", injected))
         try:
-            account = self._account(request, "fetch")
+            account = self._account(_headers(request), "fetch")
             self.backend.check_rate(account)
             conversation = self.backend.fetch_conversation(account, request.path_params["id"])
-            reply = Reply(200, conversation.to_wire())
+            reply = _success(200, conversation, faults)
         except EmulatorError as exc:
             reply = Reply.error(exc)
         if faults:
@@ -153,8 +155,8 @@ class EmulatorResponses:
             await asyncio.sleep(delay)
         return faults.respond(route)
 
-    def _account(self, request: Request, route: str) -> str:
-        header = request.headers.get("authorization")
+    def _account(self, headers: dict[str, str], route: str) -> str:
+        header = headers.get("authorization")
         account = self._auth_cache.get(header) if header else None
         if account is None:
             account = self._authenticate(header)
@@ -177,8 +179,8 @@ class EmulatorResponses:
         username, colon, password = decoded.partition(":")
         return self.backend.authenticate(username, password) if colon else None
 
-    def _idempotency_key(self, request: Request) -> str | None:
-        key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
+    def _idempotency_key(self, headers: dict[str, str]) -> str | None:
+        key = headers.get(IDEMPOTENCY_KEY_HEADER.lower())
         if not key:
             return None
         if len(key) > MAX_IDEMPOTENCY_KEY:
@@ -187,21 +189,24 @@ class EmulatorResponses:
             )
         return key
 
-    async def _body(self, request: Request) -> bytes:
-        """The request body, or 413 as soon as it is known to be too large."""
+    async def _body(self, request: Request, headers: dict[str, str]) -> bytes:
+        """The request body, or 413 as soon as it is known to be too large (before reading, when declared)."""
         limit = self.max_body_bytes
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit():
-            if int(length) > limit:
-                raise PayloadTooLarge(f"Request body larger than {limit} bytes")
-            return await request.body()
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            raise PayloadTooLarge(f"Request body larger than {limit} bytes")
         chunks, size = [], 0
-        async for chunk in request.stream():
+        while True:
+            message = await request.receive()
+            if message["type"] != "http.request":
+                raise InvalidParameter("Client disconnected before sending the whole body")
+            chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
                 raise PayloadTooLarge(f"Request body larger than {limit} bytes")
             chunks.append(chunk)
-        return b"".join(chunks)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     # --- control API (no auth: a loopback tool) ---
 
@@ -227,7 +232,7 @@ class EmulatorResponses:
 
     async def add_fault(self, request: Request) -> Response:
         try:
-            body = parse_json(await self._body(request))
+            body = parse_json(await self._body(request, _headers(request)))
             if not isinstance(body, dict) or not isinstance(body.get("fault"), str):
                 raise InvalidParameter('Expected a JSON object like {"fault": "status_500", "count": 1}')
             params = {k: v for k, v in body.items() if k not in ("fault", "count", "route")}
