@@ -51,7 +51,8 @@ def start_emulator(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess[str]]:
     started = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    # cwd: schemathesis leaves a .schemathesis/ folder wherever it runs.
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, cwd=tempfile.gettempdir())
     return time.perf_counter() - started, done
 
 
@@ -65,7 +66,9 @@ def conformance_run(url: str, examples: int, env: dict[str, str], workdir: Path)
     return seconds, json.loads((report / "results.json").read_text())["counts"]["requests"]
 
 
-def schemathesis_run(url: str, examples: int, env: dict[str, str], workdir: Path, user: str, password: str) -> tuple[float, int]:  # noqa: E501
+def schemathesis_run(
+    url: str, examples: int, env: dict[str, str], workdir: Path, user: str, password: str
+) -> tuple[float, int]:
     har = workdir / "schemathesis.har"
     seconds, done = timed([str(BIN / "schemathesis"), "run", str(ROOT / "schemas" / "openapi.yaml"), "--url", url,
                            "--max-examples", str(examples), "--seed", "1", "--workers", "1", "--auth",
