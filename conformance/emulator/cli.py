@@ -59,12 +59,12 @@ def emulator_command(
     TWILIO_AUTH_TOKEN and/or TWILIO_API_KEY and TWILIO_API_SECRET set it accepts exactly those;
     CONFORMANCE_CONFIGURATION_ID seeds a configuration with that id.
     """
-    if deterministic and db_path is not None:
-        raise SettingsError("--deterministic cannot be combined with --db (seeded ids would repeat after a restart)")
     settings = load_settings(os.environ, config_file, db_path=db_path, rate_limit=rate_limit, rate_burst=rate_burst,
                              deterministic=deterministic, seed=seed)  # fmt: skip
     try:
         app = create_app(settings)
+    except EmulatorConfigError as exc:
+        raise SettingsError(f"--deterministic with --db: {exc}") from None
     except (sqlite3.Error, OSError) as exc:
         raise SettingsError(f"--db {db_path}: cannot use it as a SQLite database ({exc})") from None
     try:

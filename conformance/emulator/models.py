@@ -601,6 +601,7 @@ class Backend:
         self._logins = {user: (password, c.account_sid) for c in self.accounts for user, password in c.logins()}
         self._override_fields = tuple(self.contract.node("request", "configuration").get("properties", {}))
         self._participant_types = frozenset(self.contract.enum("participant", "type"))
+        self._address_fields = frozenset(self.contract.schema("address").get("properties", {}))
         self._lock = threading.Lock()
         self.contract.is_valid("request", {})  # compile the fast validator now, not on the first request
         self._seed()
@@ -739,7 +740,7 @@ class Backend:
                 name=item.get("name"),
                 type=item.get("type"),
                 profile_id=item.get("profileId"),
-                addresses=item.get("addresses", []),
+                addresses=[self._documented_address(a) for a in item.get("addresses", ())],
                 created_at=now,
                 updated_at=now,
             )
@@ -756,6 +757,10 @@ class Backend:
             configuration=settings,
             participants=participants,
         )
+
+    def _documented_address(self, address: dict[str, Any]) -> dict[str, Any]:
+        fields = self._address_fields
+        return address if fields.issuperset(address) else {k: v for k, v in address.items() if k in fields}
 
     def fetch_conversation(self, account_id: str, conversation_id: str) -> Conversation:
         """The account's conversation, or 404 (another account's conversation is not found either)."""

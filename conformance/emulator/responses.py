@@ -45,6 +45,7 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def render(reply: Reply) -> Response:
+    """A reply on the wire: its JSON body (or raw bytes), status, headers and content type."""
     content = reply.raw if reply.raw is not None else (b"" if reply.body is None else encode_json(reply.body))
     return Response(content, reply.status, reply.headers, media_type=reply.content_type)
 

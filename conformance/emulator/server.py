@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 
 from conformance.emulator.config import EmulatorSettings
+from conformance.emulator.exceptions import EmulatorConfigError
 from conformance.emulator.faults import ActiveFault, FaultInjector
 from conformance.emulator.models import (
     Backend,
@@ -36,6 +37,8 @@ LOOPBACK = "127.0.0.1"
 
 def build_backend(settings: EmulatorSettings) -> Backend:
     """The backend the settings describe (store, clock, ids, rate limit)."""
+    if settings.deterministic and settings.db_path is not None:
+        raise EmulatorConfigError("deterministic mode cannot use a database: seeded ids would repeat after a restart")
     store: Store = SQLiteStore(settings.db_path) if settings.db_path is not None else MemoryStore()
     limiter = TokenBucket(settings.rate_limit, settings.rate_burst) if settings.rate_limit else None
     return Backend(
@@ -48,13 +51,16 @@ def build_backend(settings: EmulatorSettings) -> Backend:
     )
 
 
-def create_app(settings: EmulatorSettings | None = None, **overrides: Any) -> Starlette:
+def create_app(
+    settings: EmulatorSettings | None = None, *, backend: Backend | None = None, **overrides: Any
+) -> Starlette:
     """The emulator as an ASGI app. ``app.state`` holds ``settings``, ``backend`` and ``faults``.
 
-    Keyword ``overrides`` replace fields of ``settings`` (e.g. ``rate_limit=5``, ``deterministic=True``).
+    Keyword ``overrides`` replace fields of ``settings`` (e.g. ``rate_limit=5``, ``deterministic=True``);
+    ``backend`` replaces the one the settings describe (e.g. to inject another clock or id generator).
     """
     settings = (settings or EmulatorSettings()).replace(**overrides)
-    backend = build_backend(settings)
+    backend = backend if backend is not None else build_backend(settings)
     faults = FaultInjector()
     responses = EmulatorResponses(backend, faults, settings.max_body_bytes)
     app = Starlette(
@@ -138,9 +144,10 @@ class EmulatorServer:
         host: str = LOOPBACK,
         port: int = 0,
         log_level: str = "warning",
+        backend: Backend | None = None,
         **overrides: Any,
     ) -> None:
-        self.app = create_app(settings, **overrides)
+        self.app = create_app(settings, backend=backend, **overrides)
         self.settings: EmulatorSettings = self.app.state.settings
         self.backend: Backend = self.app.state.backend
         self.faults: FaultInjector = self.app.state.faults

@@ -114,10 +114,13 @@ def test_explicit_null_is_absent(client: TestClient, contract: Contract) -> None
 def test_unknown_request_fields_are_ignored(client: TestClient) -> None:
     request = full_request(metadata={"k": "v"}, surprise=[1, 2, {"deep": True}])
     request["participants"][0]["nickname"] = "A"
+    request["participants"][0]["addresses"][0]["label"] = "home"
+    request["configuration"]["workflows"] = []
     response = client.post(CREATE, json=request)
     assert response.status_code == 201
     body = response.json()
     assert "metadata" not in body and "surprise" not in body and "nickname" not in body["participants"][0]
+    assert "label" not in body["participants"][0]["addresses"][0] and "workflows" not in body["configuration"]
 
 
 def test_lone_surrogate_in_a_string_still_yields_valid_json(client: TestClient) -> None:

@@ -8,9 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 
 from conformance.contract import Contract
-from conformance.emulator.exceptions import Conflict, InvalidParameter, NotFound, TooManyRequests
+from conformance.emulator.exceptions import (
+    Conflict,
+    EmulatorConfigError,
+    InvalidParameter,
+    NotFound,
+    TooManyRequests,
+)
 from conformance.emulator.models import (
     DEFAULT_ACCOUNT_SID,
     DEFAULT_CONFIGURATION_ID,
@@ -29,8 +36,9 @@ from conformance.emulator.models import (
     format_timestamp,
     strip_nulls,
 )
+from conformance.emulator.server import create_app
 
-from .conftest import full_request
+from .conftest import API_KEY_AUTH, CREATE, full_request
 
 ULID_TAIL = re.compile(r"^[0-9a-z]{26}$")
 
@@ -171,3 +179,16 @@ def test_nesting_limit_and_null_stripping() -> None:
 def test_field_path() -> None:
     assert field_path(["participants", 3, "addresses", 0, "channel"]) == "participants[3].addresses[0].channel"
     assert field_path([]) == ""
+
+
+def test_clock_and_ids_are_injectable() -> None:
+    rules = backend(clock=SteppingClock(start_ms=0, step_ms=60_000), ids=IdGenerator(seed=1))
+    with TestClient(create_app(backend=rules), base_url="http://127.0.0.1") as client:
+        bodies = [client.post(CREATE, json=full_request(), auth=API_KEY_AUTH).json() for _ in range(2)]
+    assert [b["createdAt"] for b in bodies] == ["1970-01-01T00:00:00Z", "1970-01-01T00:01:00Z"]
+    assert bodies[0]["id"] == "conv_conversation_0000000000" + IdGenerator(seed=1).new("", 0)[10:]
+
+
+def test_deterministic_mode_refuses_a_database(tmp_path: Path) -> None:
+    with pytest.raises(EmulatorConfigError, match="database"):
+        create_app(deterministic=True, db_path=tmp_path / "x.db")
