@@ -1,0 +1,263 @@
+"""What may reach a file: secrets removed, SIDs replaced by placeholders, personal data pseudonymised.
+
+One :class:`Redactor` per run, applied to every recorded interaction, to the exchanges and messages
+the reports show, and (as a last pass) to the results document. Its tables are what keep a run
+consistent: the same account SID, name or address becomes the same placeholder or pseudonym in a
+request, in the response that echoes it and in the error message that quotes it, so the checks
+hold on replay exactly as they did live.
+
+- the ``Authorization`` header is dropped; the password (auth token or API secret) and the Basic
+  credentials built from it are replaced by ``[REDACTED]`` wherever they appear (raw, JSON- and
+  URL-escaped, base64), never by a stable value;
+- every account SID (``AC`` + 32 hex) and API key SID (``SK`` + 32 hex) becomes a placeholder of the
+  same shape: the run's own account ``AC000...0``, its key ``SK000...0``, any other one seen
+  ``AC000...1``, ``AC000...2``...;
+- with personal-data redaction on, participant and conversation names, profile ids, channel ids and
+  addresses become pseudonyms that keep the shape checks rely on (E.164 stays E.164, a
+  ``whatsapp:`` or ``rcs:`` prefix stays);
+- in deterministic runs the emulator's loopback address becomes ``emulator.invalid``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import urllib.parse
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from conformance import vendor
+
+if TYPE_CHECKING:
+    from conformance.targets import Target
+
+REDACTED = "[REDACTED]"
+ACCOUNT_PLACEHOLDER = "AC" + "0" * 32
+API_KEY_PLACEHOLDER = "SK" + "0" * 32
+DETERMINISTIC_HOST = "emulator.invalid"
+DROPPED_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+PII_MIN_TEXT = 3  # originals shorter than this are replaced only where they are a whole field
+
+_SID = re.compile(r"(?<![0-9A-Za-z])(AC|SK)([0-9a-fA-F]{32})(?![0-9A-Za-z])")
+_PLACEHOLDER_MAX = 1 << 16  # "AC000...0042" is a placeholder (or a test dummy), not a real SID
+_E164 = re.compile(r"^\+[0-9]{6,15}$")
+_SCHEME = re.compile(r"^([a-z]+:)(.*)$", re.DOTALL)
+_TWILIO_SID = re.compile(r"^([A-Z]{2})[0-9a-fA-F]{32}$")
+_ID_PREFIX = re.compile(r"^([A-Za-z]+(?:_[A-Za-z]+)*_)")
+
+
+class Redactor:
+    """Turns anything about to be written into something safe to write, consistently within a run."""
+
+    def __init__(self, *, secrets: Iterable[str] = (), credentials: Iterable[tuple[str, str]] = (),
+                 account_sid: str | None = None, api_key_sid: str | None = None, pii: bool = False,
+                 loopback: str | None = None) -> None:  # fmt: skip
+        variants: set[str] = set()
+        for secret in secrets:
+            if secret:
+                variants |= {secret, json.dumps(secret)[1:-1], urllib.parse.quote(secret, safe="")}
+        for username, password in credentials:
+            if not password:
+                continue
+            token = base64.b64encode(f"{username}:{password}".encode()).decode()
+            variants |= {token, token.rstrip("=")}
+        self.secrets: tuple[str, ...] = tuple(sorted((v for v in variants if v), key=len, reverse=True))
+        self.pii = pii
+        self._sids: dict[str, str] = {}
+        self._next_sid = {"AC": 1, "SK": 1}
+        for sid, placeholder in ((account_sid, ACCOUNT_PLACEHOLDER), (api_key_sid, API_KEY_PLACEHOLDER)):
+            if sid and _SID.fullmatch(sid):
+                self._sids[sid] = placeholder
+        self._loopback = loopback  # "127.0.0.1:41234" in deterministic runs, else None
+        self._pseudonyms: dict[str, str] = {}
+        self._counters: dict[str, int] = {}
+        self._pii_pattern: re.Pattern[str] | None = None
+
+    @classmethod
+    def for_target(cls, target: Target, *, pii: bool, deterministic: bool = False,
+                   environ: Mapping[str, str] | None = None) -> Redactor:  # fmt: skip
+        """The redactor for a run against ``target``: its credentials, and every credential the environment
+        holds (an auth token is a secret even when the run authenticates with an API key)."""
+        from conformance.client import WRONG_SECRET
+
+        env = os.environ if environ is None else environ
+        username = target.username
+        account_sid = target.account_sid or env.get(vendor.ENV_ACCOUNT_SID) or None
+        api_key = env.get(vendor.ENV_API_KEY) or None
+        token, secret = env.get(vendor.ENV_AUTH_TOKEN) or "", env.get(vendor.ENV_API_SECRET) or ""
+        return cls(
+            secrets=(*target.secrets, token, secret),
+            credentials=[(username, target.password), (username, WRONG_SECRET), (account_sid or "", token),
+                         (api_key or "", secret)],
+            account_sid=account_sid or (username if username.startswith("AC") else None),
+            api_key_sid=username if username.startswith("SK") else api_key,
+            pii=pii,
+            loopback=urllib.parse.urlsplit(target.base_url).netloc if deterministic else None,
+        )  # fmt: skip
+
+    # --- what the run knows ---
+
+    def placeholder(self, sid: str | None) -> str | None:
+        """The placeholder a SID is written as (the SID itself when it is not one)."""
+        return self.text(sid) if sid else None
+
+    # --- text: secrets, SIDs, the loopback host (idempotent) ---
+
+    def text(self, value: str) -> str:
+        """``value`` with secrets, SIDs and (deterministic runs) the loopback host replaced."""
+        for secret in self.secrets:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        if "AC" in value or "SK" in value:
+            value = _SID.sub(self._sid, value)
+        if self._loopback and self._loopback in value:
+            value = value.replace(self._loopback, DETERMINISTIC_HOST)
+        return value
+
+    __call__ = text  # results.scrub accepts a callable
+
+    def _sid(self, match: re.Match[str]) -> str:
+        sid = match.group(0)
+        known = self._sids.get(sid)
+        if known is not None:
+            return known
+        prefix, digits = match.group(1), match.group(2)
+        if int(digits, 16) < _PLACEHOLDER_MAX:
+            return sid
+        placeholder = f"{prefix}{self._next_sid[prefix]:032x}"
+        self._next_sid[prefix] += 1
+        self._sids[sid] = placeholder
+        return placeholder
+
+    def message(self, value: str) -> str:
+        """A free-text message (check result, error): :meth:`text` plus known personal data."""
+        return self.pii_text(self.text(value))
+
+    # --- bodies and headers ---
+
+    def body(self, data: bytes, error: bool = False) -> bytes:
+        """A request or response body; JSON bodies keep their encoding style when rewritten."""
+        if not data:
+            return data
+        text = data.decode("utf-8", errors="surrogateescape")
+        if self.pii:
+            text = self._pii_body(text, error)
+        return self.text(text).encode("utf-8", errors="surrogateescape")
+
+    def headers(self, headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Header pairs without credentials, values redacted."""
+        return [(self.text(name), self.text(value)) for name, value in headers if name.lower() not in DROPPED_HEADERS]
+
+    # --- personal data ---
+
+    def _pii_body(self, text: str, error: bool) -> str:
+        stripped = text.lstrip()
+        if not stripped.startswith(("{", "[")):
+            return self.pii_text(text)
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            return self.pii_text(text)
+        redacted = self.pii_json(parsed)
+        if error:
+            redacted = self._pii_strings(redacted)
+        if redacted == parsed:
+            return text
+        return _dumps_like(text, parsed, redacted)
+
+    def pii_json(self, value: Any) -> Any:
+        """A conversation-shaped JSON value (request or response) with its personal fields pseudonymised."""
+        if not self.pii:
+            return value
+        if isinstance(value, list):  # a non-object body (an invalid case) may still carry conversations
+            return [self.pii_json(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        out = dict(value)
+        if isinstance(out.get("name"), str):
+            out["name"] = self.pseudonym(out["name"], "conversation")
+        if isinstance(out.get("participants"), list):
+            out["participants"] = [self._participant(p) for p in out["participants"]]
+        return out
+
+    def _participant(self, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        out = dict(value)
+        for key, kind in (("name", "participant"), ("profileId", "profile")):
+            if isinstance(out.get(key), str):
+                out[key] = self.pseudonym(out[key], kind)
+        if isinstance(out.get("addresses"), list):
+            out["addresses"] = [self._address(a) for a in out["addresses"]]
+        return out
+
+    def _address(self, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        out = dict(value)
+        for key, kind in (("address", "address"), ("channelId", "channel")):
+            if isinstance(out.get(key), str):
+                out[key] = self.pseudonym(out[key], kind)
+        return out
+
+    def _pii_strings(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.pii_text(value)
+        if isinstance(value, list):
+            return [self._pii_strings(item) for item in value]
+        if isinstance(value, dict):
+            return {key: self._pii_strings(item) for key, item in value.items()}
+        return value
+
+    def pseudonym(self, original: str, kind: str) -> str:
+        """The stable stand-in for one personal value (the empty string stays empty)."""
+        if not original:
+            return original
+        known = self._pseudonyms.get(original)
+        if known is None:
+            number = self._counters[kind] = self._counters.get(kind, 0) + 1
+            known = self._pseudonyms[original] = _pseudonym(original, kind, number)
+            self._pii_pattern = None
+        return known
+
+    def pii_text(self, value: str) -> str:
+        """Free text with every personal value seen so far (of three characters or more) replaced."""
+        if not self.pii or not value:
+            return value
+        if self._pii_pattern is None:
+            originals = sorted((o for o in self._pseudonyms if len(o) >= PII_MIN_TEXT), key=len, reverse=True)
+            self._pii_pattern = re.compile("|".join(map(re.escape, originals))) if originals else re.compile(r"(?!)")
+        return self._pii_pattern.sub(lambda m: self._pseudonyms[m.group(0)], value)
+
+
+def _pseudonym(original: str, kind: str, number: int) -> str:
+    if kind == "conversation":
+        return f"Conversation {number}"
+    if kind == "participant":
+        return f"Participant {number}"
+    if kind == "address":
+        scheme, rest = "", original
+        match = _SCHEME.match(original)
+        if match and not original.startswith("+"):
+            scheme, rest = match.group(1), match.group(2)
+        if _E164.match(rest):
+            return f"{scheme}+1555{number:07d}"  # E.164, in the 555 fictional range
+        if "@" in rest:
+            return f"{scheme}user{number}@example.invalid"
+        return f"{scheme}pseudonym_{number}"
+    sid = _TWILIO_SID.match(original)
+    if sid:
+        return f"{sid.group(1)}{number:032x}"
+    prefix = _ID_PREFIX.match(original)
+    return f"{prefix.group(1) if prefix else kind + '_'}pseudonym{number}"
+
+
+def _dumps_like(original: str, parsed: Any, value: Any) -> str:
+    """``value`` as JSON in the style ``original`` was written in (so unchanged parts stay byte-equal)."""
+    for style in ({"ensure_ascii": False}, {"ensure_ascii": False, "separators": (",", ":")},
+                  {"ensure_ascii": True}, {"ensure_ascii": True, "separators": (",", ":")}):  # fmt: skip
+        if json.dumps(parsed, **style) == original:  # type: ignore[arg-type]
+            return json.dumps(value, **style)  # type: ignore[arg-type]
+    return json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,70 @@
+"""Helpers for the cassette tests: run the CLI, record in-process, read what a run wrote."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from click.testing import CliRunner
+from vcr.serializers import yamlserializer
+
+from conformance.cli import cli
+from conformance.emulator.server import EmulatorServer
+
+BASELINE = Path(__file__).resolve().parents[2] / "cassettes" / "baseline"
+CREDENTIAL_ENV = ("TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN",
+                  "CONFORMANCE_CONFIGURATION_ID", "CONFORMANCE_BASE_URL", "CI")  # fmt: skip
+# What the emulator accepts by default (the live target reads these; see conformance.emulator.models).
+EMULATOR_ENV = {"TWILIO_API_KEY": "SK" + "0" * 32, "TWILIO_API_SECRET": "emulator_api_secret"}
+
+
+def conformance(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """``conformance ARGS`` in-process: exit code and everything it printed."""
+    result = CliRunner().invoke(cli, list(args), env={**dict.fromkeys(CREDENTIAL_ENV), "CI": "1", **(env or {})})
+    return result.exit_code, result.output
+
+
+def live_run(server: EmulatorServer, directory: Path, *extra: str, env: dict[str, str] | None = None,
+             seed: int = 3, max_examples: int = 3) -> tuple[int, str]:  # fmt: skip
+    """``conformance run --target live`` against ``server`` (so a test can switch faults on), into ``directory``."""
+    return conformance(
+        "run", "--target", "live", "--base-url", server.url, "--configuration-id", server.configuration_id,
+        "--rate", "10000", "--max-requests", "100000", "--seed", str(seed), "--max-examples", str(max_examples),
+        "--report-dir", str(directory / "reports"), "--cassette-dir", str(directory / "cassettes"), *extra,
+        env={**EMULATOR_ENV, **(env or {})},
+    )  # fmt: skip
+
+
+def interactions(path: Path) -> list[dict[str, Any]]:
+    """A cassette's interactions as vcrpy itself reads them."""
+    return yamlserializer.deserialize(path.read_text(encoding="utf-8"))["interactions"]
+
+
+def sidecar(directory: Path) -> dict[str, Any]:
+    return json.loads((directory / "run.json").read_text(encoding="utf-8"))
+
+
+def results(directory: Path) -> dict[str, Any]:
+    return json.loads((directory / "results.json").read_text(encoding="utf-8"))
+
+
+def files(*directories: Path) -> list[Path]:
+    return sorted(p for d in directories for p in d.rglob("*") if p.is_file())
+
+
+def parse_all(paths: Iterable[Path]) -> None:
+    """Every YAML and JSON file parses (a half-written file would not)."""
+    for path in paths:
+        if path.suffix in (".yaml", ".yml"):
+            yaml.safe_load(path.read_text(encoding="utf-8"))
+        elif path.suffix == ".json":
+            json.loads(path.read_text(encoding="utf-8"))
+
+
+def copy_baseline(destination: Path) -> Path:
+    shutil.copytree(BASELINE, destination)
+    return destination

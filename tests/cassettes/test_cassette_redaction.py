@@ -1,0 +1,101 @@
+"""The redactor on its own: secrets never pass, SIDs become placeholders, personal data keeps its shape."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import pytest
+
+from conformance.cassettes.redaction import ACCOUNT_PLACEHOLDER, API_KEY_PLACEHOLDER, REDACTED, Redactor
+from conformance.contract import load_contract
+
+ACCOUNT = "AC" + "3f" * 16
+KEY = "SK" + "9a" * 16
+SECRET = 'p@ss/"word"+1'
+TOKEN = "0123456789abcdef0123456789abcdef"
+
+
+def redactor(pii: bool = True, loopback: str | None = None) -> Redactor:
+    return Redactor(secrets=[SECRET, TOKEN], credentials=[(KEY, SECRET), (ACCOUNT, TOKEN)], account_sid=ACCOUNT,
+                    api_key_sid=KEY, pii=pii, loopback=loopback)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "leak",
+    [
+        SECRET,
+        json.dumps(SECRET)[1:-1],  # as it sits inside a JSON string
+        "p%40ss%2F%22word%22%2B1",  # URL-encoded
+        base64.b64encode(f"{KEY}:{SECRET}".encode()).decode(),
+        base64.b64encode(f"{ACCOUNT}:{TOKEN}".encode()).decode(),
+        TOKEN,
+    ],
+)
+def test_secrets_are_blanked_in_text_and_bodies(leak: str) -> None:
+    r = redactor()
+    assert r.text(f"before {leak} after") == f"before {REDACTED} after"
+    assert leak.encode() not in r.body(json.dumps({"message": f"bad {leak}"}).encode(), error=True)
+
+
+def test_sids_become_stable_placeholders_of_the_same_shape() -> None:
+    r = redactor()
+    other, another = "AC" + "ab" * 16, "AC" + "cd" * 16
+    text = r.text(f"/Accounts/{ACCOUNT}/Keys/{KEY} {other} {another} {other}")
+    assert text == (f"/Accounts/{ACCOUNT_PLACEHOLDER}/Keys/{API_KEY_PLACEHOLDER} AC{1:032x} AC{2:032x} AC{1:032x}")
+    assert r.text(text) == text  # idempotent: placeholders are not SIDs
+    assert r.placeholder(ACCOUNT) == ACCOUNT_PLACEHOLDER
+    assert r.text("XAC" + "ab" * 16) == "XAC" + "ab" * 16  # part of a longer token, not a SID
+
+
+def test_personal_data_is_pseudonymised_consistently_and_keeps_its_shape() -> None:
+    r = redactor()
+    forms = load_contract().schema("address")["x-address-forms"]
+    sent = {"configurationId": "conv_configuration_x", "name": "Ada's chat", "participants": [
+        {"name": "Ada Lovelace", "type": "CUSTOMER", "profileId": "mem_profile_01k1etk2y5f1y9fpe2epfdtvv2",
+         "addresses": [{"channel": "SMS", "address": "+14155550123", "channelId": "SM" + "1" * 32},
+                       {"channel": "WHATSAPP", "address": "whatsapp:+447700900123"},
+                       {"channel": "RCS", "address": "rcs:ada_lovelace"},
+                       {"channel": "CHAT", "address": "ada@example.com"}]},
+        {"name": "", "type": "AI_AGENT"}]}  # fmt: skip
+    request = json.loads(r.body(json.dumps(sent).encode()))
+    response = json.loads(r.body(json.dumps({"id": "conv_1", **sent}, separators=(",", ":")).encode()))
+    assert {k: v for k, v in response.items() if k != "id"} == request  # the echo still holds
+    first = request["participants"][0]
+    assert first["name"] == "Participant 1" and request["name"] == "Conversation 1"
+    assert request["participants"][1]["name"] == ""  # an empty name stays an edge case
+    assert first["profileId"].startswith("mem_profile_") and "01k1etk2" not in first["profileId"]
+    assert re.fullmatch(r"SM[0-9a-f]{32}", first["addresses"][0]["channelId"])
+    for address in first["addresses"]:
+        assert re.match(forms[address["channel"]]["pattern"], address["address"]), address
+    for original in ("Ada", "+14155550123", "447700900123", "ada_lovelace", "ada@example.com", "1111111111"):
+        assert original not in json.dumps(request) + json.dumps(response)
+    error = r.body(b'{"message": "participants[0].name Ada Lovelace is taken"}', error=True)
+    assert b"Participant 1" in error and b"Ada" not in error
+    assert r.message("name sent 'Ada Lovelace', got 'x'") == "name sent 'Participant 1', got 'x'"
+
+
+def test_unchanged_bodies_stay_byte_identical_and_changed_ones_keep_their_style() -> None:
+    r = redactor()
+    compact = b'{"id":"conv_1","name":null,"participants":[]}'
+    assert r.body(compact) == compact
+    assert r.body(b'{"id":"conv_1","name":"Ada"}') == b'{"id":"conv_1","name":"Conversation 1"}'
+    assert r.body(b"\xff\xfe{}") == b"\xff\xfe{}"  # not UTF-8: kept byte for byte
+
+
+def test_personal_data_is_kept_when_redaction_is_off() -> None:
+    body = json.dumps({"name": "Ada", "participants": [{"name": "Ada", "addresses": []}]}).encode()
+    assert redactor(pii=False).body(body) == body
+
+
+def test_the_loopback_address_is_normalised_only_when_asked() -> None:
+    assert redactor(loopback="127.0.0.1:4321").text("http://127.0.0.1:4321/v2") == "http://emulator.invalid/v2"
+    assert redactor().text("http://127.0.0.1:4321/v2") == "http://127.0.0.1:4321/v2"
+
+
+def test_headers_lose_credentials_and_keep_the_rest() -> None:
+    token = base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
+    headers = redactor().headers([("Authorization", f"Basic {token}"), ("Content-Type", "application/json"),
+                                  ("X-Echo", f"Basic {token}")])  # fmt: skip
+    assert headers == [("Content-Type", "application/json"), ("X-Echo", f"Basic {REDACTED}")]
