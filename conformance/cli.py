@@ -66,9 +66,14 @@ def schemas_check(directory: Path | None) -> None:
 @click.option("--shard", help="Run shard I of N (for a CI matrix), e.g. 2/4.")
 @click.option("--checks", "check_names", help="Comma-separated allow-list of checks to run.")
 @click.option("--deterministic", is_flag=True, help="Emulator only: seeded ids and a controlled clock.")
+@click.option("--cassette-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where the recording goes (default cassettes/<run-id>).")  # fmt: skip
+@click.option("--redact-pii/--no-redact-pii", default=None,
+              help="Pseudonymise names, addresses and ids on disk (default: on for live only).")  # fmt: skip
 def run(target: str, base_url: str | None, configuration_id: str | None, seed: int | None, max_examples: int | None,
         max_requests: int | None, rate: float | None, report_dir: Path | None, shard: str | None,
-        check_names: str | None, deterministic: bool) -> None:  # fmt: skip
+        check_names: str | None, deterministic: bool, cassette_dir: Path | None,
+        redact_pii: bool | None) -> None:  # fmt: skip
     """Send generated create requests to a target and check every response."""
     from conformance.run_command import execute
     from conformance.targets import SetupError
@@ -77,7 +82,7 @@ def run(target: str, base_url: str | None, configuration_id: str | None, seed: i
         raise click.UsageError("--deterministic applies to the emulator target only")
     try:
         code = execute(target, base_url, configuration_id, seed, max_examples, max_requests, rate, report_dir,
-                       shard, check_names, deterministic)  # fmt: skip
+                       shard, check_names, deterministic, cassette_dir, redact_pii)  # fmt: skip
     except (SetupError, ContractError) as exc:
         click.echo(f"conformance: {exc}", err=True)
         sys.exit(2)
@@ -93,6 +98,10 @@ from conformance.reports.cli import diff, gate, report  # noqa: E402
 cli.add_command(diff)
 cli.add_command(gate)
 cli.add_command(report)
+
+from conformance.cassettes.cli import replay_command  # noqa: E402
+
+cli.add_command(replay_command)
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from conformance.targets import Target
 
 RETRY_STATUSES = frozenset({429, 503})
 MAX_RETRY_WAIT_S = 30.0
+WRONG_SECRET = "not-the-secret"  # the password of the wrong-credentials cases
 
 
 class BudgetExhausted(Exception):
@@ -31,10 +32,12 @@ class Limits:
 class Client:
     """One keep-alive HTTP client per run; every request passes through :meth:`_send`."""
 
-    def __init__(self, target: Target, limits: Limits, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, target: Target, limits: Limits, sleep: Callable[[float], None] = time.sleep,
+                 observer: Callable[[httpx.Response], None] | None = None) -> None:  # fmt: skip
         self.target = target
         self.limits = limits
         self.sent = 0
+        self.observer = observer  # sees every answered attempt (the recorder)
         self._sleep = sleep
         self._next_slot = 0.0
         self._http = httpx.Client(base_url=target.base_url, timeout=httpx.Timeout(30.0), follow_redirects=False)
@@ -56,8 +59,8 @@ class Client:
     def _auth(self, mode: str) -> tuple[str, str] | None:
         return {
             "valid": (self.target.username, self.target.password),
-            "wrong_secret": (self.target.username, "not-the-secret"),
-            "unknown_user": ("SK00000000000000000000000000000000", "not-the-secret"),
+            "wrong_secret": (self.target.username, WRONG_SECRET),
+            "unknown_user": ("SK00000000000000000000000000000000", WRONG_SECRET),
         }.get(mode)
 
     def _send(self, method: str, path: str, headers: dict[str, str], body: bytes, auth: str) -> Exchange:
@@ -74,6 +77,8 @@ class Client:
                 exchange.elapsed_ms = (time.perf_counter() - started) * 1000
                 return exchange
             exchange.elapsed_ms = (time.perf_counter() - started) * 1000
+            if self.observer is not None:
+                self.observer(response)
             exchange.status = response.status_code
             exchange.response_headers = {name.lower(): value for name, value in response.headers.items()}
             exchange.response_body = response.content

@@ -11,6 +11,7 @@ import os
 import statistics
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +24,7 @@ RESULTS_FORMAT = 1
 Outcome = Literal["passed", "failed", "warned", "skipped"]
 CaseOutcome = Literal["passed", "failed", "inconclusive", "not_run"]
 BODY_LIMIT = 4096  # bytes of a body kept in results.json; the cassette has it whole
+Secrets = tuple[str, ...] | Callable[[str], str]  # values to blank out, or a redactor
 
 
 @dataclass
@@ -77,7 +79,7 @@ class RunResult:
     def exit_code(self) -> int:
         return 1 if self.failures else 0
 
-    def to_json(self, secrets: tuple[str, ...] = ()) -> dict[str, Any]:
+    def to_json(self, secrets: Secrets = ()) -> dict[str, Any]:
         exchanges = [e for c in self.cases for e in (c.exchange, c.fetched) if e is not None and e.status is not None]
         document = {
             "format": RESULTS_FORMAT,
@@ -247,12 +249,18 @@ def latency_summary(samples: list[float]) -> dict[str, Any]:
     }
 
 
-def scrub(value: Any, secrets: tuple[str, ...]) -> Any:
-    """Replace any secret that slipped into a string (an echoed body, an error message)."""
-    secrets = tuple(s for s in secrets if s)
-    if not secrets:
-        return value
+def scrub(value: Any, secrets: Secrets) -> Any:
+    """Replace any secret that slipped into a string (an echoed body, an error message).
+
+    ``secrets`` is the values to replace, or a function from text to safe text (a run's ``Redactor``).
+    """
+    if not callable(secrets):
+        secrets = tuple(s for s in secrets if s)
+        if not secrets:
+            return value
     if isinstance(value, str):
+        if callable(secrets):
+            return secrets(value)
         for secret in secrets:
             value = value.replace(secret, "[REDACTED]")
         return value
@@ -276,7 +284,7 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def write_results(result: RunResult, directory: Path, secrets: tuple[str, ...] = ()) -> Path:
+def write_results(result: RunResult, directory: Path, secrets: Secrets = ()) -> Path:
     path = directory / "results.json"
     write_atomic(path, json.dumps(result.to_json(secrets), indent=2, ensure_ascii=False) + "\n")
     return path

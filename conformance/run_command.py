@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -12,11 +14,12 @@ from pathlib import Path
 
 import click
 
+from conformance.cassettes.recording import Recorder
 from conformance.checks import CHECKS
 from conformance.reports import write_all
 from conformance.results import CaseResult, RunResult
 from conformance.runner import Runner, RunOptions, plan_for
-from conformance.settings import REPORTS_ROOT, TARGET_DEFAULTS
+from conformance.settings import CASSETTES_ROOT, REPORTS_ROOT, TARGET_DEFAULTS
 from conformance.targets import SetupError, Target, emulator_target, live_target
 
 
@@ -106,7 +109,8 @@ def print_summary(result: RunResult, report_dir: Path, reproduce: str) -> None:
 
 def execute(target_name: str, base_url: str | None, configuration_id: str | None, seed: int | None,
             max_examples: int | None, max_requests: int | None, rate: float | None, report_dir: Path | None,
-            shard: str | None, checks: str | None, deterministic: bool) -> int:  # fmt: skip
+            shard: str | None, checks: str | None, deterministic: bool, cassette_dir: Path | None = None,
+            redact_pii: bool | None = None) -> int:  # fmt: skip
     defaults = TARGET_DEFAULTS[target_name]
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     options = RunOptions(
@@ -119,20 +123,60 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
     )
     run_id = run_id_for(target_name, seed, deterministic)
     report_dir = report_dir or REPORTS_ROOT / run_id
-    with open_target(target_name, base_url, configuration_id, deterministic=deterministic, seed=seed) as target:
+    cassette_dir = cassette_dir or CASSETTES_ROOT / run_id
+    redact_pii = defaults.redact_pii if redact_pii is None else redact_pii
+    with sigterm_interrupts(), open_target(target_name, base_url, configuration_id, deterministic=deterministic,
+                                           seed=seed) as target:  # fmt: skip
         plan = plan_for(target, options)
         click.echo(f"conformance run {run_id}: {len(plan.cases)} cases against {target.name} {target.base_url} "
                    f"(seed {seed})", err=True)  # fmt: skip
-        runner = Runner(target, options)
+        recorder = Recorder.for_run(cassette_dir, target, options, run_id, pii=redact_pii, deterministic=deterministic)
+        runner = Runner(target, options, recorder=recorder)
         try:
             result = runner.run(plan, run_id, Progress())
         finally:
             runner.client.close()
-        write_all(result, report_dir, target.secrets)
+        with signals_deferred() as received:
+            result.cassette_dir = str(cassette_dir)
+            recorder.save(result)
+            write_all(result, report_dir, recorder.redactor)
     reproduce = f"conformance run --target {target_name} --seed {seed} --max-examples {options.max_examples}"
     if options.shard:
         reproduce += f" --shard {shard}"
     print_summary(result, report_dir, reproduce)
-    if result.interrupted:
+    if result.interrupted or received:
         return 130
     return result.exit_code
+
+
+@contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM takes the Ctrl-C path: the run stops, what it did is written, the results say interrupted."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def signals_deferred() -> Iterator[list[int]]:
+    """While cassettes and reports are written, Ctrl-C and SIGTERM wait (and are listed) so none is cut short."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.signal(signum, lambda signum, _frame: received.append(signum)) for signum in signals}
+    try:
+        yield received
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

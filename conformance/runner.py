@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from conformance.cases import Case, CasePlan, build_plan
 from conformance.checks import CHECKS, CheckFailed, Context, RunState, field_paths
@@ -15,6 +16,9 @@ from conformance.contract import Contract, load_contract
 from conformance.exchange import Exchange, NotJSON
 from conformance.results import CaseResult, CheckResult, RunResult
 from conformance.targets import SetupError, Target
+
+if TYPE_CHECKING:
+    from conformance.cassettes.recording import Recorder
 
 ProgressCallback = Callable[[int, int, CaseResult], None]
 
@@ -73,12 +77,15 @@ class Runner:
     """Sends a plan's cases to a target through one client and checks each answer."""
 
     def __init__(self, target: Target, options: RunOptions, client: Client | None = None,
-                 contract: Contract | None = None) -> None:  # fmt: skip
+                 contract: Contract | None = None, recorder: Recorder | None = None) -> None:  # fmt: skip
         self.target = target
         self.options = options
         self.contract = contract or load_contract()
         self.client = client or Client(target, Limits(options.max_requests, options.rate))
         self.state = RunState(self.contract, target.account_sid)
+        self.recorder = recorder
+        if recorder is not None:
+            self.client.observer = recorder.observe
 
     def run(self, plan: CasePlan, run_id: str, progress: ProgressCallback | None = None) -> RunResult:
         started = time.monotonic()
@@ -130,21 +137,36 @@ class Runner:
                 progress(index, len(cases), case_result)
 
     def run_case(self, case: Case) -> CaseResult:
+        """Send one case (retries, read-back), check it; recorded and redacted when there is a recorder."""
+        if self.recorder is None:
+            return self._run_case(case)
+        self.recorder.begin(case)
+        return self.recorder.end(self._run_case(case))
+
+    def _run_case(self, case: Case) -> CaseResult:
         exchange = self.client.send_case(case)
-        if exchange.status is None:
-            return CaseResult(case, "inconclusive", exchange, reason=f"no answer: {exchange.error}")
-        if exchange.status in RETRY_STATUSES:
-            return CaseResult(case, "inconclusive", exchange,
-                              reason=f"still {exchange.status} after {exchange.attempts} attempts")  # fmt: skip
         fetched = None
         created = conversation_id(exchange)
         if created and (self.client.remaining is None or self.client.remaining > 0):
+            if self.recorder is not None:
+                self.recorder.begin_fetch()
             fetched = self.client.fetch(created)
-            if fetched.status in RETRY_STATUSES or fetched.status is None:
-                fetched = None  # throttled read-back: leave read_back unjudged rather than fail it
-        checks = run_checks(case, exchange, fetched, self.state, self.options.checks)
-        outcome = "failed" if any(r.outcome == "failed" for r in checks) else "passed"
-        return CaseResult(case, outcome, exchange, fetched, checks)
+        return judge(case, exchange, fetched, self.state, self.options.checks)
+
+
+def judge(case: Case, exchange: Exchange, fetched: Exchange | None, state: RunState,
+          allowed: frozenset[str] | None = None) -> CaseResult:  # fmt: skip
+    """The verdict on one case from what came back (used by runs and replay)."""
+    if exchange.status is None:
+        return CaseResult(case, "inconclusive", exchange, reason=f"no answer: {exchange.error}")
+    if exchange.status in RETRY_STATUSES:
+        return CaseResult(case, "inconclusive", exchange,
+                          reason=f"still {exchange.status} after {exchange.attempts} attempts")  # fmt: skip
+    if fetched is not None and (fetched.status in RETRY_STATUSES or fetched.status is None):
+        fetched = None  # throttled read-back: leave read_back unjudged rather than fail it
+    checks = run_checks(case, exchange, fetched, state, allowed)
+    outcome = "failed" if any(r.outcome == "failed" for r in checks) else "passed"
+    return CaseResult(case, outcome, exchange, fetched, checks)
 
 
 def _now() -> str:

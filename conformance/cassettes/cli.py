@@ -1,0 +1,34 @@
+"""`conformance replay` (imports the machinery only when it runs, so the CLI starts fast)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command("replay")
+@click.argument("cassette_dir", type=click.Path(path_type=Path))
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where reports go (default reports/replay-<run-id>).")  # fmt: skip
+def replay_command(cassette_dir: Path, report_dir: Path | None) -> None:
+    """Re-run every check over a recorded run (CASSETTE_DIR), offline; writes the same reports as a run.
+
+    Exit 0: no check failed; 1: a check failed; 2: the recording cannot be read.
+    """
+    from conformance.cassettes.replay import ReplayError, no_network, replay
+    from conformance.reports import write_all
+    from conformance.run_command import print_summary
+    from conformance.settings import REPORTS_ROOT
+
+    with no_network():
+        try:
+            result = replay(cassette_dir)
+        except ReplayError as exc:
+            click.echo(f"conformance replay: {exc}", err=True)
+            sys.exit(2)
+        report_dir = report_dir or REPORTS_ROOT / f"replay-{result.run_id}"
+        write_all(result, report_dir, ())
+    print_summary(result, report_dir, f"conformance replay {cassette_dir}")
+    sys.exit(result.exit_code)

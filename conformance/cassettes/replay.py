@@ -1,0 +1,302 @@
+"""`conformance replay`: every check again, over a recorded run's cassettes, with the network off.
+
+``run.json`` names the cases, what each expected and which interactions answered it; the
+cassettes (vcrpy YAML, read with vcrpy's own safe loader) hold the exchanges. Each case is
+rebuilt from its recorded request and judged by the same code a run uses (``runner.judge``), in
+the recorded order, so run-wide checks (unique ids) see what they saw live. Anything unreadable
+is a :class:`ReplayError`: one line naming the file and the interaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from conformance.cases import Case
+from conformance.cassettes.fastyaml import load_cassette
+from conformance.cassettes.recording import CASSETTE_SUFFIX, SIDECAR, SIDECAR_FORMAT, request_headers, response_headers
+from conformance.checks import CHECKS, RunState, field_paths
+from conformance.contract import Contract, load_contract
+from conformance.exchange import Exchange, NotJSON
+from conformance.results import CaseResult, RunResult
+from conformance.runner import _now, judge
+
+KINDS = ("valid", "invalid", "unknown_configuration", "auth")
+AUTHS = ("valid", "none", "wrong_secret", "unknown_user")
+OUTCOMES = ("passed", "failed", "inconclusive", "not_run")
+
+
+class ReplayError(Exception):
+    """A recording that cannot be replayed; the message is one line naming the file (and interaction)."""
+
+
+class NetworkBlocked(OSError):
+    """Replay tried to open a connection."""
+
+
+@contextlib.contextmanager
+def no_network() -> Iterator[None]:
+    """Refuse every outgoing connection and name lookup in this process while the block runs."""
+
+    def refuse(*_args: Any, **_kwargs: Any) -> Any:
+        raise NetworkBlocked("replay is offline: a network connection was attempted")
+
+    saved = socket.socket.connect, socket.socket.connect_ex, socket.create_connection, socket.getaddrinfo
+    socket.socket.connect = socket.socket.connect_ex = refuse  # type: ignore[method-assign]
+    socket.create_connection = socket.getaddrinfo = refuse  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        socket.socket.connect, socket.socket.connect_ex, socket.create_connection, socket.getaddrinfo = saved  # type: ignore[method-assign,assignment]
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+class Cassettes:
+    """The cassettes of one recording, loaded (and validated) on first use."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._loaded: dict[str, list[dict[str, Any]]] = {}
+
+    def interaction(self, name: str, index: int, where: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(request, response) number ``index`` of cassette ``name``; ``where`` says who asked."""
+        interactions = self._loaded.get(name)
+        if interactions is None:
+            interactions = self._loaded[name] = self._load(name, where)
+        if not 0 <= index < len(interactions):
+            raise ReplayError(f"{self.directory / name}: interaction {index}: missing, the cassette has "
+                              f"{len(interactions)} ({where} points at it)")  # fmt: skip
+        interaction = interactions[index]
+        return interaction["request"], interaction["response"]
+
+    def _load(self, name: str, where: str) -> list[dict[str, Any]]:
+        path = self.directory / name
+        if not name.endswith(CASSETTE_SUFFIX) or not path.resolve().is_relative_to(self.directory.resolve()):
+            raise ReplayError(f"{self.directory / SIDECAR}: {where}: cassette {name!r} is not a .yaml file "
+                              "inside the recording")  # fmt: skip
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise ReplayError(f"{path}: cassette missing ({where} points at it)") from None
+        except OSError as exc:
+            raise ReplayError(f"{path}: unreadable cassette ({_one_line(exc)})") from None
+        try:
+            data = load_cassette(raw)  # what vcrpy's own (safe) loader returns, faster
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise ReplayError(f"{path}: not valid YAML ({_one_line(exc)})") from None
+        if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
+            raise ReplayError(f"{path}: not a vcrpy cassette (no 'interactions' list)")
+        if data.get("version") != 1:
+            raise ReplayError(f"{path}: cassette version {data.get('version')!r}, expected 1")
+        for index, interaction in enumerate(data["interactions"]):
+            problem = _interaction_problem(interaction)
+            if problem:
+                raise ReplayError(f"{path}: interaction {index}: {problem}")
+        return data["interactions"]
+
+
+def _interaction_problem(interaction: Any) -> str | None:
+    """What is wrong with one recorded interaction, or None; bodies become bytes as vcrpy reads them."""
+    if not isinstance(interaction, dict):
+        return "not a mapping with 'request' and 'response'"
+    request, response = interaction.get("request"), interaction.get("response")
+    if not isinstance(request, dict):
+        return "'request' is missing or not a mapping"
+    if not isinstance(response, dict):
+        return "'response' is missing or not a mapping"
+    for key in ("method", "uri"):
+        if not isinstance(request.get(key), str):
+            return f"request.{key} must be a string, got {request.get(key)!r}"
+    status = response.get("status")
+    code = status.get("code") if isinstance(status, dict) else None
+    if not isinstance(code, int) or isinstance(code, bool) or not 100 <= code <= 599:
+        return f"response.status.code must be an HTTP status, got {code!r}"
+    for where, headers in (("request", request.get("headers")), ("response", response.get("headers"))):
+        if not isinstance(headers, dict) or not all(
+            isinstance(v, list) and all(isinstance(i, str) for i in v) for v in headers.values()
+        ):
+            return f"{where}.headers must map names to lists of strings"
+    body = request.get("body")
+    if body is not None and not isinstance(body, str | bytes):
+        return f"request.body must be a string, got {type(body).__name__}"
+    request["body"] = body.encode("utf-8") if isinstance(body, str) else (body or b"")
+    response_body = response.get("body")
+    string = response_body.get("string") if isinstance(response_body, dict) else None
+    if not isinstance(string, str | bytes):
+        return "response.body.string must be a string"
+    response_body["string"] = string.encode("utf-8") if isinstance(string, str) else string  # type: ignore[index]
+    return None
+
+
+def read_sidecar(directory: Path) -> dict[str, Any]:
+    """``run.json``, checked field by field."""
+    path = directory / SIDECAR
+    if not directory.is_dir():
+        raise ReplayError(f"{directory}: not a folder of cassettes")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReplayError(f"{path}: missing (is {directory} a recording made by `conformance run`?)") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ReplayError(f"{path}: unreadable ({_one_line(exc)})") from None
+    if not isinstance(data, dict):
+        raise ReplayError(f"{path}: expected a JSON object")
+    if data.get("format") != SIDECAR_FORMAT:
+        raise ReplayError(f"{path}: format {data.get('format')!r}, expected {SIDECAR_FORMAT}")
+    expect = {"run_id": str, "target": str, "base_url": str, "seed": int, "max_examples": int, "cases": list,
+              "interrupted": bool}  # fmt: skip
+    for key, kind in expect.items():
+        if not isinstance(data.get(key), kind):
+            raise ReplayError(f"{path}: {key!r} must be {kind.__name__}, got {data.get(key)!r}")
+    for key in ("account_id", "shard"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise ReplayError(f"{path}: {key!r} must be a string or null")
+    checks = data.get("checks")
+    if checks is not None:
+        if not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
+            raise ReplayError(f"{path}: 'checks' must be a list of check names or null")
+        unknown = sorted(set(checks) - CHECKS.keys())
+        if unknown:
+            raise ReplayError(f"{path}: unknown check(s) {', '.join(unknown)}")
+    for index, case in enumerate(data["cases"]):
+        problem = _case_problem(case)
+        if problem:
+            name = case.get("id") if isinstance(case, dict) else None
+            label = f"cases[{index}] ({name})" if isinstance(name, str) else f"cases[{index}]"
+            raise ReplayError(f"{path}: {label}: {problem}")
+    return data
+
+
+def _case_problem(case: Any) -> str | None:
+    if not isinstance(case, dict):
+        return "not an object"
+    for key, kinds in (("id", str), ("description", str), ("expected_status", int), ("json_payload", bool),
+                       ("request", list), ("fetch", list)):  # fmt: skip
+        if not isinstance(case.get(key), kinds) or (kinds is int and isinstance(case.get(key), bool)):
+            return f"{key!r} must be {kinds.__name__}, got {case.get(key)!r}"
+    for key, allowed in (("kind", KINDS), ("auth", AUTHS), ("outcome", OUTCOMES)):
+        if case.get(key) not in allowed:
+            return f"{key!r} must be one of {', '.join(allowed)}, got {case.get(key)!r}"
+    for key in ("constraint", "cassette", "reason"):
+        if case.get(key) is not None and not isinstance(case[key], str):
+            return f"{key!r} must be a string or null"
+    for key in ("request", "fetch"):
+        if not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in case[key]):
+            return f"{key!r} must list interaction indices (integers from 0)"
+    if (case["request"] or case["fetch"]) and case.get("cassette") is None:
+        return "lists interactions but names no cassette"
+    return None
+
+
+# --- judging -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _PrevalidatingContract(Contract):
+    """The contract, asking the compiled validator first: only an invalid body needs the reasons.
+
+    Same verdicts as :class:`Contract` (a test holds the two together); about ten times faster on
+    the valid bodies that are most of a recording.
+    """
+
+    def errors(self, name: str, instance: Any) -> list:  # type: ignore[type-arg]
+        if self.is_valid(name, instance):
+            return []
+        return super().errors(name, instance)
+
+
+def prevalidating(contract: Contract) -> Contract:
+    return _PrevalidatingContract(**{f.name: getattr(contract, f.name) for f in fields(contract)})
+
+
+def replay(directory: Path, contract: Contract | None = None) -> RunResult:
+    """Judge every recorded case again; raises :class:`ReplayError` for input it cannot read."""
+    meta = read_sidecar(directory)
+    contract = prevalidating(contract or load_contract())
+    allowed = frozenset(meta["checks"]) if meta.get("checks") is not None else None
+    started = time.monotonic()
+    names = {c.name: (c.severity, c.description) for c in CHECKS.values() if allowed is None or c.name in allowed}
+    result = RunResult(
+        run_id=meta["run_id"],
+        target=f"replay:{meta['target']}",
+        base_url=meta["base_url"],
+        seed=meta["seed"],
+        max_examples=meta["max_examples"],
+        started_at=_now(),
+        interrupted=meta["interrupted"],
+        shard=meta.get("shard"),
+        check_names=names,
+        cassette_dir=str(directory),
+    )  # fmt: skip
+    state = RunState(contract, meta.get("account_id"))
+    cassettes = Cassettes(directory)
+    for index, entry in enumerate(meta["cases"]):
+        where = f"run.json cases[{index}] ({entry['id']})"
+        case_result = _replay_case(entry, cassettes, state, allowed, where)
+        result.requests += len(entry["request"]) + len(entry["fetch"])
+        result.cases.append(case_result)
+        if case_result.exchange is not None and case_result.exchange.status == 201:
+            with contextlib.suppress(NotJSON):
+                result.observed_fields.update(field_paths(contract, "conversation", case_result.exchange.json))
+    result.finished_at = _now()
+    result.duration_s = time.monotonic() - started
+    return result
+
+
+def _replay_case(entry: dict[str, Any], cassettes: Cassettes, state: RunState, allowed: frozenset[str] | None,
+                 where: str) -> CaseResult:  # fmt: skip
+    if entry["outcome"] == "not_run" or not entry["request"]:
+        case = _case(entry, None, where, entry.get("cassette") or "", 0)
+        return CaseResult(case, "not_run" if entry["outcome"] == "not_run" else "inconclusive",
+                          reason=entry.get("reason") or "")  # fmt: skip
+    name, attempts = entry["cassette"], entry["request"]
+    request, response = cassettes.interaction(name, attempts[-1], where)
+    case = _case(entry, request, where, str(cassettes.directory / name), attempts[-1])
+    exchange = _exchange(request, response, case.auth, len(attempts), name, attempts[-1])
+    fetched = None
+    if entry["fetch"]:
+        index = entry["fetch"][-1]
+        fetched = _exchange(*cassettes.interaction(name, index, where), "valid", len(entry["fetch"]), name, index)
+    return judge(case, exchange, fetched, state, allowed)
+
+
+def _case(entry: dict[str, Any], request: dict[str, Any] | None, where: str, cassette: str, index: int) -> Case:
+    fixed = {"id": entry["id"], "kind": entry["kind"], "description": entry["description"],
+             "expected_status": entry["expected_status"], "constraint": entry.get("constraint"),
+             "auth": entry["auth"]}  # fmt: skip
+    if request is None:
+        return Case(**fixed)
+    body: bytes = request["body"]
+    content_type = next((v[0] for k, v in request["headers"].items() if k.lower() == "content-type" and v), None)
+    path = urlsplit(request["uri"]).path
+    if not entry["json_payload"]:
+        return Case(**fixed, raw_body=body, content_type=content_type, method=request["method"], path=path)
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        raise ReplayError(f"{cassette}: interaction {index}: request body is not the JSON object {where} says "
+                          "was sent") from None  # fmt: skip
+    return Case(**fixed, payload=payload, content_type=content_type, method=request["method"], path=path)
+
+
+def _exchange(request: dict[str, Any], response: dict[str, Any], auth: str, attempts: int, cassette: str,
+              index: int) -> Exchange:  # fmt: skip
+    return Exchange(request["method"], request["uri"], request_headers(request), request["body"], auth,
+                    status=response["status"]["code"], response_headers=response_headers(response),
+                    response_body=response["body"]["string"], attempts=attempts, cassette=cassette,
+                    interaction=index)  # fmt: skip
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -1,0 +1,202 @@
+"""Replay: the committed baseline passes, a doctored copy fails the right check, a run's verdicts come back."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cassette_helpers import BASELINE, conformance, copy_baseline, interactions, live_run, results, sidecar
+from vcr.serializers import yamlserializer
+
+from conformance.cassettes.fastyaml import load_cassette
+from conformance.cassettes.replay import ReplayError, prevalidating, replay
+from conformance.contract import load_contract
+from conformance.emulator.faults import FAULTS
+from conformance.emulator.server import EmulatorServer
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorServer]:
+    with EmulatorServer() as server:
+        yield server
+
+
+def test_the_committed_baseline_replays_and_passes(tmp_path: Path) -> None:
+    code, output = conformance("replay", str(BASELINE), "--report-dir", str(tmp_path))
+    assert code == 0, output
+    document = results(tmp_path)
+    meta = sidecar(BASELINE)
+    assert meta["deterministic"] is True and meta["seed"] == 1
+    assert document["verdict"] == "passed" and document["target"] == "replay:emulator"
+    assert document["counts"]["cases"] == len(meta["cases"]) > 50
+    assert document["counts"]["requests"] == sum(len(c["request"]) + len(c["fetch"]) for c in meta["cases"])
+    assert {p.name for p in tmp_path.iterdir()} == {"results.json", "junit.xml", "summary.md", "report.html"}
+    judged = {name for name, row in document["checks"].items() if row["passed"]}
+    assert {"read_back", "request_echo", "response_schema_conformance", "unique_ids", "account_identity"} <= judged
+    assert sum(p.stat().st_size for p in BASELINE.rglob("*") if p.is_file()) < 1_000_000
+
+
+def test_a_doctored_copy_of_the_baseline_fails_the_check_that_guards_it(tmp_path: Path) -> None:
+    recording = copy_baseline(tmp_path / "doctored")
+    path = recording / "valid.yaml"
+    text = path.read_text(encoding="utf-8")
+    index = next(i for i, item in enumerate(interactions(path)) if item["response"]["status"]["code"] == 201)
+    # another account in the first created conversation (its read-back is left alone)
+    data = yamlserializer.deserialize(text)
+    body = json.loads(data["interactions"][index]["response"]["body"]["string"])
+    body["accountId"] = "AC" + "e" * 32
+    data["interactions"][index]["response"]["body"]["string"] = json.dumps(body)
+    path.write_text(yamlserializer.serialize(data), encoding="utf-8")
+    code, output = conformance("replay", str(recording), "--report-dir", str(tmp_path / "reports"))
+    assert code == 1, output
+    failures = results(tmp_path / "reports")["failures"]
+    identity = [f for f in failures if f["check"] == "account_identity"]
+    assert len(identity) == 1 and (identity[0]["cassette"], identity[0]["interaction"]) == ("valid.yaml", index)
+    assert {f["check"] for f in failures} == {"account_identity", "read_back"}  # the read-back no longer matches
+
+
+def test_replay_reaches_the_run_verdicts_exactly(emulator: EmulatorServer, tmp_path: Path) -> None:
+    emulator.reset()
+    emulator.inject("participants_reordered")
+    emulator.inject("extra_field", count=2)
+    emulator.inject("rate_limit", count=1, retry_after=0)
+    try:
+        code, output = live_run(emulator, tmp_path, "--redact-pii", max_examples=4)
+    finally:
+        emulator.reset()
+    assert code == 1, output
+    code, output = conformance("replay", str(tmp_path / "cassettes"), "--report-dir", str(tmp_path / "replayed"))
+    assert code == 1, output
+    run, replayed = results(tmp_path / "reports"), results(tmp_path / "replayed")
+
+    def verdicts(document: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return [(c["id"], c["outcome"], c["status"], c["failed_checks"], c["warned_checks"], c["cassette"],
+                 c["interaction"]) for c in document["cases"]]  # fmt: skip
+
+    assert verdicts(replayed) == verdicts(run)
+    keep = ("check", "message", "case", "curl", "cassette", "interaction", "request", "response")
+    assert [{k: f[k] for k in keep if k != "response"} for f in replayed["failures"]] == [
+        {k: f[k] for k in keep if k != "response"} for f in run["failures"]]  # fmt: skip
+    assert replayed["warnings"] == run["warnings"] and replayed["counts"] == run["counts"]
+    assert replayed["observed_fields"] == run["observed_fields"]
+
+
+def corrupt(recording: Path, name: str, edit: Any) -> None:
+    path = recording / name
+    path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+def yaml_edit(change: Any) -> Any:
+    def edit(text: str) -> str:
+        data = yaml.safe_load(text)
+        change(data)
+        return yaml.safe_dump(data)
+
+    return edit
+
+
+def case_edit(change: Any) -> Any:
+    def edit(text: str) -> str:
+        data = json.loads(text)
+        change(data["cases"][0])
+        return json.dumps(data)
+
+    return edit
+
+
+CORRUPTIONS = [
+    # (file, edit, what the one-line error must say)
+    ("auth.yaml", lambda t: t.replace("interactions:", "interactions: [", 1), r"auth\.yaml: not valid YAML"),
+    ("auth.yaml", lambda t: "- just\n- a list\n", r"auth\.yaml: not a vcrpy cassette"),
+    ("auth.yaml", yaml_edit(lambda d: d["interactions"][1].pop("response")),
+     r"auth\.yaml: interaction 1: 'response' is missing"),
+    ("auth.yaml", yaml_edit(lambda d: d["interactions"][2]["response"]["status"].update(code="teapot")),
+     r"auth\.yaml: interaction 2: response\.status\.code must be an HTTP status, got 'teapot'"),
+    ("auth.yaml", yaml_edit(lambda d: d["interactions"][0]["request"].update(headers=["a"])),
+     r"auth\.yaml: interaction 0: request\.headers must map names to lists of strings"),
+    ("auth.yaml", yaml_edit(lambda d: d["interactions"][0]["response"].update(body={"string": 5})),
+     r"auth\.yaml: interaction 0: response\.body\.string must be a string"),
+    ("auth.yaml", yaml_edit(lambda d: d.update(version=2)), r"auth\.yaml: cassette version 2"),
+    ("run.json", case_edit(lambda c: c.update(request=[99])),
+     r"valid/edge\.yaml: interaction 99: missing, the cassette has \d+ \(run\.json cases\[0\] \(valid/edge/00\)"),
+    ("run.json", case_edit(lambda c: c.update(cassette="valid/nowhere.yaml")),
+     r"valid/nowhere\.yaml: cassette missing \(run\.json cases\[0\] \(valid/edge/00\) points at it\)"),
+    ("run.json", case_edit(lambda c: c.update(cassette="../../etc/passwd.yaml")), r"not a \.yaml file inside"),
+    ("run.json", case_edit(lambda c: c.pop("kind")), r"run\.json: cases\[0\] \(valid/edge/00\): 'kind' must be one"),
+    ("run.json", case_edit(lambda c: c.update(request="0")), r"cases\[0\] \(valid/edge/00\): 'request' must be list"),
+    ("run.json", lambda t: t[: len(t) // 2], r"run\.json: unreadable"),
+    ("run.json", lambda t: json.dumps({**json.loads(t), "format": 7}), r"run\.json: format 7, expected 1"),
+    ("run.json", lambda t: json.dumps({**json.loads(t), "checks": ["no_such"]}), r"unknown check\(s\) no_such"),
+    ("valid.yaml", yaml_edit(lambda d: d["interactions"][0]["request"].update(body="{not json")),
+     r"valid\.yaml: interaction 0: request body is not the JSON object run\.json cases\[\d+\] \(valid/0000\)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "edit", "expected"), CORRUPTIONS, ids=[f"{c[0]}:{c[2][:40]}" for c in CORRUPTIONS])
+def test_a_corrupt_recording_is_one_clear_line_and_exit_2(tmp_path: Path, name: str, edit: Any,
+                                                          expected: str) -> None:  # fmt: skip
+    recording = copy_baseline(tmp_path / "recording")
+    corrupt(recording, name, edit)
+    code, output = conformance("replay", str(recording), "--report-dir", str(tmp_path / "reports"))
+    assert code == 2, output
+    lines = output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("conformance replay: "), output
+    assert re.search(expected, lines[0]), lines[0]
+    assert str(recording) in lines[0] and "Traceback" not in output
+    assert not (tmp_path / "reports").exists()
+
+
+@pytest.mark.parametrize("missing", ["folder", "run.json", "cassette"])
+def test_missing_pieces_are_named(tmp_path: Path, missing: str) -> None:
+    recording = copy_baseline(tmp_path / "recording")
+    target = {"folder": recording, "run.json": recording / "run.json", "cassette": recording / "auth.yaml"}[missing]
+    if target.is_dir():
+        import shutil
+
+        shutil.rmtree(target)
+    else:
+        target.unlink()
+    with pytest.raises(ReplayError, match=re.escape(str(target))):
+        replay(recording)
+
+
+def test_the_fast_loader_reads_what_vcrpy_reads(tmp_path: Path) -> None:
+    for path in sorted(BASELINE.rglob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        assert load_cassette(text) == yamlserializer.deserialize(text), path
+    odd = "interactions:\n- !!python/tuple [1, 2]\n- &a {x: !!binary aGk=, y: 0x10, z: ~, w: yes}\n- *a\nversion: 1\n"
+    assert load_cassette(odd) == yamlserializer.deserialize(odd)  # a tag only vcrpy knows: handed over to it
+    with pytest.raises(yaml.YAMLError):
+        load_cassette("a: [")
+
+
+@pytest.mark.parametrize("fault", ["missing_field", "wrong_type", "bad_timestamp", "unknown_enum", "extra_field",
+                                   "wrong_account", "participants_dropped", "updated_before_created"])  # fmt: skip
+def test_the_prevalidating_contract_agrees_with_the_contract(emulator: EmulatorServer, tmp_path: Path,
+                                                             fault: str) -> None:  # fmt: skip
+    """Replay asks the compiled validator first; on every body a fault can produce, the verdicts are the same."""
+    assert fault in FAULTS
+    emulator.reset()
+    emulator.inject(fault)
+    try:
+        live_run(emulator, tmp_path, "--checks", "no_server_error", max_examples=2)
+    finally:
+        emulator.reset()
+    contract, fast = load_contract(), prevalidating(load_contract())
+    recorded = [i for p in (tmp_path / "cassettes").rglob("*.yaml") for i in interactions(p)]
+    bodies = [i["response"]["body"]["string"] for i in recorded]
+    checked = 0
+    for body in bodies:
+        try:
+            value = json.loads(body)
+        except ValueError:
+            continue
+        for name in ("conversation", "error"):
+            assert [e.message for e in fast.errors(name, value)] == [e.message for e in contract.errors(name, value)]
+            checked += 1
+    assert checked > 20

@@ -1,0 +1,72 @@
+"""A full recording with known secrets, then every file the run wrote (and everything it printed) is searched."""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cassette_helpers import files, interactions, live_run
+
+from conformance.emulator.config import EmulatorSettings
+from conformance.emulator.server import EmulatorServer
+
+SECRETS = {
+    "TWILIO_ACCOUNT_SID": "AC" + "5e" * 16,
+    "TWILIO_AUTH_TOKEN": "a1b2c3d4e5f60718293a4b5c6d7e8f90",
+    "TWILIO_API_KEY": "SK" + "7c" * 16,
+    "TWILIO_API_SECRET": "Zq9/secret+value=",
+}
+BASIC = [base64.b64encode(f"{user}:{password}".encode()).decode() for user, password in (
+    (SECRETS["TWILIO_API_KEY"], SECRETS["TWILIO_API_SECRET"]),
+    (SECRETS["TWILIO_ACCOUNT_SID"], SECRETS["TWILIO_AUTH_TOKEN"]),
+    (SECRETS["TWILIO_API_KEY"], "not-the-secret"),
+)]  # fmt: skip
+# Personal values the plan sends (edge cases and address examples): none may reach a file with --redact-pii.
+PERSONAL = ["Ünïcødé", "Solo", "+18005550100", "acme_support", "web-visitor-42", "mem_profile_01", "id-sms"]
+
+
+def leaks(texts: dict[str, str], needles: list[str]) -> list[str]:
+    found = [f"{name}: {needle[:8]}..." for name, text in texts.items() for needle in needles if needle in text]
+    found += [f"{name}: authorization" for name, text in texts.items() if "authorization" in text.lower()]
+    return found
+
+
+def written(*directories: Path) -> dict[str, str]:
+    return {str(p): p.read_bytes().decode("utf-8", errors="replace") for p in files(*directories)}
+
+
+def test_a_recording_run_writes_no_secret_anywhere(tmp_path: Path) -> None:
+    """The embedded emulator accepts exactly the credentials in the environment; a subprocess, so its logs count."""
+    command = [sys.executable, "-m", "conformance.cli", "run", "--seed", "6", "--max-examples", "4", "--redact-pii",
+               "--report-dir", str(tmp_path / "reports"), "--cassette-dir", str(tmp_path / "cassettes")]  # fmt: skip
+    env = {**os.environ, **SECRETS, "CI": "1"}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    texts = {**written(tmp_path / "reports", tmp_path / "cassettes"), "stdout": done.stdout, "stderr": done.stderr}
+    assert len(texts) > 10
+    assert leaks(texts, [*SECRETS.values(), *BASIC, *PERSONAL]) == []
+    assert "AC" + "0" * 32 in texts[str(tmp_path / "cassettes" / "valid.yaml")]  # the placeholder stands in
+
+
+@pytest.mark.parametrize("pii", ["--redact-pii", "--no-redact-pii"])
+def test_a_server_that_echoes_credentials_back_still_leaks_nothing(tmp_path: Path, pii: str) -> None:
+    echo = " ".join([*SECRETS.values(), *BASIC])
+    settings = EmulatorSettings().with_environment(SECRETS)
+    with EmulatorServer(settings) as server:
+        server.inject("extra_field", field="echo", value={"all": echo, "account": SECRETS["TWILIO_ACCOUNT_SID"]})
+        server.inject("extra_header", value=f"Basic {BASIC[0]} {SECRETS['TWILIO_AUTH_TOKEN']}")
+        server.inject("error_body_wrong", mode="status_mismatch")
+        code, output = live_run(server, tmp_path, pii, env=SECRETS, max_examples=4)
+    assert code == 1, output  # the status mismatch fails error_body_conformance: failures carry bodies and curl lines
+    texts = {**written(tmp_path), "output": output}
+    assert leaks(texts, [*SECRETS.values(), *BASIC, *(PERSONAL if pii == "--redact-pii" else [])]) == []
+    recorded = interactions(tmp_path / "cassettes" / "valid.yaml")
+    echoed = next(i["response"] for i in recorded if i["response"]["status"]["code"] == 201)
+    assert "[REDACTED]" in echoed["body"]["string"] and "AC" + "0" * 32 in echoed["body"]["string"]
+    assert echoed["headers"]["x-emulator-extra"] == ["Basic [REDACTED] [REDACTED]"]
+    if pii == "--no-redact-pii":
+        assert any("Solo" in text for text in texts.values())  # the scan would see personal data if it were there
