@@ -72,8 +72,12 @@ def _planned_target(config: pytest.Config) -> Target:
         return live_target(os.environ, config.getoption("--conformance-base-url"),
                            config.getoption("--conformance-configuration-id"))  # fmt: skip
     from conformance.emulator.config import EmulatorSettings
+    from conformance.emulator.exceptions import EmulatorConfigError
 
-    settings = EmulatorSettings().with_environment(os.environ)
+    try:
+        settings = EmulatorSettings().with_environment(os.environ)
+    except EmulatorConfigError as exc:
+        raise SetupError(f"emulator: {exc}") from None
     return Target("emulator", "http://127.0.0.1", "", "", settings.configuration_id, settings.credentials.account_sid)
 
 

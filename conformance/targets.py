@@ -63,9 +63,13 @@ def emulator_target(*, deterministic: bool = False, seed: int = 0) -> Iterator[T
     It reads the same environment as the live target, so credentials set there work on both.
     """
     from conformance.emulator.config import EmulatorSettings
+    from conformance.emulator.exceptions import EmulatorConfigError
     from conformance.emulator.server import EmulatorServer
 
-    settings = EmulatorSettings(deterministic=deterministic, seed=seed).with_environment(os.environ)
+    try:
+        settings = EmulatorSettings(deterministic=deterministic, seed=seed).with_environment(os.environ)
+    except EmulatorConfigError as exc:
+        raise SetupError(f"emulator: {exc}") from None
     with EmulatorServer(settings) as server:
         yield target_for(server)
 

@@ -39,6 +39,8 @@ def invoke(args: list[str], env: dict[str, str | None]) -> tuple[int, str]:
         (["--max-examples", "0"], {}, "--max-examples"),
         (["--target", "staging"], {}, "--target"),
         (["--deterministic", "--target", "live"], LIVE_ENV, "--deterministic applies to the emulator"),
+        ([], {"TWILIO_API_KEY": "SK" + "1" * 32}, "emulator: "),
+        ([], {"TWILIO_ACCOUNT_SID": "not-a-sid", "TWILIO_AUTH_TOKEN": "t"}, "emulator: "),
     ],
 )
 def test_bad_setup_is_one_clear_line_and_exit_2(args: list[str], env: dict[str, str], expected: str) -> None:
