@@ -86,6 +86,9 @@ def run(target: str, base_url: str | None, configuration_id: str | None, seed: i
     except (SetupError, ContractError) as exc:
         click.echo(f"conformance: {exc}", err=True)
         sys.exit(2)
+    except KeyboardInterrupt:  # before the first request: nothing was sent, nothing written
+        click.echo("conformance: interrupted before the run started; nothing written", err=True)
+        sys.exit(130)
     sys.exit(code)
 
 

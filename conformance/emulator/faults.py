@@ -436,7 +436,7 @@ class FaultInjector:
     def __bool__(self) -> bool:
         return bool(self._active)
 
-    def inject(self, name: str, count: int | None = None, route: str = "any", **params: Any) -> ActiveFault:
+    def inject(self, name: str, /, count: int | None = None, route: str = "any", **params: Any) -> ActiveFault:
         """Switch fault ``name`` on for the next ``count`` requests it changes (None: until cleared)."""
         spec = FAULTS.get(name)
         if spec is None:

@@ -180,7 +180,7 @@ class EmulatorServer:
 
     # --- control ---
 
-    def inject(self, fault: str, count: int | None = None, route: str = "any", **params: Any) -> ActiveFault:
+    def inject(self, fault: str, /, count: int | None = None, route: str = "any", **params: Any) -> ActiveFault:
         """Switch a named fault on (see :data:`conformance.emulator.faults.FAULTS`)."""
         return self.faults.inject(fault, count, route, **params)
 

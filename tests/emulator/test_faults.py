@@ -146,6 +146,9 @@ def _unknown_enum(client: TestClient, faults: FaultInjector) -> None:
 def _extra_header(client: TestClient, faults: FaultInjector) -> None:
     faults.inject("extra_header")
     assert create(client).headers["x-emulator-extra"] == "1"
+    faults.clear()
+    faults.inject("extra_header", name="X-Vendor-Trace", value="abc")  # 'name' is a fault parameter here
+    assert create(client).headers["x-vendor-trace"] == "abc"
 
 
 @case("wrong_account")

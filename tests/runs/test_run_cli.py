@@ -56,3 +56,15 @@ def test_unreachable_live_target_is_exit_2_without_leaking_the_secret() -> None:
     assert code == 2, output
     assert "unreachable" in output and "Traceback" not in output
     assert LIVE_ENV["TWILIO_API_SECRET"] not in output
+
+
+def test_reports_are_readable_by_others_like_any_file(tmp_path) -> None:
+    import os
+    import stat
+
+    from conformance.results import write_atomic
+
+    os.umask(old := os.umask(0o022))
+    write_atomic(tmp_path / "r.json", "{}")
+    mode = stat.S_IMODE((tmp_path / "r.json").stat().st_mode)
+    assert mode == 0o666 & ~old
