@@ -23,6 +23,15 @@ from conformance.settings import CASSETTES_ROOT, REPORTS_ROOT, TARGET_DEFAULTS
 from conformance.targets import SetupError, Target, emulator_target, live_target
 
 
+def point_latest_at(report_dir: Path) -> None:
+    """``reports/latest`` names the newest run's folder (a symlink, swapped atomically)."""
+    latest = report_dir.parent / "latest"
+    temporary = report_dir.parent / f".latest.{os.getpid()}"
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(report_dir.name, target_is_directory=True)
+    os.replace(temporary, latest)
+
+
 def parse_shard(value: str | None) -> tuple[int, int] | None:
     if value is None:
         return None
@@ -140,6 +149,8 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
             result.cassette_dir = str(cassette_dir)
             recorder.save(result)
             write_all(result, report_dir, recorder.redactor)
+            if report_dir.parent == REPORTS_ROOT:
+                point_latest_at(report_dir)
     reproduce = f"conformance run --target {target_name} --seed {seed} --max-examples {options.max_examples}"
     if options.shard:
         reproduce += f" --shard {shard}"

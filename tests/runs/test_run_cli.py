@@ -68,3 +68,13 @@ def test_reports_are_readable_by_others_like_any_file(tmp_path) -> None:
     write_atomic(tmp_path / "r.json", "{}")
     mode = stat.S_IMODE((tmp_path / "r.json").stat().st_mode)
     assert mode == 0o666 & ~old
+
+
+def test_reports_latest_follows_the_newest_run(tmp_path, monkeypatch) -> None:
+    from conformance.run_command import point_latest_at
+
+    for name in ("run-1", "run-2"):
+        (tmp_path / name).mkdir()
+        point_latest_at(tmp_path / name)
+        assert (tmp_path / "latest").resolve() == (tmp_path / name).resolve()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest", "run-1", "run-2"]
