@@ -24,10 +24,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ for results_md
+from results_md import write_section
+
 from conformance.emulator.models import DEFAULT_CONFIGURATION_ID, DEFAULT_CREDENTIALS
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE.parent / "RESULTS.md"
 SECTION = "## Emulator"
 CONNECTIONS = 32
 THREADS = 2
@@ -171,14 +173,6 @@ def render(rounds: dict[str, list[Measurement]], duration: int, load_before: str
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    """Replace the Emulator section of bench/RESULTS.md (up to the next '## ' heading), keep the rest."""
-    existing = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    updated = pattern.sub(lambda _: text, existing) if pattern.search(existing) else existing.rstrip() + "\n\n" + text
-    RESULTS.write_text(updated, encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10)
@@ -210,7 +204,7 @@ def main() -> int:
     text = render(rounds, args.duration, load_before)
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(SECTION, text)
     bad = [r for measured in rounds.values() for r in measured if r.non_2xx or "only" in r.errors]
     return 1 if bad else 0
 

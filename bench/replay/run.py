@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ for results_md
+from results_md import write_section
 from vcr.serializers import yamlserializer
 
 from conformance.cassettes.fastyaml import load_cassette
@@ -33,7 +34,6 @@ from conformance.cassettes.replay import no_network, replay
 from conformance.contract import load_contract
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE.parent / "RESULTS.md"
 SECTION = "## Replay"
 GOAL = 2000.0  # interactions per second (issue 5)
 
@@ -121,14 +121,6 @@ def section(measurements: list[Measurement], rounds: int, load_before: str) -> s
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    """Replace the Replay section of bench/RESULTS.md (up to the next '## ' heading), keep the rest."""
-    existing = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    updated = pattern.sub(lambda _: text, existing) if pattern.search(existing) else existing.rstrip() + "\n\n" + text
-    RESULTS.write_text(updated, encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
@@ -148,7 +140,7 @@ def main() -> int:
     text = section(measurements, args.rounds, load_before)
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(SECTION, text)
     return 0 if all(m.median >= GOAL for m in measurements) else 1
 
 

@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import socket
 import statistics
 import subprocess
@@ -23,9 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ for results_md
+from results_md import write_section
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION = "## Conformance run"
 
 
@@ -91,7 +92,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--write", action="store_true", help=f"replace the '{SECTION}' section of {RESULTS}")
+    parser.add_argument("--write", action="store_true", help=f"replace the '{SECTION}' section of bench/RESULTS.md")
     args = parser.parse_args()
 
     user, password = "SK" + "b" * 32, "bench-secret"
@@ -127,13 +128,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.write:
-        existing = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\n"
-        pattern = re.compile(rf"{re.escape(SECTION)}\n.*?(?=\n## |\Z)", re.S)
-        if SECTION in existing:
-            updated = pattern.sub(text.rstrip() + "\n", existing)
-        else:
-            updated = existing.rstrip() + "\n\n" + text
-        RESULTS.write_text(updated)
+        write_section(SECTION, text)
 
 
 if __name__ == "__main__":
