@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -117,3 +118,48 @@ def test_other_deviations_are_caught(tmp_path: Path, page, child_text: str, file
         contract, parse_child_tables(child_text), required_lists(child_text)
     )
     assert any(expected in p for p in problems), problems
+
+
+def _properties(node: object, path: str = "") -> list[tuple[str, dict]]:
+    found = []
+    if isinstance(node, dict):
+        for name, sub in node.get("properties", {}).items():
+            found.append((f"{path}.{name}".lstrip("."), sub))
+            found += _properties(sub, f"{path}.{name}")
+        for key in ("items", "$defs"):
+            if key in node:
+                subs = node[key].values() if key == "$defs" else [node[key]]
+                for sub in subs:
+                    found += _properties(sub, path)
+    return found
+
+
+def invented_properties(contract, page: str, child: str) -> list[str]:
+    """Schema properties the docs never name."""
+    invented = []
+    for name, file in SCHEMA_FILES.items():
+        for path, _node in _properties(contract.documents[file]):
+            prop = path.rsplit(".", 1)[-1]
+            in_child = re.search(rf"`[^`]*\b{re.escape(prop)}\b[^`]*`", child)  # also inline: `{url (...), ...}`
+            if not in_child and f"\n{prop}" not in page:
+                invented.append(f"{name}: {path}")
+    return invented
+
+
+def test_every_schema_property_traces_back_to_the_docs(docs: Path, tmp_path: Path) -> None:
+    """The other direction: nothing in the contract is invented (no property the docs do not name)."""
+    page = (docs / PAGE).read_text(encoding="utf-8")
+    child = (docs / CHILD_PROPERTIES).read_text(encoding="utf-8")
+    assert invented_properties(load_contract(), page, child) == []
+    mutated = _mutated(tmp_path, SCHEMA_FILES["conversation"],
+                       lambda d: d["properties"].update(priority={"type": "integer"}))  # fmt: skip
+    assert invented_properties(mutated, page, child) == ["conversation: priority"]
+
+
+def test_every_property_says_where_in_the_docs_it_comes_from() -> None:
+    contract = load_contract()
+    for name, file in SCHEMA_FILES.items():
+        for path, node in _properties(contract.documents[file]):
+            if path.count(".") == 0 or "x-source" in node:  # nested item fields inherit their parent's source
+                source = node.get("x-source", "")
+                assert source.split("#")[0] in (PAGE, CHILD_PROPERTIES), f"{name}: {path} has no docs pointer"
