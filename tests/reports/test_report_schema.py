@@ -127,10 +127,11 @@ def test_a_file_that_is_not_results_json_is_refused_with_the_reason(tmp_path: Pa
 
 
 def test_conformance_run_writes_every_format_and_a_valid_results_json(tmp_path: Path) -> None:
-    code, stdout, stderr = invoke("run", "--max-examples", "2", "--seed", "3", "--deterministic",
-                                  "--report-dir", str(tmp_path))  # fmt: skip
+    report = tmp_path / "report"
+    code, stdout, stderr = invoke("run", "--max-examples", "2", "--seed", "3", "--deterministic", "--report-dir",
+                                  str(report), "--cassette-dir", str(tmp_path / "cassettes"))  # fmt: skip
     assert code == 0, stdout + stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["results.json", *FORMATS])
-    document = load_results(tmp_path)
+    assert sorted(p.name for p in report.iterdir()) == sorted(["results.json", *FORMATS])
+    document = load_results(report)
     assert problems(document) == []
     assert document["seed"] == 3 and document["verdict"] == "passed" and document["counts"]["cases"] > 20
