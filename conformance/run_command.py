@@ -17,6 +17,7 @@ import click
 from conformance.cassettes.recording import Recorder
 from conformance.checks import CHECKS
 from conformance.reports import write_all
+from conformance.reports.document import reproduce_command
 from conformance.results import CaseResult, RunResult
 from conformance.runner import Runner, RunOptions, plan_for
 from conformance.settings import CASSETTES_ROOT, REPORTS_ROOT, TARGET_DEFAULTS
@@ -151,10 +152,7 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
             write_all(result, report_dir, recorder.redactor)
             if report_dir.parent == REPORTS_ROOT:
                 point_latest_at(report_dir)
-    reproduce = f"conformance run --target {target_name} --seed {seed} --max-examples {options.max_examples}"
-    if options.shard:
-        reproduce += f" --shard {shard}"
-    print_summary(result, report_dir, reproduce)
+    print_summary(result, report_dir, reproduce_command(result.to_json()))
     if result.interrupted or received:
         return 130
     return result.exit_code

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.reports import RESULTS_FILE
+from conformance.vendor import DEFAULT_BASE_URL
 
 REPORT_SCHEMA = "report.schema.json"
 DRIFT_CHECKS = {
@@ -96,6 +97,8 @@ def judged_cases(document: Document) -> int:
 def reproduce_command(document: Document) -> str:
     """The command line that sends the same requests again."""
     command = f"conformance run --target {document['target']} --seed {document['seed']}"
+    if document["target"] == "live" and document.get("base_url") not in (None, DEFAULT_BASE_URL):
+        command += f" --base-url {document['base_url']}"
     command += f" --max-examples {document['max_examples']}"
     shard = document.get("shard")
     if shard and "/" in shard and "+" not in shard:

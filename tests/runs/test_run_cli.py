@@ -78,3 +78,20 @@ def test_reports_latest_follows_the_newest_run(tmp_path, monkeypatch) -> None:
         point_latest_at(tmp_path / name)
         assert (tmp_path / "latest").resolve() == (tmp_path / name).resolve()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["latest", "run-1", "run-2"]
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        ({"target": "emulator", "seed": 7, "max_examples": 100, "base_url": "http://127.0.0.1:5"},
+         "conformance run --target emulator --seed 7 --max-examples 100"),
+        ({"target": "live", "seed": 7, "max_examples": 10, "base_url": "https://conversations.twilio.com"},
+         "conformance run --target live --seed 7 --max-examples 10"),
+        ({"target": "live", "seed": 7, "max_examples": 10, "base_url": "http://127.0.0.1:8099", "shard": "2/4"},
+         "conformance run --target live --seed 7 --base-url http://127.0.0.1:8099 --max-examples 10 --shard 2/4"),
+    ],
+)  # fmt: skip
+def test_the_reproduce_line_sends_the_same_requests_to_the_same_place(document: dict, expected: str) -> None:
+    from conformance.reports.document import reproduce_command
+
+    assert reproduce_command(document) == expected
