@@ -148,6 +148,19 @@ def _altered(value: Any) -> Any:
     return "altered"  # null
 
 
+def _edit_at(reply: Reply, path: str, replace: Callable[[Any], Any] | None) -> bool:
+    """Replace the value at dotted ``path`` with ``replace(value)``, or delete it (None); False if absent."""
+    found = _locate(reply.body, path)
+    if found is None:
+        return False
+    container, key = found
+    if replace is None:
+        del container[key]
+    else:
+        container[key] = replace(container[key])
+    return True
+
+
 def _participants(reply: Reply) -> list[Any] | None:
     found = reply.body.get("participants") if isinstance(reply.body, dict) else None
     return found if isinstance(found, list) else None
@@ -206,34 +219,19 @@ def wrong_status(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> b
 @fault("transform", params={"field": Param(str, "id")})
 def missing_field(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
     """Remove the field at dotted path ``field`` (e.g. ``participants.0.conversationId``)."""
-    found = _locate(reply.body, p["field"])
-    if found is None:
-        return False
-    container, key = found
-    del container[key]
-    return True
+    return _edit_at(reply, p["field"], None)
 
 
 @fault("transform", params={"field": Param(str, "id")})
 def wrong_type(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
     """Replace the value at dotted path ``field`` with a value of another JSON type."""
-    found = _locate(reply.body, p["field"])
-    if found is None:
-        return False
-    container, key = found
-    container[key] = _other_type(container[key])
-    return True
+    return _edit_at(reply, p["field"], _other_type)
 
 
 @fault("transform", params={"field": Param(str, "name")})
 def not_echoed(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
     """Alter the value at dotted path ``field`` so it no longer echoes the request."""
-    found = _locate(reply.body, p["field"])
-    if found is None:
-        return False
-    container, key = found
-    container[key] = _altered(container[key])
-    return True
+    return _edit_at(reply, p["field"], _altered)
 
 
 @fault("transform", params={"field": Param(str, "createdAt")})
