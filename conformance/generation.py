@@ -63,15 +63,16 @@ def _object(contract: Contract, node: dict[str, Any], path: str, overrides: Over
 
 
 def address_by_channel(contract: Contract) -> Callable[[dict[str, Any]], Strategy]:
-    """Addresses whose ``address`` fits the channel (forms from ``x-address-forms``)."""
-    schema = contract.schema("address")
-    forms = schema["x-address-forms"]
+    """Addresses whose ``address`` fits the channel (forms from ``x-address-forms``); the rest from the schema."""
+    forms = contract.schema("address")["x-address-forms"]
 
-    def build(_node: dict[str, Any]) -> Strategy:
+    def build(node: dict[str, Any]) -> Strategy:
         def for_channel(channel: str) -> Strategy:
-            optional = {"channelId": st.from_regex(r"^SM[0-9a-f]{32}$", fullmatch=True)}
-            address = st.from_regex(forms[channel]["pattern"], fullmatch=True)
-            return st.fixed_dictionaries({"channel": st.just(channel), "address": address}, optional=optional)
+            fitting = {
+                "channel": lambda _node: st.just(channel),
+                "address": lambda _node: st.from_regex(forms[channel]["pattern"], fullmatch=True),
+            }
+            return from_schema(contract, node, "", fitting, SCHEMA_FILES["request"])
 
         return st.sampled_from(contract.enum("address", "channel")).flatmap(for_channel)
 
