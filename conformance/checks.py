@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from conformance import vendor
 from conformance.cases import Case
-from conformance.contract import CREATE_PATH, FETCH_PATH, SCHEMA_FILES, Contract
+from conformance.contract import CREATE_PATH, SCHEMA_FILES, Contract
 from conformance.exchange import Exchange, NotJSON
 
 Severity = Literal["fail", "warn"]
@@ -69,8 +69,7 @@ class Context:
 
     @property
     def created(self) -> dict[str, Any] | None:
-        body = self.body
-        return body if self.status == 201 and isinstance(body, dict) else None
+        return self.response.created
 
 
 @dataclass(frozen=True)
@@ -432,6 +431,3 @@ def field_paths(contract: Contract, name: str, value: Any) -> Iterator[str]:
     for path, _value, _node in _walk(contract, contract.schema(name), SCHEMA_FILES[name], value, ""):
         if path:
             yield path
-
-
-__all__ = ["CHECKS", "FETCH_PATH", "Check", "CheckFailed", "Context", "RunState", "check"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,8 @@ class Contract:
 
     def errors(self, name: str, instance: Any) -> list[ValidationError]:
         """Every violation of schema ``name``, shallowest first."""
+        if self.is_valid(name, instance):  # the compiled answer is ~10x faster; only invalid bodies need reasons
+            return []
         return sorted(self.validator(name).iter_errors(instance), key=lambda e: (len(e.path), list(map(str, e.path))))
 
     def is_valid(self, name: str, instance: Any) -> bool:
@@ -133,11 +135,6 @@ class Contract:
             for part in filter(None, fragment.split("/")):
                 node = node[part]
         return node, base
-
-
-def iter_schema_files(directory: Path) -> Iterator[Path]:
-    for file in SCHEMA_FILES.values():
-        yield directory / file
 
 
 @functools.cache

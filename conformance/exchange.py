@@ -38,6 +38,23 @@ class Exchange:
             raise NotJSON(str(exc)) from None
 
     @property
+    def created(self) -> dict[str, Any] | None:
+        """The body of a 201 when it parses to an object: the conversation this request created."""
+        if self.status != 201:
+            return None
+        try:
+            body = self.json
+        except NotJSON:
+            return None
+        return body if isinstance(body, dict) else None
+
+    @property
+    def created_id(self) -> str | None:
+        body = self.created
+        value = body.get("id") if body is not None else None
+        return value if isinstance(value, str) and value else None
+
+    @property
     def content_type(self) -> str | None:
         return self.response_headers.get("content-type")
 

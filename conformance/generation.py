@@ -23,7 +23,6 @@ NAMES: Strategy = st.one_of(
     st.sampled_from(["Support Chat", "Jürgen Müller-Lüdenscheidt", "山田 太郎", "مرحبا", "👩‍💻 agent", "a" * 256]),
     st.text(min_size=1, max_size=40),
 )
-OPTIONAL_STATES = ("absent", "present", "null")
 
 
 def from_schema(contract: Contract, node: dict[str, Any], path: str = "", overrides: Overrides | None = None,

@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 from conformance import __version__
 from conformance.cases import Case
+from conformance.checks import field_paths
+from conformance.contract import Contract
 from conformance.exchange import Exchange
 
 RESULTS_FORMAT = 1
@@ -62,6 +64,13 @@ class RunResult:
     check_names: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (severity, description)
     observed_fields: set[str] = field(default_factory=set)
     cassette_dir: str | None = None
+
+    def add(self, case: CaseResult, contract: Contract) -> None:
+        """Append a judged case, noting the response field paths its created conversation showed."""
+        self.cases.append(case)
+        created = case.exchange.created if case.exchange is not None else None
+        if created is not None:
+            self.observed_fields.update(field_paths(contract, "conversation", created))
 
     @property
     def failures(self) -> list[tuple[CaseResult, CheckResult]]:
@@ -113,7 +122,7 @@ class RunResult:
                 if c.outcome == "inconclusive"
             ],
             "created_conversations": sorted(
-                {c.exchange.json["id"] for c in self.cases if _created_id(c)}  # type: ignore[union-attr]
+                {c.exchange.created_id for c in self.cases if c.exchange is not None and c.exchange.created_id}
             ),
             "status_codes": dict(sorted(Counter(str(e.status) for e in exchanges).items())),
             "latency_ms": latency_summary([round(e.elapsed_ms, 2) for e in exchanges]),  # as the cases list them
@@ -197,16 +206,6 @@ class RunResult:
 
 def _answered(exchange: Exchange | None) -> bool:
     return exchange is not None and exchange.status is not None
-
-
-def _created_id(case: CaseResult) -> bool:
-    exchange = case.exchange
-    if exchange is None or exchange.status != 201:
-        return False
-    try:
-        return isinstance(exchange.json, dict) and isinstance(exchange.json.get("id"), str)
-    except ValueError:
-        return False
 
 
 def _text(body: bytes) -> str:

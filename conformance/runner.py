@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -10,10 +9,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from conformance.cases import Case, CasePlan, build_plan
-from conformance.checks import CHECKS, CheckFailed, Context, RunState, field_paths
+from conformance.checks import CHECKS, CheckFailed, Context, RunState
 from conformance.client import RETRY_STATUSES, BudgetExhausted, Client, Limits
 from conformance.contract import Contract, load_contract
-from conformance.exchange import Exchange, NotJSON
+from conformance.exchange import Exchange
 from conformance.results import CaseResult, CheckResult, RunResult
 from conformance.targets import SetupError, Target
 
@@ -60,17 +59,6 @@ def run_checks(case: Case, exchange: Exchange, fetched: Exchange | None, state: 
         else:
             results.append(CheckResult(check.name, check.severity, "passed"))
     return results
-
-
-def conversation_id(exchange: Exchange) -> str | None:
-    if exchange.status != 201:
-        return None
-    try:
-        body = exchange.json
-    except NotJSON:
-        return None
-    value = body.get("id") if isinstance(body, dict) else None
-    return value if isinstance(value, str) and value else None
 
 
 class Runner:
@@ -129,10 +117,7 @@ class Runner:
                     case_result = CaseResult(case, "not_run", reason="request budget spent")
             if index == 1 and case_result.exchange is not None and case_result.exchange.status is None:
                 raise SetupError(f"target {self.target.base_url} unreachable: {case_result.exchange.error}")
-            result.cases.append(case_result)
-            if case_result.exchange is not None and case_result.exchange.status == 201:
-                with contextlib.suppress(NotJSON):
-                    result.observed_fields.update(field_paths(self.contract, "conversation", case_result.exchange.json))
+            result.add(case_result, self.contract)
             if progress:
                 progress(index, len(cases), case_result)
 
@@ -146,7 +131,7 @@ class Runner:
     def _run_case(self, case: Case) -> CaseResult:
         exchange = self.client.send_case(case)
         fetched = None
-        created = conversation_id(exchange)
+        created = exchange.created_id
         if created and (self.client.remaining is None or self.client.remaining > 0):
             if self.recorder is not None:
                 self.recorder.begin_fetch()

@@ -14,7 +14,6 @@ import json
 import socket
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,9 +23,9 @@ import yaml
 from conformance.cases import Case
 from conformance.cassettes.fastyaml import load_cassette
 from conformance.cassettes.recording import CASSETTE_SUFFIX, SIDECAR, SIDECAR_FORMAT, request_headers, response_headers
-from conformance.checks import CHECKS, RunState, field_paths
+from conformance.checks import CHECKS, RunState
 from conformance.contract import Contract, load_contract
-from conformance.exchange import Exchange, NotJSON
+from conformance.exchange import Exchange
 from conformance.results import CaseResult, RunResult
 from conformance.runner import _now, judge
 
@@ -202,28 +201,10 @@ def _case_problem(case: Any) -> str | None:
 # --- judging -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _PrevalidatingContract(Contract):
-    """The contract, asking the compiled validator first: only an invalid body needs the reasons.
-
-    Same verdicts as :class:`Contract` (a test holds the two together); about ten times faster on
-    the valid bodies that are most of a recording.
-    """
-
-    def errors(self, name: str, instance: Any) -> list:  # type: ignore[type-arg]
-        if self.is_valid(name, instance):
-            return []
-        return super().errors(name, instance)
-
-
-def prevalidating(contract: Contract) -> Contract:
-    return _PrevalidatingContract(**{f.name: getattr(contract, f.name) for f in fields(contract)})
-
-
 def replay(directory: Path, contract: Contract | None = None) -> RunResult:
     """Judge every recorded case again; raises :class:`ReplayError` for input it cannot read."""
     meta = read_sidecar(directory)
-    contract = prevalidating(contract or load_contract())
+    contract = contract or load_contract()
     allowed = frozenset(meta["checks"]) if meta.get("checks") is not None else None
     started = time.monotonic()
     names = {c.name: (c.severity, c.description) for c in CHECKS.values() if allowed is None or c.name in allowed}
@@ -245,10 +226,7 @@ def replay(directory: Path, contract: Contract | None = None) -> RunResult:
         where = f"run.json cases[{index}] ({entry['id']})"
         case_result = _replay_case(entry, cassettes, state, allowed, where)
         result.requests += len(entry["request"]) + len(entry["fetch"])
-        result.cases.append(case_result)
-        if case_result.exchange is not None and case_result.exchange.status == 201:
-            with contextlib.suppress(NotJSON):
-                result.observed_fields.update(field_paths(contract, "conversation", case_result.exchange.json))
+        result.add(case_result, contract)
     result.finished_at = _now()
     result.duration_s = time.monotonic() - started
     return result
