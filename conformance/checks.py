@@ -31,11 +31,12 @@ STANDARD_HEADERS = frozenset({
 
 
 class CheckFailed(Exception):
-    """What the check expected and what came back."""
+    """What the check expected and what came back; ``findings`` lists the items found, for tools."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, findings: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.message = message
+        self.findings = findings
 
 
 @dataclass
@@ -356,7 +357,7 @@ def undocumented_fields(ctx: Context) -> None:
     """Response fields the docs do not name (additive vendor changes)."""
     extra = sorted(set(walk_undocumented(ctx.state.contract, "conversation", ctx.created)))
     if extra:
-        raise CheckFailed(f"undocumented response fields: {', '.join(extra)}")
+        raise CheckFailed(f"undocumented response fields: {', '.join(extra)}", tuple(extra))
 
 
 @check(severity="warn", applies=lambda ctx: ctx.created is not None)
@@ -364,7 +365,7 @@ def undocumented_enum_values(ctx: Context) -> None:
     """Enum values the docs do not list (a new status, participant type or channel)."""
     extra = sorted(set(walk_enum_drift(ctx.state.contract, "conversation", ctx.created)))
     if extra:
-        raise CheckFailed(f"undocumented enum values: {', '.join(extra)}")
+        raise CheckFailed(f"undocumented enum values: {', '.join(extra)}", tuple(extra))
 
 
 @check(severity="warn", applies=_answered)
@@ -373,7 +374,7 @@ def undocumented_headers(ctx: Context) -> None:
     documented = ctx.state.contract.documented_headers(CREATE_PATH, "POST", ctx.status or 0)
     extra = sorted(name for name in ctx.response.response_headers if name not in STANDARD_HEADERS | documented)
     if extra:
-        raise CheckFailed(f"undocumented response headers: {', '.join(extra)}")
+        raise CheckFailed(f"undocumented response headers: {', '.join(extra)}", tuple(extra))
 
 
 # --- schema walking shared by the checks above -------------------------------------------------

@@ -20,6 +20,7 @@ from conformance import __version__
 from conformance.cases import Case
 from conformance.checks import field_paths
 from conformance.contract import Contract
+from conformance.drift import DRIFT_CHECKS
 from conformance.exchange import Exchange
 
 RESULTS_FORMAT = 1
@@ -35,6 +36,7 @@ class CheckResult:
     severity: str
     outcome: Outcome
     message: str = ""
+    findings: tuple[str, ...] = ()  # the items a drift check found (field paths, enum values, headers)
 
 
 @dataclass
@@ -176,12 +178,10 @@ class RunResult:
         return out
 
     def _undocumented(self) -> dict[str, list[str]]:
-        found: dict[str, set[str]] = {"fields": set(), "enum_values": set(), "headers": set()}
-        key = {"undocumented_fields": "fields", "undocumented_enum_values": "enum_values",
-               "undocumented_headers": "headers"}  # fmt: skip
+        found: dict[str, set[str]] = {key: set() for key in DRIFT_CHECKS.values()}
         for _case, result in self.warnings:
-            if result.check in key:
-                found[key[result.check]].update(result.message.split(": ", 1)[1].split(", "))
+            if result.check in DRIFT_CHECKS:
+                found[DRIFT_CHECKS[result.check]].update(result.findings)
         return {name: sorted(values) for name, values in found.items()}
 
     def _case(self, case: CaseResult) -> dict[str, Any]:

@@ -52,7 +52,7 @@ def run_checks(case: Case, exchange: Exchange, fetched: Exchange | None, state: 
             check.run(context)
         except CheckFailed as failure:
             outcome = "failed" if check.severity == "fail" else "warned"
-            results.append(CheckResult(check.name, check.severity, outcome, failure.message))
+            results.append(CheckResult(check.name, check.severity, outcome, failure.message, failure.findings))
         except Exception as exc:  # a response odd enough to trip a check is itself a finding
             message = f"check could not judge this response ({type(exc).__name__}: {exc})"
             results.append(CheckResult(check.name, check.severity, "failed", message))

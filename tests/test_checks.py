@@ -196,3 +196,19 @@ def test_name_omitted_must_come_back_null() -> None:
     assert outcomes(case, exchange(201, faithful))["request_echo"][0] == "passed"
     outcome, message = outcomes(case, exchange(201, conversation(participants=[], name="invented")))["request_echo"]
     assert outcome == "failed" and "name" in message
+
+
+def test_the_drift_checks_are_registered_warnings() -> None:
+    from conformance.drift import DRIFT_CHECKS
+
+    assert all(CHECKS[name].severity == "warn" for name in DRIFT_CHECKS)
+
+
+def test_drift_findings_are_kept_whole_even_with_commas_in_them() -> None:
+    from conformance.results import CaseResult, RunResult
+
+    response = exchange(201, conversation(status="NEW, SHINY"), {"x-vendor-thing": "1"})
+    checks = run_checks(VALID, response, None, RunState(load_contract(), ACCOUNT))
+    result = RunResult("r", "emulator", "u", 1, 1, "t", cases=[CaseResult(VALID, "passed", response, None, checks)])
+    assert result.to_json()["undocumented"] == {"fields": [], "enum_values": ["status=NEW, SHINY"],
+                                                "headers": ["x-vendor-thing"]}  # fmt: skip

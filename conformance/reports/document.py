@@ -7,15 +7,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from conformance.drift import DRIFT_CHECKS
 from conformance.reports import RESULTS_FILE
 from conformance.vendor import DEFAULT_BASE_URL
 
 REPORT_SCHEMA = "report.schema.json"
-DRIFT_CHECKS = {
-    "undocumented_fields": "fields",
-    "undocumented_enum_values": "enum_values",
-    "undocumented_headers": "headers",
-}
 
 Document = dict[str, Any]
 

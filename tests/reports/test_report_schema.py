@@ -61,7 +61,8 @@ def edge_run() -> RunResult:
     cases = [
         CaseResult(Case("valid/0000", "valid", "valid: generated", 201, {"configurationId": "c"}), "failed", sent,
                    checks=[CheckResult("no_server_error", "fail", "failed", f"got 500 ({SECRET})"),
-                           CheckResult("undocumented_headers", "warn", "warned", "undocumented response headers: x-a"),
+                           CheckResult("undocumented_headers", "warn", "warned", "undocumented response headers: x-a",
+                                       ("x-a",)),
                            CheckResult("request_echo", "fail", "skipped")]),
         CaseResult(Case("valid/0001", "valid", "valid: generated", 201, {}), "inconclusive", throttled,
                    reason="still 429 after 3 attempts"),
