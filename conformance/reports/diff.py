@@ -12,13 +12,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance.drift import DRIFT_CHECKS
 from conformance.reports.cassettes import Observed, cassette_dir, read_cassettes
 from conformance.reports.document import Document, case_group, load_results
 from conformance.reports.markdown import cell, code, table
 
 LATENCY_STATS = ("mean", "p50", "p95", "p99", "max")
 COUNTS = ("cases", "requests", "failures", "warnings", "inconclusive", "not_run")
-DRIFT_KINDS = ("fields", "enum_values", "headers")
+DRIFT_KINDS = tuple(DRIFT_CHECKS.values())
 
 
 @dataclass
