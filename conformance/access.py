@@ -1,0 +1,78 @@
+"""Who may call what: the authentication matrix, auth precedence, and ids that were never created.
+
+Every route the suite calls (the create and the read-back GET) x every credential form the run
+has x every way to fail (none, a wrong secret, an unknown user, a malformed header) must be 401
+with the vendor error body and code 20003. Authentication comes first: a request that is also
+invalid, or names an unknown configuration, is still 401. A GET of an id never created is 404.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from conformance.cases import CREATED_ID, Case
+from conformance.contract import CREATE_PATH, FETCH_PATH
+from conformance.credentials import FORM_LABELS, MALFORMED_AUTHORIZATION
+from conformance.kinds import AuthMode, CaseKind
+from conformance.vendor import CONFIGURATION_ID_PREFIX, CONVERSATION_ID_PREFIX
+
+_ROUTES = {"create": ("POST", CREATE_PATH), "fetch": ("GET", FETCH_PATH.replace("{id}", CREATED_ID))}
+
+
+def never_created_id(at_seed: int, index: int = 0) -> str:
+    """A conversation id of the documented shape that no create returned (seeded, so reproducible)."""
+    rng = random.Random(at_seed * 7919 + index)
+    return CONVERSATION_ID_PREFIX + "".join(rng.choice("0123456789abcdefghjkmnpqrstvwxyz") for _ in range(26))
+
+
+def auth_cases(configuration_id: str, forms: Sequence[str]) -> Iterator[list[Case]]:
+    """The matrix, one family per route and failure mode (so a small budget still touches each)."""
+    good = {"configurationId": configuration_id}
+    for route, (method, path) in _ROUTES.items():
+        where = f"{method} {path.replace(CREATED_ID, '{id}')}"
+        request: dict[str, Any] = {"payload": good} if method == "POST" else {"raw_body": b"", "content_type": None}
+        common = {"method": method, "path": path, **request}
+
+        def case(mode: str, suffix: str, what: str, route: str = route, where: str = where,
+                 common: dict[str, Any] = common, **extra: Any) -> Case:  # fmt: skip
+            return Case(f"auth/{route}/{mode}/{suffix}", CaseKind.AUTH, f"credentials: {what} on {where}", 401,
+                        auth=mode, **common, **extra)  # fmt: skip
+
+        yield [case(AuthMode.NONE, "0", "none")]
+        yield [case(AuthMode.MALFORMED, str(i), f"malformed credentials header ({why})", authorization=header)
+               for i, (why, header) in enumerate(MALFORMED_AUTHORIZATION.items())]  # fmt: skip
+        yield [case(AuthMode.WRONG_SECRET, form, f"wrong secret ({FORM_LABELS[form]})", credentials=form)
+               for form in forms]  # fmt: skip
+        yield [case(AuthMode.UNKNOWN_USER, form, f"unknown user ({FORM_LABELS[form]} form)", credentials=form)
+               for form in forms]  # fmt: skip
+
+
+def precedence_cases(configuration_id: str, at_seed: int) -> list[Case]:
+    """Unauthenticated requests that are also wrong in another way: authentication is judged first."""
+    unknown = CONFIGURATION_ID_PREFIX + never_created_id(at_seed, 99).removeprefix(CONVERSATION_ID_PREFIX)
+    what = "credentials checked before the body"
+    return [
+        Case("auth/precedence/0", CaseKind.AUTH, f"{what}: no credentials and an invalid body", 401,
+             {"participants": "not-a-list"}, auth=AuthMode.NONE),
+        Case("auth/precedence/1", CaseKind.AUTH, f"{what}: wrong secret and an unknown configuration", 401,
+             {"configurationId": unknown}, auth=AuthMode.WRONG_SECRET),
+        Case("auth/precedence/2", CaseKind.AUTH, f"{what}: malformed header and a body that is not JSON", 401,
+             raw_body=b'{"configurationId": ', auth=AuthMode.MALFORMED,
+             authorization=MALFORMED_AUTHORIZATION["not base64"]),
+    ]  # fmt: skip
+
+
+def credential_form_cases(configuration_id: str, forms: Sequence[str]) -> list[Case]:
+    """A valid create (and its read-back) with each credential form the run has."""
+    return [Case(f"valid/credentials/{form}", CaseKind.VALID, f"valid: authenticated with {FORM_LABELS[form]}",
+                 201, {"configurationId": configuration_id, "name": f"Created with {form}"}, credentials=form)
+            for form in forms]  # fmt: skip
+
+
+def not_found_cases(at_seed: int, count: int = 2) -> list[Case]:
+    """GET of conversation ids no create returned."""
+    return [Case(f"not_found/{i}", CaseKind.NOT_FOUND, "GET of a conversation id that was never created", 404,
+                 raw_body=b"", content_type=None, method="GET",
+                 path=FETCH_PATH.replace("{id}", never_created_id(at_seed, i))) for i in range(count)]  # fmt: skip

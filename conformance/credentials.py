@@ -1,0 +1,35 @@
+"""Credentials the suite makes up to be refused, and where the real ones come from. No secret lives here.
+
+Light on purpose: the client, the exchange (for reproduce lines) and the redactor all need it.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Final
+
+from conformance import vendor
+from conformance.kinds import CredentialForm
+
+WRONG_SECRET: Final = "not-the-secret"  # the password of the wrong-credentials cases
+# Well-formed SIDs that are no real account or key, and none of the placeholders the project writes
+# (redaction uses AC/SK followed by zeros and a small counter; the emulator's test key is all zeros).
+UNKNOWN_USERS: Final[dict[str, str]] = {
+    CredentialForm.API_KEY: "SK" + "7e57" * 8,
+    CredentialForm.ACCOUNT: "AC" + "7e57" * 8,
+}
+# Authorization headers that are not valid Basic credentials, by what is wrong with them.
+MALFORMED_AUTHORIZATION: Final[dict[str, str]] = {
+    "not base64": "Basic !!not-base64!!",
+    "no colon": "Basic " + base64.b64encode(UNKNOWN_USERS[CredentialForm.API_KEY].encode()).decode(),
+    "another scheme": "Bearer " + "0" * 32,
+}
+FORM_LABELS: Final[dict[str, str]] = {
+    CredentialForm.API_KEY: "API key SID + secret",
+    CredentialForm.ACCOUNT: "Account SID + auth token",
+}
+# The environment variables each form is read from (live target, emulator), as a reproduce line names them.
+CREDENTIAL_VARIABLES: Final[dict[str, tuple[str, str]]] = {
+    CredentialForm.API_KEY: (vendor.ENV_API_KEY, vendor.ENV_API_SECRET),
+    CredentialForm.ACCOUNT: (vendor.ENV_ACCOUNT_SID, vendor.ENV_AUTH_TOKEN),
+}

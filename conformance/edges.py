@@ -1,0 +1,91 @@
+"""Valid requests at the documented edges, read off the schemas: what the API must accept and echo.
+
+- every enum member, every channel, null for each optional member (null means absent where the
+  docs do not tell the two apart);
+- both ends of every array: empty, and exactly ``maxItems`` (the next one up is in :mod:`negative`);
+- every free string at its edges at once: thousands of characters, padded with whitespace,
+  astral-plane, combining marks, right-to-left, empty. Echoed byte for byte, so a vendor that trims,
+  truncates or normalises is caught by ``request_echo``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from hypothesis import strategies as st
+
+from conformance.contract import Contract
+from conformance.generation import from_schema, request_overrides
+from conformance.surface import minimal, place, request_sites
+
+LONG_STRING_CHARS = 5000  # "a few thousand", far inside any body limit even six times over
+STRING_EDGES: dict[str, str] = {
+    "long": ("Long value " + "abcdefghij" * (LONG_STRING_CHARS // 10))[:LONG_STRING_CHARS],
+    "padded": "  \tpadded with whitespace \t ",
+    "astral": "\U0001d49c\U0001d4c8\U0001d4c9\U0001d4c7\U0001d4b6\U0001d4c1 \U0001f600\U0001f680 \U0002070e\U00020731",
+    "combining": "Cafe\u0301 Zoe\u0308 n\u0303",  # decomposed (NFD): a normalising server changes it
+    "rtl": "\u05e9\u05dc\u05d5\u05dd \u200f\u0645\u0631\u062d\u0628\u0627\u200e end",  # Hebrew, Arabic, marks
+    "empty": "",
+}
+Draw = Callable[[st.SearchStrategy[Any], int, int], list[Any]]
+
+
+def edge_cases(contract: Contract, configuration_id: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(description, body) of the fixed valid edges: enum members, channels, names, explicit nulls."""
+    channels = contract.enum("address", "channel")
+    types = contract.enum("participant", "type")
+    forms = contract.schema("address")["x-address-forms"]
+    request = contract.schema("request")
+    base = {"configurationId": configuration_id}
+    yield "only the required field", dict(base)
+    yield "unicode name", {**base, "name": "Ünïcødé 会話 🚀"}
+    for name in request["properties"]:
+        if name not in request.get("required", []):
+            yield f"{name} explicitly null", {**base, name: None}
+    yield "participant members explicitly null", {**base, "participants": [
+        {"name": None, "type": None, "profileId": None, "addresses": None}]}  # fmt: skip
+    yield "one participant", {**base, "participants": [{"name": "Solo", "type": types[0]}]}
+    for participant_type in types:
+        participant = {"name": participant_type.title(), "type": participant_type, "profileId": "mem_profile_01"}
+        yield f"participant type {participant_type}", {**base, "participants": [participant]}
+    everything = {"name": "Every channel", "type": types[0], "addresses": [
+        {"channel": c, "address": forms[c]["example"], "channelId": f"id-{c.lower()}"} for c in channels]}  # fmt: skip
+    yield "one participant on every channel", {**base, "participants": [everything]}
+
+
+def array_edges(contract: Contract, configuration_id: str, draw: Draw, at_seed: int) -> Iterator[tuple[str, Any]]:
+    """(description, body) with every array empty, and every bounded array exactly full."""
+    overrides = request_overrides(contract, configuration_id)
+    base = {"configurationId": configuration_id}
+    for index, site in enumerate(s for s in request_sites(contract) if s.json_type == "array"):
+        yield f"{site.location} empty", place(contract, base, site.location, [])
+        limit = site.node.get("maxItems")
+        if limit is not None:
+            item = from_schema(contract, site.node.get("items", {}), f"{site.location}[]", overrides)
+            items = draw(item, limit, at_seed + index)
+            while len(items) < limit:  # Hypothesis may stop early on a tiny space: repeat what it drew
+                items.append(items[len(items) % max(1, len(items))] if items else minimal(contract, {}))
+            yield f"{site.location} at maxItems ({limit})", place(contract, base, site.location, items)
+
+
+def string_edges(contract: Contract, configuration_id: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(description, body): every free string of the request set to one edge value at a time."""
+    sites = [s for s in request_sites(contract) if s.is_free_string and s.location != "configurationId"]
+    free_channel = free_form_channel(contract)
+    for edge, value in STRING_EDGES.items():
+        body: dict[str, Any] = {"configurationId": configuration_id}
+        for site in sites:
+            if site.location.endswith("addresses[].address"):
+                # The address must stay valid for its channel: use the channel whose form is free text.
+                holder = site.location.rpartition(".")[0]
+                body = place(contract, body, holder, {"channel": free_channel, "address": value})
+            else:
+                body = place(contract, body, site.location, value)
+        yield f"every free string {edge} ({', '.join(s.location for s in sites)})", body
+
+
+def free_form_channel(contract: Contract) -> str:
+    """The channel whose address the docs leave to the customer (``x-address-forms`` says ``free``)."""
+    forms = contract.schema("address")["x-address-forms"]
+    return next(channel for channel, form in forms.items() if isinstance(form, dict) and form.get("free"))
