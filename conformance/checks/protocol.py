@@ -1,0 +1,149 @@
+"""Checks on the protocol: which status answers which request, the wire format, the error contract."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from conformance import vendor
+from conformance.checks.registry import (
+    CheckFailed,
+    Context,
+    answered,
+    check,
+    is_error,
+    of_kind,
+    schema_problems,
+    why,
+)
+from conformance.exchange import NotJSON
+from conformance.kinds import CaseKind
+
+# --- status ----------------------------------------------------------------------------------
+
+
+@check(applies=answered)
+def no_server_error(ctx: Context) -> None:
+    """No input makes the API answer 500."""
+    if ctx.status == 500:
+        raise CheckFailed(f"got 500 Internal Server Error for: {ctx.case.description}{why(ctx)}")
+
+
+@check(applies=answered)
+def status_code_conformance(ctx: Context) -> None:
+    """The status code is one the docs list for the operation called."""
+    path, method = ctx.operation
+    documented = ctx.state.contract.documented_statuses(path, method)
+    if ctx.status not in documented:
+        raise CheckFailed(f"{method} {path} answered undocumented status {ctx.status}; documented: "
+                          f"{', '.join(map(str, sorted(documented)))}{why(ctx)}")  # fmt: skip
+
+
+@check(applies=of_kind(CaseKind.VALID))
+def positive_data_acceptance(ctx: Context) -> None:
+    """A request valid by the docs is created: 201."""
+    if ctx.status != 201:
+        raise CheckFailed(f"expected 201 for a valid request ({ctx.case.description}), got {ctx.status}{why(ctx)}")
+
+
+@check(applies=of_kind(CaseKind.INVALID))
+def negative_data_rejection(ctx: Context) -> None:
+    """A request the docs make invalid is refused with 400."""
+    if ctx.status != 400:
+        raise CheckFailed(f"expected 400 for {ctx.case.description}, got {ctx.status}{why(ctx)}")
+
+
+@check(applies=of_kind(CaseKind.UNKNOWN_CONFIGURATION))
+def unknown_configuration_rejection(ctx: Context) -> None:
+    """A configurationId that does not exist is refused with 404."""
+    if ctx.status != 404:
+        raise CheckFailed(f"expected 404 for a configurationId that does not exist, got {ctx.status}{why(ctx)}")
+
+
+@check(applies=of_kind(CaseKind.NOT_FOUND))
+def unknown_id_rejection(ctx: Context) -> None:
+    """GET of a conversation id that was never created is 404."""
+    if ctx.status != 404:
+        raise CheckFailed(f"expected 404 for GET {urlsplit(ctx.response.url).path} (never created), "
+                          f"got {ctx.status}{why(ctx)}")  # fmt: skip
+
+
+@check(applies=of_kind(CaseKind.AUTH))
+def ignored_auth(ctx: Context) -> None:
+    """Missing, wrong or malformed credentials are refused with 401, on every route, before anything else."""
+    if ctx.status != 401:
+        raise CheckFailed(f"expected 401 with {ctx.case.description}, got {ctx.status}{why(ctx)}")
+
+
+# --- wire format -----------------------------------------------------------------------------
+
+
+@check(applies=answered)
+def content_type_conformance(ctx: Context) -> None:
+    """Responses are application/json and their bodies parse."""
+    media_type = (ctx.response.content_type or "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise CheckFailed(f"Content-Type is {ctx.response.content_type!r}, expected application/json")
+    try:
+        ctx.response.json  # noqa: B018 - parsing is the check
+    except NotJSON as exc:
+        raise CheckFailed(f"body does not parse as JSON: {exc}") from None
+
+
+@check(applies=lambda ctx: ctx.created is not None)
+def response_schema_conformance(ctx: Context) -> None:
+    """A 201 body validates against the Conversation schema (types, required, formats)."""
+    problems = schema_problems(ctx.state.contract, "conversation", ctx.created)
+    if problems:
+        raise CheckFailed("201 body does not match the Conversation schema: " + "; ".join(problems))
+
+
+# --- the error contract -----------------------------------------------------------------------
+
+
+@check(applies=is_error)
+def error_body_conformance(ctx: Context) -> None:
+    """Error bodies carry integer code, string message, more_info as a link, and status equal to the HTTP status."""
+    body = ctx.body
+    if not isinstance(body, dict):
+        raise CheckFailed(f"{ctx.status} body is not a JSON object: {ctx.response.response_body[:200]!r}")
+    problems = schema_problems(ctx.state.contract, "error", body)
+    if "status" in body and body.get("status") != ctx.status:
+        problems.append(f"status field is {body.get('status')!r} but the HTTP status is {ctx.status}")
+    more_info = body.get("more_info")
+    if isinstance(more_info, str) and not _is_link(more_info):
+        problems.append(f"more_info is {more_info!r}, not a link to the error's reference")
+    if problems:
+        raise CheckFailed(f"{ctx.status} error body: " + "; ".join(problems))
+
+
+def _is_link(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+@check(applies=lambda ctx: is_error(ctx) and ctx.status in vendor.STATED_ERROR_CODES)
+def error_code_conformance(ctx: Context) -> None:
+    """An error's code is the one the docs state for its status (401: 20003)."""
+    _compare_code(ctx, vendor.STATED_ERROR_CODES, "the docs state")
+
+
+@check(severity="warn", applies=lambda ctx: is_error(ctx) and ctx.status in vendor.EXAMPLE_ERROR_CODES)
+def error_code_examples(ctx: Context) -> None:
+    """An error's code is the one the docs give as an example for its status (400: 20001, 404: 20404, 429: 20429)."""
+    _compare_code(ctx, vendor.EXAMPLE_ERROR_CODES, "the docs' example is")
+
+
+def _compare_code(ctx: Context, codes: dict[int, int], source: str) -> None:
+    body = ctx.body
+    code = body.get("code") if isinstance(body, dict) else None
+    expected = codes[ctx.status or 0]
+    if code != expected:
+        shown = "no code" if code is None else f"code {code}"
+        raise CheckFailed(f"{ctx.status} carries {shown}; {source} {expected}")
+
+
+@check(applies=lambda ctx: ctx.status == 409)
+def conflict_header(ctx: Context) -> None:
+    """A 409 names the resource it conflicts with in X-Conflicting-Resource-Id."""
+    if not ctx.response.response_headers.get(vendor.CONFLICTING_RESOURCE_ID_HEADER.lower()):
+        raise CheckFailed(f"409 without an {vendor.CONFLICTING_RESOURCE_ID_HEADER} header")

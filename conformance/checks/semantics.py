@@ -1,0 +1,356 @@
+"""Checks on what a created conversation means: what was sent comes back, ids and times make sense.
+
+The docs mark every Conversation member but ``id``, ``accountId`` and ``configurationId`` optional,
+and never say in which order participants come back. So a member that is present must be right,
+a member that is absent is not demanded (``unreturned_members`` reports it), and participants are
+matched as a set (``participant_order`` reports a different order). ``null`` is the same as absent
+wherever the docs do not tell the two apart.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from conformance.checks.registry import (
+    ABSENT,
+    CheckFailed,
+    Context,
+    check,
+    compared,
+    how_differs,
+    instant,
+    schema_problems,
+    shown,
+    timestamped,
+)
+from conformance.exchange import NotJSON
+
+# --- echo: what was sent comes back ---------------------------------------------------------------
+
+
+def _present(body: dict[str, Any], key: str) -> Any:
+    """The member's value, or ABSENT when it is missing or null."""
+    value = body.get(key)
+    return ABSENT if value is None else value
+
+
+def _participant_differences(sent: dict[str, Any], got: dict[str, Any], strict: bool = False) -> list[str]:
+    """What a returned participant gets wrong about a sent one; members it leaves out are not judged
+    unless ``strict`` (used to pair participants by everything they show before falling back)."""
+    problems = []
+    for key in ("name", "type", "profileId"):
+        mine, theirs = sent.get(key), _present(got, key)
+        if mine is not None and (theirs != mine if strict else theirs is not ABSENT and theirs != mine):
+            problems.append(compared(key, mine, theirs))
+    mine_addresses = sent.get("addresses")
+    theirs_addresses = _present(got, "addresses")
+    if isinstance(mine_addresses, list) and mine_addresses and isinstance(theirs_addresses, list):
+        problems += _address_differences(mine_addresses, theirs_addresses, exact=sent.get("profileId") is None)
+    return problems
+
+
+def _address_differences(sent: list[Any], got: list[Any], exact: bool) -> list[str]:
+    """Every sent address must come back (channelId too, when returned); with a profile, more may come."""
+    remaining = [a for a in got if isinstance(a, dict)]
+    problems = []
+    for address in sent:
+        if not isinstance(address, dict):
+            continue
+        match = next((a for a in remaining if _same_address(address, a)), None)
+        if match is None:
+            problems.append(f"address {shown(address)} did not come back (returned: {shown(got)})")
+        else:
+            remaining.remove(match)
+    if exact and remaining and not problems:
+        problems.append(f"addresses returned that were not sent: {shown(remaining)}")
+    return problems
+
+
+def _same_address(sent: dict[str, Any], got: dict[str, Any]) -> bool:
+    if got.get("channel") != sent.get("channel") or got.get("address") != sent.get("address"):
+        return False
+    return sent.get("channelId") is None or got.get("channelId") in (None, sent["channelId"])
+
+
+def _match(sent: list[dict[str, Any]], got: list[dict[str, Any]]) -> dict[int, int] | None:
+    """A pairing (sent index -> returned index) of every sent participant with a distinct returned one
+    that agrees with it, preferring full agreement and the same position; None when there is none."""
+    return _pairing(sent, got, strict=True) or _pairing(sent, got, strict=False)
+
+
+def _pairing(sent: list[dict[str, Any]], got: list[dict[str, Any]], strict: bool) -> dict[int, int] | None:
+    agrees = [[not _participant_differences(s, g, strict) for g in got] for s in sent]
+    owner: dict[int, int] = {}  # returned index -> sent index
+
+    def place(i: int, seen: set[int]) -> bool:  # augmenting paths (Kuhn's algorithm); n <= 50, cheap
+        for j in [i, *range(len(got))] if i < len(got) else range(len(got)):
+            if j in seen or not agrees[i][j]:
+                continue
+            seen.add(j)
+            if j not in owner or place(owner[j], seen):
+                owner[j] = i
+                return True
+        return False
+
+    for i in range(len(sent)):
+        if not place(i, set()):
+            return None
+    return {i: j for j, i in owner.items()}
+
+
+def _sent_participants(ctx: Context) -> list[dict[str, Any]]:
+    sent = ctx.case.payload.get("participants") if isinstance(ctx.case.payload, dict) else None
+    return [p for p in sent if isinstance(p, dict)] if isinstance(sent, list) else []
+
+
+def _echoed(ctx: Context) -> bool:
+    return ctx.created is not None and ctx.case.is_json_payload
+
+
+@check(applies=_echoed)
+def request_echo(ctx: Context) -> None:
+    """What was sent comes back: configurationId, name, participants and their members, the configuration override."""
+    sent, got = ctx.case.payload, ctx.created or {}
+    problems = []
+    if got.get("configurationId") != sent.get("configurationId"):
+        problems.append(compared("configurationId", sent.get("configurationId"), got.get("configurationId", ABSENT)))
+    name = _present(got, "name")
+    if sent.get("name") is not None and name is not ABSENT and name != sent["name"]:
+        problems.append(compared("name", sent["name"], name))
+    problems += _participants_echo(_sent_participants(ctx), got.get("participants"))
+    override = (sent.get("configuration") or {}).get("intelligenceConfigurationIds")
+    configuration = got.get("configuration")
+    effective = configuration.get("intelligenceConfigurationIds") if isinstance(configuration, dict) else None
+    if override and isinstance(effective, list):
+        missing = [value for value in override if value not in effective]
+        if missing:
+            problems.append(f"configuration.intelligenceConfigurationIds sent {shown(override)}, the returned "
+                            f"configuration lacks {shown(missing)} (it has {shown(effective)})")  # fmt: skip
+    if problems:
+        raise CheckFailed("; ".join(problems))
+
+
+def _participants_echo(sent: list[dict[str, Any]], got: Any) -> list[str]:
+    if not isinstance(got, list):
+        return []  # absent (or not a list: the schema check says so): nothing to compare
+    returned = [p for p in got if isinstance(p, dict)]
+    if len(returned) != len(sent):
+        return [f"sent {len(sent)} participants, got {len(got)} back"]
+    if _match(sent, returned) is not None:
+        return []
+    for i, participant in enumerate(sent):  # say what is wrong with the first one that has no counterpart
+        if not any(not _participant_differences(participant, other) for other in returned):
+            differences = _participant_differences(participant, returned[i])
+            return [f"participants[{i}]: no returned participant matches it; the one at the same position has "
+                    + "; ".join(differences or ["another participant's members"])]  # fmt: skip
+    return ["participants: the returned ones cannot be paired one to one with those sent"]
+
+
+@check(severity="warn", applies=_echoed)
+def unreturned_members(ctx: Context) -> None:
+    """Members that were sent but are absent (or null) in the 201: the docs make them optional, so reported only."""
+    sent, got = ctx.case.payload, ctx.created or {}
+    missing = []
+    if sent.get("name") is not None and _present(got, "name") is ABSENT:
+        missing.append("name")
+    if sent.get("configuration") and _present(got, "configuration") is ABSENT:
+        missing.append("configuration")
+    participants = _sent_participants(ctx)
+    returned = got.get("participants")
+    if participants and not isinstance(returned, list):
+        missing.append("participants")
+    elif participants and isinstance(returned, list) and len(returned) == len(participants):
+        pairing = _match(participants, [p if isinstance(p, dict) else {} for p in returned]) or {
+            i: i for i in range(len(participants))}  # fmt: skip
+        for i, participant in enumerate(participants):
+            theirs = returned[pairing[i]] if isinstance(returned[pairing[i]], dict) else {}
+            for key in ("name", "type", "addresses", "profileId"):
+                if key == "profileId" and participant.get("type") != "CUSTOMER":
+                    continue  # the docs: resolved only for CUSTOMER participants
+                if participant.get(key) not in (None, []) and _present(theirs, key) is ABSENT:
+                    missing.append(f"participants[{i}].{key}")
+    if missing:
+        raise CheckFailed(f"sent but not returned: {', '.join(missing)}", tuple(missing))
+
+
+@check(severity="warn", applies=_echoed)
+def participant_order(ctx: Context) -> None:
+    """Participants come back in the order they were sent (the docs do not promise it, so reported only)."""
+    sent, got = _sent_participants(ctx), (ctx.created or {}).get("participants")
+    if not isinstance(got, list) or len(got) != len(sent) or len(sent) < 2:
+        return
+    pairing = _match(sent, [p if isinstance(p, dict) else {} for p in got])
+    if pairing is not None and any(i != j for i, j in pairing.items()):
+        order = [pairing[i] for i in range(len(sent))]
+        raise CheckFailed(f"participants came back in another order: sent position -> returned position {order}")
+
+
+# --- identity ----------------------------------------------------------------------------------------
+
+
+@check(applies=lambda ctx: ctx.created is not None)
+def account_identity(ctx: Context) -> None:
+    """accountId is the caller's account; every participant belongs to this conversation and account."""
+    got = ctx.created or {}
+    problems = []
+    expected = ctx.state.account_sid
+    if expected and got.get("accountId") != expected:
+        problems.append(f"accountId is {shown(got.get('accountId', ABSENT))}, the authenticated account is "
+                        f"{shown(expected)}{_case_note(expected, got.get('accountId'))}")  # fmt: skip
+    for i, participant in enumerate(got.get("participants") or []):
+        if not isinstance(participant, dict):
+            continue
+        for key, owner in (("conversationId", "id"), ("accountId", "accountId")):
+            if key in participant and participant[key] != got.get(owner):
+                problems.append(f"participants[{i}].{key} is {shown(participant[key])}, the conversation's "
+                                f"{owner} is {shown(got.get(owner, ABSENT))}")  # fmt: skip
+    if problems:
+        raise CheckFailed("; ".join(problems))
+
+
+def _case_note(expected: str, got: Any) -> str:
+    if isinstance(got, str) and got != expected and got.lower() == expected.lower():
+        return " (differs only in letter case)"
+    return ""
+
+
+@check(applies=lambda ctx: ctx.created is not None)
+def unique_ids(ctx: Context) -> None:
+    """Every conversation and participant id is new and non-empty: none repeats within the run."""
+    got = ctx.created or {}
+    state, problems = ctx.state, []
+    seen = {**state.conversation_ids, **state.participant_ids}
+    conversation_id = got.get("id")
+    if conversation_id == "":
+        problems.append("the conversation id is empty")
+    elif isinstance(conversation_id, str):
+        if conversation_id in seen:
+            problems.append(f"conversation id {conversation_id} was already returned for case {seen[conversation_id]}")
+        state.conversation_ids.setdefault(conversation_id, ctx.case.id)
+    for i, participant in enumerate(got.get("participants") or []):
+        pid = participant.get("id") if isinstance(participant, dict) else None
+        if pid == "":
+            problems.append(f"participants[{i}].id is empty")
+        if not isinstance(pid, str) or not pid:
+            continue
+        if pid in state.participant_ids or pid in state.conversation_ids:
+            earlier = state.participant_ids.get(pid) or state.conversation_ids.get(pid)
+            problems.append(f"participants[{i}].id {pid} was already returned for case {earlier}")
+        state.participant_ids.setdefault(pid, ctx.case.id)
+    if problems:
+        raise CheckFailed("; ".join(problems))
+
+
+# --- time ----------------------------------------------------------------------------------------------
+
+
+@check(applies=lambda ctx: ctx.created is not None)
+def timestamp_order(ctx: Context) -> None:
+    """createdAt is not after updatedAt, for the conversation and each participant."""
+    problems = []
+    for where, item in timestamped(ctx.created or {}):
+        created, updated = instant(item.get("createdAt")), instant(item.get("updatedAt"))
+        if created and updated and created > updated:
+            problems.append(f"{where}createdAt {item['createdAt']} is after {where}updatedAt {item['updatedAt']}")
+    if problems:
+        raise CheckFailed("; ".join(problems))
+
+
+@check(applies=lambda ctx: ctx.created is not None and ctx.response.sent_at is not None)
+def timestamp_freshness(ctx: Context) -> None:
+    """createdAt and updatedAt fall within the clock-skew tolerance of the request, on create and on read-back."""
+    skew = ctx.state.clock_skew_s
+    sent_at = ctx.response.sent_at or 0.0
+    problems = _stale(ctx.created or {}, "", sent_at - skew, (ctx.response.received_at or sent_at) + skew)
+    fetched = ctx.fetched_body
+    if fetched is not None and ctx.fetched is not None and ctx.fetched.received_at is not None:
+        problems += _stale(fetched, "read-back ", sent_at - skew, ctx.fetched.received_at + skew)
+    if problems:
+        raise CheckFailed(f"{'; '.join(problems)} (tolerance {skew:g} s; --clock-skew changes it)")
+
+
+def _stale(body: dict[str, Any], label: str, earliest: float, latest: float) -> list[str]:
+    problems = []
+    for where, item in timestamped(body):
+        for key in ("createdAt", "updatedAt"):
+            moment = instant(item.get(key))
+            if moment is None:
+                continue
+            at = moment.timestamp()
+            if not earliest <= at <= latest:
+                side, gap = ("before", earliest - at) if at < earliest else ("after", at - latest)
+                problems.append(f"{label}{where}{key} {item[key]} is {_duration(gap)} {side} the window around the "
+                                f"request ({_iso(earliest)} .. {_iso(latest)})")  # fmt: skip
+    return problems
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.1f} s"
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+# --- read-back -------------------------------------------------------------------------------------------
+
+
+@check(applies=lambda ctx: ctx.fetched is not None)
+def read_back(ctx: Context) -> None:
+    """GET /v2/Conversations/{id} answers 200 with the conversation as it was created, field for field."""
+    fetched = ctx.fetched
+    assert fetched is not None
+    if fetched.status != 200:
+        raise CheckFailed(f"GET {fetched.url} answered {fetched.status}, expected 200 with the created conversation")
+    media_type = (fetched.content_type or "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise CheckFailed(
+            f"GET {fetched.url}: Content-Type is {shown(fetched.content_type)}, expected application/json"
+        )
+    try:
+        body = fetched.json
+    except NotJSON as exc:
+        raise CheckFailed(f"GET {fetched.url} body does not parse: {exc}") from None
+    if not isinstance(body, dict):
+        raise CheckFailed(f"GET {fetched.url} body is not an object")
+    problems = _differences(ctx.created or {}, body, "")
+    created_updated, fetched_updated = instant((ctx.created or {}).get("updatedAt")), instant(body.get("updatedAt"))
+    if created_updated and fetched_updated and fetched_updated < created_updated:
+        problems.append(f"updatedAt went back from {ctx.created['updatedAt']} to {body['updatedAt']}")  # type: ignore[index]
+    problems += [f"schema: {p}" for p in schema_problems(ctx.state.contract, "conversation", body)]
+    if problems:
+        raise CheckFailed("fetched conversation differs from the created one: " + "; ".join(problems[:6]))
+
+
+def _differences(created: dict[str, Any], fetched: dict[str, Any], prefix: str) -> list[str]:
+    """Members that differ (null and absent alike; updatedAt may move on), participants paired by id."""
+    problems = []
+    for key in sorted(created.keys() | fetched.keys()):
+        if key == "updatedAt":
+            continue
+        mine, theirs = _present(created, key), _present(fetched, key)
+        if key == "participants" and isinstance(mine, list) and isinstance(theirs, list):
+            problems += _participant_list_differences(mine, theirs)
+        elif mine != theirs:
+            problems.append(f"{prefix}{key}: created {shown(mine)}, fetched {shown(theirs)}{how_differs(mine, theirs)}")
+    return problems
+
+
+def _participant_list_differences(created: list[Any], fetched: list[Any]) -> list[str]:
+    if len(created) != len(fetched):
+        return [f"participants: created {len(created)}, fetched {len(fetched)}"]
+    by_id = {p.get("id"): p for p in fetched if isinstance(p, dict)}
+    problems = []
+    for i, participant in enumerate(created):
+        if not isinstance(participant, dict):
+            continue
+        other = by_id.get(participant.get("id"))
+        if other is None:
+            problems.append(f"participants[{i}] (id {shown(participant.get('id', ABSENT))}) is not in the fetched one")
+            continue
+        problems += _differences(participant, other, f"participants[{i}].")
+    return problems
