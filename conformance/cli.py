@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from conformance import __version__
+from conformance.checks.registry import DEFAULT_CLOCK_SKEW_S
 from conformance.contract import ContractError
 
 
@@ -60,7 +61,7 @@ def schemas_check(directory: Path | None) -> None:
 @click.option(
     "--max-examples", type=click.IntRange(min=1), help="Generated valid requests (invalid ones scale with it)."
 )
-@click.option("--max-requests", type=click.IntRange(min=1), help="Request budget (live default 150).")
+@click.option("--max-requests", type=click.IntRange(min=1), help="Request budget (live default 300).")
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), help="Requests per second (live default 2).")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), help="Where reports go.")
 @click.option("--shard", help="Run shard I of N (for a CI matrix), e.g. 2/4.")
@@ -70,19 +71,24 @@ def schemas_check(directory: Path | None) -> None:
               help="Where the recording goes (default cassettes/<run-id>).")  # fmt: skip
 @click.option("--redact-pii/--no-redact-pii", default=None,
               help="Pseudonymise names, addresses and ids on disk (default: on for live only).")  # fmt: skip
+@click.option("--clock-skew", type=click.FloatRange(min=0), default=DEFAULT_CLOCK_SKEW_S, show_default=True,
+              help="Seconds a createdAt/updatedAt may stray from the moment the request was sent.")  # fmt: skip
+@click.option("--severity", "severities", multiple=True, metavar="CHECK=fail|warn",
+              help="Your policy for one check, overriding the docs' default (repeatable).")  # fmt: skip
 def run(target: str, base_url: str | None, configuration_id: str | None, seed: int | None, max_examples: int | None,
         max_requests: int | None, rate: float | None, report_dir: Path | None, shard: str | None,
         check_names: str | None, deterministic: bool, cassette_dir: Path | None,
-        redact_pii: bool | None) -> None:  # fmt: skip
+        redact_pii: bool | None, clock_skew: float, severities: tuple[str, ...]) -> None:  # fmt: skip
     """Send generated create requests to a target and check every response."""
-    from conformance.run_command import execute
+    from conformance.run_command import execute, parse_severities
     from conformance.targets import SetupError
 
     if deterministic and target != "emulator":
         raise click.UsageError("--deterministic applies to the emulator target only")
     try:
         code = execute(target, base_url, configuration_id, seed, max_examples, max_requests, rate, report_dir,
-                       shard, check_names, deterministic, cassette_dir, redact_pii)  # fmt: skip
+                       shard, check_names, deterministic, cassette_dir, redact_pii, clock_skew,
+                       parse_severities(severities))  # fmt: skip
     except (SetupError, ContractError) as exc:
         click.echo(f"conformance: {exc}", err=True)
         sys.exit(2)

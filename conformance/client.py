@@ -9,12 +9,13 @@ from dataclasses import dataclass
 import httpx
 
 from conformance.cases import Case
+from conformance.credentials import UNKNOWN_USERS, WRONG_SECRET
 from conformance.exchange import Exchange
+from conformance.kinds import AuthMode
 from conformance.targets import Target
 
 RETRY_STATUSES = frozenset({429, 503})
 MAX_RETRY_WAIT_S = 30.0
-WRONG_SECRET = "not-the-secret"  # the password of the wrong-credentials cases
 
 
 class BudgetExhausted(Exception):
@@ -51,32 +52,49 @@ class Client:
 
     def send_case(self, case: Case) -> Exchange:
         headers = {"Content-Type": case.content_type} if case.content_type else {}
-        return self._send(case.method, case.path, headers, case.body, case.auth)
+        exchange = Exchange(case.method, f"{self.target.base_url}{case.path}", headers, case.body, case.auth,
+                            credentials=case.credentials, authorization=case.authorization)  # fmt: skip
+        return self._send(exchange)
 
-    def fetch(self, conversation_id: str) -> Exchange:
-        return self._send("GET", f"/v2/Conversations/{conversation_id}", {}, b"", "valid")
+    def fetch(self, conversation_id: str, form: str | None = None) -> Exchange:
+        url = f"{self.target.base_url}/v2/Conversations/{conversation_id}"
+        return self._send(Exchange("GET", url, {}, b"", AuthMode.VALID, credentials=form))
 
-    def _auth(self, mode: str) -> tuple[str, str] | None:
-        return {
-            "valid": (self.target.username, self.target.password),
-            "wrong_secret": (self.target.username, WRONG_SECRET),
-            "unknown_user": ("SK00000000000000000000000000000000", WRONG_SECRET),
-        }.get(mode)
+    def _auth(self, exchange: Exchange) -> tuple[str, str] | None:
+        mode, form = exchange.auth, exchange.credentials
+        if mode == AuthMode.VALID:
+            return self.target.login(form)
+        if mode == AuthMode.WRONG_SECRET:
+            return self.target.login(form)[0], WRONG_SECRET
+        if mode == AuthMode.UNKNOWN_USER:
+            return UNKNOWN_USERS[form or self.target.forms[0]], WRONG_SECRET
+        return None  # none; malformed sends its own header
 
-    def _send(self, method: str, path: str, headers: dict[str, str], body: bytes, auth: str) -> Exchange:
-        exchange = Exchange(method, f"{self.target.base_url}{path}", dict(headers), body, auth)
+    def _send(self, exchange: Exchange) -> Exchange:
+        path = exchange.url.removeprefix(self.target.base_url)
+        auth = self._auth(exchange)
+        if exchange.auth == AuthMode.UNKNOWN_USER and auth is not None:
+            exchange.username = auth[0]
+        headers = dict(exchange.request_headers)
+        if exchange.authorization is not None:
+            headers["Authorization"] = exchange.authorization
         backoff = self.limits.backoff_s
         for attempt in range(1, self.limits.retries + 2):
             self._spend()
             exchange.attempts = attempt
             started = time.perf_counter()
+            if not self.target.synthetic_clock:
+                exchange.sent_at = time.time()
             try:
-                response = self._http.request(method, path, headers=headers, content=body, auth=self._auth(auth))
+                response = self._http.request(exchange.method, path, headers=headers, content=exchange.request_body,
+                                              auth=auth)  # fmt: skip
             except httpx.HTTPError as exc:
                 exchange.status, exchange.error = None, f"{type(exc).__name__}: {exc}"
                 exchange.elapsed_ms = (time.perf_counter() - started) * 1000
                 return exchange
             exchange.elapsed_ms = (time.perf_counter() - started) * 1000
+            if not self.target.synthetic_clock:
+                exchange.received_at = time.time()
             if self.observer is not None:
                 self.observer(response)
             exchange.status = response.status_code

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from conformance.credentials import CREDENTIAL_VARIABLES, WRONG_SECRET
+from conformance.kinds import AuthMode, CredentialForm
+
 
 class NotJSON(Exception):
     """The response body does not parse as JSON."""
@@ -19,7 +22,7 @@ class Exchange:
     url: str
     request_headers: dict[str, str]  # as sent, minus Authorization (see ``auth``)
     request_body: bytes
-    auth: str  # "valid" | "none" | "wrong_secret" | "unknown_user": never the credential itself
+    auth: str  # an AuthMode: never the credential itself
     status: int | None = None  # None when the request never got an answer
     response_headers: dict[str, str] = field(default_factory=dict)  # lower-case names
     response_body: bytes = b""
@@ -28,6 +31,11 @@ class Exchange:
     attempts: int = 1  # more than one when 429/503 were retried
     cassette: str | None = None  # where the recorder put it
     interaction: int | None = None
+    credentials: str | None = None  # the CredentialForm the request used (None: the target's default)
+    username: str | None = None  # sent as the user of unknown_user cases (a made-up SID, not a secret)
+    authorization: str | None = None  # the header of a malformed-credentials case (carries no credential)
+    sent_at: float | None = None  # wall clock (epoch s) when sent; None when the target's clock is synthetic
+    received_at: float | None = None
 
     @cached_property
     def json(self) -> Any:
@@ -61,13 +69,18 @@ class Exchange:
     def curl(self) -> str:
         """A shell line that repeats the request; credentials come from the environment, never from here."""
         parts = ["curl", "-sS", "-X", self.method, shlex.quote(self.url)]
+        user_variable, password_variable = CREDENTIAL_VARIABLES[self.credentials or CredentialForm.API_KEY]
         user = {
-            "valid": '"$CONFORMANCE_USERNAME:$CONFORMANCE_PASSWORD"',
-            "wrong_secret": '"$CONFORMANCE_USERNAME:not-the-secret"',
-            "unknown_user": '"SK00000000000000000000000000000000:not-the-secret"',
-        }.get(self.auth)
+            AuthMode.VALID: f'"${user_variable}:${password_variable}"',
+            AuthMode.WRONG_SECRET: f'"${user_variable}:{WRONG_SECRET}"',
+            AuthMode.UNKNOWN_USER: shlex.quote(f"{self.username}:{WRONG_SECRET}"),
+        }.get(self.auth)  # type: ignore[call-overload]
         if user:
             parts += ["-u", user]
+        if self.auth == AuthMode.MALFORMED and self.authorization:
+            # The header name is split by shell quoting so no artifact ever carries an auth header line
+            # (leak scans look for one); pasted into a shell it is the header the case sent.
+            parts += ["-H", f'"Author""ization: "{shlex.quote(self.authorization)}']
         for name, value in self.request_headers.items():
             parts += ["-H", shlex.quote(f"{name}: {value}")]
         if self.request_body or self.method == "POST":

@@ -78,7 +78,10 @@ def _planned_target(config: pytest.Config) -> Target:
         settings = EmulatorSettings().with_environment(os.environ)
     except EmulatorConfigError as exc:
         raise SetupError(f"emulator: {exc}") from None
-    return Target("emulator", "http://127.0.0.1", "", "", settings.configuration_id, settings.credentials.account_sid)
+    from conformance.targets import emulator_logins
+
+    return Target("emulator", "http://127.0.0.1", emulator_logins(settings.credentials), settings.configuration_id,
+                  settings.credentials.account_sid)  # fmt: skip
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -66,6 +66,7 @@ class RunResult:
     check_names: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (severity, description)
     observed_fields: set[str] = field(default_factory=set)
     cassette_dir: str | None = None
+    credential_forms: list[str] = field(default_factory=list)  # the forms the run authenticated with
 
     def add(self, case: CaseResult, contract: Contract) -> None:
         """Append a judged case, noting the response field paths its created conversation showed."""
@@ -101,6 +102,7 @@ class RunResult:
             "seed": self.seed,
             "max_examples": self.max_examples,
             "shard": self.shard,
+            "credential_forms": list(self.credential_forms),
             "started_at": self.started_at,
             "finished_at": self.finished_at,
             "duration_s": round(self.duration_s, 3),
@@ -179,7 +181,7 @@ class RunResult:
 
     def _undocumented(self) -> dict[str, list[str]]:
         found: dict[str, set[str]] = {key: set() for key in DRIFT_CHECKS.values()}
-        for _case, result in self.warnings:
+        for _case, result in [*self.warnings, *self.failures]:  # a drift check's severity is policy
             if result.check in DRIFT_CHECKS:
                 found[DRIFT_CHECKS[result.check]].update(result.findings)
         return {name: sorted(values) for name, values in found.items()}
@@ -189,6 +191,9 @@ class RunResult:
         return {
             "id": case.case.id,
             "kind": case.case.kind,
+            "auth": case.case.auth,
+            "credentials": case.case.credentials,
+            "method": case.case.method,
             "description": case.case.description,
             "expected_status": case.case.expected_status,
             "status": exchange.status if exchange else None,
@@ -217,7 +222,8 @@ def _request(exchange: Exchange | None) -> dict[str, Any] | None:
     if exchange is None:
         return None
     return {"method": exchange.method, "url": exchange.url, "headers": exchange.request_headers,
-            "auth": exchange.auth, "body": _text(exchange.request_body)}  # fmt: skip
+            "auth": exchange.auth, "credentials": exchange.credentials,
+            "body": _text(exchange.request_body)}  # fmt: skip
 
 
 def _response(exchange: Exchange | None) -> dict[str, Any] | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from conformance.cassettes.recording import Recorder
-from conformance.checks import CHECKS
+from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S
 from conformance.reports import write_all
 from conformance.reports.document import reproduce_command
 from conformance.results import CaseResult, RunResult
@@ -53,6 +53,20 @@ def parse_checks(value: str | None) -> frozenset[str] | None:
     if unknown:
         raise click.BadParameter(f"unknown check(s) {', '.join(unknown)}; known: {', '.join(CHECKS)}")
     return names
+
+
+def parse_severities(values: tuple[str, ...]) -> dict[str, str]:
+    """``CHECK=fail|warn`` pairs: the user's policy where it differs from the docs' default."""
+    chosen: dict[str, str] = {}
+    for value in values:
+        name, _, severity = value.partition("=")
+        name, severity = name.strip(), severity.strip()
+        if name not in CHECKS:
+            raise click.BadParameter(f"unknown check {name!r} in --severity {value!r}; known: {', '.join(CHECKS)}")
+        if severity not in ("fail", "warn"):
+            raise click.BadParameter(f"--severity {value!r}: expected CHECK=fail or CHECK=warn")
+        chosen[name] = severity
+    return chosen
 
 
 @contextmanager
@@ -120,7 +134,8 @@ def print_summary(result: RunResult, report_dir: Path, reproduce: str) -> None:
 def execute(target_name: str, base_url: str | None, configuration_id: str | None, seed: int | None,
             max_examples: int | None, max_requests: int | None, rate: float | None, report_dir: Path | None,
             shard: str | None, checks: str | None, deterministic: bool, cassette_dir: Path | None = None,
-            redact_pii: bool | None = None) -> int:  # fmt: skip
+            redact_pii: bool | None = None, clock_skew: float = DEFAULT_CLOCK_SKEW_S,
+            severities: dict[str, str] | None = None) -> int:  # fmt: skip
     defaults = TARGET_DEFAULTS[target_name]
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     options = RunOptions(
@@ -130,6 +145,8 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
         rate=rate if rate is not None else defaults.rate,
         shard=parse_shard(shard),
         checks=parse_checks(checks),
+        clock_skew_s=clock_skew,
+        severities=severities or {},
     )
     run_id = run_id_for(target_name, seed, deterministic)
     report_dir = report_dir or REPORTS_ROOT / run_id

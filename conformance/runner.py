@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from conformance.access import never_created_id
 from conformance.cases import Case, CasePlan, build_plan
-from conformance.checks import CHECKS, CheckFailed, Context, RunState
+from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S, CheckFailed, Context, RunState
 from conformance.client import RETRY_STATUSES, BudgetExhausted, Client, Limits
 from conformance.contract import Contract, load_contract
 from conformance.exchange import Exchange
@@ -30,10 +31,13 @@ class RunOptions:
     rate: float | None
     shard: tuple[int, int] | None = None  # (index, total), 1-based
     checks: frozenset[str] | None = None  # allow-list; None: all
+    clock_skew_s: float = DEFAULT_CLOCK_SKEW_S  # how far the target's timestamps may stray from ours
+    severities: Mapping[str, str] = field(default_factory=dict)  # check -> "fail" | "warn", the user's policy
 
 
 def plan_for(target: Target, options: RunOptions, contract: Contract | None = None) -> CasePlan:
-    plan = build_plan(contract or load_contract(), target.configuration_id, options.seed, options.max_examples)
+    plan = build_plan(contract or load_contract(), target.configuration_id, options.seed, options.max_examples,
+                      target.forms)  # fmt: skip
     return plan.shard(*options.shard) if options.shard else plan
 
 
@@ -45,19 +49,20 @@ def run_checks(case: Case, exchange: Exchange, fetched: Exchange | None, state: 
     for check in CHECKS.values():
         if allowed is not None and check.name not in allowed:
             continue
+        severity = state.severities.get(check.name, check.severity)
         if not check.applies(context):
-            results.append(CheckResult(check.name, check.severity, "skipped"))
+            results.append(CheckResult(check.name, severity, "skipped"))
             continue
         try:
             check.run(context)
         except CheckFailed as failure:
-            outcome = "failed" if check.severity == "fail" else "warned"
-            results.append(CheckResult(check.name, check.severity, outcome, failure.message, failure.findings))
+            outcome = "failed" if severity == "fail" else "warned"
+            results.append(CheckResult(check.name, severity, outcome, failure.message, failure.findings))
         except Exception as exc:  # a response odd enough to trip a check is itself a finding
             message = f"check could not judge this response ({type(exc).__name__}: {exc})"
-            results.append(CheckResult(check.name, check.severity, "failed", message))
+            results.append(CheckResult(check.name, severity, "failed", message))
         else:
-            results.append(CheckResult(check.name, check.severity, "passed"))
+            results.append(CheckResult(check.name, severity, "passed"))
     return results
 
 
@@ -70,7 +75,9 @@ class Runner:
         self.options = options
         self.contract = contract or load_contract()
         self.client = client or Client(target, Limits(options.max_requests, options.rate))
-        self.state = RunState(self.contract, target.account_sid)
+        self.state = RunState(self.contract, target.account_sid, clock_skew_s=options.clock_skew_s,
+                              severities=dict(options.severities))  # fmt: skip
+        self.created_example: str | None = None  # what cases that read "a created conversation" read
         self.recorder = recorder
         if recorder is not None:
             self.client.observer = recorder.observe
@@ -86,10 +93,11 @@ class Runner:
             started_at=_now(),
             shard=f"{self.options.shard[0]}/{self.options.shard[1]}" if self.options.shard else None,
             check_names={
-                c.name: (c.severity, c.description)
+                c.name: (self.state.severities.get(c.name, c.severity), c.description)
                 for c in CHECKS.values()
                 if self.options.checks is None or c.name in self.options.checks
             },
+            credential_forms=list(self.target.forms),
         )
         try:
             self._run_cases(plan.cases, result, progress)
@@ -129,13 +137,16 @@ class Runner:
         return self.recorder.end(self._run_case(case))
 
     def _run_case(self, case: Case) -> CaseResult:
+        case = case.with_created(self.created_example or never_created_id(self.options.seed, 1000))
         exchange = self.client.send_case(case)
         fetched = None
         created = exchange.created_id
+        if created and self.created_example is None:
+            self.created_example = created
         if created and (self.client.remaining is None or self.client.remaining > 0):
             if self.recorder is not None:
                 self.recorder.begin_fetch()
-            fetched = self.client.fetch(created)
+            fetched = self.client.fetch(created, case.credentials)
         return judge(case, exchange, fetched, self.state, self.options.checks)
 
 

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from conformance import vendor
+from conformance.kinds import CredentialForm
 
 if TYPE_CHECKING:
+    from conformance.emulator.models import Credentials
     from conformance.emulator.server import EmulatorServer
 
 
@@ -22,15 +24,32 @@ class SetupError(Exception):
 class Target:
     name: str  # "emulator" | "live"
     base_url: str
-    username: str
-    password: str = field(repr=False)
+    logins: Mapping[str, tuple[str, str]] = field(repr=False)  # CredentialForm -> (username, password), default first
     configuration_id: str
     account_sid: str | None  # the accountId responses must carry, when known
+    synthetic_clock: bool = False  # the target's clock is not the wall clock (deterministic emulator)
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        """The credential forms this run can authenticate with, the default (the docs' recommended) first."""
+        return tuple(self.logins)
+
+    @property
+    def username(self) -> str:
+        return self.login()[0]
+
+    @property
+    def password(self) -> str:
+        return self.login()[1]
+
+    def login(self, form: str | None = None) -> tuple[str, str]:
+        """(username, password) of ``form``, or of the default form."""
+        return self.logins[form or self.forms[0]]
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """Values that must never reach a file: the password always, SIDs are redacted separately."""
-        return (self.password,)
+        """Values that must never reach a file: every password; SIDs are redacted separately."""
+        return tuple(password for _username, password in self.logins.values())
 
 
 def live_target(env: Mapping[str, str], base_url: str | None, configuration_id: str | None) -> Target:
@@ -38,11 +57,12 @@ def live_target(env: Mapping[str, str], base_url: str | None, configuration_id: 
     base_url = base_url or env.get(vendor.ENV_BASE_URL) or vendor.DEFAULT_BASE_URL
     configuration_id = configuration_id or env.get(vendor.ENV_CONFIGURATION_ID)
     account_sid = env.get(vendor.ENV_ACCOUNT_SID) or None
+    logins: dict[str, tuple[str, str]] = {}
     if env.get(vendor.ENV_API_KEY) and env.get(vendor.ENV_API_SECRET):
-        username, password = env[vendor.ENV_API_KEY], env[vendor.ENV_API_SECRET]
-    elif account_sid and env.get(vendor.ENV_AUTH_TOKEN):
-        username, password = account_sid, env[vendor.ENV_AUTH_TOKEN]
-    else:
+        logins[CredentialForm.API_KEY] = env[vendor.ENV_API_KEY], env[vendor.ENV_API_SECRET]
+    if account_sid and env.get(vendor.ENV_AUTH_TOKEN):
+        logins[CredentialForm.ACCOUNT] = account_sid, env[vendor.ENV_AUTH_TOKEN]
+    if not logins:
         raise SetupError(
             f"live target needs credentials: set {vendor.ENV_API_KEY} and {vendor.ENV_API_SECRET}, "
             f"or {vendor.ENV_ACCOUNT_SID} and {vendor.ENV_AUTH_TOKEN}"
@@ -53,7 +73,7 @@ def live_target(env: Mapping[str, str], base_url: str | None, configuration_id: 
         )
     if not base_url.startswith(("http://", "https://")):
         raise SetupError(f"--base-url must be an http(s) URL, got {base_url!r}")
-    return Target("live", base_url.rstrip("/"), username, password, configuration_id, account_sid)
+    return Target("live", base_url.rstrip("/"), logins, configuration_id, account_sid)
 
 
 @contextmanager
@@ -71,12 +91,20 @@ def emulator_target(*, deterministic: bool = False, seed: int = 0) -> Iterator[T
     except EmulatorConfigError as exc:
         raise SetupError(f"emulator: {exc}") from None
     with EmulatorServer(settings) as server:
-        yield target_for(server)
+        yield target_for(server, synthetic_clock=deterministic)
 
 
-def target_for(server: EmulatorServer) -> Target:
-    """A target aimed at a running emulator, authenticating with its primary account."""
-    credentials = server.credentials
-    logins = list(credentials.logins())
-    username, password = logins[-1]  # the API key pair when there is one, as the docs recommend
-    return Target("emulator", server.url, username, password, server.configuration_id, server.account_sid)
+def target_for(server: EmulatorServer, *, synthetic_clock: bool = False) -> Target:
+    """A target aimed at a running emulator, with every credential form of its primary account."""
+    return Target("emulator", server.url, emulator_logins(server.credentials), server.configuration_id,
+                  server.account_sid, synthetic_clock)  # fmt: skip
+
+
+def emulator_logins(credentials: Credentials) -> dict[str, tuple[str, str]]:
+    """The emulator account's credential forms, the API key first (as the docs recommend) when it has one."""
+    logins: dict[str, tuple[str, str]] = {}
+    if credentials.api_key is not None and credentials.api_secret is not None:
+        logins[CredentialForm.API_KEY] = credentials.api_key, credentials.api_secret
+    if credentials.auth_token is not None:
+        logins[CredentialForm.ACCOUNT] = credentials.account_sid, credentials.auth_token
+    return logins

@@ -72,6 +72,8 @@ class Recorder:
             "max_examples": options.max_examples, "shard": shard, "deterministic": deterministic, "redact_pii": pii,
             "checks": sorted(options.checks) if options.checks is not None else None,
             "account_id": redactor.placeholder(target.account_sid),
+            "credential_forms": list(target.forms), "clock_skew_s": options.clock_skew_s,
+            "severities": dict(options.severities),
         })  # fmt: skip
 
     def __init__(self, directory: Path, redactor: Redactor, metadata: Mapping[str, Any] | None = None) -> None:
@@ -160,12 +162,15 @@ class Recorder:
             "expected_status": case.expected_status,
             "constraint": case.constraint,
             "auth": case.auth,
+            "credentials": case.credentials,
             "json_payload": case.is_json_payload,
             "cassette": record.cassette if record and (record.request or record.fetch) else None,
             "request": record.request if record else [],
             "fetch": record.fetch if record else [],
             "outcome": result.outcome,
             "reason": result.reason or None,
+            # When the request and its read-back went out and came back (absent on a synthetic clock).
+            **{key: value for key, value in _times(result).items() if value is not None},
         }
 
     # --- building interactions ---
@@ -217,6 +222,15 @@ class Recorder:
                        request_body=request["body"], response_headers=response_headers(response),
                        response_body=response["body"]["string"], error=error, cassette=cassette,
                        interaction=attempts[-1])  # fmt: skip
+
+
+def _times(result: CaseResult) -> dict[str, float | None]:
+    exchange, fetched = result.exchange, result.fetched
+    return {
+        "sent_at": exchange.sent_at if exchange else None,
+        "received_at": exchange.received_at if exchange else None,
+        "fetch_received_at": fetched.received_at if fetched else None,
+    }
 
 
 def request_headers(request: Mapping[str, Any]) -> dict[str, str]:

@@ -80,19 +80,21 @@ class Redactor:
                    environ: Mapping[str, str] | None = None) -> Redactor:  # fmt: skip
         """The redactor for a run against ``target``: its credentials, and every credential the environment
         holds (an auth token is a secret even when the run authenticates with an API key)."""
-        from conformance.client import WRONG_SECRET
+        from conformance.credentials import WRONG_SECRET
 
         env = os.environ if environ is None else environ
         username = target.username
+        logins = list(target.logins.values())
         account_sid = target.account_sid or env.get(vendor.ENV_ACCOUNT_SID) or None
         api_key = env.get(vendor.ENV_API_KEY) or None
         token, secret = env.get(vendor.ENV_AUTH_TOKEN) or "", env.get(vendor.ENV_API_SECRET) or ""
+        key_logins = [user for user, _password in logins if user.startswith("SK")]
         return cls(
             secrets=(*target.secrets, token, secret),
-            credentials=[(username, target.password), (username, WRONG_SECRET), (account_sid or "", token),
+            credentials=[*logins, *((user, WRONG_SECRET) for user, _password in logins), (account_sid or "", token),
                          (api_key or "", secret)],
             account_sid=account_sid or (username if username.startswith("AC") else None),
-            api_key_sid=username if username.startswith("SK") else api_key,
+            api_key_sid=key_logins[0] if key_logins else api_key,
             pii=pii,
             loopback=urllib.parse.urlsplit(target.base_url).netloc if deterministic else None,
         )  # fmt: skip

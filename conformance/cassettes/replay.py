@@ -23,15 +23,17 @@ import yaml
 from conformance.cases import Case
 from conformance.cassettes.fastyaml import load_cassette
 from conformance.cassettes.recording import CASSETTE_SUFFIX, SIDECAR, SIDECAR_FORMAT, request_headers, response_headers
-from conformance.checks import CHECKS, RunState
+from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S, RunState
 from conformance.contract import Contract, load_contract
 from conformance.exchange import Exchange
+from conformance.kinds import AuthMode, CaseKind, CaseOutcome, CredentialForm, values
 from conformance.results import CaseResult, RunResult
 from conformance.runner import _now, judge
 
-KINDS = ("valid", "invalid", "unknown_configuration", "auth")
-AUTHS = ("valid", "none", "wrong_secret", "unknown_user")
-OUTCOMES = ("passed", "failed", "inconclusive", "not_run")
+KINDS = values(CaseKind)
+AUTHS = values(AuthMode)
+OUTCOMES = values(CaseOutcome)
+FORMS = values(CredentialForm)
 
 
 class ReplayError(Exception):
@@ -161,6 +163,16 @@ def read_sidecar(directory: Path) -> dict[str, Any]:
     for key in ("account_id", "shard"):
         if data.get(key) is not None and not isinstance(data[key], str):
             raise ReplayError(f"{path}: {key!r} must be a string or null")
+    severities = data.get("severities")
+    if severities is not None and not (isinstance(severities, dict) and all(
+            k in CHECKS and v in ("fail", "warn") for k, v in severities.items())):  # fmt: skip
+        raise ReplayError(f"{path}: 'severities' must map check names to fail or warn")
+    skew = data.get("clock_skew_s")
+    if skew is not None and (not isinstance(skew, int | float) or isinstance(skew, bool) or skew < 0):
+        raise ReplayError(f"{path}: 'clock_skew_s' must be a number of seconds")
+    forms = data.get("credential_forms")
+    if forms is not None and not (isinstance(forms, list) and all(f in FORMS for f in forms)):
+        raise ReplayError(f"{path}: 'credential_forms' must list {', '.join(FORMS)}")
     checks = data.get("checks")
     if checks is not None:
         if not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
@@ -190,6 +202,11 @@ def _case_problem(case: Any) -> str | None:
     for key in ("constraint", "cassette", "reason"):
         if case.get(key) is not None and not isinstance(case[key], str):
             return f"{key!r} must be a string or null"
+    if case.get("credentials") is not None and case["credentials"] not in FORMS:
+        return f"'credentials' must be one of {', '.join(FORMS)} or null, got {case['credentials']!r}"
+    for key in ("sent_at", "received_at", "fetch_received_at"):
+        if case.get(key) is not None and (not isinstance(case[key], int | float) or isinstance(case[key], bool)):
+            return f"{key!r} must be a number (seconds since the epoch) or absent"
     for key in ("request", "fetch"):
         if not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in case[key]):
             return f"{key!r} must list interaction indices (integers from 0)"
@@ -207,7 +224,9 @@ def replay(directory: Path, contract: Contract | None = None) -> RunResult:
     contract = contract or load_contract()
     allowed = frozenset(meta["checks"]) if meta.get("checks") is not None else None
     started = time.monotonic()
-    names = {c.name: (c.severity, c.description) for c in CHECKS.values() if allowed is None or c.name in allowed}
+    severities = meta.get("severities") or {}
+    names = {c.name: (severities.get(c.name, c.severity), c.description) for c in CHECKS.values()
+             if allowed is None or c.name in allowed}  # fmt: skip
     result = RunResult(
         run_id=meta["run_id"],
         target=f"replay:{meta['target']}",
@@ -219,8 +238,10 @@ def replay(directory: Path, contract: Contract | None = None) -> RunResult:
         shard=meta.get("shard"),
         check_names=names,
         cassette_dir=str(directory),
+        credential_forms=list(meta.get("credential_forms") or []),
     )  # fmt: skip
-    state = RunState(contract, meta.get("account_id"))
+    state = RunState(contract, meta.get("account_id"), severities=dict(severities),
+                     clock_skew_s=meta.get("clock_skew_s") or DEFAULT_CLOCK_SKEW_S)  # fmt: skip
     cassettes = Cassettes(directory)
     for index, entry in enumerate(meta["cases"]):
         where = f"run.json cases[{index}] ({entry['id']})"
@@ -242,17 +263,20 @@ def _replay_case(entry: dict[str, Any], cassettes: Cassettes, state: RunState, a
     request, response = cassettes.interaction(name, attempts[-1], where)
     case = _case(entry, request, where, str(cassettes.directory / name), attempts[-1])
     exchange = _exchange(request, response, case.auth, len(attempts), name, attempts[-1])
+    exchange.credentials = case.credentials
+    exchange.sent_at, exchange.received_at = entry.get("sent_at"), entry.get("received_at")
     fetched = None
     if entry["fetch"]:
         index = entry["fetch"][-1]
         fetched = _exchange(*cassettes.interaction(name, index, where), "valid", len(entry["fetch"]), name, index)
+        fetched.credentials, fetched.received_at = case.credentials, entry.get("fetch_received_at")
     return judge(case, exchange, fetched, state, allowed)
 
 
 def _case(entry: dict[str, Any], request: dict[str, Any] | None, where: str, cassette: str, index: int) -> Case:
     fixed = {"id": entry["id"], "kind": entry["kind"], "description": entry["description"],
              "expected_status": entry["expected_status"], "constraint": entry.get("constraint"),
-             "auth": entry["auth"]}  # fmt: skip
+             "auth": entry["auth"], "credentials": entry.get("credentials")}  # fmt: skip
     if request is None:
         return Case(**fixed)
     body: bytes = request["body"]
