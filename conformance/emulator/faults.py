@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -193,9 +194,30 @@ def fetch_not_found(p: Mapping[str, Any]) -> Reply:
     return Reply.error(NotFound("Injected fault: the requested resource was not found"))
 
 
-@fault("switch")
+AUTH_FAILURES = ("any", "none", "malformed", "wrong_secret", "unknown_user")
+CREDENTIAL_FORMS = ("any", "api_key", "account")
+
+
+@fault("switch", params={"mode": Param(str, "any"), "form": Param(str, "any")})
 def ignore_auth(p: Mapping[str, Any]) -> None:
-    """Accept requests with missing or wrong credentials (as the primary account)."""
+    """Accept requests whose credentials fail (as the primary account): every failure, or only ``mode``
+    (none, malformed, wrong_secret, unknown_user) and only for username ``form`` (api_key, account)."""
+
+
+@fault("switch", routes=("create",))
+def auth_after_validation(p: Mapping[str, Any]) -> None:
+    """Judge the body (400) before the credentials, so an unauthenticated invalid request learns why it is invalid."""
+
+
+@fault("switch", routes=("create",))
+def lenient_enums(p: Mapping[str, Any]) -> None:
+    """Accept enum values in another letter case or padded with whitespace (normalised before validation)."""
+
+
+@fault("switch", params={"direction": Param(str, "refuse_at_limit")}, routes=("create",))
+def max_items_off_by_one(p: Mapping[str, Any]) -> None:
+    """Get an array limit wrong by one: ``refuse_at_limit`` refuses exactly maxItems, ``accept_past_limit``
+    accepts maxItems + 1 (dropping the extra item)."""
 
 
 @fault("switch", routes=("create",))
@@ -362,13 +384,105 @@ def duplicate_ids(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> 
 
 @fault("transform", params={"mode": Param(str, "missing_more_info")}, on="error")
 def error_body_wrong(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
-    """Break an error body: ``mode`` ``missing_more_info`` drops more_info, ``status_mismatch`` lies in status."""
+    """Break an error body: ``mode`` ``missing_more_info`` drops more_info, ``status_mismatch`` lies in status,
+    ``more_info_not_link`` makes more_info plain text."""
     if not isinstance(reply.body, dict):
         return False
     if p["mode"] == "status_mismatch":
         reply.body["status"] = 200 if reply.status != 200 else 500
+    elif p["mode"] == "more_info_not_link":
+        reply.body["more_info"] = f"see error {reply.body.get('code')}"
     else:
         reply.body.pop("more_info", None)
+    return True
+
+
+@fault("transform", params={"status": Param(int, 401), "code": Param(int, 20001)}, on="error")
+def error_code(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Give errors of HTTP ``status`` the vendor code ``code`` (and the matching more_info)."""
+    if reply.status != p["status"] or not isinstance(reply.body, dict):
+        return False
+    reply.body["code"] = p["code"]
+    reply.body["more_info"] = f"https://www.twilio.com/docs/errors/{p['code']}"
+    return True
+
+
+@fault("transform", params={"status": Param(int, 200)}, routes=("fetch",), on="error")
+def fetch_unknown(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Answer a fetch of an id that does not exist with ``status`` (default 200) and a made-up conversation."""
+    if reply.status != 404:
+        return False
+    reply.status = p["status"]
+    reply.body = {"id": "conv_conversation_unknown", "accountId": "AC" + "0" * 32,
+                  "configurationId": "conv_configuration_unknown", "status": "ACTIVE"}  # fmt: skip
+    return True
+
+
+_ECHOED_STRINGS = ("name", "profileId", "address", "channelId")
+_STRING_MANGLERS: dict[str, Callable[[str, int], str]] = {
+    "truncate": lambda text, length: text[:length],
+    "strip": lambda text, _length: text.strip(),
+    "nfc": lambda text, _length: unicodedata.normalize("NFC", text),
+    "drop_astral": lambda text, _length: "".join("\ufffd" if ord(c) > 0xFFFF else c for c in text),
+}
+
+
+@fault("transform", params={"mode": Param(str, "truncate"), "length": Param(int, 1000)})
+def mangle_strings(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Store echoed strings (names, profile ids, addresses, channel ids, intelligence ids) changed: ``mode``
+    ``truncate`` (to ``length`` characters), ``strip`` (whitespace), ``nfc`` (Unicode normalisation) or
+    ``drop_astral`` (characters beyond the BMP become U+FFFD)."""
+    mangle = _STRING_MANGLERS[p["mode"]]
+    changed = False
+
+    def visit(node: Any) -> None:
+        nonlocal changed
+        if isinstance(node, list):
+            for item in node:
+                visit(item)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if (isinstance(value, str) and key in _ECHOED_STRINGS) or key == "intelligenceConfigurationIds":
+                    new = ([mangle(v, p["length"]) if isinstance(v, str) else v for v in value]
+                           if isinstance(value, list) else mangle(value, p["length"]))  # fmt: skip
+                    changed = changed or new != value
+                    node[key] = new
+                else:
+                    visit(value)
+
+    visit(reply.body)
+    return changed
+
+
+@fault("transform", params={"value": Param(str, "2023-07-01T12:00:00Z"), "scope": Param(str, "all")})
+def stale_timestamps(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Report createdAt and updatedAt as ``value`` (a well-formed instant long past) for ``scope``
+    ``all``, ``conversation`` or ``participants``; order stays valid, only freshness is wrong."""
+    if not isinstance(reply.body, dict):
+        return False
+    targets = [] if p["scope"] == "participants" else [reply.body]
+    if p["scope"] != "conversation":
+        targets += [x for x in _participants(reply) or () if isinstance(x, dict)]
+    for item in targets:
+        item["createdAt"] = item["updatedAt"] = p["value"]
+    return bool(targets)
+
+
+_REQUIRED_MEMBERS = {"conversation": ("id", "accountId", "configurationId"),
+                     "participant": ("id", "conversationId", "accountId")}  # fmt: skip
+
+
+@fault("transform")
+def omit_optional(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Not a deviation: leave out every member the docs mark optional (conversation and participants), as the
+    docs allow. The project's tests use it to prove no check demands an optional member."""
+    if not isinstance(reply.body, dict):
+        return False
+    participants = _participants(reply) or []
+    reply.body = {k: v for k, v in reply.body.items() if k in _REQUIRED_MEMBERS["conversation"]}
+    if len(participants) > 1:  # kept when there are several, so the one-to-one pairing is still exercised
+        reply.body["participants"] = [{k: v for k, v in x.items() if k in _REQUIRED_MEMBERS["participant"]}
+                                      for x in participants if isinstance(x, dict)]  # fmt: skip
     return True
 
 
@@ -383,9 +497,17 @@ def fetch_mismatch(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) ->
 
 # --- the active set --------------------------------------------------------------------
 
+
+def _one_of(param: str, allowed: tuple[str, ...]) -> Callable[[Mapping[str, Any]], str | None]:
+    return lambda p: None if p[param] in allowed else f"{param} must be one of {', '.join(allowed)}"
+
+
 FAULT_PARAM_CHECKS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
-    "error_body_wrong": lambda p: None if p["mode"] in ("missing_more_info", "status_mismatch") else
-    "mode must be missing_more_info or status_mismatch",
+    "error_body_wrong": _one_of("mode", ("missing_more_info", "status_mismatch", "more_info_not_link")),
+    "ignore_auth": lambda p: _one_of("mode", AUTH_FAILURES)(p) or _one_of("form", CREDENTIAL_FORMS)(p),
+    "max_items_off_by_one": _one_of("direction", ("refuse_at_limit", "accept_past_limit")),
+    "mangle_strings": _one_of("mode", tuple(_STRING_MANGLERS)),
+    "stale_timestamps": _one_of("scope", ("all", "conversation", "participants")),
     "participant_mismatch": lambda p: None if p["field"] in ("conversationId", "accountId") else
     "field must be conversationId or accountId",
     "wrong_status": lambda p: None if 100 <= p["status"] <= 599 else "status must be an HTTP status (100-599)",
@@ -502,10 +624,11 @@ class FaultInjector:
             return active.fault.func(active.params)
         return None
 
-    def switched(self, name: str, route: str) -> bool:
-        """Whether switch fault ``name`` is on for this request (using one of its count)."""
+    def switched(self, name: str, route: str, when: Callable[[Mapping[str, Any]], bool] | None = None) -> bool:
+        """Whether switch fault ``name`` is on for this request (using one of its count); ``when`` tells
+        from the fault's parameters whether it applies to this request."""
         for active in self._matching("switch", route):
-            if active.fault.name == name:
+            if active.fault.name == name and (when is None or when(active.params)):
                 self._consume(active)
                 return True
         return False

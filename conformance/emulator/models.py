@@ -633,6 +633,18 @@ class Backend:
             return None
         return known[1]
 
+    def knows_login(self, username: str) -> bool:
+        """Whether ``username`` is an account or key this emulator knows (to tell a wrong secret from a stranger)."""
+        return username in self._logins
+
+    def array_limits(self) -> dict[str, int]:
+        """maxItems of the request's bounded arrays, by dotted path (the array-limit faults read it)."""
+        return {
+            "participants": self.contract.node("request", "participants")["maxItems"],
+            "configuration.intelligenceConfigurationIds": self.contract.node(
+                "request", "configuration", "intelligenceConfigurationIds")["maxItems"],
+        }  # fmt: skip
+
     def check_rate(self, account_id: str) -> None:
         """Raise 429 when the account is over its rate (no-op while rate limiting is off)."""
         if self.rate_limiter is not None:
@@ -677,7 +689,7 @@ class Backend:
             if not isinstance(item, dict):
                 continue
             participant = {k: v for k, v in item.items() if k in ("name", "profileId") and isinstance(v, str)}
-            if item.get("type") in self._participant_types:
+            if isinstance(item.get("type"), str) and item["type"] in self._participant_types:
                 participant["type"] = item["type"]
             addresses = item.get("addresses")
             if isinstance(addresses, list):

@@ -82,6 +82,43 @@ def parse_json(raw: bytes) -> Any:
         raise InvalidParameter(f"Request body is not valid JSON: {' '.join(str(exc).split())[:200]}") from None
 
 
+def normalise_enums(body: Any) -> Any:
+    """Participant types and channels upper-cased and trimmed (what the ``lenient_enums`` fault accepts)."""
+    if not isinstance(body, dict) or not isinstance(body.get("participants"), list):
+        return body
+    for participant in body["participants"]:
+        if not isinstance(participant, dict):
+            continue
+        if isinstance(participant.get("type"), str):
+            participant["type"] = participant["type"].strip().upper()
+        addresses = participant.get("addresses")
+        for address in addresses if isinstance(addresses, list) else []:
+            if isinstance(address, dict) and isinstance(address.get("channel"), str):
+                address["channel"] = address["channel"].strip().upper()
+    return body
+
+
+def _array_sizes(body: Any) -> list[tuple[str, int]]:
+    """(path, length) of the arrays a create body can bound: participants and the intelligence ids."""
+    if not isinstance(body, dict):
+        return []
+    sizes = []
+    if isinstance(body.get("participants"), list):
+        sizes.append(("participants", len(body["participants"])))
+    configuration = body.get("configuration")
+    if isinstance(configuration, dict) and isinstance(configuration.get("intelligenceConfigurationIds"), list):
+        sizes.append(("configuration.intelligenceConfigurationIds", len(configuration["intelligenceConfigurationIds"])))
+    return sizes
+
+
+def _trim_arrays(body: Any, limits: dict[str, int]) -> Any:
+    for path, size in _array_sizes(body):
+        if limits.get(path) is not None and size == limits[path] + 1:
+            parent = body if path == "participants" else body["configuration"]
+            del parent[path.rpartition(".")[2]][-1]
+    return body
+
+
 def _headers(request: Request) -> dict[str, str]:
     """Request headers as a plain dict, built once (ASGI names are lower case; a repeated header's last value wins)."""
     return {name.decode("latin-1"): value.decode("latin-1") for name, value in request.scope["headers"]}
@@ -112,12 +149,19 @@ class EmulatorResponses:
                 return render(faults.transform("create", injected))
         try:
             headers = _headers(request)
-            account = self._account(headers, "create")
-            self.backend.check_rate(account)
+            late_auth = bool(faults) and faults.switched("auth_after_validation", "create")
+            account = "" if late_auth else self._account(headers, "create")
+            if not late_auth:
+                self.backend.check_rate(account)
             if not is_json_content_type(headers.get("content-type")):
                 raise InvalidContentType()
             raw = await self._body(request, headers)
             body = parse_json(raw)
+            if faults:
+                body = self._faulty_rules(faults, body)
+            if late_auth:
+                self.backend.validate(body)
+                account = self._account(headers, "create")
             key = self._idempotency_key(headers)
             try:
                 conversation = self.backend.create_conversation(account, body, idempotency_key=key, raw=raw)
@@ -150,6 +194,19 @@ class EmulatorResponses:
             reply = faults.transform("fetch", reply)
         return render(reply)
 
+    def _faulty_rules(self, faults: FaultInjector, body: Any) -> Any:
+        """The request as the rule-bending switch faults see it (only called while faults are on)."""
+        if faults.switched("lenient_enums", "create"):
+            body = normalise_enums(body)
+        limits = self.backend.array_limits()
+        if faults.switched("max_items_off_by_one", "create", lambda p: p["direction"] == "refuse_at_limit"):
+            for path, size in _array_sizes(body):
+                if limits.get(path) == size:
+                    raise InvalidParameter(f"Invalid parameter {path}: at most {size - 1} items")
+        if faults.switched("max_items_off_by_one", "create", lambda p: p["direction"] == "accept_past_limit"):
+            body = _trim_arrays(body, limits)
+        return body
+
     async def _injected(self, faults: FaultInjector, route: str) -> Reply | None:
         delay = faults.delay(route)
         if delay:
@@ -162,8 +219,11 @@ class EmulatorResponses:
         if account is None:
             account = self._authenticate(header)
             if account is None:
-                if self.faults and self.faults.switched("ignore_auth", route):
-                    return self.backend.primary_account
+                if self.faults:
+                    mode, form = self._auth_failure(header)
+                    applies = lambda p: p["mode"] in ("any", mode) and p["form"] in ("any", form)  # noqa: E731
+                    if self.faults.switched("ignore_auth", route, applies):
+                        return self.backend.primary_account
                 raise AuthenticationFailed()
             if len(self._auth_cache) < _AUTH_CACHE_SIZE:
                 self._auth_cache[header] = account  # type: ignore[index]
@@ -179,6 +239,21 @@ class EmulatorResponses:
             return None
         username, colon, password = decoded.partition(":")
         return self.backend.authenticate(username, password) if colon else None
+
+    def _auth_failure(self, header: str | None) -> tuple[str, str]:
+        """Why credentials failed (none, malformed, wrong_secret, unknown_user) and the username's form."""
+        if not header:
+            return "none", "any"
+        scheme, _, token = header.strip().partition(" ")
+        try:
+            decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            decoded = ""
+        username, colon, _password = decoded.partition(":")
+        if scheme.lower() != "basic" or not colon:
+            return "malformed", "any"
+        form = "account" if username.startswith("AC") else "api_key"
+        return ("wrong_secret" if self.backend.knows_login(username) else "unknown_user"), form
 
     def _idempotency_key(self, headers: dict[str, str]) -> str | None:
         key = headers.get(IDEMPOTENCY_KEY_HEADER.lower())
