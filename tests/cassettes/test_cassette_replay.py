@@ -62,7 +62,7 @@ def test_a_doctored_copy_of_the_baseline_fails_the_check_that_guards_it(tmp_path
 
 def test_replay_reaches_the_run_verdicts_exactly(emulator: EmulatorServer, tmp_path: Path) -> None:
     emulator.reset()
-    emulator.inject("participants_reordered")
+    emulator.inject("not_echoed", field="name", count=3)
     emulator.inject("extra_field", count=2)
     emulator.inject("rate_limit", count=1, retry_after=0)
     try:
@@ -111,17 +111,17 @@ def case_edit(change: Any) -> Any:
 
 CORRUPTIONS = [
     # (file, edit, what the one-line error must say)
-    ("auth.yaml", lambda t: t.replace("interactions:", "interactions: [", 1), r"auth\.yaml: not valid YAML"),
-    ("auth.yaml", lambda t: "- just\n- a list\n", r"auth\.yaml: not a vcrpy cassette"),
-    ("auth.yaml", yaml_edit(lambda d: d["interactions"][1].pop("response")),
-     r"auth\.yaml: interaction 1: 'response' is missing"),
-    ("auth.yaml", yaml_edit(lambda d: d["interactions"][2]["response"]["status"].update(code="teapot")),
-     r"auth\.yaml: interaction 2: response\.status\.code must be an HTTP status, got 'teapot'"),
-    ("auth.yaml", yaml_edit(lambda d: d["interactions"][0]["request"].update(headers=["a"])),
-     r"auth\.yaml: interaction 0: request\.headers must map names to lists of strings"),
-    ("auth.yaml", yaml_edit(lambda d: d["interactions"][0]["response"].update(body={"string": 5})),
-     r"auth\.yaml: interaction 0: response\.body\.string must be a string"),
-    ("auth.yaml", yaml_edit(lambda d: d.update(version=2)), r"auth\.yaml: cassette version 2"),
+    ("valid/edge.yaml", lambda t: t.replace("interactions:", "interactions: [", 1), r"edge\.yaml: not valid YAML"),
+    ("valid/edge.yaml", lambda t: "- just\n- a list\n", r"edge\.yaml: not a vcrpy cassette"),
+    ("valid/edge.yaml", yaml_edit(lambda d: d["interactions"][1].pop("response")),
+     r"edge\.yaml: interaction 1: 'response' is missing"),
+    ("valid/edge.yaml", yaml_edit(lambda d: d["interactions"][2]["response"]["status"].update(code="teapot")),
+     r"edge\.yaml: interaction 2: response\.status\.code must be an HTTP status, got 'teapot'"),
+    ("valid/edge.yaml", yaml_edit(lambda d: d["interactions"][0]["request"].update(headers=["a"])),
+     r"edge\.yaml: interaction 0: request\.headers must map names to lists of strings"),
+    ("valid/edge.yaml", yaml_edit(lambda d: d["interactions"][0]["response"].update(body={"string": 5})),
+     r"edge\.yaml: interaction 0: response\.body\.string must be a string"),
+    ("valid/edge.yaml", yaml_edit(lambda d: d.update(version=2)), r"edge\.yaml: cassette version 2"),
     ("run.json", case_edit(lambda c: c.update(request=[99])),
      r"valid/edge\.yaml: interaction 99: missing, the cassette has \d+ \(run\.json cases\[0\] \(valid/edge/00\)"),
     ("run.json", case_edit(lambda c: c.update(cassette="valid/nowhere.yaml")),
@@ -154,7 +154,7 @@ def test_a_corrupt_recording_is_one_clear_line_and_exit_2(tmp_path: Path, name: 
 @pytest.mark.parametrize("missing", ["folder", "run.json", "cassette"])
 def test_missing_pieces_are_named(tmp_path: Path, missing: str) -> None:
     recording = copy_baseline(tmp_path / "recording")
-    target = {"folder": recording, "run.json": recording / "run.json", "cassette": recording / "auth.yaml"}[missing]
+    target = {"folder": recording, "run.json": recording / "run.json", "cassette": recording / "valid" / "edge.yaml"}[missing]
     if target.is_dir():
         import shutil
 

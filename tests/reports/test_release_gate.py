@@ -112,7 +112,7 @@ def test_drift_blocks_can_be_excused_by_a_known_issue_for_the_drift_check(faulty
     text = "drift_blocks = true\n" + known_issues([*failing(faulty_dir), *drift], "2999-12-31")
     code, lines = gate(faulty_dir, "--policy", str(policy(tmp_path, text)))
     assert code == 0, lines
-    assert any(line.startswith("  EXCUSED check undocumented_enum_values: 1 drift warning(s)") for line in lines)
+    assert any(line.startswith("  EXCUSED check undocumented_headers: 1 drift warning(s)") for line in lines)
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from report_helpers import invoke
 from conformance.cases import Case
 from conformance.contract import load_contract
 from conformance.exchange import Exchange
+from conformance.kinds import AuthMode, CaseKind, CaseOutcome, CredentialForm, values
 from conformance.reports import FORMATS, write_all
 from conformance.reports.document import ReportInputError, load_results
 from conformance.results import CaseResult, CheckResult, RunResult
@@ -136,3 +137,20 @@ def test_conformance_run_writes_every_format_and_a_valid_results_json(tmp_path: 
     document = load_results(report)
     assert problems(document) == []
     assert document["seed"] == 3 and document["verdict"] == "passed" and document["counts"]["cases"] > 20
+
+
+VOCABULARIES = [("caseKind", CaseKind), ("caseOutcome", CaseOutcome), ("authMode", AuthMode),
+                ("credentialForm", CredentialForm)]  # fmt: skip
+
+
+@pytest.mark.parametrize(("definition", "enum"), VOCABULARIES)
+def test_the_report_schema_lists_exactly_each_vocabulary(definition: str, enum: type) -> None:
+    schema = load_contract().schema("report.schema.json")
+    assert schema["$defs"][definition]["enum"] == list(values(enum))
+
+
+def test_replay_reads_the_same_vocabularies() -> None:
+    from conformance.cassettes import replay
+
+    expected = tuple(values(e) for e in (CaseKind, AuthMode, CaseOutcome, CredentialForm))
+    assert expected == (replay.KINDS, replay.AUTHS, replay.OUTCOMES, replay.FORMS)

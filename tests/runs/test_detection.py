@@ -1,0 +1,90 @@
+"""Detection power: whole plans against faults that only one family of cases (or one check) can see.
+
+Each row injects a deviation the docs forbid and runs a complete plan: the run must fail, and every
+failing case must belong to the family built for that part of the contract, proving that nothing
+else in the suite would have caught it. The faithful emulator and the variants the docs allow
+(optional members left out, another participant order) must pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from conformance.cases import build_plan
+from conformance.client import Client, Limits
+from conformance.contract import load_contract
+from conformance.emulator.server import EmulatorServer
+from conformance.runner import Runner, RunOptions
+from conformance.targets import Target, target_for
+
+OPTIONS = RunOptions(seed=21, max_examples=3, max_requests=None, rate=None)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorServer]:
+    with EmulatorServer() as server:
+        yield server
+
+
+def failures(emulator: EmulatorServer, fault: str | None, **params: Any) -> dict[str, set[str]]:
+    """Run a whole plan with ``fault`` on: failing check -> the case ids it failed on."""
+    emulator.reset()
+    if fault is not None:
+        emulator.inject(fault, **params)
+    target: Target = target_for(emulator)
+    plan = build_plan(load_contract(), target.configuration_id, OPTIONS.seed, OPTIONS.max_examples, target.forms)
+    runner = Runner(target, OPTIONS, client=Client(target, Limits(None, None, retries=0)))
+    found: dict[str, set[str]] = {}
+    try:
+        for case in plan.cases:
+            for check in runner.run_case(case).checks:
+                if check.outcome == "failed":
+                    found.setdefault(check.check, set()).add(case.id)
+    finally:
+        runner.client.close()
+        emulator.reset()
+    return found
+
+
+ONLY_ONE_FAMILY: list[tuple[str, dict[str, Any], str, tuple[str, ...]]] = [
+    # (fault, params, the check that must fail, the case-id prefixes allowed to fail)
+    ("ignore_auth", {"mode": "malformed"}, "ignored_auth", ("auth/create/malformed/", "auth/fetch/malformed/",
+                                                            "auth/precedence/")),
+    ("ignore_auth", {"mode": "unknown_user"}, "ignored_auth",
+     ("auth/create/unknown_user/", "auth/fetch/unknown_user/")),
+    ("ignore_auth", {"mode": "wrong_secret", "form": "account"}, "ignored_auth",
+     ("auth/create/wrong_secret/account", "auth/fetch/wrong_secret/account")),
+    ("ignore_auth", {"route": "fetch"}, "ignored_auth", ("auth/fetch/",)),
+    ("auth_after_validation", {}, "ignored_auth", ("auth/precedence/",)),
+    ("error_code", {"status": 401, "code": 20001}, "error_code_conformance", ("auth/",)),
+    ("fetch_unknown", {}, "unknown_id_rejection", ("not_found/",)),
+    ("lenient_enums", {}, "negative_data_rejection", ("invalid/participants[].type.enum/",
+                                                      "invalid/participants[].addresses[].channel.enum/")),
+    ("max_items_off_by_one", {}, "positive_data_acceptance", ("valid/arrays/",)),
+    ("mangle_strings", {"mode": "truncate"}, "request_echo", ("valid/strings/",)),
+    ("mangle_strings", {"mode": "nfc"}, "request_echo", ("valid/strings/",)),
+    ("stale_timestamps", {"route": "fetch"}, "timestamp_freshness", ("valid",)),
+    ("unknown_enum", {"field": "participants.0.type", "value": "SUPERVISOR"}, "undocumented_enum_values", ("valid",)),
+]  # fmt: skip
+
+
+def _label(row: tuple[str, dict[str, Any], str, tuple[str, ...]]) -> str:
+    return "-".join([row[0], *map(str, row[1].values())])
+
+
+@pytest.mark.parametrize(("fault", "params", "check", "families"), ONLY_ONE_FAMILY, ids=map(_label, ONLY_ONE_FAMILY))
+def test_a_fault_only_one_family_can_see_is_caught_by_it(emulator: EmulatorServer, fault: str, params: dict[str, Any],
+                                                          check: str, families: tuple[str, ...]) -> None:  # fmt: skip
+    found = failures(emulator, fault, **params)
+    assert found.get(check), f"{fault} {params} went unnoticed: {found}"
+    outside = {case for cases in found.values() for case in cases if not case.startswith(families)}
+    assert outside == set(), f"cases outside {families} failed too, so the family is not what caught it"
+
+
+@pytest.mark.parametrize("variant", [None, "omit_optional", "participants_reordered"])
+def test_the_faithful_emulator_and_what_the_docs_allow_pass_a_whole_plan(emulator: EmulatorServer,
+                                                                         variant: str | None) -> None:  # fmt: skip
+    assert failures(emulator, variant) == {}
