@@ -1,9 +1,10 @@
 """Who may call what: the authentication matrix, auth precedence, and ids that were never created.
 
 Every route the suite calls (the create and the read-back GET) x every credential form the run
-has x every way to fail (none, a wrong secret, an unknown user, a malformed header) must be 401
-with the vendor error body and code 20003. Authentication comes first: a request that is also
-invalid, or names an unknown configuration, is still 401. A GET of an id never created is 404.
+has x every way to fail (none; a wrong, empty or the other form's secret; an unknown user;
+a malformed header) must be 401 with the vendor error body and code 20003. Authentication comes
+first: a request that is also invalid, or names an unknown configuration, is still 401. A GET of
+an id never created is 404.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from conformance.cases import CREATED_ID, Case
 from conformance.contract import CREATE_PATH, FETCH_PATH
 from conformance.credentials import FORM_LABELS, MALFORMED_AUTHORIZATION
-from conformance.kinds import AuthMode, CaseKind
+from conformance.kinds import AuthMode, CaseKind, CredentialForm
 from conformance.vendor import CONFIGURATION_ID_PREFIX, CONVERSATION_ID_PREFIX
 
 _ROUTES = {"create": ("POST", CREATE_PATH), "fetch": ("GET", FETCH_PATH.replace("{id}", CREATED_ID))}
@@ -45,8 +46,14 @@ def auth_cases(configuration_id: str, forms: Sequence[str]) -> Iterator[list[Cas
                for i, (why, header) in enumerate(MALFORMED_AUTHORIZATION.items())]  # fmt: skip
         yield [case(AuthMode.WRONG_SECRET, form, f"wrong secret ({FORM_LABELS[form]})", credentials=form)
                for form in forms]  # fmt: skip
-        yield [case(AuthMode.UNKNOWN_USER, form, f"unknown user ({FORM_LABELS[form]} form)", credentials=form)
+        yield [case(AuthMode.EMPTY_SECRET, form, f"empty secret ({FORM_LABELS[form]})", credentials=form)
                for form in forms]  # fmt: skip
+        if len(forms) > 1:  # each username with the other form's secret: a pair that belongs to no login
+            yield [case(AuthMode.OTHER_FORM_SECRET, form, f"the other form's secret ({FORM_LABELS[form]} username)",
+                        credentials=form) for form in forms]  # fmt: skip
+        # An unknown user needs no credentials of ours, so every form is tried whatever the run has.
+        yield [case(AuthMode.UNKNOWN_USER, form, f"unknown user ({FORM_LABELS[form]} form)", credentials=form)
+               for form in CredentialForm]  # fmt: skip
 
 
 def precedence_cases(configuration_id: str, at_seed: int) -> list[Case]:

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from conformance.contract import CREATE_PATH, Contract
-from conformance.edges import array_edges, edge_cases, string_edges
+from conformance.edges import container_edges, edge_cases, string_edges
 from conformance.generation import valid_requests
 from conformance.kinds import AuthMode, CaseKind, CredentialForm
 from conformance.negative import transport_cases, violations
@@ -98,7 +98,7 @@ def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_exam
 
     families: list[list[Case]] = [
         valid("edge", edge_cases(contract, configuration_id)),
-        valid("arrays", array_edges(contract, configuration_id, draw, at_seed + 500)),
+        valid("containers", container_edges(contract, configuration_id, draw, at_seed + 500)),
         valid("strings", string_edges(contract, configuration_id)),
         credential_form_cases(configuration_id, forms),
     ]

@@ -66,6 +66,11 @@ class Client:
             return self.target.login(form)
         if mode == AuthMode.WRONG_SECRET:
             return self.target.login(form)[0], WRONG_SECRET
+        if mode == AuthMode.EMPTY_SECRET:
+            return self.target.login(form)[0], ""
+        if mode == AuthMode.OTHER_FORM_SECRET:
+            other = next(f for f in self.target.forms if f != (form or self.target.forms[0]))
+            return self.target.login(form)[0], self.target.login(other)[1]
         if mode == AuthMode.UNKNOWN_USER:
             return UNKNOWN_USERS[form or self.target.forms[0]], WRONG_SECRET
         return None  # none; malformed sends its own header

@@ -2,7 +2,8 @@
 
 - every enum member, every channel, null for each optional member (null means absent where the
   docs do not tell the two apart);
-- both ends of every array: empty, and exactly ``maxItems`` (the next one up is in :mod:`negative`);
+- every object that requires nothing, empty; both ends of every array: empty, and exactly ``maxItems``
+  (the next one up is in :mod:`negative`);
 - every free string at its edges at once: thousands of characters, padded with whitespace,
   astral-plane, combining marks, right-to-left, empty. Echoed byte for byte, so a vendor that trims,
   truncates or normalises is caught by ``request_echo``.
@@ -54,10 +55,15 @@ def edge_cases(contract: Contract, configuration_id: str) -> Iterator[tuple[str,
     yield "one participant on every channel", {**base, "participants": [everything]}
 
 
-def array_edges(contract: Contract, configuration_id: str, draw: Draw, at_seed: int) -> Iterator[tuple[str, Any]]:
-    """(description, body) with every array empty, and every bounded array exactly full."""
+def container_edges(contract: Contract, configuration_id: str, draw: Draw,
+                    at_seed: int) -> Iterator[tuple[str, Any]]:  # fmt: skip
+    """(description, body) with every object that requires nothing empty, every array empty, and every
+    bounded array exactly full."""
     overrides = request_overrides(contract, configuration_id)
     base = {"configurationId": configuration_id}
+    for site in request_sites(contract):
+        if site.location and site.json_type == "object" and not site.node.get("required"):
+            yield f"{site.location} an empty object", place(contract, base, site.location, {})
     for index, site in enumerate(s for s in request_sites(contract) if s.json_type == "array"):
         yield f"{site.location} empty", place(contract, base, site.location, [])
         limit = site.node.get("maxItems")

@@ -12,6 +12,14 @@ from conformance.credentials import CREDENTIAL_VARIABLES, WRONG_SECRET
 from conformance.kinds import AuthMode, CredentialForm
 
 
+def _other_password(form: str | None) -> str:
+    """The secret variable of the form that is not ``form`` (the crossed-credentials cases)."""
+    other = (
+        CredentialForm.ACCOUNT if (form or CredentialForm.API_KEY) == CredentialForm.API_KEY else CredentialForm.API_KEY
+    )
+    return CREDENTIAL_VARIABLES[other][1]
+
+
 class NotJSON(Exception):
     """The response body does not parse as JSON."""
 
@@ -73,6 +81,8 @@ class Exchange:
         user = {
             AuthMode.VALID: f'"${user_variable}:${password_variable}"',
             AuthMode.WRONG_SECRET: f'"${user_variable}:{WRONG_SECRET}"',
+            AuthMode.EMPTY_SECRET: f'"${user_variable}:"',
+            AuthMode.OTHER_FORM_SECRET: f'"${user_variable}:${_other_password(self.credentials)}"',
             AuthMode.UNKNOWN_USER: shlex.quote(f"{self.username}:{WRONG_SECRET}"),
         }.get(self.auth)  # type: ignore[call-overload]
         if user:

@@ -25,6 +25,8 @@ class AuthMode(StrEnum):
     VALID = "valid"
     NONE = "none"  # no Authorization header
     WRONG_SECRET = "wrong_secret"  # a real username, a wrong password
+    EMPTY_SECRET = "empty_secret"  # a real username, an empty password
+    OTHER_FORM_SECRET = "other_form_secret"  # a real username with the secret of the account's other form
     UNKNOWN_USER = "unknown_user"  # a well-formed SID that is no account or key of ours
     MALFORMED = "malformed"  # an Authorization header that is not valid Basic credentials
 

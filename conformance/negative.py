@@ -107,7 +107,7 @@ def transport_cases(configuration_id: str) -> Iterator[tuple[str, str, Any, byte
         yield ("body.not_object", f"body is JSON {type(value).__name__}, not an object", value, None,
                "application/json", "body.type")  # fmt: skip
     malformed = [b'{"configurationId": ', b"{'configurationId': 'x'}", b"", b"\xff\xfe{}",
-                 json.dumps(good).encode() + b" trailing"]  # fmt: skip
+                 json.dumps(good).encode() + b" trailing", json.dumps(good).encode()[:-1] + b",}"]  # fmt: skip
     for raw in malformed:
         yield "body.malformed", "body is not JSON", None, raw, "application/json", "body.json"
     for content_type in ["text/plain", "application/x-www-form-urlencoded", None]:

@@ -170,8 +170,29 @@ def unreturned_members(ctx: Context) -> None:
                     continue  # the docs: resolved only for CUSTOMER participants
                 if participant.get(key) not in (None, []) and _present(theirs, key) is ABSENT:
                     missing.append(f"participants[{i}].{key}")
+            missing += _unreturned_channel_ids(participant, theirs, f"participants[{i}]")
     if missing:
         raise CheckFailed(f"sent but not returned: {', '.join(missing)}", tuple(missing))
+
+
+def _unreturned_channel_ids(sent: dict[str, Any], got: dict[str, Any], where: str) -> list[str]:
+    mine, theirs = sent.get("addresses"), got.get("addresses")
+    if not isinstance(mine, list) or not isinstance(theirs, list):
+        return []
+    returned = [a for a in theirs if isinstance(a, dict)]
+    wanted = {j: a for j, a in enumerate(mine) if isinstance(a, dict) and a.get("channelId") is not None}
+    for j, address in list(wanted.items()):  # exact matches first: a look-alike without channelId is not it
+        exact = next((a for a in returned if _same_address(address, a) and a.get("channelId") is not None), None)
+        if exact is not None:
+            returned.remove(exact)
+            del wanted[j]
+    missing = []
+    for j, address in wanted.items():
+        match = next((a for a in returned if _same_address(address, a)), None)
+        if match is not None:
+            returned.remove(match)
+            missing.append(f"{where}.addresses[{j}].channelId")
+    return missing
 
 
 @check(severity="warn", applies=_echoed)

@@ -194,14 +194,15 @@ def fetch_not_found(p: Mapping[str, Any]) -> Reply:
     return Reply.error(NotFound("Injected fault: the requested resource was not found"))
 
 
-AUTH_FAILURES = ("any", "none", "malformed", "wrong_secret", "unknown_user")
+AUTH_FAILURES = ("any", "none", "malformed", "wrong_secret", "empty_secret", "other_form_secret", "unknown_user")
 CREDENTIAL_FORMS = ("any", "api_key", "account")
 
 
 @fault("switch", params={"mode": Param(str, "any"), "form": Param(str, "any")})
 def ignore_auth(p: Mapping[str, Any]) -> None:
     """Accept requests whose credentials fail (as the primary account): every failure, or only ``mode``
-    (none, malformed, wrong_secret, unknown_user) and only for username ``form`` (api_key, account)."""
+    (none, malformed, wrong_secret, empty_secret, other_form_secret, unknown_user) and only for username
+    ``form`` (api_key, account)."""
 
 
 @fault("switch", routes=("create",))

@@ -633,9 +633,16 @@ class Backend:
             return None
         return known[1]
 
-    def knows_login(self, username: str) -> bool:
-        """Whether ``username`` is an account or key this emulator knows (to tell a wrong secret from a stranger)."""
-        return username in self._logins
+    def login_failure(self, username: str, password: str) -> str:
+        """Why basic credentials that did not authenticate failed: unknown_user, empty_secret,
+        other_form_secret (the secret of another login of the same account) or wrong_secret."""
+        known = self._logins.get(username)
+        if known is None:
+            return "unknown_user"
+        if not password:
+            return "empty_secret"
+        siblings = [p for c in self.accounts if c.account_sid == known[1] for _u, p in c.logins()]
+        return "other_form_secret" if password in siblings else "wrong_secret"
 
     def array_limits(self) -> dict[str, int]:
         """maxItems of the request's bounded arrays, by dotted path (the array-limit faults read it)."""

@@ -241,7 +241,7 @@ class EmulatorResponses:
         return self.backend.authenticate(username, password) if colon else None
 
     def _auth_failure(self, header: str | None) -> tuple[str, str]:
-        """Why credentials failed (none, malformed, wrong_secret, unknown_user) and the username's form."""
+        """Why credentials failed (none, malformed, or what ``Backend.login_failure`` says) and the username's form."""
         if not header:
             return "none", "any"
         scheme, _, token = header.strip().partition(" ")
@@ -249,11 +249,11 @@ class EmulatorResponses:
             decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
         except (binascii.Error, ValueError):
             decoded = ""
-        username, colon, _password = decoded.partition(":")
+        username, colon, password = decoded.partition(":")
         if scheme.lower() != "basic" or not colon:
             return "malformed", "any"
         form = "account" if username.startswith("AC") else "api_key"
-        return ("wrong_secret" if self.backend.knows_login(username) else "unknown_user"), form
+        return self.backend.login_failure(username, password), form
 
     def _idempotency_key(self, headers: dict[str, str]) -> str | None:
         key = headers.get(IDEMPOTENCY_KEY_HEADER.lower())

@@ -154,7 +154,9 @@ def test_a_corrupt_recording_is_one_clear_line_and_exit_2(tmp_path: Path, name: 
 @pytest.mark.parametrize("missing", ["folder", "run.json", "cassette"])
 def test_missing_pieces_are_named(tmp_path: Path, missing: str) -> None:
     recording = copy_baseline(tmp_path / "recording")
-    target = {"folder": recording, "run.json": recording / "run.json", "cassette": recording / "valid" / "edge.yaml"}[missing]
+    target = {"folder": recording, "run.json": recording / "run.json", "cassette": recording / "valid" / "edge.yaml"}[
+        missing
+    ]
     if target.is_dir():
         import shutil
 
