@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from parity_helpers import BASELINE, groups, parity, parity_json, record
+from parity_helpers import BASELINE, conformance, groups, parity, parity_json, record
 
+from conformance.emulator.config import EmulatorSettings
 from conformance.emulator.server import EmulatorServer
 
 POST, GET = "POST /v2/Conversations", "GET /v2/Conversations/{id}"
@@ -155,6 +156,25 @@ def test_parity_against_a_running_emulator(faithful: Path, tmp_path: Path) -> No
     assert parity_json(tmp_path)["emulator"]["base_url"] == server.url
     code, output = parity(faithful, tmp_path / "x", "--base-url", "ftp://nowhere")
     assert code == 2 and "--base-url" in output
+
+
+def test_a_recording_of_another_account_and_configuration_is_mapped_onto_the_emulators(tmp_path: Path) -> None:
+    """As a live recording is: the vendor's configuration and account are not the emulator's."""
+    secrets = {"TWILIO_ACCOUNT_SID": "AC" + "5e" * 16, "TWILIO_AUTH_TOKEN": "a1b2c3d4e5f60718293a4b5c6d7e8f90"}
+    configuration = "conv_configuration_01jhlivelivelivelivelivel"
+    settings = EmulatorSettings(configuration_id=configuration).with_environment(secrets)
+    with EmulatorServer(settings) as server:
+        code, output = conformance(
+            "run", "--target", "live", "--base-url", server.url, "--configuration-id", configuration, "--seed", "4",
+            "--max-examples", "3", "--rate", "10000", "--max-requests", "100000", "--report-dir",
+            str(tmp_path / "reports"), "--cassette-dir", str(tmp_path / "cassettes"), env=secrets,
+        )  # fmt: skip
+    assert code == 0, output
+    assert configuration in (tmp_path / "cassettes" / "valid.yaml").read_text(encoding="utf-8")
+    code, output = parity(tmp_path / "cassettes", tmp_path / "parity")
+    assert code == 0, output
+    doc = parity_json(tmp_path / "parity")
+    assert doc["groups"] == [] and doc["emulator"]["aliases"][configuration] != configuration
 
 
 def test_the_html_is_one_self_contained_page(tmp_path: Path) -> None:
