@@ -95,17 +95,16 @@ def _compare_case(recorded: RecordedCase, vendor: CaseResult, resender: Resender
     result.interactions += 1
     resender.aliases.learn(body_of(recorded.exchange), body_of(answer))
     fetched = None
-    # Read back only what the vendor read back, and only when the emulator created something to read
-    # (when it did not, the create's status difference says why).
-    if recorded.fetched is not None and recorded.fetch_request is not None and answer.created_id is not None:
+    # Read back only what the vendor read back and answered (a read-back still throttled was left unjudged),
+    # and only when the emulator created something to read (when it did not, the create's status says why).
+    vendor_read = recorded.fetched is not None and recorded.fetched.status not in (None, *RETRY_STATUSES)
+    if vendor_read and recorded.fetched is not None and recorded.fetch_request is not None and answer.created_id:
         _sent, fetched = resender.send(recorded.fetch_request, "valid")
         fetched = replace(fetched, cassette=recorded.fetched.cassette, interaction=recorded.fetched.interaction)
         differences += compare_answers(recorded.fetched, fetched, recorded.case.id, fixed)
         result.interactions += 1
-    if vendor.fetched is None and recorded.fetched is not None:
-        fetched = None  # the vendor's read-back was throttled and left unjudged: leave the emulator's too
     if fetched is not None and fetched.status in RETRY_STATUSES:
-        fetched = None
+        fetched = None  # as a run does: a throttled read-back is left unjudged
     emulator = judge(case, answer, fetched, state, allowed)
     return differences + compare_verdicts(vendor, emulator, fixed)
 

@@ -85,6 +85,19 @@ def test_a_recorded_fault_is_exactly_the_difference_parity_reports(
     assert "DIFF " in output
 
 
+def test_what_the_vendor_left_unanswered_is_skipped_not_compared(tmp_path: Path) -> None:
+    with EmulatorServer() as server:
+        server.inject("status_503", retry_after=0, count=4)  # the first case: every attempt throttled
+        server.inject("status_503", retry_after=0, count=4, route="fetch")  # the next read-back too
+        recording = record(server, tmp_path / "run")
+    code, output = parity(recording, tmp_path / "parity")
+    assert code == 0, output
+    doc = parity_json(tmp_path / "parity")
+    assert [s["case"] for s in doc["skipped"]] == ["valid/edge/00"]
+    assert "503" in doc["skipped"][0]["reason"] and doc["groups"] == []
+    assert doc["counts"]["interactions"] < 2 * doc["counts"]["compared"]
+
+
 def test_known_differences_accept_until_they_expire(tmp_path: Path) -> None:
     with EmulatorServer() as server:
         server.inject("extra_field", field="metadata", value="x", count=2)
