@@ -6,7 +6,7 @@ import sys
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import NoReturn
 
 import click
 
@@ -25,17 +25,16 @@ def parity_command(cassette_dir: Path, report_dir: Path | None, base_url: str | 
     Exit 0: the emulator matches (every difference is a known one); 1: it differs, or nothing could be
     compared; 2: the recording (or the known-differences file) cannot be read, or the emulator cannot start.
     """
-    from conformance.cassettes.redaction import Redactor
-    from conformance.cassettes.replay import ReplayError
+    from conformance.cassettes.replay import Recording, ReplayError
     from conformance.parity.engine import run_parity
-    from conformance.parity.known import KNOWN_FILE, KnownFileError, load_known
+    from conformance.parity.known import KNOWN_FILE, KnownFileError, load_known, shown
     from conformance.parity.report import document as parity_document
     from conformance.parity.report import exit_code, write_reports
-    from conformance.parity.resend import embedded_emulator, running_emulator
+    from conformance.parity.resend import Endpoint, embedded_emulator, redactor_for, running_emulator
     from conformance.settings import REPORTS_ROOT
-    from conformance.targets import SetupError, Target
+    from conformance.targets import SetupError
 
-    def die(message: str) -> None:
+    def die(message: str) -> NoReturn:
         click.echo(f"conformance parity: {message}", err=True)
         sys.exit(2)
 
@@ -44,29 +43,17 @@ def parity_command(cassette_dir: Path, report_dir: Path | None, base_url: str | 
         known = load_known(known_file)
     except KnownFileError as exc:
         die(str(exc))
-    seed = _seed(cassette_dir)
     try:
-        emulator: AbstractContextManager[Any] = (
-            nullcontext(running_emulator(base_url)) if base_url else embedded_emulator(seed)
+        recording = Recording(cassette_dir)  # run.json first: its seed seeds the emulator's ids
+        emulator: AbstractContextManager[Endpoint] = (
+            nullcontext(running_emulator(base_url)) if base_url else embedded_emulator(recording.meta["seed"])
         )
         with emulator as endpoint:
-            result = run_parity(cassette_dir, endpoint)
-    except ReplayError as exc:
+            result = run_parity(recording, endpoint)
+    except (ReplayError, SetupError) as exc:
         die(str(exc))
-    except SetupError as exc:
-        die(str(exc))
-    login = next(iter(endpoint.credentials.logins()), ("", ""))
-    target = Target("emulator", endpoint.base_url, login[0], login[1], endpoint.configuration_id,
-                    endpoint.account_sid)  # fmt: skip
-    redactor = Redactor.for_target(target, pii=False)
-    redactor.secrets = tuple(sorted({*redactor.secrets, *endpoint.secrets}, key=len, reverse=True))
-    shown = known_file.resolve()
-    shown_name = (
-        str(shown.relative_to(KNOWN_FILE.parents[2]))
-        if shown.is_relative_to(KNOWN_FILE.parents[2])
-        else str(known_file)
-    )
-    doc = parity_document(result, known, datetime.now(UTC).date(), shown_name)
+    redactor = redactor_for(endpoint)
+    doc = parity_document(result, known, datetime.now(UTC).date(), shown(known_file))
     report_dir = report_dir or REPORTS_ROOT / f"parity-{result.recording['run_id']}"
     write_reports(doc, report_dir, redactor)
     counts = doc["counts"]
@@ -80,14 +67,3 @@ def parity_command(cassette_dir: Path, report_dir: Path | None, base_url: str | 
                                      f"first {group['examples'][0]['case']})"))  # fmt: skip
     click.echo(f"reports: {report_dir}")
     sys.exit(exit_code(doc))
-
-
-def _seed(directory: Path) -> int:
-    """The recording's seed (for the emulator's seeded ids), 0 when run.json cannot say; it is read properly later."""
-    import json
-
-    try:
-        seed = json.loads((directory / "run.json").read_text(encoding="utf-8")).get("seed")
-    except (OSError, ValueError, AttributeError):
-        return 0
-    return seed if isinstance(seed, int) and not isinstance(seed, bool) else 0

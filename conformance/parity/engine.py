@@ -6,7 +6,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from conformance.cassettes.redaction import ACCOUNT_PLACEHOLDER
 from conformance.cassettes.replay import RecordedCase, Recording, judge_recorded, rebuild_case
@@ -40,10 +39,9 @@ class ParityResult:
     duration_s: float = 0.0
 
 
-def run_parity(directory: Path, endpoint: Endpoint, contract: Contract | None = None) -> ParityResult:
+def run_parity(recording: Recording, endpoint: Endpoint, contract: Contract | None = None) -> ParityResult:
     """Compare the emulator at ``endpoint`` with a recording; raises ``ReplayError`` for one it cannot read."""
     started = time.monotonic()
-    recording = Recording(directory)
     meta = recording.meta
     contract = contract or load_contract()
     allowed = frozenset(meta["checks"]) if meta.get("checks") is not None else None

@@ -46,6 +46,13 @@ class KnownDifference:
                 "expires": self.expires.isoformat()}  # fmt: skip
 
 
+def shown(path: Path) -> str:
+    """The file as reports name it: relative to the project when it is inside, else as given."""
+    project = KNOWN_FILE.parents[2]
+    resolved = path.resolve()
+    return str(resolved.relative_to(project)) if resolved.is_relative_to(project) else str(path)
+
+
 def load_known(path: Path = KNOWN_FILE) -> tuple[KnownDifference, ...]:
     """Parse and check the file; every problem is a :class:`KnownFileError` naming the entry."""
     try:

@@ -23,10 +23,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from conformance.cassettes.recording import request_headers
+from conformance.cassettes.redaction import Redactor
 from conformance.cassettes.replay import RecordedCase
 from conformance.client import WRONG_SECRET
 from conformance.emulator.models import Credentials
 from conformance.exchange import Exchange
+from conformance.vendor import ENV_API_SECRET, ENV_AUTH_TOKEN
 
 UNKNOWN_USER = "SK" + "0" * 31 + "1"  # an API key SID no emulator account has
 GARBAGE_AUTHORIZATION = "Basic %%%-not-base64-%%%"  # for a credentials mode this module does not know
@@ -193,6 +195,20 @@ def body_of(exchange: Exchange | None) -> Any:
         return json.loads(exchange.response_body)
     except (ValueError, UnicodeDecodeError):
         return None
+
+
+def redactor_for(endpoint: Endpoint) -> Redactor:
+    """The redaction every parity output goes through: the emulator's credentials and the environment's
+    secrets out, the emulator's account as the placeholder a recording uses (as a run's redactor does)."""
+    credentials = endpoint.credentials
+    logins = list(credentials.logins())
+    secrets = (*endpoint.secrets, *(os.environ.get(name, "") for name in (ENV_AUTH_TOKEN, ENV_API_SECRET)))
+    return Redactor(
+        secrets=secrets,
+        credentials=[*logins, *((user, WRONG_SECRET) for user, _password in logins)],
+        account_sid=endpoint.account_sid,
+        api_key_sid=credentials.api_key,
+    )
 
 
 @contextmanager
