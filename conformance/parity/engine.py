@@ -57,7 +57,7 @@ def run_parity(recording: Recording, endpoint: Endpoint, contract: Contract | No
         recording={key: meta.get(key) for key in ("run_id", "target", "base_url", "seed", "max_examples")},
         emulator_url=endpoint.base_url,
         cases=len(recorded_cases),
-        aliases=dict(aliases.fixed),
+        aliases={recorded: ours for recorded, ours in aliases.fixed.items() if recorded != ours},
     )
     vendor_state = RunState(contract, meta.get("account_id"))
     emulator_state = RunState(contract, endpoint.account_sid)
