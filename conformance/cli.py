@@ -112,6 +112,10 @@ from conformance.cassettes.cli import replay_command  # noqa: E402
 
 cli.add_command(replay_command)
 
+from conformance.parity.cli import parity_command  # noqa: E402
+
+cli.add_command(parity_command)
+
 
 def main() -> None:
     cli(prog_name="conformance")

@@ -14,6 +14,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -215,12 +216,60 @@ def _case_problem(case: Any) -> str | None:
     return None
 
 
+# --- the recording as cases ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordedCase:
+    """One case of a recording: rebuilt from ``run.json`` and its recorded request, with what answered it."""
+
+    entry: dict[str, Any]  # its run.json entry
+    where: str  # "run.json cases[3] (valid/0001)": who points at the interactions, for messages
+    case: Case
+    exchange: Exchange | None = None  # the judged answer (the last attempt); None when it was never sent
+    fetched: Exchange | None = None  # the read-back (its last attempt), when there was one
+    request: dict[str, Any] | None = None  # the recorded request and read-back as vcrpy reads them
+    fetch_request: dict[str, Any] | None = None
+
+
+class Recording:
+    """A recording (``run.json`` and its cassettes) read case by case; the source replay and parity share."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.meta = read_sidecar(directory)
+        self.cassettes = Cassettes(directory)
+
+    def cases(self) -> Iterator[RecordedCase]:
+        """Every case in the recorded order; raises :class:`ReplayError` for an interaction it cannot read."""
+        for index, entry in enumerate(self.meta["cases"]):
+            yield self._case(entry, f"run.json cases[{index}] ({entry['id']})")
+
+    def _case(self, entry: dict[str, Any], where: str) -> RecordedCase:
+        if entry["outcome"] == "not_run" or not entry["request"]:
+            return RecordedCase(entry, where, rebuild_case(entry, None, where, entry.get("cassette") or "", 0))
+        name, attempts = entry["cassette"], entry["request"]
+        request, response = self.cassettes.interaction(name, attempts[-1], where)
+        case = rebuild_case(entry, request, where, str(self.directory / name), attempts[-1])
+        exchange = _exchange(request, response, case.auth, len(attempts), name, attempts[-1])
+        exchange.credentials = case.credentials
+        exchange.sent_at, exchange.received_at = entry.get("sent_at"), entry.get("received_at")
+        fetched, fetch_request = None, None
+        if entry["fetch"]:
+            index = entry["fetch"][-1]
+            fetch_request, fetch_response = self.cassettes.interaction(name, index, where)
+            fetched = _exchange(fetch_request, fetch_response, "valid", len(entry["fetch"]), name, index)
+            fetched.credentials, fetched.received_at = case.credentials, entry.get("fetch_received_at")
+        return RecordedCase(entry, where, case, exchange, fetched, request, fetch_request)
+
+
 # --- judging -------------------------------------------------------------------------------------
 
 
 def replay(directory: Path, contract: Contract | None = None) -> RunResult:
     """Judge every recorded case again; raises :class:`ReplayError` for input it cannot read."""
-    meta = read_sidecar(directory)
+    recording = Recording(directory)
+    meta = recording.meta
     contract = contract or load_contract()
     allowed = frozenset(meta["checks"]) if meta.get("checks") is not None else None
     started = time.monotonic()
@@ -242,38 +291,26 @@ def replay(directory: Path, contract: Contract | None = None) -> RunResult:
     )  # fmt: skip
     state = RunState(contract, meta.get("account_id"), severities=dict(severities),
                      clock_skew_s=meta.get("clock_skew_s") or DEFAULT_CLOCK_SKEW_S)  # fmt: skip
-    cassettes = Cassettes(directory)
-    for index, entry in enumerate(meta["cases"]):
-        where = f"run.json cases[{index}] ({entry['id']})"
-        case_result = _replay_case(entry, cassettes, state, allowed, where)
-        result.requests += len(entry["request"]) + len(entry["fetch"])
-        result.add(case_result, contract)
+    for recorded in recording.cases():
+        result.requests += len(recorded.entry["request"]) + len(recorded.entry["fetch"])
+        result.add(judge_recorded(recorded, state, allowed), contract)
     result.finished_at = _now()
     result.duration_s = time.monotonic() - started
     return result
 
 
-def _replay_case(entry: dict[str, Any], cassettes: Cassettes, state: RunState, allowed: frozenset[str] | None,
-                 where: str) -> CaseResult:  # fmt: skip
-    if entry["outcome"] == "not_run" or not entry["request"]:
-        case = _case(entry, None, where, entry.get("cassette") or "", 0)
-        return CaseResult(case, "not_run" if entry["outcome"] == "not_run" else "inconclusive",
+def judge_recorded(recorded: RecordedCase, state: RunState, allowed: frozenset[str] | None = None) -> CaseResult:
+    """The verdict on a recorded case, as the run that recorded it reached it (``not_run`` stays unsent)."""
+    entry = recorded.entry
+    if recorded.exchange is None:
+        return CaseResult(recorded.case, "not_run" if entry["outcome"] == "not_run" else "inconclusive",
                           reason=entry.get("reason") or "")  # fmt: skip
-    name, attempts = entry["cassette"], entry["request"]
-    request, response = cassettes.interaction(name, attempts[-1], where)
-    case = _case(entry, request, where, str(cassettes.directory / name), attempts[-1])
-    exchange = _exchange(request, response, case.auth, len(attempts), name, attempts[-1])
-    exchange.credentials = case.credentials
-    exchange.sent_at, exchange.received_at = entry.get("sent_at"), entry.get("received_at")
-    fetched = None
-    if entry["fetch"]:
-        index = entry["fetch"][-1]
-        fetched = _exchange(*cassettes.interaction(name, index, where), "valid", len(entry["fetch"]), name, index)
-        fetched.credentials, fetched.received_at = case.credentials, entry.get("fetch_received_at")
-    return judge(case, exchange, fetched, state, allowed)
+    return judge(recorded.case, recorded.exchange, recorded.fetched, state, allowed)
 
 
-def _case(entry: dict[str, Any], request: dict[str, Any] | None, where: str, cassette: str, index: int) -> Case:
+def rebuild_case(entry: dict[str, Any], request: dict[str, Any] | None, where: str, cassette: str,
+                 index: int) -> Case:  # fmt: skip
+    """The case a ``run.json`` entry and its recorded request describe (the request says what was sent)."""
     fixed = {"id": entry["id"], "kind": entry["kind"], "description": entry["description"],
              "expected_status": entry["expected_status"], "constraint": entry.get("constraint"),
              "auth": entry["auth"], "credentials": entry.get("credentials")}  # fmt: skip

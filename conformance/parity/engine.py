@@ -1,0 +1,113 @@
+"""The parity pipeline: a recording in, every request re-sent to the emulator in order, differences out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+
+from conformance.cassettes.redaction import ACCOUNT_PLACEHOLDER
+from conformance.cassettes.replay import RecordedCase, Recording, judge_recorded, rebuild_case
+from conformance.checks import RunState
+from conformance.client import RETRY_STATUSES
+from conformance.contract import Contract, load_contract
+from conformance.parity.compare import Difference, compare_answers, compare_verdicts
+from conformance.parity.resend import Aliases, Endpoint, Resender, body_of, recorded_configuration
+from conformance.results import CaseResult
+from conformance.runner import judge
+
+
+@dataclass
+class Skipped:
+    case: str
+    reason: str
+
+
+@dataclass
+class ParityResult:
+    """What one parity run compared, and every difference it found (ungrouped, in the recorded order)."""
+
+    recording: dict[str, object]  # run_id, target, seed... of the recording
+    emulator_url: str
+    cases: int = 0
+    compared: int = 0  # cases whose answers were compared
+    interactions: int = 0  # answers compared (requests and read-backs)
+    differences: list[Difference] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    aliases: dict[str, str] = field(default_factory=dict)  # the fixed mapping used (configuration, account)
+    duration_s: float = 0.0
+
+
+def run_parity(recording: Recording, endpoint: Endpoint, contract: Contract | None = None) -> ParityResult:
+    """Compare the emulator at ``endpoint`` with a recording; raises ``ReplayError`` for one it cannot read."""
+    started = time.monotonic()
+    meta = recording.meta
+    contract = contract or load_contract()
+    allowed = frozenset(meta["checks"]) if meta.get("checks") is not None else None
+    recorded_cases = list(recording.cases())  # read all first: an unreadable recording sends nothing
+    fixed = {ACCOUNT_PLACEHOLDER: endpoint.account_sid}
+    if isinstance(meta.get("account_id"), str):
+        fixed[meta["account_id"]] = endpoint.account_sid
+    configuration = recorded_configuration(recorded_cases)
+    if configuration:
+        fixed[configuration] = endpoint.configuration_id
+    aliases = Aliases(fixed)
+    result = ParityResult(
+        recording={key: meta.get(key) for key in ("run_id", "target", "base_url", "seed", "max_examples")},
+        emulator_url=endpoint.base_url,
+        cases=len(recorded_cases),
+        aliases={recorded: ours for recorded, ours in aliases.fixed.items() if recorded != ours},
+    )
+    vendor_state = RunState(contract, meta.get("account_id"))
+    emulator_state = RunState(contract, endpoint.account_sid)
+    with _resender(endpoint, aliases) as resender:
+        for recorded in recorded_cases:
+            vendor = judge_recorded(recorded, vendor_state, allowed)
+            if recorded.exchange is None or recorded.request is None or vendor.outcome == "inconclusive":
+                result.skipped.append(Skipped(recorded.case.id, _why_skipped(recorded, vendor.reason)))
+                continue
+            result.differences += _compare_case(recorded, vendor, resender, emulator_state, allowed, result)
+    result.duration_s = time.monotonic() - started
+    return result
+
+
+@contextmanager
+def _resender(endpoint: Endpoint, aliases: Aliases) -> Iterator[Resender]:
+    resender = Resender(endpoint, aliases)
+    try:
+        yield resender
+    finally:
+        resender.close()
+
+
+def _compare_case(recorded: RecordedCase, vendor: CaseResult, resender: Resender, state: RunState,
+                  allowed: frozenset[str] | None, result: ParityResult) -> list[Difference]:  # fmt: skip
+    assert recorded.exchange is not None and recorded.request is not None
+    fixed = resender.aliases.fixed
+    sent, answer = resender.send(recorded.request, recorded.case.auth, recorded.case.credentials)
+    answer = replace(answer, cassette=recorded.exchange.cassette, interaction=recorded.exchange.interaction)
+    case = rebuild_case(recorded.entry, sent, recorded.where, recorded.exchange.cassette or "", 0)
+    differences = compare_answers(recorded.exchange, answer, recorded.case.id, fixed)
+    result.compared += 1
+    result.interactions += 1
+    resender.aliases.learn(body_of(recorded.exchange), body_of(answer))
+    fetched = None
+    # Read back only what the vendor read back and answered (a read-back still throttled was left unjudged),
+    # and only when the emulator created something to read (when it did not, the create's status says why).
+    vendor_read = recorded.fetched is not None and recorded.fetched.status not in (None, *RETRY_STATUSES)
+    if vendor_read and recorded.fetched is not None and recorded.fetch_request is not None and answer.created_id:
+        _sent, fetched = resender.send(recorded.fetch_request, "valid", recorded.case.credentials)
+        fetched = replace(fetched, cassette=recorded.fetched.cassette, interaction=recorded.fetched.interaction)
+        differences += compare_answers(recorded.fetched, fetched, recorded.case.id, fixed)
+        result.interactions += 1
+    if fetched is not None and fetched.status in RETRY_STATUSES:
+        fetched = None  # as a run does: a throttled read-back is left unjudged
+    emulator = judge(case, answer, fetched, state, allowed)
+    return differences + compare_verdicts(vendor, emulator, fixed)
+
+
+def _why_skipped(recorded: RecordedCase, reason: str) -> str:
+    if recorded.entry["outcome"] == "not_run":
+        return f"not sent in the recording ({reason or 'no reason given'})"
+    return f"the vendor gave no answer to judge ({reason or 'inconclusive'})"

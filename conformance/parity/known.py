@@ -1,0 +1,99 @@
+"""Known, accepted differences between the emulator and the vendor: ``conformance/emulator/parity-known.toml``.
+
+Like the gate's known issues, each entry has a reason and an expiry, so an accepted difference is a
+decision someone revisits, not noise everyone learns to ignore::
+
+    [[differences]]
+    kind = "member_extra"                 # a difference kind (see conformance.parity.compare.KINDS)
+    route = "POST /v2/Conversations"      # optional, a glob; default: every route
+    subject = "configuration.*"           # optional, a glob over the member path, check name...; default: any
+    reason = "vendor ticket CX-1234: the vendor omits empty settings"
+    expires = 2027-03-31                  # from the day after, the entry no longer accepts anything
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import date, datetime
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+from conformance.parity.compare import KINDS
+
+KNOWN_FILE = Path(__file__).resolve().parents[1] / "emulator" / "parity-known.toml"
+ENTRY_KEYS = ("kind", "route", "subject", "reason", "expires")
+
+
+class KnownFileError(Exception):
+    """The known-differences file cannot be used: one line naming the file and the entry."""
+
+
+@dataclass(frozen=True)
+class KnownDifference:
+    kind: str
+    route: str
+    subject: str
+    reason: str
+    expires: date
+
+    def matches(self, route: str, kind: str, subject: str) -> bool:
+        return kind == self.kind and fnmatchcase(route, self.route) and fnmatchcase(subject, self.subject)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "route": self.route, "subject": self.subject, "reason": self.reason,
+                "expires": self.expires.isoformat()}  # fmt: skip
+
+
+def shown(path: Path) -> str:
+    """The file as reports name it: relative to the project when it is inside, else as given."""
+    project = KNOWN_FILE.parents[2]
+    resolved = path.resolve()
+    return str(resolved.relative_to(project)) if resolved.is_relative_to(project) else str(path)
+
+
+def load_known(path: Path = KNOWN_FILE) -> tuple[KnownDifference, ...]:
+    """Parse and check the file; every problem is a :class:`KnownFileError` naming the entry."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise KnownFileError(f"{path}: known-differences file does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KnownFileError(f"{path}: cannot read it ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise KnownFileError(f"{path}: not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - {"differences"})
+    if unknown:
+        raise KnownFileError(f"{path}: unknown key {unknown[0]!r} (expected [[differences]] tables)")
+    entries = data.get("differences", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise KnownFileError(f"{path}: 'differences' must be [[differences]] tables")
+    return tuple(_entry(path, index, entry) for index, entry in enumerate(entries))
+
+
+def _entry(path: Path, index: int, entry: dict[str, Any]) -> KnownDifference:
+    where = f"{path}: differences[{index}]"
+    for key in entry:
+        if key not in ENTRY_KEYS:
+            raise KnownFileError(f"{where}: unknown key {key!r} (known: {', '.join(ENTRY_KEYS)})")
+    kind = entry.get("kind")
+    if kind not in KINDS:
+        raise KnownFileError(f"{where}: kind {kind!r} is not a difference kind (known: {', '.join(KINDS)})")
+    for key in ("route", "subject"):
+        if not isinstance(entry.get(key, "*"), str) or not entry.get(key, "*"):
+            raise KnownFileError(f"{where}: {key} must be a non-empty string (a glob)")
+    reason = entry.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise KnownFileError(f"{where}: reason must be a non-empty string")
+    expires = entry.get("expires")
+    if isinstance(expires, datetime):
+        expires = expires.date()
+    elif isinstance(expires, str):
+        try:
+            expires = date.fromisoformat(expires)
+        except ValueError:
+            expires = None
+    if not isinstance(expires, date):
+        raise KnownFileError(f"{where}: expires must be a date such as 2027-03-31, got {entry.get('expires')!r}")
+    return KnownDifference(kind, entry.get("route", "*"), entry.get("subject", "*"), reason.strip(), expires)

@@ -1,0 +1,252 @@
+"""Re-sending a recorded request to the emulator.
+
+The recording holds every request as it was sent, minus its credentials (redaction drops the
+``Authorization`` header) and with some values the emulator knows under another name: the run's
+configuration is the vendor's, the ids a read-back names are the ones the vendor issued. So a
+request is re-sent with credentials chosen from the mode ``run.json`` names, and with every such
+value replaced by the emulator's own (:class:`Aliases`).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from conformance.cassettes.recording import request_headers
+from conformance.cassettes.redaction import Redactor
+from conformance.cassettes.replay import RecordedCase
+from conformance.credentials import UNKNOWN_USERS, WRONG_SECRET
+from conformance.emulator.models import Credentials
+from conformance.exchange import Exchange
+from conformance.kinds import AuthMode, CredentialForm
+from conformance.targets import emulator_logins
+from conformance.vendor import ENV_API_SECRET, ENV_AUTH_TOKEN
+
+GARBAGE_AUTHORIZATION = "Basic %%%-not-base64-%%%"  # for a credentials mode this module does not know
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """The emulator parity talks to: where it is, who may call it, its configuration."""
+
+    base_url: str
+    credentials: Credentials
+    configuration_id: str
+
+    @property
+    def account_sid(self) -> str:
+        return self.credentials.account_sid
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.credentials.auth_token, self.credentials.api_secret) if s)
+
+
+def _basic(username: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+def authorization(mode: str, credentials: Credentials, form: str | None = None) -> str | None:
+    """The ``Authorization`` header a case is re-sent with, from the credentials mode and form ``run.json`` names.
+
+    ``valid`` authenticates with the emulator's own login of that form (the API key pair by default, as a
+    run does); every other mode was meant to be refused, so it is refused the same way here (the
+    made-up values come from :mod:`conformance.credentials`), and a mode this table does not know gets
+    a garbage header.
+    """
+    logins = emulator_logins(credentials)
+    if not logins:
+        return GARBAGE_AUTHORIZATION
+    chosen = form if form in logins else next(iter(logins))
+    user, password = logins[chosen]
+    other = next((login for name, login in logins.items() if name != chosen), None)
+    table: dict[str, tuple[str, str] | None] = {
+        AuthMode.VALID: (user, password),
+        AuthMode.NONE: None,
+        AuthMode.WRONG_SECRET: (user, WRONG_SECRET),
+        AuthMode.EMPTY_SECRET: (user, ""),
+        AuthMode.OTHER_FORM_SECRET: (user, other[1] if other else WRONG_SECRET),
+        AuthMode.UNKNOWN_USER: (UNKNOWN_USERS[form or CredentialForm.API_KEY], WRONG_SECRET),
+    }
+    if mode not in table:
+        return GARBAGE_AUTHORIZATION  # malformed, and any mode added later
+    login = table[mode]
+    return _basic(*login) if login else None
+
+
+class Aliases:
+    """Recorded values and what the emulator calls them.
+
+    ``fixed`` holds what is known before anything is sent (the run's configuration, the account
+    placeholder); ``learn`` adds every id the emulator issued in answer to a recorded one, so a later
+    read-back (or any request naming that id) is re-pointed at the emulator's.
+    """
+
+    def __init__(self, fixed: dict[str, str]) -> None:
+        self.fixed = {k: v for k, v in fixed.items() if k and v}
+        self.values = dict(self.fixed)
+        self._pattern: re.Pattern[str] | None = None
+
+    def learn(self, recorded: Any, emulated: Any) -> None:
+        """Map the ``id`` members of a recorded body onto those at the same place in the emulator's."""
+        theirs = dict(_ids(emulated))
+        for path, value in _ids(recorded):
+            other = theirs.get(path)
+            if isinstance(other, str) and other and value != other:
+                self.values.setdefault(value, other)
+                self._pattern = None
+
+    def text(self, value: str) -> str:
+        if not self.values:
+            return value
+        if self._pattern is None:
+            keys = sorted(self.values, key=len, reverse=True)
+            self._pattern = re.compile("|".join(map(re.escape, keys)))
+        return self._pattern.sub(lambda m: self.values[m.group(0)], value)
+
+    def body(self, data: bytes) -> bytes:
+        if not data:
+            return data
+        return self.text(data.decode("utf-8", errors="surrogateescape")).encode("utf-8", errors="surrogateescape")
+
+
+def _ids(body: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(body, dict):
+        for key, value in body.items():
+            where = f"{path}.{key}" if path else key
+            if key == "id" and isinstance(value, str):
+                yield where, value
+            else:
+                yield from _ids(value, where)
+    elif isinstance(body, list):
+        for index, item in enumerate(body):
+            yield from _ids(item, f"{path}[{index}]")
+
+
+def recorded_configuration(cases: Iterable[RecordedCase]) -> str | None:
+    """The run's configuration: the ``configurationId`` its created conversations were made with.
+
+    ``run.json`` does not name it, so it is read off the requests the vendor answered 2xx (the unknown-
+    configuration cases send made-up ids and are answered 404); failing that, the commonest one sent.
+    """
+    created: Counter[str] = Counter()
+    sent: Counter[str] = Counter()
+    for recorded in cases:
+        payload = recorded.case.payload
+        value = payload.get("configurationId") if isinstance(payload, dict) else None
+        if not isinstance(value, str) or not value:
+            continue
+        sent[value] += 1
+        if recorded.exchange is not None and recorded.exchange.status is not None and recorded.exchange.status < 300:
+            created[value] += 1
+    chosen = created.most_common(1) or sent.most_common(1)
+    return chosen[0][0] if chosen else None
+
+
+class Resender:
+    """Sends recorded requests to the emulator, one keep-alive client, no retries (the emulator is local)."""
+
+    def __init__(self, endpoint: Endpoint, aliases: Aliases) -> None:
+        self.endpoint = endpoint
+        self.aliases = aliases
+        self.sent = 0
+        self._http = httpx.Client(base_url=endpoint.base_url, timeout=httpx.Timeout(30.0), follow_redirects=False)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def send(self, request: dict[str, Any], auth: str, form: str | None = None) -> tuple[dict[str, Any], Exchange]:
+        """(the request as re-sent, in the shape a cassette holds it; the emulator's answer)."""
+        split = urlsplit(request["uri"])
+        target = self.aliases.text(split.path + (f"?{split.query}" if split.query else ""))
+        headers = {name: self.aliases.text(value) for name, value in request_headers(request).items()}
+        body = self.aliases.body(request["body"])
+        header = authorization(auth, self.endpoint.credentials, form)
+        sent_headers = {**headers, **({"Authorization": header} if header else {})}
+        url = f"{self.endpoint.base_url}{target}"
+        exchange = Exchange(request["method"], url, headers, body, auth, credentials=form)
+        self.sent += 1
+        try:
+            response = self._http.request(request["method"], target, headers=sent_headers, content=body)
+        except httpx.HTTPError as exc:
+            exchange.error = f"{type(exc).__name__}: {exc}"
+        else:
+            exchange.status = response.status_code
+            exchange.response_headers = {name.lower(): value for name, value in response.headers.items()}
+            exchange.response_body = response.content
+        resent = {"method": request["method"], "uri": url, "body": body,
+                  "headers": {name: [value] for name, value in headers.items()}}  # fmt: skip
+        return resent, exchange
+
+
+def body_of(exchange: Exchange | None) -> Any:
+    """The parsed body of an answer, or None."""
+    if exchange is None or exchange.status is None:
+        return None
+    try:
+        return json.loads(exchange.response_body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def redactor_for(endpoint: Endpoint) -> Redactor:
+    """The redaction every parity output goes through: the emulator's credentials and the environment's
+    secrets out, the emulator's account as the placeholder a recording uses (as a run's redactor does)."""
+    credentials = endpoint.credentials
+    logins = list(credentials.logins())
+    secrets = (*endpoint.secrets, *(os.environ.get(name, "") for name in (ENV_AUTH_TOKEN, ENV_API_SECRET)))
+    return Redactor(
+        secrets=secrets,
+        credentials=[*logins, *((user, WRONG_SECRET) for user, _password in logins)],
+        account_sid=endpoint.account_sid,
+        api_key_sid=credentials.api_key,
+    )
+
+
+@contextmanager
+def embedded_emulator(seed: int) -> Iterator[Endpoint]:
+    """The emulator on a free loopback port, deterministic (seeded ids, no Date header), for one parity run."""
+    from conformance.emulator.config import EmulatorSettings
+    from conformance.emulator.exceptions import EmulatorConfigError
+    from conformance.emulator.server import EmulatorServer
+    from conformance.targets import SetupError
+
+    try:
+        settings = EmulatorSettings(deterministic=True, seed=seed).with_environment(os.environ)
+    except EmulatorConfigError as exc:
+        raise SetupError(f"emulator: {exc}") from None
+    with EmulatorServer(settings) as server:
+        yield Endpoint(server.url, server.credentials, server.configuration_id)
+
+
+def running_emulator(base_url: str) -> Endpoint:
+    """An emulator already serving at ``base_url``, started with this environment's credentials (or none)."""
+    from conformance.emulator.config import EmulatorSettings
+    from conformance.emulator.exceptions import EmulatorConfigError
+    from conformance.targets import SetupError
+
+    if not base_url.startswith(("http://", "https://")):
+        raise SetupError(f"--base-url must be an http(s) URL, got {base_url!r}")
+    try:
+        settings = EmulatorSettings().with_environment(os.environ)
+    except EmulatorConfigError as exc:
+        raise SetupError(f"emulator: {exc}") from None
+    base_url = base_url.rstrip("/")
+    try:
+        listed = httpx.get(f"{base_url}/__emulator__/configurations", timeout=10.0).json()["configurations"]
+    except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+        raise SetupError(f"{base_url} does not answer as the emulator ({type(exc).__name__}: {exc})") from None
+    account = settings.credentials.account_sid
+    ids = [c.get("id") for c in listed if isinstance(c, dict) and c.get("accountId") == account]
+    configuration = next((i for i in ids if isinstance(i, str)), settings.configuration_id)
+    return Endpoint(base_url, settings.credentials, configuration)
