@@ -41,6 +41,7 @@ from conformance.emulator.rules import (
     field_path,
     fingerprint,
     json_type,
+    quote,
     strip_nulls,
 )
 from conformance.emulator.store import MemoryStore, SQLiteStore, Store
@@ -230,7 +231,7 @@ class Backend:
             configuration_id = self.default_configuration_id(account_id) or ""
         configuration = self.store.configuration(account_id, configuration_id)
         if configuration is None:
-            raise NotFound(f"Configuration {configuration_id} was not found (configurationId)")
+            raise NotFound(f"Configuration {quote(str(configuration_id))} was not found (configurationId)")
         return configuration
 
     def _build(
@@ -279,7 +280,7 @@ class Backend:
         """The account's conversation, or 404 (another account's conversation is not found either)."""
         conversation = self.store.conversation(account_id, conversation_id)
         if conversation is None:
-            raise NotFound(f"The requested resource /v2/Conversations/{conversation_id} was not found")
+            raise NotFound(f"The requested resource /v2/Conversations/{quote(conversation_id)} was not found")
         return conversation
 
     def count_conversations(self) -> int:

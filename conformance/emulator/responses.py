@@ -28,6 +28,7 @@ from conformance.emulator.exceptions import (
 )
 from conformance.emulator.faults import FAULTS, FaultError, FaultInjector, Reply
 from conformance.emulator.models import Backend, Conversation, encode_json
+from conformance.emulator.rules import quote, reject_lone_surrogates
 from conformance.vendor import IDEMPOTENCY_KEY_HEADER
 
 MAX_IDEMPOTENCY_KEY = 255  # longer keys get 400 (an emulator assumption)
@@ -75,11 +76,13 @@ def parse_json(raw: bytes) -> Any:
     except UnicodeDecodeError:
         raise InvalidParameter("Request body is not valid UTF-8") from None
     try:
-        return _DECODER.decode(text)
+        value = _DECODER.decode(text)
     except RecursionError:
         raise InvalidParameter("Request body is nested too deeply") from None
     except ValueError as exc:
         raise InvalidParameter(f"Request body is not valid JSON: {' '.join(str(exc).split())[:200]}") from None
+    reject_lone_surrogates(text, value)
+    return value
 
 
 def _headers(request: Request) -> dict[str, str]:
@@ -259,7 +262,7 @@ class EmulatorResponses:
             allowed = (exc.headers or {}).get("Allow", "") if isinstance(exc, HTTPException) else ""
             error: EmulatorError = MethodNotAllowed(allowed, f"Method {request.method} is not allowed on {path}")
         elif status == 404:
-            error = NotFound(f"The requested resource {path} was not found")
+            error = NotFound(f"The requested resource {quote(path)} was not found")
         elif 400 <= status < 500:
             error = InvalidParameter(str(getattr(exc, "detail", "")) or "Bad request")
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +13,27 @@ from jsonschema import ValidationError
 from conformance.emulator.exceptions import InvalidParameter
 
 MAX_NESTING = 32  # request bodies nested deeper than this are rejected (an emulator assumption)
+QUOTE_LIMIT = 64  # error messages quote at most this many characters of a client's value
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]", re.ASCII)  # \ud800 to \udfff, paired or not
+_UTF8 = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+
+
+def quote(value: str, limit: int = QUOTE_LIMIT) -> str:
+    """A client's value as an error message may show it: a short prefix, marked when cut."""
+    return value if len(value) <= limit else value[:limit] + "..."
+
+
+def reject_lone_surrogates(text: str, value: Any) -> None:
+    """400 when ``value`` (parsed from JSON ``text``) holds a lone UTF-16 surrogate: no UTF-8 text can carry it.
+
+    Only escapes in ``text`` can produce one, so bodies without them (all but a few) skip the walk.
+    """
+    if _SURROGATE_ESCAPE.search(text) is None:
+        return
+    try:
+        _UTF8(value).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidParameter("Request body is not valid JSON: it holds a lone UTF-16 surrogate escape") from None
 
 
 _JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number"}
@@ -52,14 +74,24 @@ def describe_error(error: ValidationError) -> str:
 
 
 def strip_nulls(value: Any, depth: int = 0) -> Any:
-    """Drop object members whose value is ``null`` (null means absent); refuse absurd nesting."""
-    if depth > MAX_NESTING:
-        raise InvalidParameter(f"Request body is nested more than {MAX_NESTING} levels deep")
+    """Drop object members whose value is ``null`` (null means absent); refuse absurd nesting.
+
+    A non-empty container at depth :data:`MAX_NESTING` is refused before its members are looked at,
+    so a ``null`` member that is about to be dropped counts as a level like any other value.
+    """
     if isinstance(value, dict):
+        if value and depth >= MAX_NESTING:
+            raise _too_deep()
         return {key: strip_nulls(item, depth + 1) for key, item in value.items() if item is not None}
     if isinstance(value, list):
+        if value and depth >= MAX_NESTING:
+            raise _too_deep()
         return [strip_nulls(item, depth + 1) for item in value]
     return value
+
+
+def _too_deep() -> InvalidParameter:
+    return InvalidParameter(f"Request body is nested more than {MAX_NESTING} levels deep")
 
 
 def _plain(raw: bytes) -> bool:
