@@ -36,7 +36,9 @@ from conformance.emulator.records import (
 )
 from conformance.emulator.rules import (
     MAX_NESTING,
-    _plain,
+    ErrorFinder,
+    check_nesting,
+    decode_without_nulls,
     describe_error,
     field_path,
     fingerprint,
@@ -118,6 +120,7 @@ class Backend:
         self._address_fields = frozenset(self.contract.schema("address").get("properties", {}))
         self._lock = threading.Lock()
         self.contract.is_valid("request", {})  # compile the fast validator now, not on the first request
+        self._errors = ErrorFinder(self.contract, "request")
         self._seed()
 
     @property
@@ -168,13 +171,17 @@ class Backend:
     def validate(self, body: Any, raw: bytes | None = None) -> dict[str, Any]:
         """The request with nulls dropped, or 400 naming the first offending field.
 
-        ``raw``, the bytes ``body`` was parsed from, lets the walk for nulls and nesting be
-        skipped when those bytes cannot contain either.
+        ``raw``, the bytes ``body`` was parsed from, lets nesting and nulls be handled on the text, in C,
+        rather than by a walk in Python (a 1 MiB body can hold half a million containers).
         """
-        request = body if raw is not None and _plain(raw) else strip_nulls(body)
+        if raw is None:
+            request = strip_nulls(body)
+        else:
+            check_nesting(raw)
+            request = decode_without_nulls(raw, body)
         if self.contract.is_valid("request", request):
             return request
-        errors = self.contract.errors("request", request)
+        errors = self._errors.first(request)
         raise InvalidParameter(describe_error(errors[0]) if errors else "Invalid request body")
 
     def coerce(self, body: Any) -> dict[str, Any]:

@@ -9,8 +9,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import json
-from typing import Any, NoReturn
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, NoReturn, TypeVar
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -28,7 +31,7 @@ from conformance.emulator.exceptions import (
 )
 from conformance.emulator.faults import FAULTS, FaultError, FaultInjector, Reply
 from conformance.emulator.models import Backend, Conversation, encode_json
-from conformance.emulator.rules import quote, reject_lone_surrogates
+from conformance.emulator.rules import check_containers, quote, reject_lone_surrogates
 from conformance.vendor import IDEMPOTENCY_KEY_HEADER
 
 MAX_IDEMPOTENCY_KEY = 255  # longer keys get 400 (an emulator assumption)
@@ -36,6 +39,8 @@ _JSON_CONTENT_TYPES = frozenset(
     {"application/json", "application/json; charset=utf-8", "application/json;charset=utf-8"}
 )
 _AUTH_CACHE_SIZE = 64
+OFF_LOOP_BYTES = 64 * 1024  # bodies this big are parsed and validated on a worker thread, not the event loop
+T = TypeVar("T")
 
 
 def _reject_constant(name: str) -> NoReturn:
@@ -75,6 +80,7 @@ def parse_json(raw: bytes) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidParameter("Request body is not valid UTF-8") from None
+    check_containers(raw)
     try:
         value = _DECODER.decode(text)
     except RecursionError:
@@ -103,6 +109,7 @@ class EmulatorResponses:
         self.faults = faults
         self.max_body_bytes = max_body_bytes
         self._auth_cache: dict[str, str] = {}
+        self._worker: ThreadPoolExecutor | None = None  # one thread: big bodies queue behind each other, not the loop
 
     # --- vendor routes ---
 
@@ -120,10 +127,11 @@ class EmulatorResponses:
             if not is_json_content_type(headers.get("content-type")):
                 raise InvalidContentType()
             raw = await self._body(request, headers)
-            body = parse_json(raw)
+            body = await self._off_loop(raw, parse_json, raw)
             key = self._idempotency_key(headers)
             try:
-                conversation = self.backend.create_conversation(account, body, idempotency_key=key, raw=raw)
+                create = self.backend.create_conversation
+                conversation = await self._off_loop(raw, create, account, body, idempotency_key=key, raw=raw)
             except InvalidParameter:
                 if not (faults and faults.switched("accept_invalid", "create")):
                     raise
@@ -152,6 +160,19 @@ class EmulatorResponses:
         if faults:
             reply = faults.transform("fetch", reply)
         return render(reply)
+
+    async def _off_loop(self, body: bytes, call: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """``call`` inline for a small body (no thread hop on the hot path), on the worker thread for a big one."""
+        if len(body) < OFF_LOOP_BYTES:
+            return call(*args, **kwargs)
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="emulator-body")
+        return await asyncio.get_running_loop().run_in_executor(self._worker, functools.partial(call, *args, **kwargs))
+
+    def close(self) -> None:
+        """Stop the worker thread, if one was started."""
+        if self._worker is not None:
+            self._worker.shutdown(wait=False)
 
     async def _injected(self, faults: FaultInjector, route: str) -> Reply | None:
         delay = faults.delay(route)

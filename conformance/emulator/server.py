@@ -71,6 +71,7 @@ def create_app(
     app.state.settings = settings
     app.state.backend = backend
     app.state.faults = faults
+    app.state.responses = responses
     return app
 
 
@@ -228,6 +229,7 @@ class EmulatorServer:
         self._server, self._thread, self._socket = None, None, None
         if not self._closed:
             self._closed = True
+            self.app.state.responses.close()
             self.backend.close()
 
     @property

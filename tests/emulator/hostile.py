@@ -142,3 +142,46 @@ def send_all(app: ASGIApp, bodies: list[bytes], path: str = "/v2/Conversations")
         return [await asgi_request(app, "POST", path, body) for body in bodies]
 
     return asyncio.run(run())
+
+
+def _fill(prefix: str, item: str, suffix: str, size: int) -> bytes:
+    """``prefix`` + as many comma-separated ``item`` as fit + ``suffix``, at most ``size`` bytes."""
+    count = (size - len(prefix) - len(suffix) + 1) // (len(item) + 1)
+    return (prefix + ",".join([item] * count) + suffix).encode()
+
+
+def worst_bodies(size: int = 1024 * 1024) -> dict[str, bytes]:
+    """Bodies of ``size`` bytes that cost the most to parse and validate (the issue-10 probes and their kin)."""
+    head = '{"configurationId":' + CONFIGURATION + ","
+    deep = "[" * (MAX_NESTING - 2) + "]" * (MAX_NESTING - 2)
+    return {
+        "500k invalid addresses": _fill(head + '"participants":[{"addresses":[', "1", "]}]}", size),
+        "350k addresses missing fields": _fill(head + '"participants":[{"addresses":[', "{}", "]}]}", size),
+        "200k null addresses": _fill(head + '"participants":[{"addresses":[', "null", "]}]}", size),
+        "100k addresses with a wrong channel": _fill(
+            head + '"participants":[{"addresses":[', '{"channel":1,"address":2}', "]}]}", size
+        ),
+        "9k addresses missing fields, then ints": _fill(
+            head + '"participants":[{"addresses":[' + ",".join(["{}"] * 9_000) + ",", "1", "]}]}", size
+        ),
+        "50 participants x 190 bad addresses, then ints": _fill(
+            head
+            + '"participants":['
+            + ",".join(['{"addresses":[' + ",".join(["[]"] * 190) + "]}"] * 50)
+            + ',{"addresses":[',
+            "1",
+            "]}]}",
+            size,
+        ),
+        "9k containers 30 deep, then ints": _fill(head + '"extra":[' + ",".join([deep] * 300) + ",", "1", "]}", size),
+        "500k participants": _fill(head + '"participants":[', "1", "]}", size),
+        "500k intelligence ids": _fill(head + '"configuration":{"intelligenceConfigurationIds":[', "1", "]}}", size),
+        "50 participants x 10k bad addresses": _fill(
+            head + '"participants":[', '{"addresses":[' + ",".join(["[]"] * 10_000) + "]}", "]}", size
+        ),
+        "200k nulls in an unknown field": _fill(head + '"extra":[', "null", "]}", size),
+        "16k nests of 30 levels": _fill(head + '"extra":[', deep, "]}", size),
+        "100k duplicate keys": _fill("{", '"configurationId":' + CONFIGURATION, "}", size),
+        "170k lone surrogates": (head + '"name":"' + "\\ud800" * ((size - 100) // 6) + '"}').encode(),
+        "170k escaped characters": (head + '"name":"' + "\\u00e9" * ((size - 100) // 6) + '"}').encode(),
+    }
