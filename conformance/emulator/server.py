@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import signal
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
@@ -81,6 +83,26 @@ def tune_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 10)
+
+
+class ForegroundServer(uvicorn.Server):
+    """uvicorn for ``conformance emulator``: SIGTERM and SIGINT both stop it and return normally.
+
+    uvicorn re-raises the signal once it has shut down; for SIGTERM the default action then kills the
+    process before the caller closes the database (exit 143, ``-wal`` left behind).
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 class _ThreadServer(uvicorn.Server):

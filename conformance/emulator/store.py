@@ -7,8 +7,9 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
+from conformance.emulator.exceptions import DatabaseError
 from conformance.emulator.records import Configuration, Conversation, IdempotencyRecord
 
 
@@ -85,14 +86,69 @@ class SQLiteStore:
             PRIMARY KEY (account_id, key));
     """
 
+    # Rows the emulator could not have written; any one of them makes every later read fail.
+    CORRUPT_ROWS: ClassVar[dict[str, str]] = {
+        "configurations": "SELECT count(*) FROM configurations WHERE NOT json_valid(settings) "
+        "OR json_type(settings) IS NOT 'object'",
+        "conversations": "SELECT count(*) FROM conversations WHERE NOT json_valid(body) "
+        "OR json_extract(body, '$.id') IS NOT id OR json_extract(body, '$.accountId') IS NOT account_id "
+        "OR json_type(body, '$.configuration') IS NOT 'object' "
+        + "".join(f"OR json_type(body, '$.{name}') IS NOT 'text' "
+                  for name in ("configurationId", "status", "createdAt", "updatedAt"))
+        + "OR json_type(body, '$.participants') NOT IN ('array') ",
+        "idempotency_keys": "SELECT count(*) FROM idempotency_keys AS k WHERE NOT EXISTS (SELECT 1 FROM conversations "
+        "AS c WHERE c.id = k.conversation_id AND c.account_id = k.account_id)",
+    }  # fmt: skip
+
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(self.SCHEMA)
+        # timeout=0: a database another process holds is refused at once, not after a wait.
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=0)
+        try:
+            with self._lock:
+                self._open()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _open(self) -> None:
+        """Take the database for this process alone, then create or check its schema and rows.
+
+        EXCLUSIVE locking mode keeps the lock from the first write until the connection closes, so a
+        second emulator on the same file is refused here (one writer per database); in that mode WAL
+        keeps its index in memory, so no ``-shm`` file is made, and closing removes the ``-wal``.
+        """
+        db = self._db
+        try:
+            db.execute("PRAGMA locking_mode=EXCLUSIVE")
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("BEGIN EXCLUSIVE")
+            db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise DatabaseError("in use by another emulator or program (one writer per database)") from None
+            raise
+        db.execute("PRAGMA synchronous=NORMAL")
+        found = _schema(db)
+        if not found:
+            db.executescript(self.SCHEMA)
+            return
+        expected = sqlite3.connect(":memory:")
+        expected.executescript(self.SCHEMA)
+        try:
+            wanted = _schema(expected)
+        finally:
+            expected.close()
+        if found != wanted:
+            problems = [f"{name} (not the emulator's)" for name in found if name not in wanted]
+            problems += [f"{name} ({'changed' if name in found else 'missing'})" for name in wanted
+                         if found.get(name) != wanted[name]]  # fmt: skip
+            raise DatabaseError(f"not an emulator database: {', '.join(sorted(problems))}")
+        for table, query in self.CORRUPT_ROWS.items():
+            bad = db.execute(query).fetchone()[0]
+            if bad:
+                raise DatabaseError(f"{bad} row(s) of table {table} were not written by the emulator")
 
     def put_configuration(self, configuration: Configuration) -> None:
         with self._lock:
@@ -122,8 +178,8 @@ class SQLiteStore:
                     (conversation.id, conversation.account_id, conversation.to_json().decode()),
                 )
                 if idempotency_key is not None:
-                    self._db.execute(
-                        "INSERT INTO idempotency_keys VALUES (?, ?, ?, ?)",
+                    self._db.execute(  # OR REPLACE: a key whose conversation is gone is taken over, not a 500
+                        "INSERT OR REPLACE INTO idempotency_keys VALUES (?, ?, ?, ?)",
                         (conversation.account_id, idempotency_key, fingerprint, conversation.id),
                     )
             except BaseException:
@@ -159,6 +215,12 @@ class SQLiteStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _schema(db: sqlite3.Connection) -> dict[str, str]:
+    """Every table, index, view and trigger a user could have made, by name, with its SQL (spacing ignored)."""
+    rows = db.execute("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").fetchall()
+    return {f"{kind} {name}": " ".join((sql or "").split()) for kind, name, sql in rows}
 
 
 def _dump(value: Any) -> str:
