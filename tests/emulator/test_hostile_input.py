@@ -21,7 +21,7 @@ from starlette.testclient import TestClient
 
 from conformance.contract import load_contract
 from conformance.emulator.models import DEFAULT_CONFIGURATION_ID, MAX_NESTING
-from conformance.emulator.rules import MAX_CONTAINERS, QUOTE_LIMIT
+from conformance.emulator.rules import ERROR_LIMIT, MAX_CONTAINERS, QUOTE_LIMIT
 from conformance.emulator.server import EmulatorServer, create_app
 
 from .conftest import API_KEY_AUTH, CREATE, assert_error
@@ -125,6 +125,14 @@ def test_error_messages_quote_only_a_short_prefix(client: TestClient) -> None:
     assert len(message) < QUOTE_LIMIT + 100
     message = assert_error(client.get(f"/{'z' * 5000}"), 404)["message"]
     assert len(message) < QUOTE_LIMIT + 100
+
+
+@pytest.mark.parametrize(("bad_addresses", "named"), [(ERROR_LIMIT // 2, "participants[1].type"),
+                                                     (ERROR_LIMIT + 1, "participants[0].addresses[0]")])  # fmt: skip
+def test_400_names_the_shallowest_of_the_first_violations(client: TestClient, bad_addresses: int, named: str) -> None:
+    body = {"configurationId": DEFAULT_CONFIGURATION_ID,
+            "participants": [{"addresses": [1] * bad_addresses}, {"type": 1}]}  # fmt: skip
+    assert assert_error(client.post(CREATE, json=body), 400)["message"].startswith(f"Invalid parameter {named}:")
 
 
 # --- bounded work (the real figures are in bench/RESULTS.md, from bench/emulator/under_attack.py) ---
