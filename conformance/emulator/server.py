@@ -80,7 +80,8 @@ def create_app(
 
 def tune_gc() -> None:
     """For a process that only serves the emulator: move what startup allocated (modules, compiled
-    schemas) out of the collector's way and collect less often. Process-wide, so never done when embedded."""
+    schemas) out of the collector's way and collect less often, and switch threads more often.
+    Process-wide, so never done when embedded."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 10)
