@@ -84,6 +84,19 @@ def test_astral_characters_paired_escapes_and_odd_numbers_are_fine(client: TestC
     assert response.json()["name"] == "\U0001f600 \U0001f600"
 
 
+@pytest.mark.parametrize(
+    ("member", "status"),
+    [('"name": 1e999', 400), ('"x": -1e999', 201), ('"x": ' + "9" * 4300, 201), ('"x": ' + "9" * 4301, 400),
+     ('"name": 1, "name": "last wins"', 201), ('"name": "first", "name": 2', 400)],
+)  # fmt: skip
+def test_numbers_and_duplicate_keys(client: TestClient, member: str, status: int) -> None:
+    body = '{"configurationId": CFG, MEMBER}'.replace("CFG", CONFIG).replace("MEMBER", member)
+    response = client.post(CREATE, content=body.encode(), headers={"content-type": "application/json"})
+    assert response.status_code == status, response.text
+    if status == 400:
+        assert_error(response, 400, 20001)
+
+
 def _levels(levels: int, inner: str, kind: str) -> str:
     """A body whose objects and arrays nest ``levels`` deep (the body is level 1), ``inner`` innermost."""
     text = inner
