@@ -9,11 +9,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import click
-import uvicorn
 
 from conformance.emulator.config import EmulatorSettings
-from conformance.emulator.exceptions import EmulatorConfigError
-from conformance.emulator.server import LOOPBACK, bind, create_app, tune_gc, uvicorn_config
+from conformance.emulator.exceptions import DatabaseError, EmulatorConfigError
+from conformance.emulator.server import LOOPBACK, ForegroundServer, bind, create_app, tune_gc, uvicorn_config
 from conformance.emulator.urls import CONTROL_PREFIX
 from conformance.vendor import ENV_ACCOUNT_SID, ENV_API_KEY, ENV_API_SECRET, ENV_AUTH_TOKEN, ENV_CONFIGURATION_ID
 
@@ -63,6 +62,8 @@ def emulator_command(
                              deterministic=deterministic, seed=seed)  # fmt: skip
     try:
         app = create_app(settings)
+    except DatabaseError as exc:
+        raise SettingsError(f"--db {db_path}: {exc}") from None
     except EmulatorConfigError as exc:
         raise SettingsError(f"--deterministic with --db: {exc}") from None
     except (sqlite3.Error, OSError) as exc:
@@ -75,11 +76,12 @@ def emulator_command(
     url = f"http://{host}:{sock.getsockname()[1]}"
     click.echo(banner(url, settings, os.environ))
     sys.stdout.flush()
-    server = uvicorn.Server(uvicorn_config(app, log_level=log_level, date_header=not deterministic))
+    server = ForegroundServer(uvicorn_config(app, log_level=log_level, date_header=not deterministic))
     try:
         server.run(sockets=[sock])
     finally:
         sock.close()
+        app.state.responses.close()
         app.state.backend.close()
 
 

@@ -119,3 +119,7 @@ class ServiceUnavailable(EmulatorError):
 
 class EmulatorConfigError(Exception):
     """The emulator's settings (environment, config file, flags) cannot be used."""
+
+
+class DatabaseError(EmulatorConfigError):
+    """The ``--db`` file cannot be used: another emulator holds it, or it holds what the emulator did not write."""

@@ -9,8 +9,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import json
-from typing import Any, NoReturn
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, NoReturn, TypeVar
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -28,6 +31,7 @@ from conformance.emulator.exceptions import (
 )
 from conformance.emulator.faults import FAULTS, FaultError, FaultInjector, Reply
 from conformance.emulator.models import Backend, Conversation, encode_json
+from conformance.emulator.rules import check_containers, quote, reject_lone_surrogates
 from conformance.vendor import IDEMPOTENCY_KEY_HEADER
 
 MAX_IDEMPOTENCY_KEY = 255  # longer keys get 400 (an emulator assumption)
@@ -35,6 +39,8 @@ _JSON_CONTENT_TYPES = frozenset(
     {"application/json", "application/json; charset=utf-8", "application/json;charset=utf-8"}
 )
 _AUTH_CACHE_SIZE = 64
+OFF_LOOP_BYTES = 64 * 1024  # bodies this big are parsed and validated on a worker thread, not the event loop
+T = TypeVar("T")
 
 
 def _reject_constant(name: str) -> NoReturn:
@@ -74,12 +80,15 @@ def parse_json(raw: bytes) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidParameter("Request body is not valid UTF-8") from None
+    check_containers(raw)
     try:
-        return _DECODER.decode(text)
+        value = _DECODER.decode(text)
     except RecursionError:
         raise InvalidParameter("Request body is nested too deeply") from None
     except ValueError as exc:
         raise InvalidParameter(f"Request body is not valid JSON: {' '.join(str(exc).split())[:200]}") from None
+    reject_lone_surrogates(text, value)
+    return value
 
 
 def normalise_enums(body: Any) -> Any:
@@ -137,6 +146,7 @@ class EmulatorResponses:
         self.faults = faults
         self.max_body_bytes = max_body_bytes
         self._auth_cache: dict[str, str] = {}
+        self._worker: ThreadPoolExecutor | None = None  # one thread: big bodies queue behind each other, not the loop
 
     # --- vendor routes ---
 
@@ -156,7 +166,7 @@ class EmulatorResponses:
             if not is_json_content_type(headers.get("content-type")):
                 raise InvalidContentType()
             raw = await self._body(request, headers)
-            body = parse_json(raw)
+            body = await self._off_loop(raw, parse_json, raw)
             if faults:
                 body = self._faulty_rules(faults, body)
             if late_auth:
@@ -164,7 +174,8 @@ class EmulatorResponses:
                 account = self._account(headers, "create")
             key = self._idempotency_key(headers)
             try:
-                conversation = self.backend.create_conversation(account, body, idempotency_key=key, raw=raw)
+                create = self.backend.create_conversation
+                conversation = await self._off_loop(raw, create, account, body, idempotency_key=key, raw=raw)
             except InvalidParameter:
                 if not (faults and faults.switched("accept_invalid", "create")):
                     raise
@@ -206,6 +217,19 @@ class EmulatorResponses:
         if faults.switched("max_items_off_by_one", "create", lambda p: p["direction"] == "accept_past_limit"):
             body = _trim_arrays(body, limits)
         return body
+
+    async def _off_loop(self, body: bytes, call: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """``call`` inline for a small body (no thread hop on the hot path), on the worker thread for a big one."""
+        if len(body) < OFF_LOOP_BYTES:
+            return call(*args, **kwargs)
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="emulator-body")
+        return await asyncio.get_running_loop().run_in_executor(self._worker, functools.partial(call, *args, **kwargs))
+
+    def close(self) -> None:
+        """Stop the worker thread, if one was started."""
+        if self._worker is not None:
+            self._worker.shutdown(wait=False)
 
     async def _injected(self, faults: FaultInjector, route: str) -> Reply | None:
         delay = faults.delay(route)
@@ -334,7 +358,7 @@ class EmulatorResponses:
             allowed = (exc.headers or {}).get("Allow", "") if isinstance(exc, HTTPException) else ""
             error: EmulatorError = MethodNotAllowed(allowed, f"Method {request.method} is not allowed on {path}")
         elif status == 404:
-            error = NotFound(f"The requested resource {path} was not found")
+            error = NotFound(f"The requested resource {quote(path)} was not found")
         elif 400 <= status < 500:
             error = InvalidParameter(str(getattr(exc, "detail", "")) or "Bad request")
         else:

@@ -18,6 +18,7 @@ from conformance.emulator.server import create_app
 from conformance.generation import valid_requests
 
 from .conftest import ACCOUNT_AUTH, API_KEY_AUTH, CREATE
+from .hostile import hostile_body
 
 CONTRACT = load_contract()
 PRINTABLE = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40)
@@ -52,6 +53,7 @@ bodies = st.one_of(
     mutated_requests().map(encode),
     valid_requests(CONTRACT, DEFAULT_CONFIGURATION_ID).map(encode),
     st.integers(1, 3000).map(lambda depth: b'{"configurationId": ' + b"[" * depth + b"]" * depth + b"}"),
+    st.randoms(use_true_random=False).map(hostile_body),  # surrogates, huge numbers, duplicate keys, deep nesting
 )
 paths = st.one_of(
     st.sampled_from([CREATE, f"{CREATE}/conv_conversation_x", "/", "/v2", "/v2/Conversations/", "/__emulator__/x"]),
