@@ -17,6 +17,7 @@ import base64
 import json
 import os
 import re
+import warnings
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,6 +31,7 @@ from conformance.exchange import Exchange
 from conformance.runner import run_checks
 from conformance.wire import WIRE_REQUEST_FILE
 
+WRITTEN_FOR = "4.32"  # the schemathesis minor this adapter is written and tested against (pinned in pyproject.toml)
 DRIFT_FAILS_ENV = "CONFORMANCE_DRIFT_FAILS"
 PREFIX = "conformance_"
 
@@ -177,5 +179,8 @@ def expected_account(headers: Any) -> str | None:
     return username if vendor.ACCOUNT_SID_PATTERN.match(username) else None
 
 
+if not schemathesis.__version__.startswith(WRITTEN_FOR + "."):
+    warnings.warn(f"conformance.schemathesis is written for schemathesis {WRITTEN_FOR}.x, found "
+                  f"{schemathesis.__version__}: its check API moves between minors", stacklevel=2)  # fmt: skip
 for _name in REGISTERED:
     schemathesis.check(type(PREFIX + _name, (_Adapter,), {"check": _name, "__module__": __name__}))

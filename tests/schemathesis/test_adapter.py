@@ -128,3 +128,9 @@ def test_drift_passes_unless_opted_in_as_a_failure(
     monkeypatch.setenv(adapter.DRIFT_FAILS_ENV, "1")
     message = verdict(fresh("undocumented_headers"), case, response)
     assert message is not None and "x-emulator-extra" in message
+
+
+def test_the_adapter_is_written_for_the_pinned_schemathesis() -> None:
+    pyproject = (schemas_dir().parent / "pyproject.toml").read_text(encoding="utf-8")
+    assert f'"schemathesis=={schemathesis.__version__}"' in pyproject
+    assert schemathesis.__version__.startswith(adapter.WRITTEN_FOR + ".")
