@@ -134,3 +134,15 @@ def test_the_adapter_is_written_for_the_pinned_schemathesis() -> None:
     pyproject = (schemas_dir().parent / "pyproject.toml").read_text(encoding="utf-8")
     assert f'"schemathesis=={schemathesis.__version__}"' in pyproject
     assert schemathesis.__version__.startswith(adapter.WRITTEN_FOR + ".")
+
+
+def test_a_probe_with_an_undocumented_method_is_left_to_schemathesis(
+    schema: Any, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """schemathesis sends TRACE and the like to see a 405; our checks judge the documented operations only."""
+    monkeypatch.setenv(adapter.DRIFT_FAILS_ENV, "1")
+    case = schema["/v2/Conversations"]["POST"].Case(method="TRACE")
+    credentials = emulator.credentials
+    response = case.call(base_url=emulator.url, auth=(credentials.account_sid, credentials.auth_token))
+    assert response.status_code == 405 and "allow" in response.headers  # not a header our docs name
+    assert verdict(fresh("undocumented_headers"), case, response) is None
