@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -146,3 +147,14 @@ def test_a_probe_with_an_undocumented_method_is_left_to_schemathesis(
     response = case.call(base_url=emulator.url, auth=(credentials.account_sid, credentials.auth_token))
     assert response.status_code == 405 and "allow" in response.headers  # not a header our docs name
     assert verdict(fresh("undocumented_headers"), case, response) is None
+
+
+def test_the_readme_section_names_every_registered_check_the_usage_and_the_pin() -> None:
+    readme = (schemas_dir().parent / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"<!-- schemathesis:start -->(.*)<!-- schemathesis:end -->", readme, re.S)
+    assert found, "README.md lost its schemathesis markers"
+    section = found.group(1)
+    assert all(f"`{adapter.PREFIX}{name}`" in section for name in adapter.REGISTERED)
+    assert "`unknown_configuration_rejection`" in section and f"`{adapter.DRIFT_FAILS_ENV}=1`" in section
+    assert "SCHEMATHESIS_HOOKS=conformance.schemathesis schemathesis run schemas/openapi.yaml --url URL" in section
+    assert f"`schemathesis=={schemathesis.__version__}`" in section
