@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import schemathesis
 
 from conformance import vendor
-from conformance.cases import Case, Kind
+from conformance.cases import Case
 from conformance.checks import RunState
 from conformance.contract import load_contract
 from conformance.exchange import Exchange
@@ -90,10 +90,10 @@ class _Adapter:
         if self.state is None:
             self.state = RunState(load_contract(), expected_account(response.request.headers))
         case, exchange = translate(st_case, response)
-        if exchange.created_id is not None:
-            self.created[exchange.created_id] = (case, exchange)
         fetched = None
         if self.check in _FETCHED_ONLY:  # judge the create again, now with what the GET returned
+            if exchange.created_id is not None:
+                self.created[exchange.created_id] = (case, exchange)
             found = _CONVERSATION_PATH.match(urlsplit(exchange.url).path) if case.method == "GET" else None
             if found is None or found[1] not in self.created or exchange.status in _NOT_A_READ_BACK:
                 return None  # not our read-back: another id, or an auth probe / throttled answer
@@ -114,7 +114,7 @@ def translate(st_case: Any, response: Any) -> tuple[Case, Exchange]:
     auth = "valid" if "authorization" in {name.lower() for name in request.headers} else "none"
     payload, raw_body = _payload(body)
     meta = st_case.meta
-    kind: Kind = "invalid" if meta is not None and meta.generation.mode.is_negative else "valid"
+    kind = "invalid" if meta is not None and meta.generation.mode.is_negative else "valid"
     phase = meta.phase.name if meta is not None else "explicit"
     case = Case(
         id=f"schemathesis/{st_case.id}",
