@@ -56,11 +56,18 @@ class EmulatorSettings:
         return self.accounts[0]
 
     def seeded_configurations(self) -> tuple[Configuration, ...]:
-        """The seeded configuration (for the primary account) followed by the extra ones."""
-        seeded = Configuration(
-            self.configuration_id, self.credentials.account_sid, default_settings(self.configuration_id)
-        )
-        return (seeded, *self.configurations)
+        """The seeded configuration, the contract's example one (both for the primary account), then the extra ones.
+
+        The example is what tools reading ``openapi.yaml`` (schemathesis) send, so it must exist for
+        their creates to get past 404.
+        """
+        account = self.credentials.account_sid
+        ids = [self.configuration_id, example_configuration_id()]
+        taken = {(c.account_id, c.id) for c in self.configurations}
+        seeded = [
+            Configuration(i, account, default_settings(i)) for i in dict.fromkeys(ids) if (account, i) not in taken
+        ]
+        return (*seeded, *self.configurations)
 
     def replace(self, **changes: Any) -> EmulatorSettings:
         return dataclasses.replace(self, **changes)
@@ -79,6 +86,11 @@ class EmulatorSettings:
     def with_config_file(self, path: Path) -> EmulatorSettings:
         """Extra accounts and configurations from a JSON or TOML file."""
         return apply_config_file(self, path)
+
+
+def example_configuration_id() -> str:
+    """The configurationId the request schema gives as its example (one source: the contract)."""
+    return load_contract().node("request", "configurationId")["examples"][0]
 
 
 def credentials_from_env(environ: Mapping[str, str]) -> Credentials | None:
