@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conformance.cases import Case
 from conformance.checks import CHECKS, RunState
@@ -282,3 +284,27 @@ def test_drift_findings_are_kept_whole_even_with_commas_in_them() -> None:
     result = RunResult("r", "emulator", "u", 1, 1, "t", cases=[CaseResult(VALID, "passed", response, None, checks)])
     assert result.to_json()["undocumented"] == {"fields": [], "enum_values": ["status=NEW, SHINY"],
                                                 "headers": ["x-vendor-thing"]}  # fmt: skip
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+# Conversation-shaped bodies with any member of any JSON type: what a broken vendor might send.
+ODD_CONVERSATIONS = st.fixed_dictionaries(
+    {},
+    optional={key: JSON_VALUES for key in ("id", "accountId", "configurationId", "name", "status", "createdAt",
+                                            "updatedAt", "configuration")}
+    | {"participants": st.lists(st.dictionaries(st.sampled_from(["id", "name", "type", "profileId", "addresses",
+                                                                 "conversationId", "createdAt"]), JSON_VALUES),
+                                max_size=3) | JSON_VALUES},
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(created=ODD_CONVERSATIONS, fetched=ODD_CONVERSATIONS | JSON_VALUES)
+def test_no_check_trips_over_an_odd_response(created: dict[str, Any], fetched: Any) -> None:
+    """Whatever comes back, every check judges it: none fails with 'could not judge this response'."""
+    results = outcomes(VALID, timed(exchange(201, created)), timed(exchange(200, fetched, method="GET")))
+    assert not {name: m for name, (_outcome, m) in results.items() if "could not judge" in m}

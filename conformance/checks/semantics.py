@@ -219,7 +219,7 @@ def account_identity(ctx: Context) -> None:
     if expected and got.get("accountId") != expected:
         problems.append(f"accountId is {shown(got.get('accountId', ABSENT))}, the authenticated account is "
                         f"{shown(expected)}{_case_note(expected, got.get('accountId'))}")  # fmt: skip
-    for i, participant in enumerate(got.get("participants") or []):
+    for i, participant in enumerate(_listed(got.get("participants"))):
         if not isinstance(participant, dict):
             continue
         for key, owner in (("conversationId", "id"), ("accountId", "accountId")):
@@ -228,6 +228,11 @@ def account_identity(ctx: Context) -> None:
                                 f"{owner} is {shown(got.get(owner, ABSENT))}")  # fmt: skip
     if problems:
         raise CheckFailed("; ".join(problems))
+
+
+def _listed(value: Any) -> list[Any]:
+    """A member that should be an array, as one (the schema check reports when it is not)."""
+    return value if isinstance(value, list) else []
 
 
 def _case_note(expected: str, got: Any) -> str:
@@ -249,7 +254,7 @@ def unique_ids(ctx: Context) -> None:
         if conversation_id in seen:
             problems.append(f"conversation id {conversation_id} was already returned for case {seen[conversation_id]}")
         state.conversation_ids.setdefault(conversation_id, ctx.case.id)
-    for i, participant in enumerate(got.get("participants") or []):
+    for i, participant in enumerate(_listed(got.get("participants"))):
         pid = participant.get("id") if isinstance(participant, dict) else None
         if pid == "":
             problems.append(f"participants[{i}].id is empty")
@@ -364,12 +369,13 @@ def _differences(created: dict[str, Any], fetched: dict[str, Any], prefix: str) 
 def _participant_list_differences(created: list[Any], fetched: list[Any]) -> list[str]:
     if len(created) != len(fetched):
         return [f"participants: created {len(created)}, fetched {len(fetched)}"]
-    by_id = {p.get("id"): p for p in fetched if isinstance(p, dict)}
+    by_id = {p["id"]: p for p in fetched if isinstance(p, dict) and isinstance(p.get("id"), str)}
     problems = []
     for i, participant in enumerate(created):
         if not isinstance(participant, dict):
             continue
-        other = by_id.get(participant.get("id"))
+        pid = participant.get("id")
+        other = by_id.get(pid) if isinstance(pid, str) else None
         if other is None:
             problems.append(f"participants[{i}] (id {shown(participant.get('id', ABSENT))}) is not in the fetched one")
             continue
