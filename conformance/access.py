@@ -19,6 +19,13 @@ from conformance.credentials import FORM_LABELS, MALFORMED_AUTHORIZATION
 from conformance.kinds import AuthMode, CaseKind, CredentialForm
 from conformance.vendor import CONFIGURATION_ID_PREFIX, CONVERSATION_ID_PREFIX
 
+NEAR_MISSES = {
+    AuthMode.SECRET_CASE: "the secret in another letter case",
+    AuthMode.SECRET_SUFFIX: "the secret with a character appended",
+    AuthMode.USERNAME_CASE: "the username in lower case",
+    AuthMode.STRANGER_REAL_SECRET: "an unknown username with the real secret",
+    AuthMode.BEARER_CREDENTIALS: "the real credentials under the Bearer scheme",
+}
 _ROUTES = {"create": ("POST", CREATE_PATH), "fetch": ("GET", FETCH_PATH.replace("{id}", CREATED_ID))}
 
 
@@ -48,12 +55,23 @@ def auth_cases(configuration_id: str, forms: Sequence[str]) -> Iterator[list[Cas
                for form in forms]  # fmt: skip
         yield [case(AuthMode.EMPTY_SECRET, form, f"empty secret ({FORM_LABELS[form]})", credentials=form)
                for form in forms]  # fmt: skip
+        # Near misses of the real credentials: a lenient comparison lets them in.
+        for mode, what in NEAR_MISSES.items():
+            yield [case(mode, form, f"{what} ({FORM_LABELS[form]})", credentials=form) for form in forms]
         if len(forms) > 1:  # each username with the other form's secret: a pair that belongs to no login
             yield [case(AuthMode.OTHER_FORM_SECRET, form, f"the other form's secret ({FORM_LABELS[form]} username)",
                         credentials=form) for form in forms]  # fmt: skip
         # An unknown user needs no credentials of ours, so every form is tried whatever the run has.
         yield [case(AuthMode.UNKNOWN_USER, form, f"unknown user ({FORM_LABELS[form]} form)", credentials=form)
                for form in CredentialForm]  # fmt: skip
+
+
+def unknown_id_auth_cases(at_seed: int) -> list[Case]:
+    """Unauthenticated GETs of an id that was never created: 401, not 404 (credentials come first)."""
+    path = FETCH_PATH.replace("{id}", never_created_id(at_seed, 50))
+    return [Case(f"auth/fetch_unknown/{mode}/0", CaseKind.AUTH, f"credentials: {mode.replace('_', ' ')} on GET of an "
+                 "id never created", 401, raw_body=b"", content_type=None, method="GET", path=path, auth=mode)
+            for mode in (AuthMode.NONE, AuthMode.WRONG_SECRET)]  # fmt: skip
 
 
 def precedence_cases(configuration_id: str, at_seed: int) -> list[Case]:
@@ -71,10 +89,10 @@ def precedence_cases(configuration_id: str, at_seed: int) -> list[Case]:
     ]  # fmt: skip
 
 
-def credential_form_cases(configuration_id: str, forms: Sequence[str]) -> list[Case]:
-    """A valid create (and its read-back) with each credential form the run has."""
+def credential_form_cases(configuration_id: str, forms: Sequence[str], body: dict[str, Any]) -> list[Case]:
+    """A valid create (and its read-back) with each credential form the run has, carrying a full ``body``."""
     return [Case(f"valid/credentials/{form}", CaseKind.VALID, f"valid: authenticated with {FORM_LABELS[form]}",
-                 201, {"configurationId": configuration_id, "name": f"Created with {form}"}, credentials=form)
+                 201, {**body, "configurationId": configuration_id, "name": f"Created with {form}"}, credentials=form)
             for form in forms]  # fmt: skip
 
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from conformance.contract import CREATE_PATH, Contract
-from conformance.edges import container_edges, edge_cases, string_edges
+from conformance.edges import container_edges, edge_cases, full_body, string_edges
 from conformance.generation import valid_requests
 from conformance.kinds import AuthMode, CaseKind, CredentialForm
 from conformance.negative import transport_cases, violations
@@ -90,7 +90,13 @@ def draw(strategy: st.SearchStrategy[Any], count: int, at_seed: int) -> list[Any
 def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_examples: int,
                forms: tuple[str, ...] = (CredentialForm.API_KEY,)) -> CasePlan:  # fmt: skip
     """Every case of a run, interleaved so a small request budget still touches every family."""
-    from conformance.access import auth_cases, credential_form_cases, not_found_cases, precedence_cases  # needs Case
+    from conformance.access import (  # it builds on Case
+        auth_cases,
+        credential_form_cases,
+        not_found_cases,
+        precedence_cases,
+        unknown_id_auth_cases,
+    )
 
     def valid(family: str, described: Any) -> list[Case]:
         return [Case(f"valid/{family}/{i:02d}", CaseKind.VALID, f"valid: {what}", 201, body)
@@ -100,7 +106,7 @@ def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_exam
         valid("edge", edge_cases(contract, configuration_id)),
         valid("containers", container_edges(contract, configuration_id, draw, at_seed + 500)),
         valid("strings", string_edges(contract, configuration_id)),
-        credential_form_cases(configuration_id, forms),
+        credential_form_cases(configuration_id, forms, full_body(contract, configuration_id)),
     ]
     generated = draw(valid_requests(contract, configuration_id), max_examples, at_seed)
     families.append([Case(f"valid/{i:04d}", CaseKind.VALID, "valid: generated", 201, body)
@@ -116,7 +122,9 @@ def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_exam
         cases = []
         for i in range(max(len(values), per_rule)):
             value, label = values[i % len(values)], labels[i % len(labels)]
-            payload = place(contract, bases[i % len(bases)], violation.location, value)
+            # Every other case breaks the rule in a later item (after two valid ones) where there are items.
+            item = 2 if "[]" in violation.location and i % 2 else 0
+            payload = place(contract, bases[i % len(bases)], violation.location, value, item)
             cases.append(Case(f"invalid/{violation.name}/{i}", CaseKind.INVALID,
                               f"invalid: {violation.location} breaks {violation.rule} ({label})", 400, payload,
                               constraint=violation.name))  # fmt: skip
@@ -127,13 +135,17 @@ def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_exam
         cases.append(Case(f"invalid/{family}/{len(cases)}", CaseKind.INVALID, f"invalid: {what}", 400, payload,
                           raw_body=raw, content_type=content_type, constraint=constraint))  # fmt: skip
     families += transport.values()
-    unknown = draw(st.from_regex(r"^[0-9a-z]{26}$", fullmatch=True), max(1, per_rule // 2), at_seed + 1000)
-    families.append([
-        Case(f"unknown_configuration/{i}", CaseKind.UNKNOWN_CONFIGURATION, "configurationId that does not exist",
-             404, {"configurationId": f"{CONFIGURATION_ID_PREFIX}{suffix}"}) for i, suffix in enumerate(unknown)
+    unknown = draw(st.from_regex(r"^[0-9a-z]{26}$", fullmatch=True), max(2, per_rule // 2), at_seed + 1000)
+    full = full_body(contract, configuration_id)
+    families.append([  # alone, and in a body using every member (a missing configuration is missing either way)
+        Case(f"unknown_configuration/{i}", CaseKind.UNKNOWN_CONFIGURATION,
+             "configurationId that does not exist" + (" in a full body" if i % 2 else ""), 404,
+             {**(full if i % 2 else {}), "configurationId": f"{CONFIGURATION_ID_PREFIX}{suffix}"})
+        for i, suffix in enumerate(unknown)
     ])  # fmt: skip
     families += auth_cases(configuration_id, forms)
     families.append(precedence_cases(configuration_id, at_seed))
+    families.append(unknown_id_auth_cases(at_seed))
     families.append(not_found_cases(at_seed))
     return CasePlan(at_seed, _interleave(families))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 import httpx
 
 from conformance.cases import Case
-from conformance.credentials import UNKNOWN_USERS, WRONG_SECRET
+from conformance.credentials import UNKNOWN_USERS, WRONG_SECRET, near_miss
 from conformance.exchange import Exchange
 from conformance.kinds import AuthMode
 from conformance.targets import Target
@@ -61,28 +62,31 @@ class Client:
         return self._send(Exchange("GET", url, {}, b"", AuthMode.VALID, credentials=form))
 
     def _auth(self, exchange: Exchange) -> tuple[str, str] | None:
-        mode, form = exchange.auth, exchange.credentials
-        if mode == AuthMode.VALID:
-            return self.target.login(form)
-        if mode == AuthMode.WRONG_SECRET:
-            return self.target.login(form)[0], WRONG_SECRET
-        if mode == AuthMode.EMPTY_SECRET:
-            return self.target.login(form)[0], ""
+        """The (username, password) an exchange authenticates with; None when it sends its own header or none."""
+        mode, form = exchange.auth, exchange.credentials or self.target.forms[0]
+        if mode in (AuthMode.NONE, AuthMode.MALFORMED, AuthMode.BEARER_CREDENTIALS):
+            return None
+        if mode in (AuthMode.UNKNOWN_USER, AuthMode.STRANGER_REAL_SECRET):
+            secret = self.target.login(form)[1] if mode == AuthMode.STRANGER_REAL_SECRET else WRONG_SECRET
+            return UNKNOWN_USERS[form], secret
+        user, password = self.target.login(form)
+        if mode == AuthMode.USERNAME_CASE:
+            user = user.lower() if user.lower() != user else user.upper()
         if mode == AuthMode.OTHER_FORM_SECRET:
-            other = next(f for f in self.target.forms if f != (form or self.target.forms[0]))
-            return self.target.login(form)[0], self.target.login(other)[1]
-        if mode == AuthMode.UNKNOWN_USER:
-            return UNKNOWN_USERS[form or self.target.forms[0]], WRONG_SECRET
-        return None  # none; malformed sends its own header
+            password = self.target.login(next(f for f in self.target.forms if f != form))[1]
+        return user, near_miss(mode, user, password)
 
     def _send(self, exchange: Exchange) -> Exchange:
         path = exchange.url.removeprefix(self.target.base_url)
         auth = self._auth(exchange)
-        if exchange.auth == AuthMode.UNKNOWN_USER and auth is not None:
-            exchange.username = auth[0]
+        if exchange.auth in (AuthMode.UNKNOWN_USER, AuthMode.STRANGER_REAL_SECRET) and auth is not None:
+            exchange.username = auth[0]  # a made-up SID: the reproduce line names it
         headers = dict(exchange.request_headers)
         if exchange.authorization is not None:
             headers["Authorization"] = exchange.authorization
+        if exchange.auth == AuthMode.BEARER_CREDENTIALS:
+            login = ":".join(self.target.login(exchange.credentials or self.target.forms[0]))
+            headers["Authorization"] = "Bearer " + base64.b64encode(login.encode()).decode()
         backoff = self.limits.backoff_s
         for attempt in range(1, self.limits.retries + 2):
             self._spend()

@@ -26,6 +26,7 @@ STRING_EDGES: dict[str, str] = {
     "padded": "  \tpadded with whitespace \t ",
     "astral": "\U0001d49c\U0001d4c8\U0001d4c9\U0001d4c7\U0001d4b6\U0001d4c1 \U0001f600\U0001f680 \U0002070e\U00020731",
     "combining": "Cafe\u0301 Zoe\u0308 n\u0303",  # decomposed (NFD): a normalising server changes it
+    "markup": "<b>Tom & \"Jerry\"</b> 'it''s' \\ / %20 {{name}} ${x} &amp;",
     "rtl": "\u05e9\u05dc\u05d5\u05dd \u200f\u0645\u0631\u062d\u0628\u0627\u200e end",  # Hebrew, Arabic, marks
     "empty": "",
 }
@@ -53,6 +54,24 @@ def edge_cases(contract: Contract, configuration_id: str) -> Iterator[tuple[str,
     everything = {"name": "Every channel", "type": types[0], "addresses": [
         {"channel": c, "address": forms[c]["example"], "channelId": f"id-{c.lower()}"} for c in channels]}  # fmt: skip
     yield "one participant on every channel", {**base, "participants": [everything]}
+
+
+def full_body(contract: Contract, configuration_id: str) -> dict[str, Any]:
+    """A valid body using every documented request member (for cases that vary something else)."""
+    channels = contract.enum("address", "channel")
+    types = contract.enum("participant", "type")
+    forms = contract.schema("address")["x-address-forms"]
+    ids_limit = contract.node("request", "configuration", "intelligenceConfigurationIds")["maxItems"]
+    return {
+        "configurationId": configuration_id,
+        "name": "Every member",
+        "configuration": {"intelligenceConfigurationIds": [f"intelligence_{i}" for i in range(min(2, ids_limit))]},
+        "participants": [
+            {"name": f"Member {i}", "type": participant_type, "profileId": f"mem_profile_member{i}",
+             "addresses": [{"channel": channel, "address": forms[channel]["example"], "channelId": f"member-{i}"}]}
+            for i, (participant_type, channel) in enumerate(zip(types, channels, strict=False))
+        ],
+    }  # fmt: skip
 
 
 def container_edges(contract: Contract, configuration_id: str, draw: Draw,

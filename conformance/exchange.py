@@ -83,10 +83,17 @@ class Exchange:
             AuthMode.WRONG_SECRET: f'"${user_variable}:{WRONG_SECRET}"',
             AuthMode.EMPTY_SECRET: f'"${user_variable}:"',
             AuthMode.OTHER_FORM_SECRET: f'"${user_variable}:${_other_password(self.credentials)}"',
+            AuthMode.SECRET_CASE: f'"${user_variable}:$(printf %s "${password_variable}" | tr a-zA-Z A-Za-z)"',
+            AuthMode.SECRET_SUFFIX: f'"${user_variable}:${{{password_variable}}}x"',
+            AuthMode.USERNAME_CASE: f'"$(printf %s "${user_variable}" | tr A-Z a-z):${password_variable}"',
+            AuthMode.STRANGER_REAL_SECRET: f'"{self.username}:${password_variable}"',
             AuthMode.UNKNOWN_USER: shlex.quote(f"{self.username}:{WRONG_SECRET}"),
         }.get(self.auth)  # type: ignore[call-overload]
         if user:
             parts += ["-u", user]
+        if self.auth == AuthMode.BEARER_CREDENTIALS:  # name split for the same reason as below
+            token = f'$(printf %s "${user_variable}:${password_variable}" | base64 -w0)'
+            parts += ["-H", f'"Author""ization: Bearer {token}"']
         if self.auth == AuthMode.MALFORMED and self.authorization:
             # The header name is split by shell quoting so no artifact ever carries an auth header line
             # (leak scans look for one); pasted into a shell it is the header the case sent.

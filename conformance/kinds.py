@@ -27,6 +27,11 @@ class AuthMode(StrEnum):
     WRONG_SECRET = "wrong_secret"  # a real username, a wrong password
     EMPTY_SECRET = "empty_secret"  # a real username, an empty password
     OTHER_FORM_SECRET = "other_form_secret"  # a real username with the secret of the account's other form
+    SECRET_CASE = "secret_case"  # the real secret with its letter case swapped
+    SECRET_SUFFIX = "secret_suffix"  # the real secret with a character appended
+    USERNAME_CASE = "username_case"  # the real username in lower case, the real secret
+    STRANGER_REAL_SECRET = "stranger_real_secret"  # an unknown SID of the same form with the real secret
+    BEARER_CREDENTIALS = "bearer_credentials"  # the real username:secret, base64, under the Bearer scheme
     UNKNOWN_USER = "unknown_user"  # a well-formed SID that is no account or key of ours
     MALFORMED = "malformed"  # an Authorization header that is not valid Basic credentials
 

@@ -82,12 +82,13 @@ def minimal(contract: Contract, node: dict[str, Any]) -> Any:
     return {"boolean": False, "integer": 0, "number": 0}.get(kind)  # type: ignore[arg-type]
 
 
-def place(contract: Contract, body: dict[str, Any], location: str, value: Any) -> dict[str, Any]:
+def place(contract: Contract, body: dict[str, Any], location: str, value: Any, item: int = 0) -> dict[str, Any]:
     """A copy of ``body`` with ``value`` at ``location`` (missing containers made minimal and valid).
 
-    At an item location (``participants[]``, ``participants[].name`` inside it) the first item is
-    used, created when the array is empty; ``value`` at an item location replaces the whole array's
-    content with that one item. ``REMOVE`` drops the member instead.
+    At each item step (``participants[]``, ``participants[].name`` inside it) item number ``item`` is
+    used, the array padded with minimal valid items up to it; so a rule broken at ``item`` 2 sits after
+    two valid siblings (an API that checks only the first item lets it through). ``value`` at an item
+    location replaces that item. ``REMOVE`` drops the member instead.
     """
     result = copy.deepcopy(body)
     parts = location.split(".")
@@ -95,13 +96,18 @@ def place(contract: Contract, body: dict[str, Any], location: str, value: Any) -
     walked = ""
     for part in parts[:-1]:
         walked = join(walked, part)
-        container = _step(contract, container, part, walked)
+        container = _step(contract, container, part, walked, item)
     last = parts[-1]
     if last.endswith("[]"):
-        array = container.get(last[:-2])
+        name = last[:-2]
+        array = container.get(name)
         if not isinstance(array, list):
-            array = container[last[:-2]] = []
-        array[:] = [] if value is REMOVE else [value]
+            array = container[name] = []
+        padding = minimal(contract, site_node(contract, join(walked, last)))
+        del array[item:]
+        array.extend(copy.deepcopy(padding) for _ in range(item - len(array)))
+        if value is not REMOVE:
+            array.append(value)
     elif value is REMOVE:
         container.pop(last, None)
     else:
@@ -109,17 +115,21 @@ def place(contract: Contract, body: dict[str, Any], location: str, value: Any) -
     return result
 
 
-def _step(contract: Contract, container: dict[str, Any], part: str, walked: str) -> Any:
+def _step(contract: Contract, container: dict[str, Any], part: str, walked: str, item: int) -> Any:
     if not part.endswith("[]"):
         if not isinstance(container.get(part), dict):
             container[part] = {}
         return container[part]
     name = part[:-2]
     items = container.get(name)
-    if not isinstance(items, list) or not items or not isinstance(items[0], dict):
-        node = site_node(contract, walked)
-        container[name] = [minimal(contract, node)]
-    return container[name][0]
+    if not isinstance(items, list):
+        items = container[name] = []
+    padding = minimal(contract, site_node(contract, walked))
+    while len(items) <= item:
+        items.append(copy.deepcopy(padding))
+    if not isinstance(items[item], dict):
+        items[item] = copy.deepcopy(padding)
+    return items[item]
 
 
 def site_node(contract: Contract, location: str) -> dict[str, Any]:

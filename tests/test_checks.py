@@ -162,12 +162,25 @@ DEVIATIONS = [
     ("error_code_conformance", AUTH, exchange(401, error(401, 20001)), None),
     ("error_code_examples", INVALID, exchange(400, error(400, 12345)), None),
     ("unknown_id_rejection", NOT_FOUND, exchange(200, conversation()), None),
+    ("error_body_conformance", INVALID, exchange(400, {**error(400, 20001), "message": "  "}), None),
+    ("error_body_conformance", INVALID, exchange(400, {**error(400, 20001), "code": 2**32 + 20001}), None),
+    ("error_code_conformance", INVALID, exchange(400, error(400, 20003)), None),
+    ("error_code_examples", INVALID, exchange(400, {**error(400, 20001), "more_info": error(400, 20002)["more_info"]}),
+     None),
+    ("response_schema_conformance", VALID, exchange(201, [conversation()]), None),
+    ("response_schema_conformance", VALID, exchange(201, None), None),
     ("conflict_header", VALID, exchange(409, error(409, 20409)), None),
     ("request_echo", VALID, exchange(201, conversation(name="Other")), None),
     ("request_echo", VALID, exchange(201, conversation(configurationId="conv_configuration_other")), None),
     ("request_echo", VALID, exchange(201, _participants(lambda p: [{**p[0], "name": "Eve"}, p[1]])), None),
     ("request_echo", VALID, exchange(201, _participants(lambda p: [{**p[0], "addresses": []}, p[1]])), None),
     ("request_echo", VALID, exchange(201, conversation(name="Support Chat ")), None),
+    ("request_echo", VALID, exchange(201, _participants(lambda p: [p[0], {**p[1], "profileId": "mem_profile_x"}])),
+     None),  # the docs resolve profileId only for CUSTOMER participants
+    ("request_echo", VALID, exchange(201, _participants(lambda p: [p[0], {**p[1], "addresses": p[0]["addresses"]}])),
+     None),  # addresses nobody sent
+    ("timestamp_freshness", VALID, timed(exchange(201, conversation(createdAt="2016-01-01t00:00:00z",
+                                                                    updatedAt="2016-01-01t00:00:00z"))), None),
     ("unreturned_members", VALID, exchange(201, conversation(name=None)), None),
     ("unreturned_members", VALID, exchange(201, _without("participants")), None),
     ("participant_order", VALID, exchange(201, _participants(lambda p: p[::-1])), None),
@@ -250,10 +263,29 @@ def test_a_name_not_sent_may_come_back_any_way(response: dict[str, Any]) -> None
     _participants(lambda p: [{k: v for k, v in x.items() if k in ("id", "conversationId", "accountId")} for x in p]),
     _participants(lambda p: p[::-1]),  # the docs promise no order
     conversation(configuration={"displayName": "Default"}),
+    conversation(createdAt="2026-11-24T10:00:00.000+00:00"),  # the same instant, written another way
 ])  # fmt: skip
 def test_optional_members_are_never_demanded(response: dict[str, Any]) -> None:
     results = outcomes(VALID, exchange(201, response), exchange(200, response, method="GET"))
     assert {name for name, (outcome, _) in results.items() if outcome == "failed"} == set()
+
+
+def test_a_read_back_may_add_members_but_not_lose_or_change_them() -> None:
+    created = conversation()
+    added = outcomes(VALID, exchange(201, created), exchange(200, conversation(actionId="act_1"), method="GET"))
+    assert added["read_back"][0] == "passed" and added["undocumented_fields"][0] == "warned"
+    shorter = {k: v for k, v in created.items() if k != "configuration"}
+    assert outcomes(VALID, exchange(201, shorter), exchange(200, created, method="GET"))["read_back"][0] == "passed"
+    assert outcomes(VALID, exchange(201, created), exchange(200, shorter, method="GET"))["read_back"][0] == "failed"
+
+
+def test_without_a_known_account_every_conversation_of_the_run_has_the_same_one() -> None:
+    state = RunState(load_contract(), None)
+    assert outcomes(VALID, exchange(201, conversation()), state=state)["account_identity"][0] == "passed"
+    other = "AC" + "b" * 32
+    moved = conversation(accountId=other, participants=[])
+    outcome, message = outcomes(VALID, exchange(201, moved), state=state)["account_identity"]
+    assert outcome == "failed" and "earlier conversations" in message
 
 
 def test_a_read_back_may_list_participants_in_another_order() -> None:

@@ -13,10 +13,13 @@ from conformance.checks.registry import (
     is_error,
     of_kind,
     schema_problems,
+    shown,
     why,
 )
 from conformance.exchange import NotJSON
 from conformance.kinds import CaseKind
+
+INT32 = (-(2**31), 2**31 - 1)
 
 # --- status ----------------------------------------------------------------------------------
 
@@ -89,10 +92,18 @@ def content_type_conformance(ctx: Context) -> None:
         raise CheckFailed(f"body does not parse as JSON: {exc}") from None
 
 
-@check(applies=lambda ctx: ctx.created is not None)
+def _parses(ctx: Context) -> bool:
+    try:
+        ctx.response.json  # noqa: B018 - parsing is the question
+    except NotJSON:
+        return False  # content_type_conformance reports it
+    return True
+
+
+@check(applies=lambda ctx: ctx.status == 201 and _parses(ctx))
 def response_schema_conformance(ctx: Context) -> None:
     """A 201 body validates against the Conversation schema (types, required, formats)."""
-    problems = schema_problems(ctx.state.contract, "conversation", ctx.created)
+    problems = schema_problems(ctx.state.contract, "conversation", ctx.body)
     if problems:
         raise CheckFailed("201 body does not match the Conversation schema: " + "; ".join(problems))
 
@@ -111,7 +122,13 @@ def error_body_conformance(ctx: Context) -> None:
         problems.append(f"status field is {body.get('status')!r} but the HTTP status is {ctx.status}")
     more_info = body.get("more_info")
     if isinstance(more_info, str) and not _is_link(more_info):
-        problems.append(f"more_info is {more_info!r}, not a link to the error's reference")
+        problems.append(f"more_info is {shown(more_info)}, not a link to the error's reference")
+    if isinstance(body.get("message"), str) and not body["message"].strip():
+        problems.append("message is blank, not a message for people")
+    for key in ("code", "status"):  # the docs type both int32
+        value = body.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and not INT32[0] <= value <= INT32[1]:
+            problems.append(f"{key} {value} does not fit the documented int32")
     if problems:
         raise CheckFailed(f"{ctx.status} error body: " + "; ".join(problems))
 
@@ -121,16 +138,27 @@ def _is_link(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-@check(applies=lambda ctx: is_error(ctx) and ctx.status in vendor.STATED_ERROR_CODES)
+@check(applies=is_error)
 def error_code_conformance(ctx: Context) -> None:
-    """An error's code is the one the docs state for its status (401: 20003)."""
-    _compare_code(ctx, vendor.STATED_ERROR_CODES, "the docs state")
+    """An error's code is the one the docs state for its status (401: 20003), and that code means nothing else."""
+    if ctx.status in vendor.STATED_ERROR_CODES:
+        _compare_code(ctx, vendor.STATED_ERROR_CODES, "the docs state")
+        return
+    code = ctx.body.get("code") if isinstance(ctx.body, dict) else None
+    meaning = {code: status for status, code in vendor.STATED_ERROR_CODES.items()}
+    if code in meaning:
+        raise CheckFailed(f"{ctx.status} carries code {code}, which the docs give to a {meaning[code]}")
 
 
 @check(severity="warn", applies=lambda ctx: is_error(ctx) and ctx.status in vendor.EXAMPLE_ERROR_CODES)
 def error_code_examples(ctx: Context) -> None:
-    """An error's code is the one the docs give as an example for its status (400: 20001, 404: 20404, 429: 20429)."""
+    """An error's code is the docs' example for its status (400: 20001, 404: 20404, 429: 20429), more_info its page."""
     _compare_code(ctx, vendor.EXAMPLE_ERROR_CODES, "the docs' example is")
+    body = ctx.body if isinstance(ctx.body, dict) else {}
+    code, more_info = body.get("code"), body.get("more_info")
+    if isinstance(code, int) and isinstance(more_info, str) and more_info != vendor.more_info_url(code):
+        raise CheckFailed(f"more_info is {shown(more_info)}; the docs' example links the code's page, "
+                          f"{shown(vendor.more_info_url(code))}")  # fmt: skip
 
 
 def _compare_code(ctx: Context, codes: dict[int, int], source: str) -> None:

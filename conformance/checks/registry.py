@@ -42,6 +42,7 @@ class RunState:
     participant_ids: dict[str, str] = field(default_factory=dict)
     clock_skew_s: float = DEFAULT_CLOCK_SKEW_S
     severities: dict[str, str] = field(default_factory=dict)  # check -> "fail" | "warn" (the user's policy)
+    seen_accounts: dict[str, str] = field(default_factory=dict)  # accountId -> first case (account not given)
 
 
 @dataclass
@@ -134,8 +135,8 @@ def instant(value: Any) -> datetime | None:
     """An RFC 3339 timestamp with an offset, or None (the schema check reports malformed ones)."""
     if not isinstance(value, str):
         return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    try:  # RFC 3339 allows a lower-case t and z; Python's parser wants them upper case
+        parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else None

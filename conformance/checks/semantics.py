@@ -47,6 +47,14 @@ def _participant_differences(sent: dict[str, Any], got: dict[str, Any], strict: 
     theirs_addresses = _present(got, "addresses")
     if isinstance(mine_addresses, list) and mine_addresses and isinstance(theirs_addresses, list):
         problems += _address_differences(mine_addresses, theirs_addresses, exact=sent.get("profileId") is None)
+    resolved = _present(got, "profileId")
+    if sent.get("profileId") is None and resolved is not ABSENT:
+        kind = _present(got, "type")
+        if kind is not ABSENT and kind != "CUSTOMER":  # the docs: resolved only for CUSTOMER participants
+            problems.append(f"profileId {shown(resolved)} returned for a {kind} participant that sent none")
+    elif not mine_addresses and isinstance(theirs_addresses, list) and theirs_addresses and resolved is ABSENT:
+        # Nothing sent and no profile to resolve them from: these addresses belong to someone else.
+        problems.append(f"addresses {shown(theirs_addresses)} returned though none were sent and no profile was given")
     return problems
 
 
@@ -219,6 +227,15 @@ def account_identity(ctx: Context) -> None:
     if expected and got.get("accountId") != expected:
         problems.append(f"accountId is {shown(got.get('accountId', ABSENT))}, the authenticated account is "
                         f"{shown(expected)}{_case_note(expected, got.get('accountId'))}")  # fmt: skip
+    elif not expected and isinstance(got.get("accountId"), str):
+        # The account is not known (an API key alone): one caller, one account, through the whole run.
+        first = ctx.state.seen_accounts.setdefault(got["accountId"], ctx.case.id)
+        others = [account for account in ctx.state.seen_accounts if account != got["accountId"]]
+        if others and first == ctx.case.id:
+            problems.append(
+                f"accountId is {shown(got['accountId'])}, earlier conversations of this run (same "
+                f"credentials) belong to {shown(others[0])}{_case_note(others[0], got['accountId'])}"
+            )
     for i, participant in enumerate(_listed(got.get("participants"))):
         if not isinstance(participant, dict):
             continue
@@ -353,14 +370,18 @@ def read_back(ctx: Context) -> None:
 
 
 def _differences(created: dict[str, Any], fetched: dict[str, Any], prefix: str) -> list[str]:
-    """Members that differ (null and absent alike; updatedAt may move on), participants paired by id."""
+    """What the read-back lost or changed. A member the create returned must come back equal (null and
+    absent alike; timestamps as instants; updatedAt may move on); the read-back may carry members the
+    create left out (its response may be the shorter one); participants are paired by id."""
     problems = []
-    for key in sorted(created.keys() | fetched.keys()):
-        if key == "updatedAt":
-            continue
+    for key in sorted(created.keys()):
         mine, theirs = _present(created, key), _present(fetched, key)
+        if key == "updatedAt" or mine is ABSENT:
+            continue
         if key == "participants" and isinstance(mine, list) and isinstance(theirs, list):
             problems += _participant_list_differences(mine, theirs)
+        elif key == "createdAt" and instant(mine) is not None and instant(mine) == instant(theirs):
+            continue  # the same instant, written another way
         elif mine != theirs:
             problems.append(f"{prefix}{key}: created {shown(mine)}, fetched {shown(theirs)}{how_differs(mine, theirs)}")
     return problems

@@ -25,10 +25,14 @@ STANDARD_HEADERS = frozenset({
 })  # fmt: skip
 
 
-@check(severity="warn", applies=lambda ctx: ctx.created is not None)
+@check(severity="warn", applies=lambda ctx: ctx.created is not None or ctx.fetched_body is not None)
 def undocumented_fields(ctx: Context) -> None:
-    """Response fields the docs do not name (additive vendor changes)."""
-    extra = sorted(set(walk_undocumented(ctx.state.contract, "conversation", ctx.created)))
+    """Response fields the docs do not name (additive vendor changes), on create and read-back."""
+    contract = ctx.state.contract
+    found = set(walk_undocumented(contract, "conversation", ctx.created)) if ctx.created is not None else set()
+    if ctx.fetched_body is not None:
+        found |= set(walk_undocumented(contract, "conversation", ctx.fetched_body))
+    extra = sorted(found)
     if extra:
         raise CheckFailed(f"undocumented response fields: {', '.join(extra)}", tuple(extra))
 

@@ -194,15 +194,34 @@ def fetch_not_found(p: Mapping[str, Any]) -> Reply:
     return Reply.error(NotFound("Injected fault: the requested resource was not found"))
 
 
-AUTH_FAILURES = ("any", "none", "malformed", "wrong_secret", "empty_secret", "other_form_secret", "unknown_user")
+AUTH_FAILURES = (
+    "any",
+    "none",
+    "malformed",
+    "bearer_credentials",
+    "wrong_secret",
+    "empty_secret",
+    "other_form_secret",
+    "secret_case",
+    "secret_suffix",
+    "username_case",
+    "stranger_real_secret",
+    "unknown_user",
+)
 CREDENTIAL_FORMS = ("any", "api_key", "account")
 
 
 @fault("switch", params={"mode": Param(str, "any"), "form": Param(str, "any")})
 def ignore_auth(p: Mapping[str, Any]) -> None:
     """Accept requests whose credentials fail (as the primary account): every failure, or only ``mode``
-    (none, malformed, wrong_secret, empty_secret, other_form_secret, unknown_user) and only for username
-    ``form`` (api_key, account)."""
+    (none, malformed, bearer_credentials, wrong_secret, empty_secret, other_form_secret, secret_case,
+    secret_suffix, username_case, stranger_real_secret, unknown_user) and only for username ``form``
+    (api_key, account)."""
+
+
+@fault("switch", routes=("create",))
+def first_item_only(p: Mapping[str, Any]) -> None:
+    """Validate only the first item of every array: a rule broken in a later participant or address gets 201."""
 
 
 @fault("switch", routes=("create",))

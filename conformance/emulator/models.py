@@ -151,15 +151,24 @@ class Backend:
         return known[1]
 
     def login_failure(self, username: str, password: str) -> str:
-        """Why basic credentials that did not authenticate failed: unknown_user, empty_secret,
-        other_form_secret (the secret of another login of the same account) or wrong_secret."""
+        """Why basic credentials that did not authenticate failed, as the suite's credentials modes name it:
+        unknown_user, username_case, stranger_real_secret, empty_secret, other_form_secret, secret_case,
+        secret_suffix or wrong_secret (the ``ignore_auth`` fault can let one of them in)."""
         known = self._logins.get(username)
         if known is None:
-            return "unknown_user"
+            if any(username.lower() == user.lower() for user in self._logins):
+                return "username_case"
+            secrets = {secret for secret, _account in self._logins.values()}
+            return "stranger_real_secret" if password in secrets else "unknown_user"
+        real = known[0]
         if not password:
             return "empty_secret"
         siblings = [p for c in self.accounts if c.account_sid == known[1] for _u, p in c.logins()]
-        return "other_form_secret" if password in siblings else "wrong_secret"
+        if password in siblings:
+            return "other_form_secret"
+        if password.lower() == real.lower():
+            return "secret_case"
+        return "secret_suffix" if password.startswith(real) else "wrong_secret"
 
     def array_limits(self) -> dict[str, int]:
         """maxItems of the request's bounded arrays, by dotted path (the array-limit faults read it)."""

@@ -107,6 +107,23 @@ def normalise_enums(body: Any) -> Any:
     return body
 
 
+def _first_items_valid(responses: EmulatorResponses, body: Any) -> bool:
+    """Whether ``body`` passes validation when every array is cut to its first item (``first_item_only``)."""
+
+    def first_only(value: Any) -> Any:
+        if isinstance(value, list):
+            return [first_only(item) for item in value[:1]]
+        if isinstance(value, dict):
+            return {key: first_only(item) for key, item in value.items()}
+        return value
+
+    try:
+        responses.backend.validate(first_only(body))
+    except InvalidParameter:
+        return False
+    return True
+
+
 def _array_sizes(body: Any) -> list[tuple[str, int]]:
     """(path, length) of the arrays a create body can bound: participants and the intelligence ids."""
     if not isinstance(body, dict):
@@ -177,9 +194,12 @@ class EmulatorResponses:
                 create = self.backend.create_conversation
                 conversation = await self._off_loop(raw, create, account, body, idempotency_key=key, raw=raw)
             except InvalidParameter:
-                if not (faults and faults.switched("accept_invalid", "create")):
+                if (
+                    faults and faults.switched("first_item_only", "create", lambda _p: _first_items_valid(self, body))
+                ) or (faults and faults.switched("accept_invalid", "create")):
+                    conversation = self.backend.create_conversation(account, body, idempotency_key=key, lenient=True)
+                else:
                     raise
-                conversation = self.backend.create_conversation(account, body, idempotency_key=key, lenient=True)
             reply = _success(201, conversation, faults)
         except EmulatorError as exc:
             reply = Reply.error(exc)
@@ -265,7 +285,8 @@ class EmulatorResponses:
         return self.backend.authenticate(username, password) if colon else None
 
     def _auth_failure(self, header: str | None) -> tuple[str, str]:
-        """Why credentials failed (none, malformed, or what ``Backend.login_failure`` says) and the username's form."""
+        """Why credentials failed (none, malformed, bearer_credentials, or what ``Backend.login_failure``
+        says) and the username's form."""
         if not header:
             return "none", "any"
         scheme, _, token = header.strip().partition(" ")
@@ -274,9 +295,11 @@ class EmulatorResponses:
         except (binascii.Error, ValueError):
             decoded = ""
         username, colon, password = decoded.partition(":")
+        form = "account" if username[:2].upper() == "AC" else "api_key"
+        if scheme.lower() == "bearer" and colon and self.backend.authenticate(username, password):
+            return "bearer_credentials", form
         if scheme.lower() != "basic" or not colon:
             return "malformed", "any"
-        form = "account" if username.startswith("AC") else "api_key"
         return self.backend.login_failure(username, password), form
 
     def _idempotency_key(self, headers: dict[str, str]) -> str | None:

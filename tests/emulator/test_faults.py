@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from conformance.contract import load_contract
 from conformance.emulator.faults import FAULTS, FaultError, FaultInjector
-from conformance.emulator.models import DEFAULT_ACCOUNT_SID
+from conformance.emulator.models import DEFAULT_ACCOUNT_SID, DEFAULT_API_KEY, DEFAULT_API_SECRET
 
 from .conftest import CREATE, assert_error, full_request
 
@@ -231,9 +231,26 @@ def _ignore_auth_by_mode(client: TestClient, faults: FaultInjector) -> None:
     assert_error(create(client, auth=None, headers=basic(DEFAULT_ACCOUNT_SID, "x")), 401, 20003)  # a wrong secret
     assert_error(create(client, auth=None, headers={"authorization": "Bearer x"}), 401, 20003)  # malformed
     faults.clear()
+    faults.inject("ignore_auth", mode="secret_case")
+    assert create(client, auth=None, headers=basic(DEFAULT_API_KEY, DEFAULT_API_SECRET.upper())).status_code == 201
+    assert_error(create(client, auth=None, headers=basic(DEFAULT_API_KEY, DEFAULT_API_SECRET + "x")), 401, 20003)
+    faults.clear()
+    faults.inject("ignore_auth", mode="bearer_credentials")
+    token = base64.b64encode(f"{DEFAULT_API_KEY}:{DEFAULT_API_SECRET}".encode()).decode()
+    assert create(client, auth=None, headers={"authorization": f"Bearer {token}"}).status_code == 201
+    faults.clear()
     faults.inject("ignore_auth", mode="malformed")
     assert create(client, auth=None, headers={"authorization": "Basic !!"}).status_code == 201
     assert_error(create(client, auth=None, headers=basic(DEFAULT_ACCOUNT_SID, "x")), 401, 20003)
+
+
+@case("first_item_only")
+def _first_item_only(client: TestClient, faults: FaultInjector) -> None:
+    later = full_request(participants=[{"name": "Ada"}, {"name": 7}])
+    assert_error(create(client, later), 400, 20001)
+    faults.inject("first_item_only")
+    assert create(client, later).status_code == 201
+    assert_error(create(client, full_request(participants=[{"name": 7}])), 400, 20001)  # the first is still checked
 
 
 @case("auth_after_validation")
