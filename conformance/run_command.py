@@ -21,7 +21,7 @@ from conformance.cassettes.recording import Recorder
 from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S
 from conformance.reports import write_all
 from conformance.reports.digest import build_digest
-from conformance.reports.document import ReportInputError, headline, load_results, reproduce_command
+from conformance.reports.document import ReportInputError, case_counts, headline, load_results, reproduce_command
 from conformance.results import CaseResult, RunResult
 from conformance.runner import Runner, RunOptions, plan_for
 from conformance.settings import CASSETTES_ROOT, REPORTS_ROOT, TARGET_DEFAULTS
@@ -120,11 +120,8 @@ def print_summary(result: RunResult, report_dir: Path, reproduce: str) -> None:
     """The verdict, then the digest's groups (most serious first), each with a line that re-sends it."""
     document = result.to_json()
     counts = document["counts"]
-    click.echo(
-        f"{headline(document)}: {counts['cases']} cases, {counts['requests']} requests, "
-        f"{counts['failures']} failures, {counts['warnings']} warnings, {counts['inconclusive']} inconclusive"
-        + (f", {counts['not_run']} not run" if counts["not_run"] else "")
-    )
+    click.echo(f"{headline(document)}: {case_counts(document)} ({counts['requests']} requests; "
+               f"{counts['failures']} failed checks, {counts['warnings']} warnings)")  # fmt: skip
     digest = build_digest(document)
     if digest.groups:
         click.echo(f"failing: {digest.failing_cases} of {counts['cases']} cases, in {len(digest.groups)} group(s)")

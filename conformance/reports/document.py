@@ -97,6 +97,16 @@ def headline(document: Document) -> str:
     return "PASSED" if document["verdict"] == "passed" else "FAILED"
 
 
+def case_counts(document: Document) -> str:
+    """The run's counts in one unit, cases, side by side (failed checks and warnings are per check, said apart)."""
+    counts = document["counts"]
+    failed = counts["cases"] - counts["passed_cases"] - counts["inconclusive"] - counts["not_run"]
+    parts = [f"{counts['passed_cases']} passed", f"{failed} failed", f"{counts['inconclusive']} inconclusive"]
+    if counts["not_run"]:
+        parts.append(f"{counts['not_run']} not run")
+    return f"{counts['cases']} cases: {', '.join(parts)}"
+
+
 def missing_shards(shard: str | None) -> list[str]:
     """The shards a (merged) run lacks: ``1/2`` alone misses ``2/2``; a whole run misses none."""
     if not shard:

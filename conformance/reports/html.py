@@ -10,7 +10,14 @@ import jinja2
 
 from conformance.reports.charts import OUTCOME_COLOURS, check_bars, histogram_bars, status_bars
 from conformance.reports.digest import build_digest, explained, highlighted
-from conformance.reports.document import DRIFT_CHECKS, Document, headline, other_warnings, reproduce_command
+from conformance.reports.document import (
+    DRIFT_CHECKS,
+    Document,
+    case_counts,
+    headline,
+    other_warnings,
+    reproduce_command,
+)
 
 
 @functools.cache
@@ -34,6 +41,7 @@ def render_html(document: Document, baseline: Document | None = None) -> str:
     return template.render(
         doc=document,
         headline=headline(document),
+        case_counts=case_counts(document),
         digest=build_digest(document, baseline),
         counts=document["counts"],
         reproduce=reproduce_command(document),

@@ -9,6 +9,7 @@ import jinja2
 from conformance.reports.digest import build_digest, explained, highlighted
 from conformance.reports.document import (
     Document,
+    case_counts,
     drift_warnings,
     headline,
     other_warnings,
@@ -69,9 +70,8 @@ def render_summary(document: Document, baseline: Document | None = None) -> str:
     lines = [
         f"## Conformance {verdict}: {document['target']}",
         "",
-        f"{counts['cases']} cases, {counts['requests']} requests against {code(document['base_url'])}: "
-        f"**{counts['failures']} failures**, {counts['warnings']} warnings, {counts['inconclusive']} inconclusive"
-        + (f", {counts['not_run']} not run" if counts["not_run"] else "")
+        f"{case_counts(document)}, against {code(document['base_url'])} with {counts['requests']} requests "
+        f"(**{counts['failures']} failed checks**, {counts['warnings']} warnings)"
         + (" (**interrupted**)" if document["interrupted"] else "")
         + ".",
         "",
