@@ -25,6 +25,7 @@ from conformance.vendor import (
 )
 
 DEFAULT_PORT = 8099
+LOOPBACK_RATE = 200.0  # requests/s the printed live command uses: the live default (2/s) spares the vendor, not us
 
 
 class SettingsError(click.ClickException):
@@ -123,7 +124,7 @@ def banner(url: str, settings: EmulatorSettings, environ: Mapping[str, str]) -> 
         else:
             lines.append(f"    export {variable}={shlex.quote(value)}")
     lines.append(f"    export {ENV_CONFIGURATION_ID}={shlex.quote(settings.configuration_id)}")
-    lines.append("  then: conformance run --target live")
+    lines.append(f"  then, in that shell: conformance run --target live --rate {LOOPBACK_RATE:g}")
     extra = [c.id for c in settings.configurations]
     if extra:
         lines.append(f"  more configurations: {', '.join(extra)}")
