@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.reports.diff import Run, diff_runs
 from conformance.reports.document import Document
 
 # Checks whose failure is a status the contract did not call for: grouped by (expected, got).
@@ -77,6 +78,8 @@ class Digest:
     failing_cases: int
     fixed: list[dict[str, Any]] = field(default_factory=list)  # baseline groups gone: key, check, cause, cases
     baseline: str | None = None  # the baseline's run id
+    regressions: list[str] = field(default_factory=list)  # what ``conformance diff`` calls a regression
+    notes: list[str] = field(default_factory=list)  # and what it notes (different seeds, targets)
 
 
 def anchor(index: int) -> str:
@@ -125,6 +128,9 @@ def build_digest(document: Document, baseline: Document | None = None) -> Digest
         digest.fixed = [{"key": g.key, "check": g.check, "cause": g.cause, "cases": len(g.cases)}
                         for key, g in before.items() if key not in now]  # fmt: skip
         digest.baseline = baseline.get("run_id")
+        # The nightly's verdict comes from `conformance diff`; the digest says the same, from the same code.
+        compared = diff_runs(Run("baseline", baseline), Run("this run", document))
+        digest.regressions, digest.notes = compared.regressions, compared.notes
     return digest
 
 

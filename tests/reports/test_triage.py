@@ -105,6 +105,7 @@ def test_a_baseline_marks_groups_new_or_known_and_lists_the_fixed(
     summary = render_summary(triage, baseline)
     assert f"Against the baseline run `{baseline['run_id']}`: " in summary and "| **new** |" in summary
     assert "Fixed since the baseline: " in summary
+    assert "`conformance diff` against it: **regressed**: check " in summary  # the nightly's verdict, same code
     page = render_html(triage, baseline)
     assert 'data-status="new"' in page and 'data-status="known"' in page and 'id="digest-fixed"' in page
 
