@@ -38,3 +38,50 @@ def test_the_printed_exports_and_command_run_the_live_target_against_the_emulato
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("PASSED: ") and " 0 failed, 0 inconclusive" in done.stdout
     assert (tmp_path / "reports" / "latest" / "report.html").is_file()
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_run_help_shows_the_defaults_per_target_and_the_exit_codes() -> None:
+    from click.testing import CliRunner
+
+    from conformance.cli import cli
+    from conformance.settings import TARGET_DEFAULTS
+
+    text = " ".join(CliRunner().invoke(cli, ["run", "--help"], terminal_width=200).output.split())
+    live, emulator = TARGET_DEFAULTS["live"], TARGET_DEFAULTS["emulator"]
+    assert f"(default emulator {emulator.max_examples}, live {live.max_examples})" in text
+    assert f"(default emulator unlimited, live {live.max_requests})" in text
+    assert f"(default emulator unlimited, live {live.rate:g})" in text
+    for code in ("0 no check failed", "1 a check failed", "2 a usage or setup error", "130 interrupted"):
+        assert code in text
+
+
+def test_the_counts_the_readme_quotes_are_what_a_run_reports() -> None:
+    """The live default, creates and read-backs apart, measured on the emulator with both credential forms."""
+    import re
+
+    from conformance.emulator.server import EmulatorServer
+    from conformance.runner import Runner, RunOptions, plan_for
+    from conformance.settings import TARGET_DEFAULTS
+    from conformance.targets import target_for
+
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    quoted = re.search(r"\((\d+) cases, (\d+) requests with two credential forms: (\d+) creates, (\d+) GETs, "
+                       r"(\d+) read-backs\)", text)  # fmt: skip
+    assert quoted, "README.md no longer quotes the live run's counts"
+    with EmulatorServer() as server:
+        target = target_for(server)
+        assert len(target.forms) == 2
+        options = RunOptions(seed=1, max_examples=TARGET_DEFAULTS["live"].max_examples, max_requests=None, rate=None)
+        runner = Runner(target, options)
+        try:
+            result = runner.run(plan_for(target, options), "readme-counts")
+        finally:
+            runner.client.close()
+    cases = [c.case for c in result.cases]
+    measured = (len(cases), result.requests, sum(c.method == "POST" for c in cases),
+                sum(c.method == "GET" for c in cases), sum(c.fetched is not None for c in result.cases))  # fmt: skip
+    assert tuple(map(int, quoted.groups())) == measured
+    assert result.requests <= (TARGET_DEFAULTS["live"].max_requests or 0)  # within the live budget
