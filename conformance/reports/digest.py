@@ -31,7 +31,7 @@ SEVERITY_ORDER = (
     "content_type_conformance", "error_code_conformance", "error_body_conformance", "timestamp_order",
     "timestamp_freshness", "conflict_header",
 )  # fmt: skip
-SHOWN_CASES = 12  # cases listed by name in a group before "and N more"
+DIGEST_GROUPS = 8  # groups shown with their example in full; the table lists them all
 
 _SEGMENT = r"[A-Za-z_][A-Za-z0-9_]*(?:\[\d+\])*"
 _FOLLOWS = r"(?=(?: sent | is |: | was |=| \S+ is after))"  # how check messages go on after naming a member

@@ -9,7 +9,7 @@ from typing import Any
 import jinja2
 
 from conformance.reports.charts import OUTCOME_COLOURS, check_bars, histogram_bars, status_bars
-from conformance.reports.digest import build_digest, explained, highlighted
+from conformance.reports.digest import DIGEST_GROUPS, build_digest, explained, highlighted
 from conformance.reports.document import (
     DRIFT_CHECKS,
     Document,
@@ -43,6 +43,7 @@ def render_html(document: Document, baseline: Document | None = None) -> str:
         headline=headline(document),
         case_counts=case_counts(document),
         digest=build_digest(document, baseline),
+        shown_groups=DIGEST_GROUPS,
         counts=document["counts"],
         reproduce=reproduce_command(document),
         check_bars=check_bars(document["checks"]),

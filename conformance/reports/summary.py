@@ -6,7 +6,7 @@ import functools
 
 import jinja2
 
-from conformance.reports.digest import build_digest, explained, highlighted
+from conformance.reports.digest import DIGEST_GROUPS, build_digest, explained, highlighted
 from conformance.reports.document import (
     Document,
     case_counts,
@@ -19,7 +19,6 @@ from conformance.reports.markdown import block, cell, code, table
 
 CURL_LIMIT = 2000
 LISTED_DRIFT = 30
-DIGEST_GROUPS = 8  # groups shown with an example; the table lists them all
 DIGEST_CASES = 10
 MD_CONTEXT = 6  # lines of a response shown either side of the offending member
 MD_LINE = 200  # characters of one response line in summary.md
