@@ -45,6 +45,20 @@ def schemas_check(directory: Path | None) -> None:
     sys.exit(1 if report.problems else 0)
 
 
+def _per_target(setting: str) -> str:
+    """A run default as --help shows it, per target, from the one place defaults live."""
+    from conformance.settings import TARGET_DEFAULTS
+
+    def shown(value: object) -> str:
+        if value is None:
+            return "unlimited"
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    return ", ".join(f"{name} {shown(getattr(defaults, setting))}" for name, defaults in TARGET_DEFAULTS.items())
+
+
 @cli.command()
 @click.option(
     "--target",
@@ -58,11 +72,14 @@ def schemas_check(directory: Path | None) -> None:
 )
 @click.option("--configuration-id", envvar="CONFORMANCE_CONFIGURATION_ID", help="An existing configuration (live).")
 @click.option("--seed", type=int, help="Reproduce a run: the same seed sends the same requests.")
-@click.option(
-    "--max-examples", type=click.IntRange(min=1), help="Generated valid requests (invalid ones scale with it)."
-)
-@click.option("--max-requests", type=click.IntRange(min=1), help="Request budget (live default 300).")
-@click.option("--rate", type=click.FloatRange(min=0, min_open=True), help="Requests per second (live default 2).")
+@click.option("--max-examples", type=click.IntRange(min=1),
+              help="Generated valid requests; invalid ones scale with it "
+              f"(default {_per_target('max_examples')}).")  # fmt: skip
+@click.option("--max-requests", type=click.IntRange(min=1),
+              help="Request budget, retries and read-backs included "
+              f"(default {_per_target('max_requests')}).")  # fmt: skip
+@click.option("--rate", type=click.FloatRange(min=0, min_open=True),
+              help=f"Requests per second (default {_per_target('rate')}).")  # fmt: skip
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), help="Where reports go.")
 @click.option("--shard", help="Run shard I of N (for a CI matrix), e.g. 2/4.")
 @click.option("--checks", "check_names", help="Comma-separated allow-list of checks to run.")
@@ -70,16 +87,30 @@ def schemas_check(directory: Path | None) -> None:
 @click.option("--cassette-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where the recording goes (default cassettes/<run-id>).")  # fmt: skip
 @click.option("--redact-pii/--no-redact-pii", default=None,
-              help="Pseudonymise names, addresses and ids on disk (default: on for live only).")  # fmt: skip
+              help="Pseudonymise the names, addresses and ids the vendor returns that the suite did not send "
+              f"(default {_per_target('redact_pii')}).")  # fmt: skip
 @click.option("--clock-skew", type=click.FloatRange(min=0), default=DEFAULT_CLOCK_SKEW_S, show_default=True,
               help="Seconds a createdAt/updatedAt may stray from the moment the request was sent.")  # fmt: skip
 @click.option("--severity", "severities", multiple=True, metavar="CHECK=fail|warn",
               help="Your policy for one check, overriding the docs' default (repeatable).")  # fmt: skip
+@click.option("--baseline", type=click.Path(path_type=Path),
+              help="An earlier run (report directory or results.json): the digest marks each failure group "
+              "new or known, and lists the fixed ones.")  # fmt: skip
 def run(target: str, base_url: str | None, configuration_id: str | None, seed: int | None, max_examples: int | None,
         max_requests: int | None, rate: float | None, report_dir: Path | None, shard: str | None,
         check_names: str | None, deterministic: bool, cassette_dir: Path | None,
-        redact_pii: bool | None, clock_skew: float, severities: tuple[str, ...]) -> None:  # fmt: skip
-    """Send generated create requests to a target and check every response."""
+        redact_pii: bool | None, clock_skew: float, severities: tuple[str, ...],
+        baseline: Path | None) -> None:  # fmt: skip
+    """Send generated create requests to a target and check every response.
+
+    \b
+    Exit codes:
+      0  no check failed (drift warnings allowed)
+      1  a check failed
+      2  a usage or setup error, an unwritable output folder, or a target whose answers are mostly
+         not the API's own (an HTML page, a gateway 502/504): one line says which
+      130  interrupted (the reports written say INTERRUPTED)
+    """
     from conformance.run_command import execute, parse_severities
     from conformance.targets import SetupError
 
@@ -88,7 +119,7 @@ def run(target: str, base_url: str | None, configuration_id: str | None, seed: i
     try:
         code = execute(target, base_url, configuration_id, seed, max_examples, max_requests, rate, report_dir,
                        shard, check_names, deterministic, cassette_dir, redact_pii, clock_skew,
-                       parse_severities(severities))  # fmt: skip
+                       parse_severities(severities), baseline)  # fmt: skip
     except (SetupError, ContractError) as exc:
         click.echo(f"conformance: {exc}", err=True)
         sys.exit(2)
@@ -96,6 +127,39 @@ def run(target: str, base_url: str | None, configuration_id: str | None, seed: i
         click.echo("conformance: interrupted before the run started; nothing written", err=True)
         sys.exit(130)
     sys.exit(code)
+
+
+@cli.command("reproduce")
+@click.argument("report_dir", type=click.Path(path_type=Path))
+@click.argument("case_id")
+@click.option("--base-url", help="Send it here (credentials from the environment). Default: the run's target; "
+              "for an emulator run, a fresh embedded emulator.")  # fmt: skip
+@click.option("--configuration-id", envvar="CONFORMANCE_CONFIGURATION_ID", help="An existing configuration (live).")
+def reproduce_command(report_dir: Path, case_id: str, base_url: str | None, configuration_id: str | None) -> None:
+    """Send case CASE_ID of the run in REPORT_DIR again and judge it again with the same checks.
+
+    Exit 0: it passes now; 1: it still fails; 2: the run, the case or the target cannot be used.
+    """
+    from conformance.reports.document import ReportInputError
+    from conformance.reproduce import reproduce
+    from conformance.targets import SetupError
+
+    try:
+        done = reproduce(report_dir, case_id, base_url, configuration_id)
+    except (SetupError, ReportInputError, ContractError) as exc:
+        click.echo(f"conformance reproduce: {exc}", err=True)
+        sys.exit(2)
+    result = done.result
+    status = result.exchange.status if result.exchange else None
+    click.echo(f"{case_id} against {done.target.name} {done.target.base_url}: got {status}, "
+               f"the run got {done.recorded_status}")  # fmt: skip
+    for check in result.checks:
+        if check.outcome in ("failed", "warned"):
+            click.echo(f"  {'FAIL' if check.outcome == 'failed' else 'warn'} {check.check}: {check.message}")
+    if result.outcome == "inconclusive":
+        click.echo(f"  inconclusive: {result.reason}")
+    click.echo({"passed": "PASSED now", "failed": "FAILED again"}.get(result.outcome, "INCONCLUSIVE"))
+    sys.exit({"passed": 0, "failed": 1}.get(result.outcome, 2))
 
 
 from conformance.emulator.cli import emulator_command  # noqa: E402

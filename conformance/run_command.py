@@ -4,24 +4,31 @@ from __future__ import annotations
 
 import os
 import random
+import shlex
 import signal
 import sys
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
 from conformance.cassettes.recording import Recorder
 from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S
 from conformance.reports import write_all
-from conformance.reports.document import reproduce_command
+from conformance.reports.digest import build_digest
+from conformance.reports.document import ReportInputError, case_counts, headline, load_results, reproduce_command
 from conformance.results import CaseResult, RunResult
 from conformance.runner import Runner, RunOptions, plan_for
 from conformance.settings import CASSETTES_ROOT, REPORTS_ROOT, TARGET_DEFAULTS
-from conformance.targets import SetupError, Target, emulator_target, live_target
+from conformance.targets import SetupError, Target, emulator_target, live_target, refuse_credentials_in
+from conformance.transport import NOT_THE_API
+
+CONSOLE_GROUPS = 8  # failure groups printed at the end of a run; summary.md and report.html have them all
 
 
 def point_latest_at(report_dir: Path) -> None:
@@ -76,6 +83,7 @@ def open_target(name: str, base_url: str | None, configuration_id: str | None, *
         yield live_target(os.environ, base_url, configuration_id)
         return
     if base_url:
+        refuse_credentials_in(base_url)
         raise SetupError("--base-url is for --target live; the emulator target starts its own server")
     with emulator_target(deterministic=deterministic, seed=seed) as target:
         yield target
@@ -109,33 +117,41 @@ class Progress:
 
 
 def print_summary(result: RunResult, report_dir: Path, reproduce: str) -> None:
-    counts = result.to_json()["counts"]
-    click.echo(
-        f"{result.verdict.upper()}: {counts['cases']} cases, {counts['requests']} requests, "
-        f"{counts['failures']} failures, {counts['warnings']} warnings, {counts['inconclusive']} inconclusive"
-        + (" (interrupted)" if result.interrupted else "")
-    )
-    shown: set[str] = set()
-    for case, check in result.failures:
-        if check.check in shown:
-            continue
-        shown.add(check.check)
-        more = sum(1 for _c, r in result.failures if r.check == check.check) - 1
-        click.echo(f"  FAIL {check.check} [{case.case.id}]: {check.message}" + (f" (+{more} more)" if more else ""))
-        if case.exchange:
-            click.echo(f"       {case.exchange.curl()[:500]}")
-    drift = sorted({r.message for _c, r in result.warnings})
+    """The verdict, then the digest's groups (most serious first), each with a line that re-sends it."""
+    document = result.to_json()
+    counts = document["counts"]
+    click.echo(f"{headline(document)}: {case_counts(document)} ({counts['requests']} requests; "
+               f"{counts['failures']} failed checks, {counts['warnings']} warnings)")  # fmt: skip
+    digest = build_digest(document)
+    if digest.groups:
+        click.echo(f"failing: {digest.failing_cases} of {counts['cases']} cases, in {len(digest.groups)} group(s)")
+    for group in digest.groups[:CONSOLE_GROUPS]:
+        example = group.representative
+        click.echo(f"  FAIL {group.check}: {group.cause} ({len(group.cases)} cases) e.g. {example['case']}: "
+                   f"{example['message'][:300]}")  # fmt: skip
+        click.echo(f"       {resend_line(document, report_dir, example)[:500]}")
+    if len(digest.groups) > CONSOLE_GROUPS:
+        click.echo(f"  ... {len(digest.groups) - CONSOLE_GROUPS} more group(s) in {report_dir / 'summary.md'}")
+    drift = sorted({w["message"] for w in document["warnings"]})
     for message in drift[:10]:
         click.echo(f"  warn {message}")
     click.echo(f"reports: {report_dir}")
     click.echo(f"reproduce: {reproduce}")
 
 
+def resend_line(document: dict[str, Any], report_dir: Path, failure: dict[str, Any]) -> str:
+    """What re-sends one failing case from this shell: its curl line for a live run (the credentials are this
+    shell's variables), ``conformance reproduce`` for an emulator run (that emulator is gone)."""
+    if document["target"] == "live" and failure.get("curl"):
+        return str(failure["curl"])
+    return f"conformance reproduce {shlex.quote(str(report_dir))} {shlex.quote(failure['case'])}"
+
+
 def execute(target_name: str, base_url: str | None, configuration_id: str | None, seed: int | None,
             max_examples: int | None, max_requests: int | None, rate: float | None, report_dir: Path | None,
             shard: str | None, checks: str | None, deterministic: bool, cassette_dir: Path | None = None,
             redact_pii: bool | None = None, clock_skew: float = DEFAULT_CLOCK_SKEW_S,
-            severities: dict[str, str] | None = None) -> int:  # fmt: skip
+            severities: dict[str, str] | None = None, baseline: Path | None = None) -> int:  # fmt: skip
     defaults = TARGET_DEFAULTS[target_name]
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     options = RunOptions(
@@ -152,6 +168,8 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
     report_dir = report_dir or REPORTS_ROOT / run_id
     cassette_dir = cassette_dir or CASSETTES_ROOT / run_id
     redact_pii = defaults.redact_pii if redact_pii is None else redact_pii
+    check_output_folders(report_dir, cassette_dir)
+    before = load_baseline(baseline)
     with sigterm_interrupts(), open_target(target_name, base_url, configuration_id, deterministic=deterministic,
                                            seed=seed) as target:  # fmt: skip
         plan = plan_for(target, options)
@@ -164,15 +182,74 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
         finally:
             runner.client.close()
         with signals_deferred() as received:
-            result.cassette_dir = str(cassette_dir)
-            recorder.save(result)
-            write_all(result, report_dir, recorder.redactor)
-            if report_dir.parent == REPORTS_ROOT:
-                point_latest_at(report_dir)
-    print_summary(result, report_dir, reproduce_command(result.to_json()))
+            problems = write_outputs(result, recorder, report_dir, cassette_dir, before)
+    document = result.to_json()
+    if problems:
+        click.echo(f"conformance: {problems[0]}" + (f" (and {len(problems) - 1} more)" if problems[1:] else ""),
+                   err=True)  # fmt: skip
+        return 2
     if result.interrupted or received:
+        print_summary(result, report_dir, reproduce_command(document))
         return 130
+    broken = broken_target(document)
+    if broken:
+        click.echo(f"conformance: {broken}; reports: {report_dir}", err=True)
+        return 2
+    print_summary(result, report_dir, reproduce_command(document))
     return result.exit_code
+
+
+def check_output_folders(*folders: Path) -> None:
+    """Before anything is sent: each output folder is (or can become) a writable directory; creates nothing."""
+    for folder in folders:
+        existing = folder
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if folder.exists() and not folder.is_dir():
+            raise SetupError(f"cannot write into {folder}: it is a file, not a directory")
+        if not existing.is_dir():
+            raise SetupError(f"cannot write into {folder}: {existing} is not a directory")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise SetupError(f"cannot write into {folder}: {existing} is not writable")
+
+
+def load_baseline(location: Path | None) -> dict[str, Any] | None:
+    """The baseline run's results, read before anything is sent: an unusable one is a setup error."""
+    if location is None:
+        return None
+    try:
+        return load_results(location)
+    except ReportInputError as exc:
+        raise SetupError(f"--baseline: {exc}") from None
+
+
+def write_outputs(result: RunResult, recorder: Recorder, report_dir: Path, cassette_dir: Path,
+                  baseline: dict[str, Any] | None = None) -> list[str]:  # fmt: skip
+    """Cassettes, reports and ``reports/latest``, each written where it can be; one line per thing that failed."""
+    problems = []
+    try:
+        recorder.save(result)
+        result.cassette_dir = str(cassette_dir)
+    except OSError as exc:
+        problems.append(f"cannot write the cassettes into {cassette_dir}: {exc.strerror or exc}")
+    try:
+        write_all(result, report_dir, recorder.redactor, baseline)
+        if report_dir.parent == REPORTS_ROOT:
+            point_latest_at(report_dir)
+    except OSError as exc:
+        problems.append(f"cannot write the reports into {report_dir}: {exc.strerror or exc}")
+    return problems
+
+
+def broken_target(document: dict[str, Any]) -> str | None:
+    """One line when most answers did not come from the API (a proxy, an HTML page): the target, not the contract."""
+    answered = [case for case in document["cases"] if case["status"] is not None]
+    foreign = [case for case in answered if (case["reason"] or "").startswith(NOT_THE_API)]
+    if not answered or len(foreign) * 2 <= len(answered):
+        return None
+    reason = Counter(case["reason"] for case in foreign).most_common(1)[0][0]
+    return (f"{len(foreign)} of {len(answered)} answers were not the API's own, so nothing was judged "
+            f"({reason.removeprefix(NOT_THE_API + ': ')}); is {document['base_url']} the API?")  # fmt: skip
 
 
 @contextmanager

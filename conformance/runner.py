@@ -16,6 +16,7 @@ from conformance.contract import Contract, load_contract
 from conformance.exchange import Exchange
 from conformance.results import CaseResult, CheckResult, RunResult
 from conformance.targets import SetupError, Target
+from conformance.transport import not_the_api
 
 if TYPE_CHECKING:
     from conformance.cassettes.recording import Recorder
@@ -153,13 +154,15 @@ class Runner:
 def judge(case: Case, exchange: Exchange, fetched: Exchange | None, state: RunState,
           allowed: frozenset[str] | None = None) -> CaseResult:  # fmt: skip
     """The verdict on one case from what came back (used by runs and replay)."""
+    if reason := not_the_api(exchange):
+        return CaseResult(case, "inconclusive", exchange, reason=reason)
     if exchange.status is None:
         return CaseResult(case, "inconclusive", exchange, reason=f"no answer: {exchange.error}")
     if exchange.status in RETRY_STATUSES:
         return CaseResult(case, "inconclusive", exchange,
                           reason=f"still {exchange.status} after {exchange.attempts} attempts")  # fmt: skip
-    if fetched is not None and (fetched.status in RETRY_STATUSES or fetched.status is None):
-        fetched = None  # throttled read-back: leave read_back unjudged rather than fail it
+    if fetched is not None and (fetched.status in RETRY_STATUSES or fetched.status is None or not_the_api(fetched)):
+        fetched = None  # throttled read-back, or not the API's answer: leave read_back unjudged rather than fail it
     checks = run_checks(case, exchange, fetched, state, allowed)
     outcome = "failed" if any(r.outcome == "failed" for r in checks) else "passed"
     return CaseResult(case, outcome, exchange, fetched, checks)

@@ -20,7 +20,7 @@ TARGET_DEFAULTS: Final[dict[str, TargetDefaults]] = {
     "emulator": TargetDefaults(max_examples=100, max_requests=None, rate=None, redact_pii=False),
     # A real account: a gentle rate, and personal data pseudonymised on disk. The budget covers the whole
     # contract surface once (every rule of the schema walk, the auth matrix for two credential forms,
-    # the edges and their read-backs: about 210 requests at 10 examples) with room for retries.
+    # the edges and their read-backs: 220 requests at 10 examples, 38 of them read-backs) with room for retries.
     "live": TargetDefaults(max_examples=10, max_requests=300, rate=2.0, redact_pii=True),
 }
 REPORTS_ROOT: Final = Path("reports")

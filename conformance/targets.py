@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -71,9 +72,24 @@ def live_target(env: Mapping[str, str], base_url: str | None, configuration_id: 
         raise SetupError(
             f"live target needs an existing configuration: pass --configuration-id or set {vendor.ENV_CONFIGURATION_ID}"
         )
+    refuse_credentials_in(base_url)
     if not base_url.startswith(("http://", "https://")):
         raise SetupError(f"--base-url must be an http(s) URL, got {base_url!r}")
     return Target("live", base_url.rstrip("/"), logins, configuration_id, account_sid)
+
+
+def refuse_credentials_in(url: str) -> None:
+    """A base URL carrying ``user:password@`` is refused, and the message does not repeat it."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        carries = parts.username is not None or parts.password is not None
+    except ValueError:
+        carries = "@" in url
+    if carries:
+        raise SetupError(
+            f"--base-url must not carry credentials (user:password@host); set {vendor.ENV_API_KEY} and "
+            f"{vendor.ENV_API_SECRET}, or {vendor.ENV_ACCOUNT_SID} and {vendor.ENV_AUTH_TOKEN}, instead"
+        )
 
 
 @contextmanager

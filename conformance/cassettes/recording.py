@@ -96,6 +96,7 @@ class Recorder:
         """The next requests belong to ``case``."""
         record = self._records[case.id] = CaseRecord(self._file(family(case.id)))
         self._current, self._attempts = record, record.request
+        self.redactor.generated(case.payload)  # synthetic: written verbatim, so the failure can be re-sent
 
     def begin_fetch(self) -> None:
         """The next requests are the current case's read-back."""

@@ -13,8 +13,10 @@ hold on replay exactly as they did live.
   same shape: the run's own account ``AC000...0``, its key ``SK000...0``, any other one seen
   ``AC000...1``, ``AC000...2``...;
 - with personal-data redaction on, participant and conversation names, profile ids, channel ids and
-  addresses become pseudonyms that keep the shape checks rely on (E.164 stays E.164, a
-  ``whatsapp:`` or ``rcs:`` prefix stays);
+  addresses that came from the vendor become pseudonyms that keep the shape checks rely on (E.164
+  stays E.164, a ``whatsapp:`` or ``rcs:`` prefix stays). What the suite generated for a request is
+  synthetic, not personal: it stays verbatim (in the request and wherever the vendor echoes it), so a
+  failing request can be sent again exactly as it was (:meth:`Redactor.generated`);
 - in deterministic runs the emulator's loopback address becomes ``emulator.invalid``.
 """
 
@@ -74,6 +76,7 @@ class Redactor:
         self._pseudonyms: dict[str, str] = {}
         self._counters: dict[str, int] = {}
         self._pii_pattern: re.Pattern[str] | None = None
+        self._generated: set[str] = set()  # strings the suite made up: synthetic, written verbatim
 
     @classmethod
     def for_target(cls, target: Target, *, pii: bool, deterministic: bool = False,
@@ -101,6 +104,23 @@ class Redactor:
 
     # --- what the run knows ---
 
+    def generated(self, payload: Any) -> None:
+        """Every string in a request body the suite generated: synthetic data, so kept as sent.
+
+        Secrets are still replaced wherever they appear, and the run's own account and key SIDs still
+        become their placeholders; only pseudonymisation (and made-up SIDs) leave these values alone.
+        """
+        if isinstance(payload, str):
+            if payload and payload not in self._generated and payload not in self._pseudonyms:
+                self._generated.add(payload)
+        elif isinstance(payload, dict):
+            for key, value in payload.items():
+                self.generated(key)
+                self.generated(value)
+        elif isinstance(payload, list):
+            for item in payload:
+                self.generated(item)
+
     def placeholder(self, sid: str | None) -> str | None:
         """The placeholder a SID is written as (the SID itself when it is not one)."""
         return self.text(sid) if sid else None
@@ -125,6 +145,8 @@ class Redactor:
         known = self._sids.get(sid)
         if known is not None:
             return known
+        if sid in self._generated:  # a made-up SID the suite sent: no one's account
+            return sid
         prefix, digits = match.group(1), match.group(2)
         if int(digits, 16) < _PLACEHOLDER_MAX:
             return sid
@@ -215,7 +237,7 @@ class Redactor:
 
     def pseudonym(self, original: str, kind: str) -> str:
         """The stable stand-in for one personal value (the empty string stays empty)."""
-        if not original:
+        if not original or original in self._generated:
             return original
         known = self._pseudonyms.get(original)
         if known is None:

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from conformance import vendor
 from conformance.checks.registry import (
+    ABSENT,
     CheckFailed,
     Context,
     answered,
@@ -85,7 +86,8 @@ def content_type_conformance(ctx: Context) -> None:
     """Responses are application/json and their bodies parse."""
     media_type = (ctx.response.content_type or "").split(";")[0].strip().lower()
     if media_type != "application/json":
-        raise CheckFailed(f"Content-Type is {ctx.response.content_type!r}, expected application/json")
+        got = shown(ctx.response.content_type or ABSENT)
+        raise CheckFailed(f'Content-Type is {got}, expected "application/json"')
     try:
         ctx.response.json  # noqa: B018 - parsing is the check
     except NotJSON as exc:
@@ -116,10 +118,10 @@ def error_body_conformance(ctx: Context) -> None:
     """Error bodies carry integer code, string message, more_info as a link, and status equal to the HTTP status."""
     body = ctx.body
     if not isinstance(body, dict):
-        raise CheckFailed(f"{ctx.status} body is not a JSON object: {ctx.response.response_body[:200]!r}")
+        raise CheckFailed(f"{ctx.status} body is not a JSON object: {shown(_text(ctx.response.response_body))}")
     problems = schema_problems(ctx.state.contract, "error", body)
     if "status" in body and body.get("status") != ctx.status:
-        problems.append(f"status field is {body.get('status')!r} but the HTTP status is {ctx.status}")
+        problems.append(f"status field is {shown(body.get('status'))} but the HTTP status is {ctx.status}")
     more_info = body.get("more_info")
     if isinstance(more_info, str) and not _is_link(more_info):
         problems.append(f"more_info is {shown(more_info)}, not a link to the error's reference")
@@ -131,6 +133,11 @@ def error_body_conformance(ctx: Context) -> None:
             problems.append(f"{key} {value} does not fit the documented int32")
     if problems:
         raise CheckFailed(f"{ctx.status} error body: " + "; ".join(problems))
+
+
+def _text(body: bytes) -> str:
+    """A body that is not JSON, as text a message can quote (undecodable bytes as U+FFFD)."""
+    return body[:200].decode("utf-8", errors="replace")
 
 
 def _is_link(value: str) -> bool:
@@ -166,8 +173,8 @@ def _compare_code(ctx: Context, codes: dict[int, int], source: str) -> None:
     code = body.get("code") if isinstance(body, dict) else None
     expected = codes[ctx.status or 0]
     if code != expected:
-        shown = "no code" if code is None else f"code {code}"
-        raise CheckFailed(f"{ctx.status} carries {shown}; {source} {expected}")
+        carried = "no code" if code is None else f"code {shown(code)}"
+        raise CheckFailed(f"{ctx.status} carries {carried}; {source} {expected}")
 
 
 @check(applies=lambda ctx: ctx.status == 409)

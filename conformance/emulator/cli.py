@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sqlite3
 import sys
 from collections.abc import Mapping
@@ -14,9 +15,17 @@ from conformance.emulator.config import EmulatorSettings
 from conformance.emulator.exceptions import DatabaseError, EmulatorConfigError
 from conformance.emulator.server import LOOPBACK, ForegroundServer, bind, create_app, tune_gc, uvicorn_config
 from conformance.emulator.urls import CONTROL_PREFIX
-from conformance.vendor import ENV_ACCOUNT_SID, ENV_API_KEY, ENV_API_SECRET, ENV_AUTH_TOKEN, ENV_CONFIGURATION_ID
+from conformance.vendor import (
+    ENV_ACCOUNT_SID,
+    ENV_API_KEY,
+    ENV_API_SECRET,
+    ENV_AUTH_TOKEN,
+    ENV_BASE_URL,
+    ENV_CONFIGURATION_ID,
+)
 
 DEFAULT_PORT = 8099
+LOOPBACK_RATE = 200.0  # requests/s the printed live command uses: the live default (2/s) spares the vendor, not us
 
 
 class SettingsError(click.ClickException):
@@ -71,7 +80,7 @@ def emulator_command(
     try:
         sock = bind(host, port)
     except OSError as exc:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise SettingsError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     tune_gc()
     url = f"http://{host}:{sock.getsockname()[1]}"
     click.echo(banner(url, settings, os.environ))
@@ -97,26 +106,25 @@ def load_settings(environ: Mapping[str, str], config_file: Path | None, **option
 
 
 def banner(url: str, settings: EmulatorSettings, environ: Mapping[str, str]) -> str:
-    """What the emulator prints on start: where it is, how to authenticate, which configuration to use."""
+    """What the emulator prints on start: where it is, and the exports that aim a run in another shell at it."""
     credentials = settings.credentials
-
-    def shown(value: str | None, variable: str) -> str | None:
-        if value is None:
-            return None
-        return f"(as set in {variable})" if environ.get(variable, "").strip() == value else value
-
     lines = [
         f"Conversations emulator listening on {url}",
         f"  control API: {url}{CONTROL_PREFIX}  (health, reset, configurations, faults)",
-        "  credentials (HTTP basic; the same variables drive the live target):",
-        f"    {ENV_ACCOUNT_SID}={credentials.account_sid}",
+        "  to run the suite against it from another shell, paste (the same variables drive the live target):",
+        f"    export {ENV_BASE_URL}={shlex.quote(url)}",
+        f"    export {ENV_ACCOUNT_SID}={shlex.quote(credentials.account_sid)}",
     ]
-    for variable, value in ((ENV_AUTH_TOKEN, shown(credentials.auth_token, ENV_AUTH_TOKEN)),
-                            (ENV_API_KEY, credentials.api_key),
-                            (ENV_API_SECRET, shown(credentials.api_secret, ENV_API_SECRET))):  # fmt: skip
-        if value is not None:
-            lines.append(f"    {variable}={value}")
-    lines.append(f"    {ENV_CONFIGURATION_ID}={settings.configuration_id}")
+    for variable, value in ((ENV_AUTH_TOKEN, credentials.auth_token), (ENV_API_KEY, credentials.api_key),
+                            (ENV_API_SECRET, credentials.api_secret)):  # fmt: skip
+        if value is None:
+            continue
+        if variable in (ENV_AUTH_TOKEN, ENV_API_SECRET) and environ.get(variable, "").strip() == value:
+            lines.append(f"    # {variable}: as set in this shell's environment (not printed); set it there too")
+        else:
+            lines.append(f"    export {variable}={shlex.quote(value)}")
+    lines.append(f"    export {ENV_CONFIGURATION_ID}={shlex.quote(settings.configuration_id)}")
+    lines.append(f"  then, in that shell: conformance run --target live --rate {LOOPBACK_RATE:g}")
     extra = [c.id for c in settings.configurations]
     if extra:
         lines.append(f"  more configurations: {', '.join(extra)}")

@@ -18,43 +18,48 @@ RESULTS_FILE = "results.json"
 FORMATS = ("junit.xml", "summary.md", "report.html")
 
 
-def write_all(result: RunResult, directory: Path, secrets: tuple[str, ...] | Callable[[str], str]) -> list[Path]:
+Document = dict[str, Any]
+
+
+def write_all(result: RunResult, directory: Path, secrets: tuple[str, ...] | Callable[[str], str],
+              baseline: Document | None = None) -> list[Path]:  # fmt: skip
     """Write results.json (scrubbed of ``secrets``: values, or a redactor), then every other format from it."""
     from conformance.results import write_results
 
     path = write_results(result, directory, secrets)
     document = json.loads(path.read_text(encoding="utf-8"))
-    return [path, *write_formats(document, directory)]
+    return [path, *write_formats(document, directory, baseline)]
 
 
-def write_document(document: dict[str, Any], directory: Path) -> list[Path]:
+def write_document(document: Document, directory: Path, baseline: Document | None = None) -> list[Path]:
     """Write a results dict as results.json and every other format."""
     from conformance.results import write_atomic
 
     path = directory / RESULTS_FILE
     write_atomic(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-    return [path, *write_formats(document, directory)]
+    return [path, *write_formats(document, directory, baseline)]
 
 
-def write_formats(document: dict[str, Any], directory: Path) -> list[Path]:
-    """junit.xml, summary.md and report.html for a results dict."""
+def write_formats(document: Document, directory: Path, baseline: Document | None = None) -> list[Path]:
+    """junit.xml, summary.md and report.html for a results dict; the digest is marked against ``baseline``."""
     from conformance.results import write_atomic
 
     renderers = _renderers()
     written = []
     for name in FORMATS:
         path = directory / name
-        write_atomic(path, renderers[name](document))
+        write_atomic(path, renderers[name](document, baseline))
         written.append(path)
     return written
 
 
-def _renderers() -> dict[str, Callable[[dict[str, Any]], str]]:
+def _renderers() -> dict[str, Callable[[Document, Document | None], str]]:
     from conformance.reports.html import render_html
     from conformance.reports.junit import render_junit
     from conformance.reports.summary import render_summary
 
-    return {"junit.xml": render_junit, "summary.md": render_summary, "report.html": render_html}
+    return {"junit.xml": lambda document, _baseline: render_junit(document), "summary.md": render_summary,
+            "report.html": render_html}  # fmt: skip
 
 
 __all__ = ["FORMATS", "RESULTS_FILE", "write_all", "write_document", "write_formats"]

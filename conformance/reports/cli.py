@@ -101,6 +101,29 @@ def report() -> None:
     """Work with report directories."""
 
 
+@report.command("render")
+@click.argument("run", type=PathArg)
+@click.option("--baseline", type=PathArg, help="An earlier run: mark each failure group new or known, list the fixed.")
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for the reports (default: RUN itself).")  # fmt: skip
+def render(run: Path, baseline: Path | None, output: Path | None) -> None:
+    """Write junit.xml, summary.md and report.html again from RUN's results.json (against a baseline)."""
+    from conformance.reports import write_formats
+    from conformance.reports.document import ReportInputError, load_results, results_path
+
+    try:
+        document = load_results(run)
+        before = load_results(baseline) if baseline else None
+    except ReportInputError as exc:
+        _die("report render", str(exc))
+    directory = output or results_path(run).parent
+    try:
+        written = write_formats(document, directory, before)
+    except OSError as exc:
+        _die("report render", f"cannot write into {directory}: {exc.strerror or exc}")
+    click.echo(f"{', '.join(map(str, written))}")
+
+
 @report.command("merge")
 @click.argument("directories", nargs=-1, required=True, type=PathArg)
 @click.option(
@@ -109,24 +132,31 @@ def report() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory for the merged results.json and every other format.",
 )
-def merge(directories: tuple[Path, ...], output: Path) -> None:
+@click.option("--baseline", type=PathArg, help="An earlier run: mark each failure group new or known.")
+def merge(directories: tuple[Path, ...], output: Path, baseline: Path | None) -> None:
     """Merge the reports of the shards of one run (DIR... each holding results.json) into one."""
     from conformance.reports import write_document
-    from conformance.reports.document import ReportInputError, load_results
+    from conformance.reports.document import ReportInputError, headline, load_results, missing_shards
     from conformance.reports.merge import MergeError, merge_documents
 
     try:
         documents = [load_results(directory) for directory in directories]
         merged = merge_documents(documents, [str(d) for d in directories])
+        before = load_results(baseline) if baseline else None
     except (ReportInputError, MergeError) as exc:
         _die("report merge", str(exc))
     try:
-        written = write_document(merged, output)
+        written = write_document(merged, output, before)
     except OSError as exc:
         _die("report merge", f"cannot write into {output}: {exc.strerror or exc}")
     counts = merged["counts"]
+    missing = missing_shards(merged["shard"])
+    if missing:  # the gate fails such a merge; say it here too, where the shards are chosen
+        click.echo(f"conformance report merge: INCOMPLETE shard set: {merged['shard']} without "
+                   f"{', '.join(missing)}", err=True)  # fmt: skip
+    verdict = headline(merged) + (" (INCOMPLETE)" if missing else "")
     click.echo(
-        f"{merged['verdict'].upper()}: {len(directories)} shard(s) merged, {counts['cases']} cases, "
+        f"{verdict}: {len(directories)} shard(s) merged, {counts['cases']} cases, "
         f"{counts['failures']} failures, {counts['warnings']} warnings -> {', '.join(map(str, written))}"
     )
     sys.exit(0)

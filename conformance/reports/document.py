@@ -90,6 +90,38 @@ def judged_cases(document: Document) -> int:
     return counts["cases"] - counts["inconclusive"] - counts["not_run"]
 
 
+def headline(document: Document) -> str:
+    """The run's verdict in one word: an interrupted run is never called PASSED."""
+    if document["interrupted"]:
+        return "INTERRUPTED"
+    return "PASSED" if document["verdict"] == "passed" else "FAILED"
+
+
+def case_counts(document: Document) -> str:
+    """The run's counts in one unit, cases, side by side (failed checks and warnings are per check, said apart)."""
+    counts = document["counts"]
+    failed = counts["cases"] - counts["passed_cases"] - counts["inconclusive"] - counts["not_run"]
+    parts = [f"{counts['passed_cases']} passed", f"{failed} failed", f"{counts['inconclusive']} inconclusive"]
+    if counts["not_run"]:
+        parts.append(f"{counts['not_run']} not run")
+    return f"{counts['cases']} cases: {', '.join(parts)}"
+
+
+def missing_shards(shard: str | None) -> list[str]:
+    """The shards a (merged) run lacks: ``1/2`` alone misses ``2/2``; a whole run misses none."""
+    if not shard:
+        return []
+    have: set[int] = set()
+    total = 0
+    for part in shard.split("+"):
+        index, _, count = part.partition("/")
+        if not (index.isdigit() and count.isdigit()):
+            return []
+        have.add(int(index))
+        total = int(count)
+    return [f"{i}/{total}" for i in range(1, total + 1) if i not in have]
+
+
 def reproduce_command(document: Document) -> str:
     """The command line that sends the same requests again."""
     command = f"conformance run --target {document['target']} --seed {document['seed']}"

@@ -24,7 +24,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from conformance.reports.document import DRIFT_CHECKS, Document, judged_cases
+from conformance.reports.document import DRIFT_CHECKS, Document, judged_cases, missing_shards
 
 LIMIT_KEYS = ("max_warnings", "drift_blocks", "min_cases", "max_p95_ms")
 ISSUE_KEYS = ("check", "reason", "expires")
@@ -193,6 +193,9 @@ def evaluate(document: Document, policy: Policy, today: date) -> GateResult:
 
     if document["interrupted"]:
         decide(Decision("fail", "run", f"interrupted: {counts['not_run']} case(s) never ran"))
+    missing = missing_shards(document.get("shard"))
+    if missing:
+        decide(Decision("fail", "shards", f"incomplete shard set: {document['shard']} without {', '.join(missing)}"))
     failed = {name: row["failed"] for name, row in document["checks"].items() if row["failed"]}
     for name, count in failed.items():
         decide(_excuse(name, f"{count} failure(s)", issues.get(name, []), today, used))

@@ -9,10 +9,12 @@ from typing import Any
 import jinja2
 
 from conformance.reports.charts import OUTCOME_COLOURS, check_bars, histogram_bars, status_bars
+from conformance.reports.digest import DIGEST_GROUPS, build_digest, explained, highlighted
 from conformance.reports.document import (
     DRIFT_CHECKS,
     Document,
-    failures_by_check,
+    case_counts,
+    headline,
     other_warnings,
     reproduce_command,
 )
@@ -28,14 +30,20 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.filters["pretty"] = pretty_body
+    environment.filters["highlight"] = highlighted
+    environment.filters["explained"] = explained
     return environment
 
 
-def render_html(document: Document) -> str:
-    """The HTML report for a results document."""
+def render_html(document: Document, baseline: Document | None = None) -> str:
+    """The HTML report for a results document: the digest first (marked against ``baseline`` when given)."""
     template = _environment().get_template("report.html.j2")
     return template.render(
         doc=document,
+        headline=headline(document),
+        case_counts=case_counts(document),
+        digest=build_digest(document, baseline),
+        shown_groups=DIGEST_GROUPS,
         counts=document["counts"],
         reproduce=reproduce_command(document),
         check_bars=check_bars(document["checks"]),
@@ -43,7 +51,6 @@ def render_html(document: Document) -> str:
         status_bars=status_bars(document["status_codes"]),
         histogram=histogram_bars(document["latency_ms"].get("histogram", {})),
         latency=document["latency_ms"],
-        failures=failures_by_check(document),
         drift_checks=DRIFT_CHECKS,
         drift=[w for w in document["warnings"] if w["check"] in DRIFT_CHECKS],
         other_warnings=other_warnings(document),

@@ -2,35 +2,81 @@
 
 from __future__ import annotations
 
+import functools
+
+import jinja2
+
+from conformance.reports.digest import DIGEST_GROUPS, build_digest, explained, highlighted
 from conformance.reports.document import (
     Document,
+    case_counts,
     drift_warnings,
-    failures_by_check,
+    headline,
     other_warnings,
     reproduce_command,
 )
 from conformance.reports.markdown import block, cell, code, table
 
-SHOWN_PER_CHECK = 3
-SHOWN_FAILURES = 15
 CURL_LIMIT = 2000
 LISTED_DRIFT = 30
+DIGEST_CASES = 10
+MD_CONTEXT = 6  # lines of a response shown either side of the offending member
+MD_LINE = 200  # characters of one response line in summary.md
 
 
-def render_summary(document: Document) -> str:
-    """The Markdown summary of a results document."""
+@functools.cache
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("conformance.reports", "templates"),
+        autoescape=False,  # Markdown: the filters below make values safe where they go
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    environment.filters.update(code=code, cell=cell, block=block, explained=explained, highlight=highlighted,
+                               marked=marked)  # fmt: skip
+    return environment
+
+
+def marked(lines: list[tuple[str, bool]]) -> str:
+    """Highlighted lines as a diff block's body: the offending member's lines start with ``-`` (shown red).
+
+    Long bodies keep the lines around the offending member (or their start): a summary is read on one screen.
+    """
+    hits = [i for i, (_line, hit) in enumerate(lines) if hit]
+    first, last = (hits[0], hits[-1]) if hits else (0, 0)
+    start, end = max(0, first - MD_CONTEXT), min(len(lines), max(last + MD_CONTEXT + 1, MD_CONTEXT * 2))
+    out = ["  …"] if start else []
+    for line, hit in lines[start:end]:
+        text = line if len(line) <= MD_LINE else line[:MD_LINE] + f"… ({len(line)} characters)"
+        out.append(("- " if hit else "  ") + text)
+    return "\n".join(out + (["  …"] if end < len(lines) else []))
+
+
+def render_digest(document: Document, baseline: Document | None = None) -> str:
+    """The digest in Markdown: what is failing, grouped, most serious first."""
+    template = _environment().get_template("digest.md.j2")
+    digest = build_digest(document, baseline)
+    limits = {"shown_groups": DIGEST_GROUPS, "shown_cases": DIGEST_CASES, "curl_limit": CURL_LIMIT}
+    return template.render(digest=digest, counts=document["counts"], target=document["target"], **limits).strip()
+
+
+def render_summary(document: Document, baseline: Document | None = None) -> str:
+    """The Markdown summary of a results document, the digest first."""
     counts = document["counts"]
-    verdict = "✅ PASSED" if document["verdict"] == "passed" else "❌ FAILED"
+    verdict = {"PASSED": "✅ PASSED", "FAILED": "❌ FAILED"}.get(headline(document), "⚠️ INTERRUPTED")
     lines = [
         f"## Conformance {verdict}: {document['target']}",
         "",
-        f"{counts['cases']} cases, {counts['requests']} requests against {code(document['base_url'])}: "
-        f"**{counts['failures']} failures**, {counts['warnings']} warnings, {counts['inconclusive']} inconclusive"
-        + (f", {counts['not_run']} not run" if counts["not_run"] else "")
+        f"{case_counts(document)}, against {code(document['base_url'])} with {counts['requests']} requests "
+        f"(**{counts['failures']} failed checks**, {counts['warnings']} warnings)"
         + (" (**interrupted**)" if document["interrupted"] else "")
         + ".",
         "",
         f"Seed **{document['seed']}**, run `{document['run_id']}`. Reproduce: {code(reproduce_command(document))}",
+        "",
+        render_digest(document, baseline),
         "",
         "### Checks",
         "",
@@ -48,7 +94,6 @@ def render_summary(document: Document) -> str:
     ]
     if unexercised:
         lines += ["", "Not exercised by any case: " + ", ".join(code(name) for name in unexercised) + "."]
-    lines += _failures(document)
     lines += _drift(document)
     latency = document["latency_ms"]
     if latency["count"]:
@@ -63,31 +108,6 @@ def render_summary(document: Document) -> str:
 
 def _bold(value: int) -> str:
     return f"**{value}**" if value else "0"
-
-
-def _failures(document: Document) -> list[str]:
-    grouped = failures_by_check(document)
-    if not grouped:
-        return []
-    lines = ["", "### Failures"]
-    shown = 0
-    for check, failures in grouped.items():
-        lines += ["", f"#### {code(check)}: {len(failures)} failure(s)"]
-        for failure in failures[:SHOWN_PER_CHECK]:
-            if shown >= SHOWN_FAILURES:
-                break
-            shown += 1
-            lines += ["", f"- {code(failure['case'])} (seed {failure['seed']}): {cell(failure['message'][:500])}"]
-            if failure.get("cassette"):
-                lines[-1] += f" [cassette {code(failure['cassette'])} #{failure['interaction']}]"
-            curl = failure.get("curl")
-            if curl and len(curl) <= CURL_LIMIT:
-                lines += ["", block(curl, "sh")]
-            elif curl:
-                lines += ["", f"  (the curl line is {len(curl)} characters: see results.json or report.html)"]
-        if len(failures) > SHOWN_PER_CHECK:
-            lines += ["", f"- … {len(failures) - SHOWN_PER_CHECK} more for this check in report.html"]
-    return lines
 
 
 def _drift(document: Document) -> list[str]:

@@ -37,7 +37,7 @@ def test_an_interrupted_run_writes_complete_files_that_say_interrupted(tmp_path:
                 process.kill()
         hits = server.faults.active()[0]["hits"]
     assert process.returncode == 130, stdout + stderr
-    assert "Traceback" not in stderr and "(interrupted)" in stdout
+    assert "Traceback" not in stderr and stdout.startswith("INTERRUPTED:")
     written = files(tmp_path / "reports", tmp_path / "cassettes")
     assert [p for p in written if p.name.startswith(".") or p.suffix == ".tmp"] == []
     parse_all(written)  # every YAML and JSON file is whole

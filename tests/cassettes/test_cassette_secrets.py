@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -25,8 +27,14 @@ BASIC = [base64.b64encode(f"{user}:{password}".encode()).decode() for user, pass
     (SECRETS["TWILIO_ACCOUNT_SID"], SECRETS["TWILIO_AUTH_TOKEN"]),
     (SECRETS["TWILIO_API_KEY"], "not-the-secret"),
 )]  # fmt: skip
-# Personal values the plan sends (edge cases and address examples): none may reach a file with --redact-pii.
-PERSONAL = ["Ünïcødé", "Solo", "+18005550100", "acme_support", "web-visitor-42", "mem_profile_01", "id-sms"]
+# Values the plan generates (edge cases and address examples): synthetic, not personal, so every file keeps them
+# verbatim (a failing request can be re-sent as it was), with --redact-pii too.
+GENERATED = ["Ünïcødé", "Solo", "+18005550100", "acme_support", "web-visitor-42", "mem_profile_01", "id-sms"]
+# Personal data the vendor returns that the suite never sent (a resolved profile, a name, an address):
+# with --redact-pii none of it may reach a file.
+VENDOR_PERSONAL = {"name": "Grace Hopper", "participants.0.profileId": "mem_profile_resolvedbyvendor77",
+                   "participants.0.addresses": [{"channel": "SMS", "address": "+14155550199"}]}  # fmt: skip
+VENDOR_NEEDLES = ["Grace Hopper", "Grace", "resolvedbyvendor77", "+14155550199", "4155550199"]
 
 
 def leaks(texts: dict[str, str], needles: list[str]) -> list[str]:
@@ -48,7 +56,7 @@ def test_a_recording_run_writes_no_secret_anywhere(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     texts = {**written(tmp_path / "reports", tmp_path / "cassettes"), "stdout": done.stdout, "stderr": done.stderr}
     assert len(texts) > 10
-    assert leaks(texts, [*SECRETS.values(), *BASIC, *PERSONAL]) == []
+    assert leaks(texts, [*SECRETS.values(), *BASIC]) == []
     assert "AC" + "0" * 32 in texts[str(tmp_path / "cassettes" / "valid.yaml")]  # the placeholder stands in
 
 
@@ -63,10 +71,31 @@ def test_a_server_that_echoes_credentials_back_still_leaks_nothing(tmp_path: Pat
         code, output = live_run(server, tmp_path, pii, env=SECRETS, max_examples=4)
     assert code == 1, output  # the status mismatch fails error_body_conformance: failures carry bodies and curl lines
     texts = {**written(tmp_path), "output": output}
-    assert leaks(texts, [*SECRETS.values(), *BASIC, *(PERSONAL if pii == "--redact-pii" else [])]) == []
+    assert leaks(texts, [*SECRETS.values(), *BASIC]) == []
     recorded = interactions(tmp_path / "cassettes" / "valid.yaml")
     echoed = next(i["response"] for i in recorded if i["response"]["status"]["code"] == 201)
     assert "[REDACTED]" in echoed["body"]["string"] and "AC" + "0" * 32 in echoed["body"]["string"]
     assert echoed["headers"]["x-emulator-extra"] == ["Basic [REDACTED] [REDACTED]"]
     if pii == "--no-redact-pii":
         assert any("Solo" in text for text in texts.values())  # the scan would see personal data if it were there
+
+
+def test_generated_data_stays_verbatim_while_vendor_personal_data_is_pseudonymised(tmp_path: Path) -> None:
+    """The vendor answers with a name, a profile and an address the suite never sent: those are personal."""
+    with EmulatorServer(EmulatorSettings().with_environment(SECRETS)) as server:
+        for field, value in VENDOR_PERSONAL.items():
+            server.inject("extra_field", field=field, value=value)
+        code, output = live_run(server, tmp_path, "--redact-pii", env=SECRETS, max_examples=4)
+    assert code == 1, output  # request_echo: the name came back as the vendor's, not as sent
+    texts = {**written(tmp_path), "output": output}
+    assert leaks(texts, [*SECRETS.values(), *BASIC, *VENDOR_NEEDLES]) == []
+    sent = "".join(str(i["request"]["body"]) for path in (tmp_path / "cassettes").rglob("*.yaml")
+                   for i in interactions(path))  # fmt: skip
+    assert [value for value in GENERATED if value not in sent] == []  # what the suite made up is kept as sent
+    document = json.loads((tmp_path / "reports" / "results.json").read_text(encoding="utf-8"))
+    echoes = [f for f in document["failures"] if f["check"] == "request_echo" and '"name": "' in f["request"]["body"]]
+    echo = next(f for f in echoes if len(f["curl"]) < 4000)  # a body results.json keeps whole
+    body = json.loads(echo["request"]["body"])
+    assert f"--data-raw {shlex.quote(json.dumps(body, ensure_ascii=False))}" in echo["curl"]  # the exact body
+    assert f"sent {json.dumps(body['name'], ensure_ascii=False)}, got " in echo["message"]
+    assert "Conversation 1" in json.dumps(document)  # the vendor's name is written as its pseudonym

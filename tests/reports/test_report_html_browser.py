@@ -49,3 +49,18 @@ def test_a_passing_run_renders_passed_and_no_failures(clean_dir: Path, tmp_path:
     dom = browse(clean_dir / "report.html", tmp_path / "profile", "--dump-dom").stdout
     assert '<h1 id="verdict">PASSED</h1>' in dom
     assert 'id="no-failures"' in dom and 'class="segment failed"' not in dom
+
+
+def test_the_digest_is_the_first_thing_on_the_page(faulty_dir: Path, tmp_path: Path) -> None:
+    """Right under the verdict: what is failing, grouped, with the offending member marked in the response."""
+    document = json.loads((faulty_dir / "results.json").read_text(encoding="utf-8"))
+    dom = browse(faulty_dir / "report.html", tmp_path / "profile", "--dump-dom").stdout
+    body = dom[dom.index("<body") :]
+    first_tags = re.findall(r"<(header|section|nav|main|div|h1|h2|article)\b[^>]*>", body)
+    assert first_tags[:4] == ["header", "div", "h1", "main"]  # the verdict banner, then main
+    main = body[body.index("<main>") :]
+    assert re.match(r'<main>\s*<section id="digest" class="digest">\s*<h2>What is failing: ', main)
+    assert main.index('id="digest"') < main.index('id="counts"') < main.index('id="chart-checks"')
+    groups = re.findall(r'<article class="group" id="group-\d+" data-check="([a-z_]+)"', main)
+    assert groups and set(groups) == {f["check"] for f in document["failures"]}
+    assert "<mark>" in main[: main.index('id="counts"')]  # a response with its offending member highlighted

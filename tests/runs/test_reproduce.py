@@ -1,0 +1,99 @@
+"""Reproduce as printed: every curl line of a failing live run, run by a shell with the run's environment, gets
+the status the run recorded; ``conformance reproduce`` re-sends one case and judges it again."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from conformance.cli import cli
+from conformance.emulator.config import EmulatorSettings
+from conformance.emulator.server import EmulatorServer
+from conformance.reports.document import case_group
+
+# The shell the run is started from: both credential forms, a configuration of the target's.
+RUN_ENV = {
+    "TWILIO_ACCOUNT_SID": "AC" + "5e" * 16,
+    "TWILIO_AUTH_TOKEN": "a1b2c3d4e5f60718293a4b5c6d7e8f90",
+    "TWILIO_API_KEY": "SK" + "7c" * 16,
+    "TWILIO_API_SECRET": "Zq9/secret+value=",
+    "CONFORMANCE_CONFIGURATION_ID": "conv_configuration_reproduce01",
+}
+pytestmark = pytest.mark.skipif(shutil.which("curl") is None or shutil.which("bash") is None, reason="needs curl")
+
+
+def conformance(*args: str, env: dict[str, str | None] | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), env={"CONFORMANCE_BASE_URL": None, "CI": "1", **(env or {})})
+    return result.exit_code, result.output
+
+
+@pytest.fixture(scope="module")
+def faulty_live_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[EmulatorServer, Path]]:
+    """A live run (personal-data redaction on, its default) against an emulator that accepts what it must refuse."""
+    directory = tmp_path_factory.mktemp("reproduce")
+    with EmulatorServer(EmulatorSettings().with_environment(RUN_ENV)) as server:
+        server.inject("accept_invalid")
+        server.inject("ignore_auth")
+        code, output = conformance("run", "--target", "live", "--base-url", server.url, "--rate", "10000",
+                                   "--max-requests", "100000", "--seed", "11", "--max-examples", "2",
+                                   "--report-dir", str(directory / "r"), "--cassette-dir", str(directory / "c"),
+                                   env=RUN_ENV)  # fmt: skip
+        assert code == 1, output
+        yield server, directory / "r"
+
+
+def results(directory: Path) -> dict[str, Any]:
+    return json.loads((directory / "results.json").read_text(encoding="utf-8"))
+
+
+def test_every_curl_line_gets_the_recorded_status_from_the_runs_shell(
+    faulty_live_run: tuple[EmulatorServer, Path],
+) -> None:
+    _server, directory = faulty_live_run
+    document = results(directory)
+    chosen: dict[tuple[str, str, str | None], dict[str, Any]] = {}
+    for failure in document["failures"]:  # one per check, family and form keeps it quick; every mode is in
+        chosen.setdefault((failure["check"], case_group(failure["case"]), failure["request"]["credentials"]), failure)
+    assert {f["request"]["credentials"] for f in chosen.values()} >= {"api_key", "account"}
+    assert len({f["request"]["auth"] for f in chosen.values()}) >= 5
+    shell_env = {"PATH": os.environ["PATH"], **RUN_ENV}  # only what the run's shell had
+    for failure in chosen.values():
+        line = f"{failure['curl']} -o /dev/null -w '%{{http_code}}'"
+        done = subprocess.run(["bash", "-c", line], env=shell_env, capture_output=True, text=True, timeout=30)
+        assert done.stdout == str(failure["response"]["status"]), (failure["case"], failure["curl"], done.stderr)
+
+
+def test_conformance_reproduce_judges_the_case_again_where_it_is_sent(
+    faulty_live_run: tuple[EmulatorServer, Path],
+) -> None:
+    server, directory = faulty_live_run
+    case = next(f["case"] for f in results(directory)["failures"] if f["check"] == "negative_data_rejection")
+    code, output = conformance("reproduce", str(directory), case, "--base-url", server.url, env=RUN_ENV)
+    assert code == 1, output
+    assert "got 201, the run got 201" in output and "FAIL negative_data_rejection" in output
+    assert output.rstrip().endswith("FAILED again")
+    fixed = EmulatorSettings().with_environment(RUN_ENV)
+    with EmulatorServer(fixed) as healthy:  # the same target once the fault is fixed
+        code, output = conformance("reproduce", str(directory), case, "--base-url", healthy.url, env=RUN_ENV)
+    assert code == 0 and "got 400, the run got 201" in output and output.rstrip().endswith("PASSED now"), output
+
+
+def test_an_emulator_run_is_reproduced_on_a_fresh_emulator_and_bad_input_is_one_line(tmp_path: Path) -> None:
+    clean = dict.fromkeys(RUN_ENV)
+    code, output = conformance("run", "--seed", "3", "--max-examples", "1", "--report-dir", str(tmp_path / "r"),
+                               "--cassette-dir", str(tmp_path / "c"), env=clean)  # fmt: skip
+    assert code == 0, output
+    code, output = conformance("reproduce", str(tmp_path / "r"), "valid/edge/00", env=clean)
+    assert code == 0 and "against emulator http://127.0.0.1:" in output and "PASSED now" in output, output
+    code, output = conformance("reproduce", str(tmp_path / "r"), "valid/nope", env=clean)
+    assert code == 2 and output.strip().count("\n") == 0 and "no case 'valid/nope'" in output, output
+    code, output = conformance("reproduce", str(tmp_path / "missing"), "valid/edge/00", env=clean)
+    assert code == 2 and "does not exist" in output, output
