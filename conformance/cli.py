@@ -107,8 +107,9 @@ def run(target: str, base_url: str | None, configuration_id: str | None, seed: i
     Exit codes:
       0  no check failed (drift warnings allowed)
       1  a check failed
-      2  a usage or setup error, an unwritable output folder, or a target whose answers are mostly
-         not the API's own (an HTML page, a gateway 502/504): one line says which
+      2  a usage or setup error, an unwritable output folder, a target whose answers are mostly
+         not the API's own (an HTML page, a gateway 502/504), or a run that left part of the
+         contract unjudged (most cases, or a whole family, throttled): one line says which
       130  interrupted (the reports written say INTERRUPTED)
     """
     from conformance.run_command import execute, parse_severities

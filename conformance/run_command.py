@@ -196,6 +196,9 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
         click.echo(f"conformance: {broken}; reports: {report_dir}", err=True)
         return 2
     print_summary(result, report_dir, reproduce_command(document))
+    if result.exit_code == 0 and (unjudged := undecided(document)):
+        click.echo(f"conformance: {unjudged}; reports: {report_dir}", err=True)
+        return 2  # not a pass: part of the contract went unjudged
     return result.exit_code
 
 
@@ -250,6 +253,22 @@ def broken_target(document: dict[str, Any]) -> str | None:
     reason = Counter(case["reason"] for case in foreign).most_common(1)[0][0]
     return (f"{len(foreign)} of {len(answered)} answers were not the API's own, so nothing was judged "
             f"({reason.removeprefix(NOT_THE_API + ': ')}); is {document['base_url']} the API?")  # fmt: skip
+
+
+def undecided(document: dict[str, Any]) -> str | None:
+    """One line when the answers left part of the contract unjudged (throttled or unanswered throughout):
+    most cases, or every case of a family (every read-back of the valid family, every invalid enum...)."""
+    sent = [case for case in document["cases"] if case["outcome"] != "not_run"]
+    stuck = [case for case in sent if case["outcome"] == "inconclusive"]
+    if sent and len(stuck) * 2 > len(sent):
+        return f"{len(stuck)} of {len(sent)} cases could not be judged (first: {stuck[0]['reason']})"
+    families: dict[str, list[dict[str, Any]]] = {}
+    for case in sent:
+        families.setdefault(case["id"].rpartition("/")[0], []).append(case)
+    for family, cases in families.items():
+        if len(cases) > 1 and all(case["outcome"] == "inconclusive" for case in cases):
+            return f"every case of {family} ({len(cases)}) could not be judged ({cases[0]['reason']})"
+    return None
 
 
 @contextmanager

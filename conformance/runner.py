@@ -161,11 +161,19 @@ def judge(case: Case, exchange: Exchange, fetched: Exchange | None, state: RunSt
     if exchange.status in RETRY_STATUSES:
         return CaseResult(case, "inconclusive", exchange,
                           reason=f"still {exchange.status} after {exchange.attempts} attempts")  # fmt: skip
+    unread = ""
     if fetched is not None and (fetched.status in RETRY_STATUSES or fetched.status is None or not_the_api(fetched)):
-        fetched = None  # throttled read-back, or not the API's answer: leave read_back unjudged rather than fail it
+        # A throttled read-back, or not the API's answer: read_back is not judged, and the case says so.
+        unread = not_the_api(fetched) or (
+            f"read-back unanswered: {fetched.error}"
+            if fetched.status is None
+            else f"read-back still {fetched.status} after {fetched.attempts} attempts"
+        )
+        fetched = None
     checks = run_checks(case, exchange, fetched, state, allowed)
-    outcome = "failed" if any(r.outcome == "failed" for r in checks) else "passed"
-    return CaseResult(case, outcome, exchange, fetched, checks)
+    if any(r.outcome == "failed" for r in checks):
+        return CaseResult(case, "failed", exchange, fetched, checks)
+    return CaseResult(case, "inconclusive" if unread else "passed", exchange, fetched, checks, reason=unread)
 
 
 def _now() -> str:

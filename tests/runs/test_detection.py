@@ -17,7 +17,9 @@ from conformance.cases import build_plan
 from conformance.client import Client, Limits
 from conformance.contract import load_contract
 from conformance.emulator.server import EmulatorServer
-from conformance.runner import Runner, RunOptions
+from conformance.results import RunResult
+from conformance.run_command import undecided
+from conformance.runner import Runner, RunOptions, plan_for
 from conformance.targets import Target, target_for
 
 OPTIONS = RunOptions(seed=21, max_examples=3, max_requests=None, rate=None)
@@ -27,6 +29,29 @@ OPTIONS = RunOptions(seed=21, max_examples=3, max_requests=None, rate=None)
 def emulator() -> Iterator[EmulatorServer]:
     with EmulatorServer() as server:
         yield server
+
+
+def run_plan(emulator: EmulatorServer, fault: str | None, **params: Any) -> RunResult:
+    """A whole plan with ``fault`` on, through a client that does not retry."""
+    emulator.reset()
+    if fault is not None:
+        emulator.inject(fault, **params)
+    target: Target = target_for(emulator)
+    runner = Runner(target, OPTIONS, client=Client(target, Limits(None, None, retries=0)))
+    try:
+        return runner.run(plan_for(target, OPTIONS), "detection")
+    finally:
+        runner.client.close()
+        emulator.reset()
+
+
+def test_a_read_back_that_never_answers_leaves_the_run_undecided_not_passed(emulator: EmulatorServer) -> None:
+    result = run_plan(emulator, "status_503", route="fetch")
+    assert result.exit_code == 0  # nothing failed...
+    stuck = [c for c in result.cases if c.outcome == "inconclusive"]
+    assert stuck and all("503" in c.reason for c in stuck)
+    assert "could not be judged" in (undecided(result.to_json()) or "")  # ...but the run is no pass
+    assert undecided(run_plan(emulator, None).to_json()) is None
 
 
 def failures(emulator: EmulatorServer, fault: str | None, **params: Any) -> dict[str, set[str]]:
