@@ -9,17 +9,19 @@ so a small request budget still touches every family.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from itertools import chain, islice
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from conformance.contract import CREATE_PATH, Contract
+from conformance.drawing import draw, examples
 from conformance.edges import container_edges, edge_cases, string_edges
 from conformance.generation import valid_requests
 from conformance.kinds import AuthMode, CaseKind, CredentialForm
-from conformance.negative import transport_cases, violations
+from conformance.negative import Violation, transport_cases, violations
 from conformance.surface import place
 from conformance.vendor import CONFIGURATION_ID_PREFIX
 
@@ -60,88 +62,165 @@ class Case:
         return replace(self, path=self.path.replace(CREATED_ID, conversation_id)) if CREATED_ID in self.path else self
 
 
-@dataclass
-class CasePlan:
-    """Everything one run will send, in a budget-friendly order."""
+@dataclass(frozen=True)
+class Family:
+    """Cases of one kind, in order: how many there will be, and how to draw them (afresh on each call)."""
 
-    seed: int
-    cases: list[Case] = field(default_factory=list)
+    size: int
+    open: Callable[[], Iterator[Case]]
+    stub: Callable[[int], Case]  # case ``i`` as the reports list an unsent one: what it is, nothing drawn
+
+    @classmethod
+    def of(cls, cases: Iterable[Case]) -> Family:
+        fixed = list(cases)
+        return cls(len(fixed), lambda: iter(fixed), fixed.__getitem__)
+
+
+class CasePlan:
+    """Everything one run will send, drawn only as it is needed.
+
+    The families are interleaved round-robin (round ``i`` takes case ``i`` of every family long enough)
+    so a small request budget still touches every family; a shard takes every ``total``-th case of that
+    order. Iterating twice gives the same cases: each family draws from its own seeded stream.
+    """
+
+    def __init__(self, seed: int, families: Sequence[Family], shard: tuple[int, int] | None = None) -> None:
+        self.seed = seed
+        self.families = [family for family in families if family.size]
+        self.shard_of = shard  # (index, total), 1-based
+
+    def __len__(self) -> int:
+        planned = sum(family.size for family in self.families)
+        if self.shard_of is None:
+            return planned
+        index, total = self.shard_of
+        return len(range(index - 1, planned, total))
+
+    def _slots(self) -> Iterator[tuple[Family, int]]:
+        """(family, index in it) of this shard's cases, in plan order; nothing is drawn."""
+        longest = max((family.size for family in self.families), default=0)
+        index, total = self.shard_of or (1, 1)
+        position = 0
+        for i in range(longest):
+            for family in self.families:
+                if i < family.size:
+                    if position % total == index - 1:
+                        yield family, i
+                    position += 1
+
+    def __iter__(self) -> Iterator[Case]:
+        streams = {id(family): family.open() for family in self.families}
+        drawn = dict.fromkeys(streams, 0)
+        for family, i in self._slots():
+            key = id(family)
+            while drawn[key] <= i:  # past the cases of other shards: the stream must stay aligned
+                case = next(streams[key])
+                drawn[key] += 1
+            yield case
+
+    def unsent(self, sent: int) -> Iterator[Case]:
+        """The cases after the first ``sent``, undrawn (a spent budget or an interrupt stops the drawing)."""
+        for family, i in islice(self._slots(), sent, None):
+            yield family.stub(i)
+
+    @property
+    def cases(self) -> list[Case]:
+        """Every case, drawn now (for small plans: tests, the pytest plugin)."""
+        return list(self)
 
     def shard(self, index: int, total: int) -> CasePlan:
         """Cases ``index`` (1-based) of ``total`` round-robin shards."""
-        return CasePlan(self.seed, [c for i, c in enumerate(self.cases) if i % total == index - 1])
+        return CasePlan(self.seed, self.families, (index, total))
 
 
-def draw(strategy: st.SearchStrategy[Any], count: int, at_seed: int) -> list[Any]:
-    """``count`` examples of ``strategy``, the same ones for the same seed."""
-    examples: list[Any] = []
+class _Drawn:
+    """A seeded stream of examples, kept as far as it was read (several families index the same bases)."""
 
-    @seed(at_seed)
-    @settings(max_examples=count, database=None, phases=[Phase.generate], deadline=None,
-              suppress_health_check=list(HealthCheck))  # fmt: skip
-    @given(strategy)
-    def collect(example: Any) -> None:
-        examples.append(example)
+    def __init__(self, strategy: st.SearchStrategy[Any], at_seed: int) -> None:
+        self._stream = examples(strategy, at_seed)
+        self._seen: list[Any] = []
 
-    collect()
-    return examples[:count]
+    def __getitem__(self, index: int) -> Any:
+        while len(self._seen) <= index:
+            self._seen.append(next(self._stream))
+        return self._seen[index]
 
 
 def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_examples: int,
                forms: tuple[str, ...] = (CredentialForm.API_KEY,)) -> CasePlan:  # fmt: skip
-    """Every case of a run, interleaved so a small request budget still touches every family."""
+    """Every case of a run, interleaved so a small request budget still touches every family.
+
+    Only the cheap families are built here; generated cases are drawn when the plan is iterated.
+    """
     from conformance.access import auth_cases, credential_form_cases, not_found_cases, precedence_cases  # needs Case
 
     def valid(family: str, described: Any) -> list[Case]:
         return [Case(f"valid/{family}/{i:02d}", CaseKind.VALID, f"valid: {what}", 201, body)
                 for i, (what, body) in enumerate(described)]  # fmt: skip
 
-    families: list[list[Case]] = [
-        valid("edge", edge_cases(contract, configuration_id)),
-        valid("containers", container_edges(contract, configuration_id, draw, at_seed + 500)),
-        valid("strings", string_edges(contract, configuration_id)),
-        credential_form_cases(configuration_id, forms),
+    families: list[Family] = [
+        Family.of(valid("edge", edge_cases(contract, configuration_id))),
+        Family.of(valid("containers", container_edges(contract, configuration_id, draw, at_seed + 500))),
+        Family.of(valid("strings", string_edges(contract, configuration_id))),
+        Family.of(credential_form_cases(configuration_id, forms)),
     ]
-    generated = draw(valid_requests(contract, configuration_id), max_examples, at_seed)
-    families.append([Case(f"valid/{i:04d}", CaseKind.VALID, "valid: generated", 201, body)
-                     for i, body in enumerate(generated)])  # fmt: skip
+    requests = valid_requests(contract, configuration_id)
+
+    def generated() -> Iterator[Case]:
+        for i, body in enumerate(islice(examples(requests, at_seed), max_examples)):
+            yield Case(f"valid/{i:04d}", CaseKind.VALID, "valid: generated", 201, body)
+
+    families.append(Family(max_examples, generated, lambda i: Case(f"valid/{i:04d}", CaseKind.VALID,
+                                                                   "valid: generated", 201)))  # fmt: skip
     per_rule = max(1, max_examples // 10)
-    bases = draw(valid_requests(contract, configuration_id), per_rule, at_seed + 1)
-    bases = [{k: v for k, v in body.items() if v is not None} for body in bases]
+    bases = _Drawn(requests.map(lambda body: {k: v for k, v in body.items() if v is not None}), at_seed + 1)
     for index, violation in enumerate(violations(contract, configuration_id)):
-        values, labels = list(violation.values), list(violation.labels)
-        if violation.outside is not None:
-            extra = draw(violation.outside, max(0, per_rule - len(values)) or 1, at_seed + 2 + index)
-            values, labels = values + extra, labels + [violation.outside_label] * len(extra)
-        cases = []
-        for i in range(max(len(values), per_rule)):
-            value, label = values[i % len(values)], labels[i % len(labels)]
-            payload = place(contract, bases[i % len(bases)], violation.location, value)
-            cases.append(Case(f"invalid/{violation.name}/{i}", CaseKind.INVALID,
-                              f"invalid: {violation.location} breaks {violation.rule} ({label})", 400, payload,
-                              constraint=violation.name))  # fmt: skip
-        families.append(cases)
+        families.append(_violation_family(contract, violation, bases, per_rule, at_seed + 2 + index))
     transport: dict[str, list[Case]] = {}
     for family, what, payload, raw, content_type, constraint in transport_cases(configuration_id):
         cases = transport.setdefault(family, [])
         cases.append(Case(f"invalid/{family}/{len(cases)}", CaseKind.INVALID, f"invalid: {what}", 400, payload,
                           raw_body=raw, content_type=content_type, constraint=constraint))  # fmt: skip
-    families += transport.values()
-    unknown = draw(st.from_regex(r"^[0-9a-z]{26}$", fullmatch=True), max(1, per_rule // 2), at_seed + 1000)
-    families.append([
-        Case(f"unknown_configuration/{i}", CaseKind.UNKNOWN_CONFIGURATION, "configurationId that does not exist",
-             404, {"configurationId": f"{CONFIGURATION_ID_PREFIX}{suffix}"}) for i, suffix in enumerate(unknown)
-    ])  # fmt: skip
-    families += auth_cases(configuration_id, forms)
-    families.append(precedence_cases(configuration_id, at_seed))
-    families.append(not_found_cases(at_seed))
-    return CasePlan(at_seed, _interleave(families))
+    families += map(Family.of, transport.values())
+    unknown = max(1, per_rule // 2)
+
+    def unknown_stub(i: int) -> Case:
+        return Case(f"unknown_configuration/{i}", CaseKind.UNKNOWN_CONFIGURATION,
+                    "configurationId that does not exist", 404)  # fmt: skip
+
+    def unknown_configurations() -> Iterator[Case]:
+        suffixes = examples(st.from_regex(r"^[0-9a-z]{26}$", fullmatch=True), at_seed + 1000)
+        for i, suffix in enumerate(islice(suffixes, unknown)):
+            yield replace(unknown_stub(i), payload={"configurationId": f"{CONFIGURATION_ID_PREFIX}{suffix}"})
+
+    families.append(Family(unknown, unknown_configurations, unknown_stub))
+    families += map(Family.of, auth_cases(configuration_id, forms))
+    families.append(Family.of(precedence_cases(configuration_id, at_seed)))
+    families.append(Family.of(not_found_cases(at_seed)))
+    return CasePlan(at_seed, families)
 
 
-def _interleave(families: list[list[Case]]) -> list[Case]:
-    families = [family for family in families if family]
-    ordered: list[Case] = []
-    longest = max(map(len, families))
-    for i in range(longest):
-        ordered.extend(family[i] for family in families if i < len(family))
-    return ordered
+def _violation_family(contract: Contract, violation: Violation, bases: _Drawn, per_rule: int,
+                      at_seed: int) -> Family:  # fmt: skip
+    """One broken rule: its named breaking values, then values drawn outside it, each placed in a valid base."""
+    fixed = len(violation.values)
+    extra = (max(0, per_rule - fixed) or 1) if violation.outside is not None else 0
+    size = max(fixed + extra, per_rule)
+
+    def stub(i: int, payload: Any = None) -> Case:
+        label = violation.labels[i % fixed] if i < fixed or extra == 0 else violation.outside_label
+        return Case(f"invalid/{violation.name}/{i}", CaseKind.INVALID,
+                    f"invalid: {violation.location} breaks {violation.rule} ({label})", 400, payload,
+                    constraint=violation.name)  # fmt: skip
+
+    def cases() -> Iterator[Case]:
+        drawn = islice(examples(violation.outside, at_seed), extra) if violation.outside is not None else iter(())
+        values = chain(violation.values, drawn)
+        seen: list[Any] = []
+        for i in range(size):
+            if len(seen) < fixed + extra:
+                seen.append(next(values))
+            # past the values (a rule with fewer than per_rule): around again, each in another base
+            yield stub(i, place(contract, bases[i % per_rule], violation.location, seen[i % len(seen)]))
+
+    return Family(size, cases, stub)
