@@ -11,16 +11,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
 from conformance.cassettes.recording import Recorder
 from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S
-from conformance.reports import write_all
+from conformance.contract import load_contract
+from conformance.reports import write_from_stream
 from conformance.reports.document import reproduce_command
-from conformance.results import CaseResult, RunResult
+from conformance.results import CaseResult
 from conformance.runner import Runner, RunOptions, plan_for
 from conformance.settings import CASSETTES_ROOT, REPORTS_ROOT, TARGET_DEFAULTS
+from conformance.sinks import RunSinks
 from conformance.targets import SetupError, Target, emulator_target, live_target
 
 
@@ -108,24 +111,23 @@ class Progress:
                 click.echo(f"progress {index}/{total} cases, {self.failed} failing", err=True)
 
 
-def print_summary(result: RunResult, report_dir: Path, reproduce: str) -> None:
-    counts = result.to_json()["counts"]
+def print_summary(document: dict[str, Any], report_dir: Path, reproduce: str) -> None:
+    """The verdict, the first failure of each failing check and the drift, from a results document."""
+    counts = document["counts"]
     click.echo(
-        f"{result.verdict.upper()}: {counts['cases']} cases, {counts['requests']} requests, "
+        f"{document['verdict'].upper()}: {counts['cases']} cases, {counts['requests']} requests, "
         f"{counts['failures']} failures, {counts['warnings']} warnings, {counts['inconclusive']} inconclusive"
-        + (" (interrupted)" if result.interrupted else "")
+        + (" (interrupted)" if document["interrupted"] else "")
     )
-    shown: set[str] = set()
-    for case, check in result.failures:
-        if check.check in shown:
-            continue
-        shown.add(check.check)
-        more = sum(1 for _c, r in result.failures if r.check == check.check) - 1
-        click.echo(f"  FAIL {check.check} [{case.case.id}]: {check.message}" + (f" (+{more} more)" if more else ""))
-        if case.exchange:
-            click.echo(f"       {case.exchange.curl()[:500]}")
-    drift = sorted({r.message for _c, r in result.warnings})
-    for message in drift[:10]:
+    by_check: dict[str, list[dict[str, Any]]] = {}
+    for failure in document["failures"]:
+        by_check.setdefault(failure["check"], []).append(failure)
+    for check, failures in by_check.items():
+        first, more = failures[0], len(failures) - 1
+        click.echo(f"  FAIL {check} [{first['case']}]: {first['message']}" + (f" (+{more} more)" if more else ""))
+        if first["curl"]:
+            click.echo(f"       {first['curl'][:500]}")
+    for message in sorted({w["message"] for w in document["warnings"]})[:10]:
         click.echo(f"  warn {message}")
     click.echo(f"reports: {report_dir}")
     click.echo(f"reproduce: {reproduce}")
@@ -154,25 +156,26 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
     redact_pii = defaults.redact_pii if redact_pii is None else redact_pii
     with sigterm_interrupts(), open_target(target_name, base_url, configuration_id, deterministic=deterministic,
                                            seed=seed) as target:  # fmt: skip
-        plan = plan_for(target, options)
-        click.echo(f"conformance run {run_id}: {len(plan.cases)} cases against {target.name} {target.base_url} "
+        contract = load_contract()
+        plan = plan_for(target, options, contract)  # drawn as it is sent
+        click.echo(f"conformance run {run_id}: {len(plan)} cases against {target.name} {target.base_url} "
                    f"(seed {seed})", err=True)  # fmt: skip
         recorder = Recorder.for_run(cassette_dir, target, options, run_id, pii=redact_pii, deterministic=deterministic)
-        runner = Runner(target, options, recorder=recorder)
+        sinks = RunSinks(report_dir, recorder, contract)
+        runner = Runner(target, options, contract=contract, recorder=recorder)
         try:
-            result = runner.run(plan, run_id, Progress())
+            result = runner.run(plan, run_id, Progress(), sinks)
         finally:
             runner.client.close()
         with signals_deferred() as received:
-            result.cassette_dir = str(cassette_dir)
-            recorder.save(result)
-            write_all(result, report_dir, recorder.redactor)
+            sinks.end(result)
+            document = write_from_stream(report_dir)
             if report_dir.parent == REPORTS_ROOT:
                 point_latest_at(report_dir)
-    print_summary(result, report_dir, reproduce_command(result.to_json()))
+    print_summary(document, report_dir, reproduce_command(document))
     if result.interrupted or received:
         return 130
-    return result.exit_code
+    return 1 if document["verdict"] == "failed" else 0
 
 
 @contextmanager

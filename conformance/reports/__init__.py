@@ -27,6 +27,18 @@ def write_all(result: RunResult, directory: Path, secrets: tuple[str, ...] | Cal
     return [path, *write_formats(document, directory)]
 
 
+def write_from_stream(directory: Path) -> dict[str, Any]:
+    """results.json and every other format from the results stream in ``directory`` (a finished run's, or
+    one a killed run left); returns the document, its ``cases`` read from the stream as they are used."""
+    from conformance.stream import STREAM_FILE, document_from_stream
+    from conformance.stream import write_document as write_results_document
+
+    document = document_from_stream(directory / STREAM_FILE)
+    write_results_document(document, directory / RESULTS_FILE)
+    write_formats(document, directory)
+    return document
+
+
 def write_document(document: dict[str, Any], directory: Path) -> list[Path]:
     """Write a results dict as results.json and every other format."""
     from conformance.results import write_atomic
@@ -57,4 +69,4 @@ def _renderers() -> dict[str, Callable[[dict[str, Any]], str]]:
     return {"junit.xml": render_junit, "summary.md": render_summary, "report.html": render_html}
 
 
-__all__ = ["FORMATS", "RESULTS_FILE", "write_all", "write_document", "write_formats"]
+__all__ = ["FORMATS", "RESULTS_FILE", "write_all", "write_document", "write_formats", "write_from_stream"]
