@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from conformance.contract import CREATE_PATH, Contract
 from conformance.drawing import draw, examples
 from conformance.edges import container_edges, edge_cases, string_edges
-from conformance.generation import valid_requests
+from conformance.generation import from_pattern, valid_requests
 from conformance.kinds import AuthMode, CaseKind, CredentialForm
 from conformance.negative import Violation, transport_cases, violations
 from conformance.surface import place
@@ -189,7 +189,7 @@ def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_exam
                     "configurationId that does not exist", 404)  # fmt: skip
 
     def unknown_configurations() -> Iterator[Case]:
-        suffixes = examples(st.from_regex(r"^[0-9a-z]{26}$", fullmatch=True), at_seed + 1000)
+        suffixes = examples(from_pattern(r"^[0-9a-z]{26}$"), at_seed + 1000)
         for i, suffix in enumerate(islice(suffixes, unknown)):
             yield replace(unknown_stub(i), payload={"configurationId": f"{CONFIGURATION_ID_PREFIX}{suffix}"})
 

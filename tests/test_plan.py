@@ -14,7 +14,7 @@ from conformance.cases import Case, build_plan
 from conformance.contract import load_contract
 from conformance.drawing import draw, examples
 from conformance.edges import container_edges, edge_cases, string_edges
-from conformance.generation import valid_requests
+from conformance.generation import from_pattern, valid_requests
 from conformance.kinds import CaseKind
 from conformance.negative import transport_cases, violations
 from conformance.surface import place
@@ -59,7 +59,7 @@ def eager_plan(at_seed: int, max_examples: int, forms: tuple[str, ...]) -> list[
         cases.append(Case(f"invalid/{family}/{len(cases)}", CaseKind.INVALID, f"invalid: {what}", 400, payload,
                           raw_body=raw, content_type=content_type, constraint=constraint))  # fmt: skip
     families += transport.values()
-    unknown = draw(st.from_regex(r"^[0-9a-z]{26}$", fullmatch=True), max(1, per_rule // 2), at_seed + 1000)
+    unknown = draw(from_pattern(r"^[0-9a-z]{26}$"), max(1, per_rule // 2), at_seed + 1000)
     families.append([Case(f"unknown_configuration/{i}", CaseKind.UNKNOWN_CONFIGURATION,
                           "configurationId that does not exist", 404,
                           {"configurationId": f"{CONFIGURATION_ID_PREFIX}{suffix}"})
@@ -132,3 +132,17 @@ def test_unsent_cases_are_listed_as_they_would_have_been_drawn_without_drawing_t
         assert (stub.id, stub.kind, stub.description, stub.expected_status, stub.constraint, stub.auth,
                 stub.credentials) == (case.id, case.kind, case.description, case.expected_status, case.constraint,
                                       case.auth, case.credentials)  # fmt: skip
+
+
+def test_every_schema_pattern_draws_strings_that_match_it() -> None:
+    import json
+    import re
+
+    from conformance.generation import from_pattern
+
+    patterns = set(re.findall(r'"pattern": "((?:[^"\\]|\\.)*)"', json.dumps([CONTRACT.schema(name) for name in (
+        "request", "address", "configuration")])))  # fmt: skip
+    patterns = {json.loads(f'"{p}"') for p in patterns}
+    assert r"^\+[1-9][0-9]{7,14}$" in patterns
+    for pattern in patterns:
+        assert all(re.fullmatch(pattern, value) for value in draw(from_pattern(pattern), 100, 1)), pattern
