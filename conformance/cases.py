@@ -9,9 +9,10 @@ so a small request budget still touches every family.
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from itertools import chain, islice
+from itertools import chain, cycle, islice
 from typing import Any
 
 from hypothesis import strategies as st
@@ -134,16 +135,29 @@ class CasePlan:
 
 
 class _Drawn:
-    """A seeded stream of examples, kept as far as it was read (several families index the same bases)."""
+    """A seeded stream of examples read by index, mostly in order (several families index the same bases).
+
+    The last ``KEEP`` are kept; an index before them draws the stream again from its start (a second
+    pass over the plan), so an endless time-boxed plan does not grow."""
+
+    KEEP = 4096
 
     def __init__(self, strategy: st.SearchStrategy[Any], at_seed: int) -> None:
-        self._stream = examples(strategy, at_seed)
-        self._seen: list[Any] = []
+        self._strategy, self._seed = strategy, at_seed
+        self._restart()
+
+    def _restart(self) -> None:
+        self._stream = examples(self._strategy, self._seed)
+        self._seen: deque[Any] = deque(maxlen=self.KEEP)
+        self._drawn = 0
 
     def __getitem__(self, index: int) -> Any:
-        while len(self._seen) <= index:
+        if index < self._drawn - len(self._seen):
+            self._restart()
+        while self._drawn <= index:
             self._seen.append(next(self._stream))
-        return self._seen[index]
+            self._drawn += 1
+        return self._seen[index - (self._drawn - len(self._seen))]
 
 
 def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_examples: int,
@@ -214,13 +228,11 @@ def _violation_family(contract: Contract, violation: Violation, bases: _Drawn, p
                     constraint=violation.name)  # fmt: skip
 
     def cases() -> Iterator[Case]:
-        drawn = islice(examples(violation.outside, at_seed), extra) if violation.outside is not None else iter(())
-        values = chain(violation.values, drawn)
-        seen: list[Any] = []
-        for i in range(size):
-            if len(seen) < fixed + extra:
-                seen.append(next(values))
-            # past the values (a rule with fewer than per_rule): around again, each in another base
-            yield stub(i, place(contract, bases[i % per_rule], violation.location, seen[i % len(seen)]))
+        if violation.outside is None:  # fewer values than per_rule: around again, each in another base
+            values: Iterator[Any] = cycle(violation.values)
+        else:
+            values = chain(violation.values, islice(examples(violation.outside, at_seed), extra))
+        for i, value in zip(range(size), values, strict=False):
+            yield stub(i, place(contract, bases[i % per_rule], violation.location, value))
 
     return Family(size, cases, stub)

@@ -62,6 +62,8 @@ def schemas_check(directory: Path | None) -> None:
     "--max-examples", type=click.IntRange(min=1), help="Generated valid requests (invalid ones scale with it)."
 )
 @click.option("--max-requests", type=click.IntRange(min=1), help="Request budget (live default 300).")
+@click.option("--max-time", metavar="DURATION",
+              help="Time-boxed (soak, fuzz): draw and send until DURATION (90s, 10m, 2h) is spent.")  # fmt: skip
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), help="Requests per second (live default 2).")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), help="Where reports go.")
 @click.option("--shard", help="Run shard I of N (for a CI matrix), e.g. 2/4.")
@@ -76,11 +78,11 @@ def schemas_check(directory: Path | None) -> None:
 @click.option("--severity", "severities", multiple=True, metavar="CHECK=fail|warn",
               help="Your policy for one check, overriding the docs' default (repeatable).")  # fmt: skip
 def run(target: str, base_url: str | None, configuration_id: str | None, seed: int | None, max_examples: int | None,
-        max_requests: int | None, rate: float | None, report_dir: Path | None, shard: str | None,
+        max_requests: int | None, max_time: str | None, rate: float | None, report_dir: Path | None, shard: str | None,
         check_names: str | None, deterministic: bool, cassette_dir: Path | None,
         redact_pii: bool | None, clock_skew: float, severities: tuple[str, ...]) -> None:  # fmt: skip
     """Send generated create requests to a target and check every response."""
-    from conformance.run_command import execute, parse_severities
+    from conformance.run_command import execute, parse_duration, parse_severities
     from conformance.targets import SetupError
 
     if deterministic and target != "emulator":
@@ -88,7 +90,7 @@ def run(target: str, base_url: str | None, configuration_id: str | None, seed: i
     try:
         code = execute(target, base_url, configuration_id, seed, max_examples, max_requests, rate, report_dir,
                        shard, check_names, deterministic, cassette_dir, redact_pii, clock_skew,
-                       parse_severities(severities))  # fmt: skip
+                       parse_severities(severities), parse_duration(max_time))  # fmt: skip
     except (SetupError, ContractError) as exc:
         click.echo(f"conformance: {exc}", err=True)
         sys.exit(2)

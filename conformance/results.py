@@ -64,6 +64,8 @@ class RunResult:
     observed_fields: set[str] = field(default_factory=set)
     cassette_dir: str | None = None
     credential_forms: list[str] = field(default_factory=list)  # the forms the run authenticated with
+    time_budget_s: float | None = None  # --max-time, for a time-boxed run
+    stopped: str | None = None  # which budget ended the run before its plan did
 
     def add(self, case: CaseResult, contract: Contract) -> None:
         """Append a judged case, noting the response field paths its created conversation showed."""
@@ -92,12 +94,12 @@ class RunResult:
                 "max_examples": self.max_examples, "shard": self.shard,
                 "credential_forms": list(self.credential_forms), "started_at": self.started_at,
                 "check_names": {name: list(value) for name, value in self.check_names.items()},
-                "cassette_dir": self.cassette_dir}  # fmt: skip
+                "cassette_dir": self.cassette_dir, "time_budget_s": self.time_budget_s}  # fmt: skip
 
     def end(self) -> dict[str, Any]:
         """How the run ended: the results stream's last line."""
         return {"finished_at": self.finished_at, "duration_s": self.duration_s, "interrupted": self.interrupted,
-                "requests": self.requests}  # fmt: skip
+                "requests": self.requests, "stopped": self.stopped}  # fmt: skip
 
     def to_json(self, secrets: Secrets = ()) -> dict[str, Any]:
         """``results.json`` for the cases held in memory (replay, tests); a run streams them instead."""

@@ -22,7 +22,7 @@ from conformance.reports import write_from_stream
 from conformance.reports.document import reproduce_command
 from conformance.results import CaseResult
 from conformance.runner import Runner, RunOptions, plan_for
-from conformance.settings import CASSETTES_ROOT, REPORTS_ROOT, TARGET_DEFAULTS
+from conformance.settings import CASSETTES_ROOT, REPORTS_ROOT, TARGET_DEFAULTS, TIME_BOXED_EXAMPLES
 from conformance.sinks import RunSinks
 from conformance.targets import SetupError, Target, emulator_target, live_target
 
@@ -46,6 +46,22 @@ def parse_shard(value: str | None) -> tuple[int, int] | None:
     if not 1 <= index <= total:
         raise click.BadParameter(f"shard index must be between 1 and {total}, got {index}")
     return index, total
+
+
+def parse_duration(value: str | None) -> float | None:
+    """``90``, ``90s``, ``10m`` or ``2h`` as seconds."""
+    if value is None:
+        return None
+    number, unit = value.strip()[:-1], value.strip()[-1:]
+    if unit.isdigit():
+        number, unit = value.strip(), "s"
+    try:
+        seconds = float(number) * {"s": 1, "m": 60, "h": 3600}[unit]
+    except (KeyError, ValueError):
+        raise click.BadParameter(f"--max-time: expected a duration such as 90s, 10m or 2h, got {value!r}") from None
+    if seconds <= 0:
+        raise click.BadParameter(f"--max-time must be more than zero, got {value!r}")
+    return seconds
 
 
 def parse_checks(value: str | None) -> frozenset[str] | None:
@@ -137,9 +153,11 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
             max_examples: int | None, max_requests: int | None, rate: float | None, report_dir: Path | None,
             shard: str | None, checks: str | None, deterministic: bool, cassette_dir: Path | None = None,
             redact_pii: bool | None = None, clock_skew: float = DEFAULT_CLOCK_SKEW_S,
-            severities: dict[str, str] | None = None) -> int:  # fmt: skip
+            severities: dict[str, str] | None = None, max_time: float | None = None) -> int:  # fmt: skip
     defaults = TARGET_DEFAULTS[target_name]
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    if max_examples is None and max_time is not None:
+        max_examples = TIME_BOXED_EXAMPLES  # the clock ends the run, not the plan
     options = RunOptions(
         seed=seed,
         max_examples=max_examples or defaults.max_examples,
@@ -149,6 +167,7 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
         checks=parse_checks(checks),
         clock_skew_s=clock_skew,
         severities=severities or {},
+        max_time_s=max_time,
     )
     run_id = run_id_for(target_name, seed, deterministic)
     report_dir = report_dir or REPORTS_ROOT / run_id
@@ -158,8 +177,9 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
                                            seed=seed) as target:  # fmt: skip
         contract = load_contract()
         plan = plan_for(target, options, contract)  # drawn as it is sent
-        click.echo(f"conformance run {run_id}: {len(plan)} cases against {target.name} {target.base_url} "
-                   f"(seed {seed})", err=True)  # fmt: skip
+        size = f"{len(plan)} cases" if max_time is None else f"up to {max_time:g} s of cases"
+        click.echo(f"conformance run {run_id}: {size} against {target.name} {target.base_url} (seed {seed})",
+                   err=True)  # fmt: skip
         recorder = Recorder.for_run(cassette_dir, target, options, run_id, pii=redact_pii, deterministic=deterministic)
         sinks = RunSinks(report_dir, recorder, contract)
         runner = Runner(target, options, contract=contract, recorder=recorder)

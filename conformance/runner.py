@@ -43,6 +43,7 @@ class RunOptions:
     checks: frozenset[str] | None = None  # allow-list; None: all
     clock_skew_s: float = DEFAULT_CLOCK_SKEW_S  # how far the target's timestamps may stray from ours
     severities: Mapping[str, str] = field(default_factory=dict)  # check -> "fail" | "warn", the user's policy
+    max_time_s: float | None = None  # a time-boxed run: draw and send until this is spent
 
 
 def plan_for(target: Target, options: RunOptions, contract: Contract | None = None) -> CasePlan:
@@ -111,33 +112,40 @@ class Runner:
                 if self.options.checks is None or c.name in self.options.checks
             },
             credential_forms=list(self.target.forms),
+            time_budget_s=self.options.max_time_s,
         )
         if sink is not None:
             sink.start(result)
         accept = sink.case if sink is not None else lambda case: result.add(case, self.contract)
         taken, total = 0, len(plan)  # cases of the plan handed on so far, of how many
         try:
-            for case_result in self._run_cases(plan):
+            for case_result in self._run_cases(plan, result):
                 taken += 1
                 accept(case_result)
                 if progress:
                     progress(taken, total, case_result)
         except KeyboardInterrupt:
             result.interrupted = True
-            for case in plan.unsent(taken):  # listed, not drawn
-                accept(CaseResult(case, "not_run", reason="interrupted"))
+            if self.options.max_time_s is None:  # a time-boxed plan may be endless: it is not listed
+                for case in plan.unsent(taken):  # listed, not drawn
+                    accept(CaseResult(case, "not_run", reason="interrupted"))
         finally:
             result.requests = self.client.sent
             result.finished_at = _now()
             result.duration_s = time.monotonic() - started
         return result
 
-    def _run_cases(self, plan: CasePlan) -> Iterator[CaseResult]:
+    def _run_cases(self, plan: CasePlan, result: RunResult) -> Iterator[CaseResult]:
         sent = 0
+        deadline = None if self.options.max_time_s is None else time.monotonic() + self.options.max_time_s
         for case in plan:
+            if deadline is not None and time.monotonic() >= deadline:
+                result.stopped = "time budget spent"  # the rest of a time-boxed plan is neither drawn nor listed
+                return
             try:
                 case_result = self.run_case(case)
             except BudgetExhausted:
+                result.stopped = "request budget spent"
                 break
             if sent == 0 and case_result.exchange is not None and case_result.exchange.status is None:
                 raise SetupError(f"target {self.target.base_url} unreachable: {case_result.exchange.error}")

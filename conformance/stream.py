@@ -214,8 +214,8 @@ class Tally:
             "undocumented": {name: sorted(values) for name, values in self.undocumented.items()},
             "cassette_dir": header.get("cassette_dir"),
         }
-        if ended.get("time_budget_s") is not None:
-            document["time_budget_s"] = ended["time_budget_s"]
+        if header.get("time_budget_s") is not None:
+            document["time_budget_s"] = header["time_budget_s"]
         if ended.get("stopped") is not None:
             document["stopped"] = ended["stopped"]
         document["cases"] = cases

@@ -80,3 +80,23 @@ def test_a_torn_last_line_and_a_torn_last_interaction_are_left_out(tmp_path: Pat
     code, output = conformance("replay", str(cassettes), "--report-dir", str(tmp_path / "replayed"))
     assert code == 0, output
     assert results(tmp_path / "replayed")["counts"]["cases"] == len(entries)
+
+
+def test_a_time_boxed_run_stops_when_its_time_is_spent_and_says_how_far_it_got(tmp_path: Path) -> None:
+    from cassette_helpers import live_run
+
+    with EmulatorServer() as server:
+        code, output = live_run(server, tmp_path, "--max-time", "1.5s", seed=6, max_examples=100_000)
+    assert code == 0, output
+    document = results(tmp_path / "reports")
+    assert document["time_budget_s"] == 1.5 and document["stopped"] == "time budget spent"
+    assert 1.5 <= document["duration_s"] < 10 and document["counts"]["cases"] > 20
+    assert document["counts"]["not_run"] == 0  # an endless plan's rest is not listed
+    assert "--max-time 1.5s" in output
+    code, output = conformance("replay", str(tmp_path / "cassettes"), "--report-dir", str(tmp_path / "replayed"))
+    assert code == 0, output
+
+
+def test_a_duration_must_be_one() -> None:
+    code, output = conformance("run", "--max-time", "soon")
+    assert code == 2 and "--max-time" in output
