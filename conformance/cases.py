@@ -9,17 +9,20 @@ so a small request budget still touches every family.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from itertools import chain, cycle, islice
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from conformance.contract import CREATE_PATH, Contract
+from conformance.drawing import draw, examples
 from conformance.edges import container_edges, edge_cases, full_body, string_edges
-from conformance.generation import valid_requests
+from conformance.generation import from_pattern, valid_requests
 from conformance.kinds import AuthMode, CaseKind, CredentialForm
-from conformance.negative import transport_cases, violations
+from conformance.negative import Violation, transport_cases, violations
 from conformance.surface import place
 from conformance.vendor import CONFIGURATION_ID_PREFIX
 
@@ -60,36 +63,109 @@ class Case:
         return replace(self, path=self.path.replace(CREATED_ID, conversation_id)) if CREATED_ID in self.path else self
 
 
-@dataclass
-class CasePlan:
-    """Everything one run will send, in a budget-friendly order."""
+@dataclass(frozen=True)
+class Family:
+    """Cases of one kind, in order: how many there will be, and how to draw them (afresh on each call)."""
 
-    seed: int
-    cases: list[Case] = field(default_factory=list)
+    size: int
+    open: Callable[[], Iterator[Case]]
+    stub: Callable[[int], Case]  # case ``i`` as the reports list an unsent one: what it is, nothing drawn
+
+    @classmethod
+    def of(cls, cases: Iterable[Case]) -> Family:
+        fixed = list(cases)
+        return cls(len(fixed), lambda: iter(fixed), fixed.__getitem__)
+
+
+class CasePlan:
+    """Everything one run will send, drawn only as it is needed.
+
+    The families are interleaved round-robin (round ``i`` takes case ``i`` of every family long enough)
+    so a small request budget still touches every family; a shard takes every ``total``-th case of that
+    order. Iterating twice gives the same cases: each family draws from its own seeded stream.
+    """
+
+    def __init__(self, seed: int, families: Sequence[Family], shard: tuple[int, int] | None = None) -> None:
+        self.seed = seed
+        self.families = [family for family in families if family.size]
+        self.shard_of = shard  # (index, total), 1-based
+
+    def __len__(self) -> int:
+        planned = sum(family.size for family in self.families)
+        if self.shard_of is None:
+            return planned
+        index, total = self.shard_of
+        return len(range(index - 1, planned, total))
+
+    def _slots(self) -> Iterator[tuple[Family, int]]:
+        """(family, index in it) of this shard's cases, in plan order; nothing is drawn."""
+        longest = max((family.size for family in self.families), default=0)
+        index, total = self.shard_of or (1, 1)
+        position = 0
+        for i in range(longest):
+            for family in self.families:
+                if i < family.size:
+                    if position % total == index - 1:
+                        yield family, i
+                    position += 1
+
+    def __iter__(self) -> Iterator[Case]:
+        streams = {id(family): family.open() for family in self.families}
+        drawn = dict.fromkeys(streams, 0)
+        for family, i in self._slots():
+            key = id(family)
+            while drawn[key] <= i:  # past the cases of other shards: the stream must stay aligned
+                case = next(streams[key])
+                drawn[key] += 1
+            yield case
+
+    def unsent(self, sent: int) -> Iterator[Case]:
+        """The cases after the first ``sent``, undrawn (a spent budget or an interrupt stops the drawing)."""
+        for family, i in islice(self._slots(), sent, None):
+            yield family.stub(i)
+
+    @property
+    def cases(self) -> list[Case]:
+        """Every case, drawn now (for small plans: tests, the pytest plugin)."""
+        return list(self)
 
     def shard(self, index: int, total: int) -> CasePlan:
         """Cases ``index`` (1-based) of ``total`` round-robin shards."""
-        return CasePlan(self.seed, [c for i, c in enumerate(self.cases) if i % total == index - 1])
+        return CasePlan(self.seed, self.families, (index, total))
 
 
-def draw(strategy: st.SearchStrategy[Any], count: int, at_seed: int) -> list[Any]:
-    """``count`` examples of ``strategy``, the same ones for the same seed."""
-    examples: list[Any] = []
+class _Drawn:
+    """A seeded stream of examples read by index, mostly in order (several families index the same bases).
 
-    @seed(at_seed)
-    @settings(max_examples=count, database=None, phases=[Phase.generate], deadline=None,
-              suppress_health_check=list(HealthCheck))  # fmt: skip
-    @given(strategy)
-    def collect(example: Any) -> None:
-        examples.append(example)
+    The last ``KEEP`` are kept; an index before them draws the stream again from its start (a second
+    pass over the plan), so an endless time-boxed plan does not grow."""
 
-    collect()
-    return examples[:count]
+    KEEP = 4096
+
+    def __init__(self, strategy: st.SearchStrategy[Any], at_seed: int) -> None:
+        self._strategy, self._seed = strategy, at_seed
+        self._restart()
+
+    def _restart(self) -> None:
+        self._stream = examples(self._strategy, self._seed)
+        self._seen: deque[Any] = deque(maxlen=self.KEEP)
+        self._drawn = 0
+
+    def __getitem__(self, index: int) -> Any:
+        if index < self._drawn - len(self._seen):
+            self._restart()
+        while self._drawn <= index:
+            self._seen.append(next(self._stream))
+            self._drawn += 1
+        return self._seen[index - (self._drawn - len(self._seen))]
 
 
 def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_examples: int,
                forms: tuple[str, ...] = (CredentialForm.API_KEY,)) -> CasePlan:  # fmt: skip
-    """Every case of a run, interleaved so a small request budget still touches every family."""
+    """Every case of a run, interleaved so a small request budget still touches every family.
+
+    Only the cheap families are built here; generated cases are drawn when the plan is iterated.
+    """
     from conformance.access import (  # it builds on Case
         auth_cases,
         credential_form_cases,
@@ -102,58 +178,73 @@ def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_exam
         return [Case(f"valid/{family}/{i:02d}", CaseKind.VALID, f"valid: {what}", 201, body)
                 for i, (what, body) in enumerate(described)]  # fmt: skip
 
-    families: list[list[Case]] = [
-        valid("edge", edge_cases(contract, configuration_id)),
-        valid("containers", container_edges(contract, configuration_id, draw, at_seed + 500)),
-        valid("strings", string_edges(contract, configuration_id)),
-        credential_form_cases(configuration_id, forms, full_body(contract, configuration_id)),
+    full = full_body(contract, configuration_id)
+    families: list[Family] = [
+        Family.of(valid("edge", edge_cases(contract, configuration_id))),
+        Family.of(valid("containers", container_edges(contract, configuration_id, draw, at_seed + 500))),
+        Family.of(valid("strings", string_edges(contract, configuration_id))),
+        Family.of(credential_form_cases(configuration_id, forms, full)),
     ]
-    generated = draw(valid_requests(contract, configuration_id), max_examples, at_seed)
-    families.append([Case(f"valid/{i:04d}", CaseKind.VALID, "valid: generated", 201, body)
-                     for i, body in enumerate(generated)])  # fmt: skip
+    requests = valid_requests(contract, configuration_id)
+
+    def generated() -> Iterator[Case]:
+        for i, body in enumerate(islice(examples(requests, at_seed), max_examples)):
+            yield Case(f"valid/{i:04d}", CaseKind.VALID, "valid: generated", 201, body)
+
+    families.append(Family(max_examples, generated, lambda i: Case(f"valid/{i:04d}", CaseKind.VALID,
+                                                                   "valid: generated", 201)))  # fmt: skip
     per_rule = max(1, max_examples // 10)
-    bases = draw(valid_requests(contract, configuration_id), per_rule, at_seed + 1)
-    bases = [{k: v for k, v in body.items() if v is not None} for body in bases]
+    bases = _Drawn(requests.map(lambda body: {k: v for k, v in body.items() if v is not None}), at_seed + 1)
     for index, violation in enumerate(violations(contract, configuration_id)):
-        values, labels = list(violation.values), list(violation.labels)
-        if violation.outside is not None:
-            extra = draw(violation.outside, max(0, per_rule - len(values)) or 1, at_seed + 2 + index)
-            values, labels = values + extra, labels + [violation.outside_label] * len(extra)
-        cases = []
-        for i in range(max(len(values), per_rule)):
-            value, label = values[i % len(values)], labels[i % len(labels)]
-            # Every other case breaks the rule in a later item (after two valid ones) where there are items.
-            item = 2 if "[]" in violation.location and i % 2 else 0
-            payload = place(contract, bases[i % len(bases)], violation.location, value, item)
-            cases.append(Case(f"invalid/{violation.name}/{i}", CaseKind.INVALID,
-                              f"invalid: {violation.location} breaks {violation.rule} ({label})", 400, payload,
-                              constraint=violation.name))  # fmt: skip
-        families.append(cases)
+        families.append(_violation_family(contract, violation, bases, per_rule, at_seed + 2 + index))
     transport: dict[str, list[Case]] = {}
     for family, what, payload, raw, content_type, constraint in transport_cases(configuration_id):
         cases = transport.setdefault(family, [])
         cases.append(Case(f"invalid/{family}/{len(cases)}", CaseKind.INVALID, f"invalid: {what}", 400, payload,
                           raw_body=raw, content_type=content_type, constraint=constraint))  # fmt: skip
-    families += transport.values()
-    unknown = draw(st.from_regex(r"^[0-9a-z]{26}$", fullmatch=True), max(2, per_rule // 2), at_seed + 1000)
-    full = full_body(contract, configuration_id)
-    families.append([  # alone, and in a body using every member (a missing configuration is missing either way)
-        Case(f"unknown_configuration/{i}", CaseKind.UNKNOWN_CONFIGURATION,
-             "configurationId that does not exist" + (" in a full body" if i % 2 else ""), 404,
-             {**(full if i % 2 else {}), "configurationId": f"{CONFIGURATION_ID_PREFIX}{suffix}"})
-        for i, suffix in enumerate(unknown)
-    ])  # fmt: skip
-    families += auth_cases(configuration_id, forms)
-    families.append(precedence_cases(configuration_id, at_seed))
-    families.append(unknown_id_auth_cases(at_seed))
-    families.append(not_found_cases(at_seed))
-    return CasePlan(at_seed, _interleave(families))
+    families += map(Family.of, transport.values())
+    unknown = max(2, per_rule // 2)
+
+    def unknown_stub(i: int, payload: Any = None) -> Case:  # alone, and in a body using every member
+        return Case(f"unknown_configuration/{i}", CaseKind.UNKNOWN_CONFIGURATION,
+                    "configurationId that does not exist" + (" in a full body" if i % 2 else ""), 404,
+                    payload)  # fmt: skip
+
+    def unknown_configurations() -> Iterator[Case]:
+        suffixes = examples(from_pattern(r"^[0-9a-z]{26}$"), at_seed + 1000)
+        for i, suffix in enumerate(islice(suffixes, unknown)):
+            configuration = {"configurationId": f"{CONFIGURATION_ID_PREFIX}{suffix}"}
+            yield unknown_stub(i, {**full, **configuration} if i % 2 else configuration)
+
+    families.append(Family(unknown, unknown_configurations, unknown_stub))
+    families += map(Family.of, auth_cases(configuration_id, forms))
+    families.append(Family.of(precedence_cases(configuration_id, at_seed)))
+    families.append(Family.of(unknown_id_auth_cases(at_seed)))
+    families.append(Family.of(not_found_cases(at_seed)))
+    return CasePlan(at_seed, families)
 
 
-def _interleave(families: list[list[Case]]) -> list[Case]:
-    families = [family for family in families if family]
-    ordered: list[Case] = []
-    longest = max(map(len, families))
-    for i in range(longest):
-        ordered.extend(family[i] for family in families if i < len(family))
-    return ordered
+def _violation_family(contract: Contract, violation: Violation, bases: _Drawn, per_rule: int,
+                      at_seed: int) -> Family:  # fmt: skip
+    """One broken rule: its named breaking values, then values drawn outside it, each placed in a valid base."""
+    fixed = len(violation.values)
+    extra = (max(0, per_rule - fixed) or 1) if violation.outside is not None else 0
+    size = max(fixed + extra, per_rule)
+
+    def stub(i: int, payload: Any = None) -> Case:
+        label = violation.labels[i % fixed] if i < fixed or extra == 0 else violation.outside_label
+        return Case(f"invalid/{violation.name}/{i}", CaseKind.INVALID,
+                    f"invalid: {violation.location} breaks {violation.rule} ({label})", 400, payload,
+                    constraint=violation.name)  # fmt: skip
+
+    def cases() -> Iterator[Case]:
+        if violation.outside is None:  # fewer values than per_rule: around again, each in another base
+            values: Iterator[Any] = cycle(violation.values)
+        else:
+            values = chain(violation.values, islice(examples(violation.outside, at_seed), extra))
+        for i, value in zip(range(size), values, strict=False):
+            # Every other case breaks the rule in a later item (after two valid ones) where there are items.
+            item = 2 if "[]" in violation.location and i % 2 else 0
+            yield stub(i, place(contract, bases[i % per_rule], violation.location, value, item))
+
+    return Family(size, cases, stub)

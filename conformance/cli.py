@@ -78,6 +78,8 @@ def _per_target(setting: str) -> str:
 @click.option("--max-requests", type=click.IntRange(min=1),
               help="Request budget, retries and read-backs included "
               f"(default {_per_target('max_requests')}).")  # fmt: skip
+@click.option("--max-time", metavar="DURATION",
+              help="Time-boxed (soak, fuzz): draw and send until DURATION (90s, 10m, 2h) is spent.")  # fmt: skip
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True),
               help=f"Requests per second (default {_per_target('rate')}).")  # fmt: skip
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), help="Where reports go.")
@@ -97,7 +99,7 @@ def _per_target(setting: str) -> str:
               help="An earlier run (report directory or results.json): the digest marks each failure group "
               "new or known, and lists the fixed ones.")  # fmt: skip
 def run(target: str, base_url: str | None, configuration_id: str | None, seed: int | None, max_examples: int | None,
-        max_requests: int | None, rate: float | None, report_dir: Path | None, shard: str | None,
+        max_requests: int | None, max_time: str | None, rate: float | None, report_dir: Path | None, shard: str | None,
         check_names: str | None, deterministic: bool, cassette_dir: Path | None,
         redact_pii: bool | None, clock_skew: float, severities: tuple[str, ...],
         baseline: Path | None) -> None:  # fmt: skip
@@ -112,7 +114,7 @@ def run(target: str, base_url: str | None, configuration_id: str | None, seed: i
          contract unjudged (most cases, or a whole family, throttled): one line says which
       130  interrupted (the reports written say INTERRUPTED)
     """
-    from conformance.run_command import execute, parse_severities
+    from conformance.run_command import execute, parse_duration, parse_severities
     from conformance.targets import SetupError
 
     if deterministic and target != "emulator":
@@ -120,9 +122,12 @@ def run(target: str, base_url: str | None, configuration_id: str | None, seed: i
     try:
         code = execute(target, base_url, configuration_id, seed, max_examples, max_requests, rate, report_dir,
                        shard, check_names, deterministic, cassette_dir, redact_pii, clock_skew,
-                       parse_severities(severities), baseline)  # fmt: skip
+                       parse_severities(severities), baseline, parse_duration(max_time))  # fmt: skip
     except (SetupError, ContractError) as exc:
         click.echo(f"conformance: {exc}", err=True)
+        sys.exit(2)
+    except OSError as exc:  # a sink that could not append (disk full, folder removed): what was written stays
+        click.echo(f"conformance: cannot write {exc.filename or 'an output file'}: {exc.strerror or exc}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:  # before the first request: nothing was sent, nothing written
         click.echo("conformance: interrupted before the run started; nothing written", err=True)

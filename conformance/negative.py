@@ -17,7 +17,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from conformance.contract import Contract
-from conformance.generation import from_schema, request_overrides
+from conformance.generation import from_pattern, from_schema, request_overrides
 from conformance.surface import REMOVE, Site, join, request_sites
 
 # One representative value per JSON type: what a member of another type is given.
@@ -74,7 +74,7 @@ def _site_violations(contract: Contract, site: Site, overrides: Any) -> Iterator
         members: list[str] = list(site.node["enum"])
         misses = near_misses(members)
         allowed = set(members)
-        outside = st.from_regex(r"^[A-Z][A-Z_]{2,14}$", fullmatch=True).filter(lambda v: v not in allowed)
+        outside = from_pattern(r"^[A-Z][A-Z_]{2,14}$").filter(lambda v: v not in allowed)
         yield Violation(site.location, "enum", tuple(v for v, _ in misses), tuple(w for _, w in misses), outside,
                         "outside the enum")  # fmt: skip
     if own == "array" and "maxItems" in site.node:

@@ -19,12 +19,14 @@ import click
 
 from conformance.cassettes.recording import Recorder
 from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S
-from conformance.reports import write_all
+from conformance.contract import load_contract
+from conformance.reports import write_from_stream
 from conformance.reports.digest import build_digest
 from conformance.reports.document import ReportInputError, case_counts, headline, load_results, reproduce_command
 from conformance.results import CaseResult, RunResult
 from conformance.runner import Runner, RunOptions, plan_for
-from conformance.settings import CASSETTES_ROOT, REPORTS_ROOT, TARGET_DEFAULTS
+from conformance.settings import CASSETTES_ROOT, REPORTS_ROOT, TARGET_DEFAULTS, TIME_BOXED_EXAMPLES
+from conformance.sinks import RunSinks
 from conformance.targets import SetupError, Target, emulator_target, live_target, refuse_credentials_in
 from conformance.transport import NOT_THE_API
 
@@ -50,6 +52,22 @@ def parse_shard(value: str | None) -> tuple[int, int] | None:
     if not 1 <= index <= total:
         raise click.BadParameter(f"shard index must be between 1 and {total}, got {index}")
     return index, total
+
+
+def parse_duration(value: str | None) -> float | None:
+    """``90``, ``90s``, ``10m`` or ``2h`` as seconds."""
+    if value is None:
+        return None
+    number, unit = value.strip()[:-1], value.strip()[-1:]
+    if unit.isdigit():
+        number, unit = value.strip(), "s"
+    try:
+        seconds = float(number) * {"s": 1, "m": 60, "h": 3600}[unit]
+    except (KeyError, ValueError):
+        raise click.BadParameter(f"--max-time: expected a duration such as 90s, 10m or 2h, got {value!r}") from None
+    if seconds <= 0:
+        raise click.BadParameter(f"--max-time must be more than zero, got {value!r}")
+    return seconds
 
 
 def parse_checks(value: str | None) -> frozenset[str] | None:
@@ -116,9 +134,8 @@ class Progress:
                 click.echo(f"progress {index}/{total} cases, {self.failed} failing", err=True)
 
 
-def print_summary(result: RunResult, report_dir: Path, reproduce: str) -> None:
+def print_summary(document: dict[str, Any], report_dir: Path, reproduce: str) -> None:
     """The verdict, then the digest's groups (most serious first), each with a line that re-sends it."""
-    document = result.to_json()
     counts = document["counts"]
     click.echo(f"{headline(document)}: {case_counts(document)} ({counts['requests']} requests; "
                f"{counts['failures']} failed checks, {counts['warnings']} warnings)")  # fmt: skip
@@ -151,9 +168,12 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
             max_examples: int | None, max_requests: int | None, rate: float | None, report_dir: Path | None,
             shard: str | None, checks: str | None, deterministic: bool, cassette_dir: Path | None = None,
             redact_pii: bool | None = None, clock_skew: float = DEFAULT_CLOCK_SKEW_S,
-            severities: dict[str, str] | None = None, baseline: Path | None = None) -> int:  # fmt: skip
+            severities: dict[str, str] | None = None, baseline: Path | None = None,
+            max_time: float | None = None) -> int:  # fmt: skip
     defaults = TARGET_DEFAULTS[target_name]
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    if max_examples is None and max_time is not None:
+        max_examples = TIME_BOXED_EXAMPLES  # the clock ends the run, not the plan
     options = RunOptions(
         seed=seed,
         max_examples=max_examples or defaults.max_examples,
@@ -163,6 +183,7 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
         checks=parse_checks(checks),
         clock_skew_s=clock_skew,
         severities=severities or {},
+        max_time_s=max_time,
     )
     run_id = run_id_for(target_name, seed, deterministic)
     report_dir = report_dir or REPORTS_ROOT / run_id
@@ -172,34 +193,37 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
     before = load_baseline(baseline)
     with sigterm_interrupts(), open_target(target_name, base_url, configuration_id, deterministic=deterministic,
                                            seed=seed) as target:  # fmt: skip
-        plan = plan_for(target, options)
-        click.echo(f"conformance run {run_id}: {len(plan.cases)} cases against {target.name} {target.base_url} "
-                   f"(seed {seed})", err=True)  # fmt: skip
+        contract = load_contract()
+        plan = plan_for(target, options, contract)  # drawn as it is sent
+        size = f"{len(plan)} cases" if max_time is None else f"up to {max_time:g} s of cases"
+        click.echo(f"conformance run {run_id}: {size} against {target.name} {target.base_url} (seed {seed})",
+                   err=True)  # fmt: skip
         recorder = Recorder.for_run(cassette_dir, target, options, run_id, pii=redact_pii, deterministic=deterministic)
-        runner = Runner(target, options, recorder=recorder)
+        sinks = RunSinks(report_dir, recorder, contract)
+        runner = Runner(target, options, contract=contract, recorder=recorder)
         try:
-            result = runner.run(plan, run_id, Progress())
+            result = runner.run(plan, run_id, Progress(), sinks)
         finally:
             runner.client.close()
         with signals_deferred() as received:
-            problems = write_outputs(result, recorder, report_dir, cassette_dir, before)
-    document = result.to_json()
-    if problems:
+            problems, document = write_outputs(result, sinks, report_dir, before)
+    if problems or document is None:
         click.echo(f"conformance: {problems[0]}" + (f" (and {len(problems) - 1} more)" if problems[1:] else ""),
                    err=True)  # fmt: skip
         return 2
     if result.interrupted or received:
-        print_summary(result, report_dir, reproduce_command(document))
+        print_summary(document, report_dir, reproduce_command(document))
         return 130
     broken = broken_target(document)
     if broken:
         click.echo(f"conformance: {broken}; reports: {report_dir}", err=True)
         return 2
-    print_summary(result, report_dir, reproduce_command(document))
-    if result.exit_code == 0 and (unjudged := undecided(document)):
+    print_summary(document, report_dir, reproduce_command(document))
+    failed = document["verdict"] == "failed"
+    if not failed and (unjudged := undecided(document)):
         click.echo(f"conformance: {unjudged}; reports: {report_dir}", err=True)
         return 2  # not a pass: part of the contract went unjudged
-    return result.exit_code
+    return 1 if failed else 0
 
 
 def check_output_folders(*folders: Path) -> None:
@@ -226,22 +250,22 @@ def load_baseline(location: Path | None) -> dict[str, Any] | None:
         raise SetupError(f"--baseline: {exc}") from None
 
 
-def write_outputs(result: RunResult, recorder: Recorder, report_dir: Path, cassette_dir: Path,
-                  baseline: dict[str, Any] | None = None) -> list[str]:  # fmt: skip
-    """Cassettes, reports and ``reports/latest``, each written where it can be; one line per thing that failed."""
-    problems = []
+def write_outputs(result: RunResult, sinks: RunSinks, report_dir: Path,
+                  baseline: dict[str, Any] | None = None) -> tuple[list[str], dict[str, Any] | None]:  # fmt: skip
+    """The end of the recording, then results.json and the reports from the stream, and ``reports/latest``:
+    each written where it can be; one line per thing that failed, and the results document when there is one."""
+    problems, document = [], None
     try:
-        recorder.save(result)
-        result.cassette_dir = str(cassette_dir)
+        sinks.end(result)
     except OSError as exc:
-        problems.append(f"cannot write the cassettes into {cassette_dir}: {exc.strerror or exc}")
+        problems.append(f"cannot finish the recording in {sinks.recorder.directory}: {exc.strerror or exc}")
     try:
-        write_all(result, report_dir, recorder.redactor, baseline)
+        document = write_from_stream(report_dir, baseline)
         if report_dir.parent == REPORTS_ROOT:
             point_latest_at(report_dir)
     except OSError as exc:
         problems.append(f"cannot write the reports into {report_dir}: {exc.strerror or exc}")
-    return problems
+    return problems, document
 
 
 def broken_target(document: dict[str, Any]) -> str | None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from conformance.access import never_created_id
 from conformance.cases import Case, CasePlan, build_plan
@@ -24,6 +24,16 @@ if TYPE_CHECKING:
 ProgressCallback = Callable[[int, int, CaseResult], None]
 
 
+class Sink(Protocol):
+    """Where judged cases go as they are judged (the results stream, the recording)."""
+
+    def start(self, result: RunResult) -> None:
+        """The run is about to send its first case; ``result`` says what the run is."""
+
+    def case(self, result: CaseResult) -> None:
+        """One judged (or unsent) case, in plan order, once."""
+
+
 @dataclass(frozen=True)
 class RunOptions:
     seed: int
@@ -34,6 +44,7 @@ class RunOptions:
     checks: frozenset[str] | None = None  # allow-list; None: all
     clock_skew_s: float = DEFAULT_CLOCK_SKEW_S  # how far the target's timestamps may stray from ours
     severities: Mapping[str, str] = field(default_factory=dict)  # check -> "fail" | "warn", the user's policy
+    max_time_s: float | None = None  # a time-boxed run: draw and send until this is spent
 
 
 def plan_for(target: Target, options: RunOptions, contract: Contract | None = None) -> CasePlan:
@@ -83,7 +94,10 @@ class Runner:
         if recorder is not None:
             self.client.observer = recorder.observe
 
-    def run(self, plan: CasePlan, run_id: str, progress: ProgressCallback | None = None) -> RunResult:
+    def run(self, plan: CasePlan, run_id: str, progress: ProgressCallback | None = None,
+            sink: Sink | None = None) -> RunResult:  # fmt: skip
+        """Send the plan's cases as they are drawn; each judged case goes to ``sink`` (without one, into the
+        returned result's ``cases``)."""
         started = time.monotonic()
         result = RunResult(
             run_id=run_id,
@@ -99,36 +113,49 @@ class Runner:
                 if self.options.checks is None or c.name in self.options.checks
             },
             credential_forms=list(self.target.forms),
+            time_budget_s=self.options.max_time_s,
         )
+        if sink is not None:
+            sink.start(result)
+        accept = sink.case if sink is not None else lambda case: result.add(case, self.contract)
+        taken, total = 0, len(plan)  # cases of the plan handed on so far, of how many
         try:
-            self._run_cases(plan.cases, result, progress)
+            for case_result in self._run_cases(plan, result):
+                taken += 1
+                accept(case_result)
+                if progress:
+                    progress(taken, total, case_result)
         except KeyboardInterrupt:
             result.interrupted = True
-            done = {c.case.id for c in result.cases}
-            result.cases += [CaseResult(c, "not_run", reason="interrupted") for c in plan.cases if c.id not in done]
+            if self.options.max_time_s is None:  # a time-boxed plan may be endless: it is not listed
+                for case in plan.unsent(taken):  # listed, not drawn
+                    accept(CaseResult(case, "not_run", reason="interrupted"))
         finally:
             result.requests = self.client.sent
             result.finished_at = _now()
             result.duration_s = time.monotonic() - started
         return result
 
-    def _run_cases(self, cases: Iterable[Case], result: RunResult, progress: ProgressCallback | None) -> None:
-        cases = list(cases)
-        exhausted = False
-        for index, case in enumerate(cases, 1):
-            if exhausted:
-                case_result = CaseResult(case, "not_run", reason="request budget spent")
-            else:
-                try:
-                    case_result = self.run_case(case)
-                except BudgetExhausted:
-                    exhausted = True
-                    case_result = CaseResult(case, "not_run", reason="request budget spent")
-            if index == 1 and case_result.exchange is not None and case_result.exchange.status is None:
+    def _run_cases(self, plan: CasePlan, result: RunResult) -> Iterator[CaseResult]:
+        sent = 0
+        deadline = None if self.options.max_time_s is None else time.monotonic() + self.options.max_time_s
+        for case in plan:
+            if deadline is not None and time.monotonic() >= deadline:
+                result.stopped = "time budget spent"  # the rest of a time-boxed plan is neither drawn nor listed
+                return
+            try:
+                case_result = self.run_case(case)
+            except BudgetExhausted:
+                result.stopped = "request budget spent"
+                break
+            if sent == 0 and case_result.exchange is not None and case_result.exchange.status is None:
                 raise SetupError(f"target {self.target.base_url} unreachable: {case_result.exchange.error}")
-            result.add(case_result, self.contract)
-            if progress:
-                progress(index, len(cases), case_result)
+            sent += 1
+            yield case_result
+        else:
+            return
+        for case in plan.unsent(sent):  # the budget bounds the drawing too: the rest are listed, not drawn
+            yield CaseResult(case, "not_run", reason="request budget spent")
 
     def run_case(self, case: Case) -> CaseResult:
         """Send one case (retries, read-back), check it; recorded and redacted when there is a recorder."""

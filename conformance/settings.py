@@ -23,5 +23,8 @@ TARGET_DEFAULTS: Final[dict[str, TargetDefaults]] = {
     # the edges and their read-backs: 220 requests at 10 examples, 38 of them read-backs) with room for retries.
     "live": TargetDefaults(max_examples=10, max_requests=300, rate=2.0, redact_pii=True),
 }
+# --max-time without --max-examples: a plan no time box reaches the end of (it is drawn lazily, so its size costs
+# nothing; the invalid families scale with it, a tenth per rule, so they keep coming too).
+TIME_BOXED_EXAMPLES: Final = 1_000_000_000
 REPORTS_ROOT: Final = Path("reports")
 CASSETTES_ROOT: Final = Path("cassettes")

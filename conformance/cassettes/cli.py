@@ -30,5 +30,5 @@ def replay_command(cassette_dir: Path, report_dir: Path | None) -> None:
             sys.exit(2)
         report_dir = report_dir or REPORTS_ROOT / f"replay-{result.run_id}"
         write_all(result, report_dir, ())
-    print_summary(result, report_dir, f"conformance replay {cassette_dir}")
+    print_summary(result.to_json(), report_dir, f"conformance replay {cassette_dir}")
     sys.exit(result.exit_code)

@@ -3,29 +3,34 @@
 The client hands every answered attempt (retries and read-backs included) to :meth:`Recorder.observe`
 as the ``httpx.Response`` it got; the recorder redacts it into the request and response shapes vcrpy's
 own httpx stub records, and files it in the cassette of the case's family (the case id up to its last
-``/``: ``invalid/participants.maxItems``, ``unknown_configuration``). At the end of the run every
-cassette becomes vcrpy ``Request`` objects and response dicts written with vcrpy's serializer through a
-temp file and a rename, then ``run.json`` (what a cassette cannot hold: the cases, what they expected,
-and which interactions answered them). vcrpy is imported only then: its import pulls in every HTTP
-library it can patch, which a run need not wait for.
+``/``: ``invalid/participants.maxItems``, ``unknown_configuration``).
+
+Nothing is held until the end: when a case is done its interactions are appended to their cassette
+(YAML that vcrpy's loader reads, ``version`` first so items can be appended), then its ``run.json``
+entry to ``cases.jsonl``. ``run.json`` is written at the start naming that file and saying
+"interrupted"; a finished run rewrites it with the cases inline (the format replay always read) and
+drops ``cases.jsonl``. A run killed half way leaves a recording replay still reads: every case listed
+has its interactions on disk, and a torn last interaction belongs to no listed case.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import yaml
 
 from conformance import __version__
 from conformance.cases import Case
 from conformance.cassettes.redaction import Redactor
 from conformance.exchange import Exchange
-from conformance.results import CaseResult, RunResult, write_atomic
+from conformance.results import CaseResult, RunResult
+from conformance.stream import _atomic, write_atomic
 
 if TYPE_CHECKING:
     from conformance.runner import RunOptions
@@ -33,7 +38,10 @@ if TYPE_CHECKING:
 
 SIDECAR = "run.json"
 SIDECAR_FORMAT = 1
+CASES_FILE = "cases.jsonl"  # a recording's run.json entries while it is being made
 CASSETTE_SUFFIX = ".yaml"
+CASSETTE_HEAD = "version: 1\ninteractions:\n"  # vcrpy's cassette, with the list last so it can grow
+_DUMPER = getattr(yaml, "CDumper", yaml.Dumper)  # what vcrpy's serializer dumps with
 AUTOMATIC_HEADERS = frozenset({"host", "accept", "accept-encoding", "connection", "user-agent", "content-length"})
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -80,15 +88,18 @@ class Recorder:
         self.directory = directory
         self.redactor = redactor
         self.metadata = dict(metadata or {})
-        self.cassettes: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}  # vcrpy's dict shapes
+        self.counts: dict[str, int] = {}  # cassette -> interactions written to it
         self._files: dict[str, str] = {}  # family -> its cassette file
-        self._records: dict[str, CaseRecord] = {}
+        self._records: dict[str, CaseRecord] = {}  # the cases begun and not yet listed
         self._current: CaseRecord | None = None
         self._attempts: list[int] | None = None
+        self._pending: dict[tuple[str, int], tuple[dict[str, Any], dict[str, Any]]] = {}  # the case's, unwritten
+        self._started = False
+        self._written: set[str] = set()
 
     @property
     def interactions(self) -> int:
-        return sum(map(len, self.cassettes.values()))
+        return sum(self.counts.values())
 
     # --- during the run (called by the runner and the client) ---
 
@@ -106,56 +117,95 @@ class Recorder:
     def observe(self, response: httpx.Response) -> None:
         """One answered attempt, as the client got it."""
         name = self._current.cassette if self._current else self._file("unassigned")
-        interactions = self.cassettes.setdefault(name, [])
-        interactions.append((self._request(response.request), self._response(response)))
+        index = self.counts[name] = self.counts.get(name, 0) + 1
+        self._pending[(name, index - 1)] = (self._request(response.request), self._response(response))
         if self._attempts is not None:
-            self._attempts.append(len(interactions) - 1)
+            self._attempts.append(index - 1)
 
     def end(self, result: CaseResult) -> CaseResult:
-        """The case's result as reports may show it: redacted, pointing at its cassette and interactions."""
+        """The case's result as reports may show it: redacted, pointing at its cassette and interactions.
+
+        Its interactions go to disk now, so a run killed later still has them."""
         record = self._records.get(result.case.id) or CaseRecord("")
         self._current = self._attempts = None
         message = self.redactor.message
-        return replace(
+        redacted = replace(
             result,
             exchange=self._exchange(result.exchange, record.cassette, record.request),
             fetched=self._exchange(result.fetched, record.cassette, record.fetch),
             checks=[replace(check, message=message(check.message)) for check in result.checks],
             reason=message(result.reason),
         )
+        self._write_pending()
+        return redacted
 
-    # --- at the end ---
+    # --- the sink: what run.json lists ---
+
+    def record(self, result: CaseResult) -> None:
+        """List a judged case (after its interactions are on disk), as replay will read it."""
+        self._start()
+        with (self.directory / CASES_FILE).open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(self._case(result), ensure_ascii=False, separators=(",", ":")) + "\n")
+
+    def finish(self, interrupted: bool) -> Path:
+        """``run.json`` with every case inline (read back from ``cases.jsonl``, then dropped). Returns the folder."""
+        self._start()
+        self._write_pending()
+        cases = self.directory / CASES_FILE
+        sidecar = self._sidecar(interrupted)
+        text = json.dumps({**sidecar, "cases": []}, indent=2, ensure_ascii=False)
+        with _atomic(self.directory / SIDECAR) as handle:
+            handle.write(text[: text.rindex("[]")] + "[")
+            empty = True
+            for entry in listed_cases(cases):
+                body = json.dumps(entry, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+                handle.write(("\n    " if empty else ",\n    ") + body)
+                empty = False
+            handle.write(("]" if empty else "\n  ]") + text[text.rindex("[]") + 2 :] + "\n")
+        cases.unlink(missing_ok=True)
+        return self.directory
 
     def save(self, result: RunResult) -> Path:
-        """Write every cassette, then ``run.json``; each atomically. Returns the folder."""
-        from vcr.request import Request
-        from vcr.serialize import serialize
-        from vcr.serializers import yamlserializer
+        """List every case of an in-memory result and finish (for callers that did not stream)."""
+        for case in result.cases:
+            self.record(case)
+        return self.finish(result.interrupted)
 
-        stale = _listed_cassettes(self.directory / SIDECAR) - set(self.cassettes)
-        for name, interactions in self.cassettes.items():
-            cassette = {
-                "requests": [Request(**request) for request, _ in interactions],
-                "responses": [{**response, "body": dict(response["body"])} for _, response in interactions],
-            }
-            write_atomic(self.directory / name, serialize(cassette, yamlserializer))
-        sidecar = {
-            "format": SIDECAR_FORMAT,
-            "tool": {"name": "conformance", "version": __version__},
-            **self.metadata,
-            "interrupted": result.interrupted,
-            "cassettes": sorted(self.cassettes),
-            "cases": [self._case(case) for case in result.cases],
-        }
-        write_atomic(self.directory / SIDECAR, json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n")
-        for name in stale:  # a previous recording into the same folder: drop what this one did not write
+    def _start(self) -> None:
+        """A recording that says "interrupted" until :meth:`finish`; a previous one in the folder is cleared."""
+        if self._started:
+            return
+        self._started = True
+        for name in _listed_cassettes(self.directory / SIDECAR) | {CASES_FILE}:
             path = self.directory / name
             if path.resolve().is_relative_to(self.directory.resolve()):
                 path.unlink(missing_ok=True)
-        return self.directory
+        sidecar = {**self._sidecar(True), "cases": [], "cases_file": CASES_FILE}
+        write_atomic(self.directory / SIDECAR, json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n")
+
+    def _sidecar(self, interrupted: bool) -> dict[str, Any]:
+        return {"format": SIDECAR_FORMAT, "tool": {"name": "conformance", "version": __version__}, **self.metadata,
+                "interrupted": interrupted, "cassettes": sorted(self.counts)}  # fmt: skip
+
+    def _write_pending(self) -> None:
+        """Append the interactions not yet on disk to their cassettes, one write per cassette."""
+        if not self._pending:
+            return
+        self._start()
+        by_cassette: dict[str, list[dict[str, Any]]] = {}
+        for (name, _index), (request, response) in sorted(self._pending.items()):
+            by_cassette.setdefault(name, []).append(_interaction(request, response))
+        self._pending.clear()
+        for name, interactions in by_cassette.items():
+            path = self.directory / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fresh = name not in self._written  # a file of that name left by an earlier, killed run is replaced
+            self._written.add(name)
+            with path.open("w" if fresh else "a", encoding="utf-8") as handle:
+                handle.write((CASSETTE_HEAD if fresh else "") + yaml.dump(interactions, Dumper=_DUMPER))
 
     def _case(self, result: CaseResult) -> dict[str, Any]:
-        case, record = result.case, self._records.get(result.case.id)
+        case, record = result.case, self._records.pop(result.case.id, None)
         return {
             "id": case.id,
             "kind": case.kind,
@@ -218,11 +268,45 @@ class Recorder:
             headers = {name: redact.text(value) for name, value in exchange.request_headers.items()}
             return replace(exchange, url=redact.text(exchange.url), request_headers=headers,
                            request_body=redact.body(exchange.request_body), error=error)  # fmt: skip
-        request, response = self.cassettes[cassette][attempts[-1]]
+        request, response = self._pending[(cassette, attempts[-1])]
         return replace(exchange, url=request["uri"], request_headers=request_headers(request),
                        request_body=request["body"], response_headers=response_headers(response),
                        response_body=response["body"]["string"], error=error, cassette=cassette,
                        interaction=attempts[-1])  # fmt: skip
+
+
+def _interaction(request: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+    """One interaction as vcrpy's serializer writes it: bodies as text where they are UTF-8."""
+    body = {**response["body"], "string": _text(response["body"]["string"])}
+    return {"request": {**request, "body": _text(request["body"])}, "response": {**response, "body": body}}
+
+
+def _text(body: bytes | str | None) -> bytes | str | None:
+    if isinstance(body, bytes):
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            return body  # written as !!binary, as vcrpy does
+    return body
+
+
+def listed_cases(path: Path) -> Iterator[dict[str, Any]]:
+    """The entries of a ``cases.jsonl``; a last line torn by a kill is left out (its case was not finished)."""
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        return
+    with handle:
+        lines = iter(handle)
+        pending = next(lines, None)
+        for line in lines:
+            yield json.loads(pending)  # type: ignore[arg-type]
+            pending = line
+        if pending is not None:
+            try:
+                yield json.loads(pending)
+            except (ValueError, UnicodeDecodeError):
+                return
 
 
 def _times(result: CaseResult) -> dict[str, float | None]:

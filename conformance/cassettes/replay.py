@@ -23,7 +23,16 @@ import yaml
 
 from conformance.cases import Case
 from conformance.cassettes.fastyaml import load_cassette
-from conformance.cassettes.recording import CASSETTE_SUFFIX, SIDECAR, SIDECAR_FORMAT, request_headers, response_headers
+from conformance.cassettes.recording import (
+    CASES_FILE,
+    CASSETTE_HEAD,
+    CASSETTE_SUFFIX,
+    SIDECAR,
+    SIDECAR_FORMAT,
+    listed_cases,
+    request_headers,
+    response_headers,
+)
 from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S, RunState
 from conformance.contract import Contract, load_contract
 from conformance.exchange import Exchange
@@ -67,8 +76,9 @@ def no_network() -> Iterator[None]:
 class Cassettes:
     """The cassettes of one recording, loaded (and validated) on first use."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, unfinished: bool = False) -> None:
         self.directory = directory
+        self.unfinished = unfinished  # a recording whose run was killed: a cassette may end in a torn interaction
         self._loaded: dict[str, list[dict[str, Any]]] = {}
 
     def interaction(self, name: str, index: int, where: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -96,7 +106,10 @@ class Cassettes:
         try:
             data = load_cassette(raw)  # what vcrpy's own (safe) loader returns, faster
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise ReplayError(f"{path}: not valid YAML ({_one_line(exc)})") from None
+            torn = raw.rfind(b"\n- request:")
+            if not (self.unfinished and raw.startswith(CASSETTE_HEAD.encode()) and torn > 0):
+                raise ReplayError(f"{path}: not valid YAML ({_one_line(exc)})") from None
+            data = load_cassette(raw[: torn + 1])  # drop the interaction a kill cut short
         if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
             raise ReplayError(f"{path}: not a vcrpy cassette (no 'interactions' list)")
         if data.get("version") != 1:
@@ -154,6 +167,11 @@ def read_sidecar(directory: Path) -> dict[str, Any]:
         raise ReplayError(f"{path}: unreadable ({_one_line(exc)})") from None
     if not isinstance(data, dict):
         raise ReplayError(f"{path}: expected a JSON object")
+    if data.get("cases_file") == CASES_FILE:  # a recording whose run never finished: the cases listed so far
+        try:
+            data["cases"] = list(listed_cases(directory / CASES_FILE))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise ReplayError(f"{directory / CASES_FILE}: unreadable ({_one_line(exc)})") from None
     if data.get("format") != SIDECAR_FORMAT:
         raise ReplayError(f"{path}: format {data.get('format')!r}, expected {SIDECAR_FORMAT}")
     expect = {"run_id": str, "target": str, "base_url": str, "seed": int, "max_examples": int, "cases": list,
@@ -238,7 +256,7 @@ class Recording:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.meta = read_sidecar(directory)
-        self.cassettes = Cassettes(directory)
+        self.cassettes = Cassettes(directory, unfinished="cases_file" in self.meta)
 
     def cases(self) -> Iterator[RecordedCase]:
         """Every case in the recorded order; raises :class:`ReplayError` for an interaction it cannot read."""

@@ -31,6 +31,18 @@ def write_all(result: RunResult, directory: Path, secrets: tuple[str, ...] | Cal
     return [path, *write_formats(document, directory, baseline)]
 
 
+def write_from_stream(directory: Path, baseline: Document | None = None) -> dict[str, Any]:
+    """results.json and every other format from the results stream in ``directory`` (a finished run's, or
+    one a killed run left); returns the document, its ``cases`` read from the stream as they are used."""
+    from conformance.stream import STREAM_FILE, document_from_stream
+    from conformance.stream import write_document as write_results_document
+
+    document = document_from_stream(directory / STREAM_FILE)
+    write_results_document(document, directory / RESULTS_FILE)
+    write_formats(document, directory, baseline)
+    return document
+
+
 def write_document(document: Document, directory: Path, baseline: Document | None = None) -> list[Path]:
     """Write a results dict as results.json and every other format."""
     from conformance.results import write_atomic
@@ -62,4 +74,4 @@ def _renderers() -> dict[str, Callable[[Document, Document | None], str]]:
             "report.html": render_html}  # fmt: skip
 
 
-__all__ = ["FORMATS", "RESULTS_FILE", "write_all", "write_document", "write_formats"]
+__all__ = ["FORMATS", "RESULTS_FILE", "write_all", "write_document", "write_formats", "write_from_stream"]

@@ -124,6 +124,33 @@ def render(run: Path, baseline: Path | None, output: Path | None) -> None:
     click.echo(f"{', '.join(map(str, written))}")
 
 
+@report.command("build")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def build(directory: Path) -> None:
+    """Build results.json and every report from the results stream in DIRECTORY (results.jsonl).
+
+    A run writes its stream case by case and builds the reports at its end; this does it for a run that
+    never reached its end (killed), or again. Exit 0: no check failed; 1: a check failed; 2: no readable stream.
+    """
+    from conformance.reports import write_from_stream
+    from conformance.stream import StreamError
+
+    try:
+        document = write_from_stream(directory)
+    except StreamError as exc:
+        _die("report build", str(exc))
+    except OSError as exc:
+        _die("report build", f"cannot write into {directory}: {exc.strerror or exc}")
+    counts = document["counts"]
+    click.echo(
+        f"{document['verdict'].upper()}: {counts['cases']} cases, {counts['requests']} requests, "
+        f"{counts['failures']} failures, {counts['warnings']} warnings"
+        + (" (interrupted: the stream has no end)" if document["interrupted"] else "")
+        + f" -> {directory}"
+    )
+    sys.exit(1 if document["verdict"] == "failed" else 0)
+
+
 @report.command("merge")
 @click.argument("directories", nargs=-1, required=True, type=PathArg)
 @click.option(

@@ -128,6 +128,8 @@ def reproduce_command(document: Document) -> str:
     if document["target"] == "live" and document.get("base_url") not in (None, DEFAULT_BASE_URL):
         command += f" --base-url {document['base_url']}"
     command += f" --max-examples {document['max_examples']}"
+    if document.get("time_budget_s"):  # a time-boxed run: the same sequence, as far as the time allows
+        command += f" --max-time {document['time_budget_s']:g}s"
     shard = document.get("shard")
     if shard and "/" in shard and "+" not in shard:
         command += f" --shard {shard}"

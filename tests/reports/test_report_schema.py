@@ -133,7 +133,7 @@ def test_conformance_run_writes_every_format_and_a_valid_results_json(tmp_path: 
     code, stdout, stderr = invoke("run", "--max-examples", "2", "--seed", "3", "--deterministic", "--report-dir",
                                   str(report), "--cassette-dir", str(tmp_path / "cassettes"))  # fmt: skip
     assert code == 0, stdout + stderr
-    assert sorted(p.name for p in report.iterdir()) == sorted(["results.json", *FORMATS])
+    assert sorted(p.name for p in report.iterdir()) == sorted(["results.json", "results.jsonl", *FORMATS])
     document = load_results(report)
     assert problems(document) == []
     assert document["seed"] == 3 and document["verdict"] == "passed" and document["counts"]["cases"] > 20

@@ -138,16 +138,16 @@ def test_an_io_error_while_writing_is_one_line_exit_2_and_the_reports_are_still_
     def full_disk(_self: Recorder, _result: object) -> Path:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(Recorder, "save", full_disk)
+    monkeypatch.setattr(Recorder, "finish", full_disk)
     code, stdout, stderr = run("--max-examples", "1", "--seed", "3", "--report-dir", str(tmp_path / "r"),
                                "--cassette-dir", str(tmp_path / "c"))  # fmt: skip
     assert code == 2, stdout + stderr
     last = stderr.strip().splitlines()[-1]
-    assert last == f"conformance: cannot write the cassettes into {tmp_path / 'c'}: No space left on device"
+    assert last == f"conformance: cannot finish the recording in {tmp_path / 'c'}: No space left on device"
     assert "Traceback" not in stderr
     for name in ("results.json", "summary.md", "report.html", "junit.xml"):
         assert (tmp_path / "r" / name).is_file()
-    assert json.loads((tmp_path / "r" / "results.json").read_text(encoding="utf-8"))["cassette_dir"] is None
+    assert json.loads((tmp_path / "r" / "results.json").read_text(encoding="utf-8"))["counts"]["cases"] > 0
 
 
 @pytest.mark.parametrize("target", ["live", "emulator"])

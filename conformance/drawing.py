@@ -1,0 +1,66 @@
+"""Drawing examples from Hypothesis strategies without Hypothesis's test engine.
+
+A run needs examples, not a test: no shrinking, no mutation of earlier inputs, no example database,
+no health checks. ``@given`` pays for all of that (about 70% of a large run went there), and it
+draws a whole batch before the first one can be used. :func:`examples` instead draws each example
+on its own ``ConjectureData`` fed from one seeded ``random.Random``: an endless stream, the same
+for the same seed, any prefix of it the same whatever length is asked for (so a lazy plan and an
+eager one agree).
+
+This is Hypothesis's internal API (``ConjectureData``, ``BuildContext``, ``HypothesisProvider``):
+Hypothesis offers no public way to draw a reproducible example outside ``@given``
+(``.example()`` is unseeded and meant for the REPL). Everything internal is in :func:`_draw_one`;
+``tests/test_drawing.py`` pins what the project relies on, so an upgrade that changes it fails
+there first.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from itertools import islice
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.control import BuildContext
+from hypothesis.errors import StopTest
+from hypothesis.internal.conjecture.data import ConjectureData
+from hypothesis.internal.conjecture.providers import HypothesisProvider
+
+MAX_REJECTIONS = 1000  # filters that reject this often in a row are a bug in the strategy, not bad luck
+
+
+class _SeededProvider(HypothesisProvider):
+    """Hypothesis's own provider without its "constants" pool: that pool is gathered from whatever local
+    modules happen to be imported, so the same seed would draw differently under pytest, in ``conformance
+    run`` or after a late import; without it a draw depends on the seed alone."""
+
+    def _maybe_draw_constant(self, *_args: Any, **_kwargs: Any) -> None:
+        return None
+
+
+def _draw_one(strategy: st.SearchStrategy[Any], rng: random.Random) -> Any:
+    """One example, or StopTest when the strategy rejected what it drew (a filter, an overrun)."""
+    data = ConjectureData(random=rng, provider=_SeededProvider)
+    with BuildContext(data, wrapped_test=None):  # type: ignore[arg-type]  # strategies such as lists need one
+        return data.draw(strategy)
+
+
+def examples(strategy: st.SearchStrategy[Any], at_seed: int) -> Iterator[Any]:
+    """Endless examples of ``strategy``, the same sequence for the same seed."""
+    rng = random.Random(at_seed)
+    while True:
+        for _ in range(MAX_REJECTIONS):
+            try:
+                value = _draw_one(strategy, rng)
+            except StopTest:
+                continue
+            break
+        else:
+            raise RuntimeError(f"{strategy!r} rejected {MAX_REJECTIONS} draws in a row")
+        yield value
+
+
+def draw(strategy: st.SearchStrategy[Any], count: int, at_seed: int) -> list[Any]:
+    """The first ``count`` examples of ``strategy`` at ``at_seed``."""
+    return list(islice(examples(strategy, at_seed), count))

@@ -1,0 +1,54 @@
+"""Where a run's judged cases go, each once, as it is judged: the results stream and the recording.
+
+The redactor is applied here, at the output boundary: the recorder has already redacted the exchanges
+it filed (and the messages that quote them); the results line is scrubbed as it is written, so nothing
+that reaches a file has not been through it. At the end, ``results.json`` and the reports are built
+from the stream (as ``conformance report`` does for a stream a killed run left).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from conformance.cassettes.recording import Recorder
+from conformance.contract import Contract
+from conformance.results import CaseResult, RunResult, case_record, observed_paths
+from conformance.stream import STREAM_FILE, ResultsWriter, scrub
+
+
+class RunSinks:
+    """The results stream in ``report_dir`` and the recording, fed case by case."""
+
+    def __init__(self, report_dir: Path, recorder: Recorder, contract: Contract) -> None:
+        self.report_dir = report_dir
+        self.recorder = recorder
+        self.contract = contract
+        self._header: dict[str, Any] | None = None
+        self._writer: ResultsWriter | None = None
+        self._seed = 0
+
+    @property
+    def stream(self) -> Path:
+        return self.report_dir / STREAM_FILE
+
+    def start(self, result: RunResult) -> None:
+        result.cassette_dir = str(self.recorder.directory)
+        self._header, self._seed = scrub(result.header(), self.recorder.redactor), result.seed
+
+    def case(self, result: CaseResult) -> None:
+        """The recording lists the case (its interactions are already on disk), then the results stream."""
+        self.recorder.record(result)
+        record = case_record(result, self._seed, observed_paths(result, self.contract))
+        self._open().case(scrub(record, self.recorder.redactor))
+
+    def end(self, result: RunResult) -> None:
+        self._open().end(scrub(result.end(), self.recorder.redactor))
+        self.recorder.finish(result.interrupted)
+
+    def _open(self) -> ResultsWriter:
+        # Opened with the first case, so a run that never got an answer (unreachable) writes nothing.
+        if self._writer is None:
+            assert self._header is not None, "start() first"
+            self._writer = ResultsWriter(self.stream, self._header)
+        return self._writer
