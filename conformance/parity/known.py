@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
 from conformance.parity.compare import KINDS
+from conformance.reports.gate import as_date
 
 KNOWN_FILE = Path(__file__).resolve().parents[1] / "emulator" / "parity-known.toml"
 ENTRY_KEYS = ("kind", "route", "subject", "reason", "expires")
@@ -86,14 +87,7 @@ def _entry(path: Path, index: int, entry: dict[str, Any]) -> KnownDifference:
     reason = entry.get("reason")
     if not isinstance(reason, str) or not reason.strip():
         raise KnownFileError(f"{where}: reason must be a non-empty string")
-    expires = entry.get("expires")
-    if isinstance(expires, datetime):
-        expires = expires.date()
-    elif isinstance(expires, str):
-        try:
-            expires = date.fromisoformat(expires)
-        except ValueError:
-            expires = None
-    if not isinstance(expires, date):
+    expires = as_date(entry.get("expires"))
+    if expires is None:
         raise KnownFileError(f"{where}: expires must be a date such as 2027-03-31, got {entry.get('expires')!r}")
     return KnownDifference(kind, entry.get("route", "*"), entry.get("subject", "*"), reason.strip(), expires)

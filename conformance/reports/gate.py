@@ -143,15 +143,9 @@ def _issue(
         raise fail(f"{where}.check {check!r} is not a check name ({hint})", "check", index)
     if not isinstance(reason, str) or not reason.strip():
         raise fail(f"{where}.reason must be a non-empty string", "reason", index)
-    if isinstance(expires, datetime):
-        expires = expires.date()
-    elif isinstance(expires, str):
-        try:
-            expires = date.fromisoformat(expires)
-        except ValueError:
-            raise fail(
-                f"{where}.expires must be a date such as 2026-12-31, got {expires!r}", "expires", index
-            ) from None
+    if isinstance(expires, str) and as_date(expires) is None:
+        raise fail(f"{where}.expires must be a date such as 2026-12-31, got {expires!r}", "expires", index)
+    expires = as_date(expires)
     if not isinstance(expires, date):
         raise fail(f"{where}.expires must be a date such as 2026-12-31, got {expires!r}", "expires", index)
     return KnownIssue(check, reason.strip(), expires)
@@ -281,3 +275,17 @@ def _excuse(check: str, what: str, issues: list[KnownIssue], today: date, used: 
     return Decision(
         "fail", subject, f"{what}: the known issue expired on {issue.expires} ({issue.reason}), so it no longer excuses"
     )
+
+
+def as_date(value: object) -> date | None:
+    """A TOML date, datetime or ISO date string as a date; None for anything else (known issues' expiry)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
