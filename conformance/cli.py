@@ -67,9 +67,8 @@ def _per_target(setting: str) -> str:
     show_default=True,
     help="Where to send requests: the embedded emulator or the live API.",
 )
-@click.option(
-    "--base-url", envvar="CONFORMANCE_BASE_URL", help="Live API base URL (default https://conversations.twilio.com)."
-)
+@click.option("--base-url", help="Live API base URL (default: CONFORMANCE_BASE_URL, else "
+              "https://conversations.twilio.com); the emulator target ignores that variable.")  # fmt: skip
 @click.option("--configuration-id", envvar="CONFORMANCE_CONFIGURATION_ID", help="An existing configuration (live).")
 @click.option("--seed", type=int, help="Reproduce a run: the same seed sends the same requests.")
 @click.option("--max-examples", type=click.IntRange(min=1),

@@ -64,6 +64,7 @@ class RunResult:
     observed_fields: set[str] = field(default_factory=set)
     cassette_dir: str | None = None
     credential_forms: list[str] = field(default_factory=list)  # the forms the run authenticated with
+    policy: dict[str, Any] = field(default_factory=dict)  # the user's --severity and --clock-skew, when given
     time_budget_s: float | None = None  # --max-time, for a time-boxed run
     stopped: str | None = None  # which budget ended the run before its plan did
 
@@ -94,7 +95,8 @@ class RunResult:
                 "max_examples": self.max_examples, "shard": self.shard,
                 "credential_forms": list(self.credential_forms), "started_at": self.started_at,
                 "check_names": {name: list(value) for name, value in self.check_names.items()},
-                "cassette_dir": self.cassette_dir, "time_budget_s": self.time_budget_s}  # fmt: skip
+                "cassette_dir": self.cassette_dir, "time_budget_s": self.time_budget_s,
+                "policy": self.policy}  # fmt: skip
 
     def end(self) -> dict[str, Any]:
         """How the run ended: the results stream's last line."""

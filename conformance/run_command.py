@@ -22,7 +22,14 @@ from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S
 from conformance.contract import load_contract
 from conformance.reports import write_from_stream
 from conformance.reports.digest import build_digest
-from conformance.reports.document import ReportInputError, case_counts, headline, load_results, reproduce_command
+from conformance.reports.document import (
+    ReportInputError,
+    case_counts,
+    headline,
+    load_results,
+    reproduce_command,
+    undecided,
+)
 from conformance.results import CaseResult, RunResult
 from conformance.runner import Runner, RunOptions, plan_for
 from conformance.settings import CASSETTES_ROOT, REPORTS_ROOT, TARGET_DEFAULTS, TIME_BOXED_EXAMPLES
@@ -120,18 +127,23 @@ class Progress:
         self.interactive = sys.stderr.isatty() and not os.environ.get("CI")
         self.failed = 0
 
+    @staticmethod
+    def of(total: int) -> str:
+        """The plan's size, or "?" for a time-boxed run, whose plan has no real end."""
+        return "?" if total >= TIME_BOXED_EXAMPLES else str(total)
+
     def __call__(self, index: int, total: int, case: CaseResult) -> None:
         failed = [r for r in case.checks if r.outcome == "failed"]
         self.failed += bool(failed)
         if self.interactive:
-            click.echo(f"\r  [{index}/{total}] {self.failed} failing case(s)  ", nl=False, err=True)
+            click.echo(f"\r  [{index}/{self.of(total)}] {self.failed} failing case(s)  ", nl=False, err=True)
             if index == total:
                 click.echo("", err=True)
         else:
             for result in failed:
                 click.echo(f"FAIL {case.case.id} {result.check}: {result.message[:200]}", err=True)
             if index % 100 == 0 or index == total:
-                click.echo(f"progress {index}/{total} cases, {self.failed} failing", err=True)
+                click.echo(f"progress {index}/{self.of(total)} cases, {self.failed} failing", err=True)
 
 
 def print_summary(document: dict[str, Any], report_dir: Path, reproduce: str) -> None:
@@ -277,22 +289,6 @@ def broken_target(document: dict[str, Any]) -> str | None:
     reason = Counter(case["reason"] for case in foreign).most_common(1)[0][0]
     return (f"{len(foreign)} of {len(answered)} answers were not the API's own, so nothing was judged "
             f"({reason.removeprefix(NOT_THE_API + ': ')}); is {document['base_url']} the API?")  # fmt: skip
-
-
-def undecided(document: dict[str, Any]) -> str | None:
-    """One line when the answers left part of the contract unjudged (throttled or unanswered throughout):
-    most cases, or every case of a family (every read-back of the valid family, every invalid enum...)."""
-    sent = [case for case in document["cases"] if case["outcome"] != "not_run"]
-    stuck = [case for case in sent if case["outcome"] == "inconclusive"]
-    if sent and len(stuck) * 2 > len(sent):
-        return f"{len(stuck)} of {len(sent)} cases could not be judged (first: {stuck[0]['reason']})"
-    families: dict[str, list[dict[str, Any]]] = {}
-    for case in sent:
-        families.setdefault(case["id"].rpartition("/")[0], []).append(case)
-    for family, cases in families.items():
-        if len(cases) > 1 and all(case["outcome"] == "inconclusive" for case in cases):
-            return f"every case of {family} ({len(cases)}) could not be judged ({cases[0]['reason']})"
-    return None
 
 
 @contextmanager

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from conformance.access import never_created_id
 from conformance.cases import Case, CasePlan, build_plan
@@ -113,6 +113,7 @@ class Runner:
                 if self.options.checks is None or c.name in self.options.checks
             },
             credential_forms=list(self.target.forms),
+            policy=_policy(self.options),
             time_budget_s=self.options.max_time_s,
         )
         if sink is not None:
@@ -201,6 +202,16 @@ def judge(case: Case, exchange: Exchange, fetched: Exchange | None, state: RunSt
     if any(r.outcome == "failed" for r in checks):
         return CaseResult(case, "failed", exchange, fetched, checks)
     return CaseResult(case, "inconclusive" if unread else "passed", exchange, fetched, checks, reason=unread)
+
+
+def _policy(options: RunOptions) -> dict[str, Any]:
+    """What the user chose that differs from the docs' defaults (results.json keeps it, so it can be repeated)."""
+    policy: dict[str, Any] = {}
+    if options.severities:
+        policy["severities"] = dict(options.severities)
+    if options.clock_skew_s != DEFAULT_CLOCK_SKEW_S:
+        policy["clock_skew_s"] = options.clock_skew_s
+    return policy
 
 
 def _now() -> str:

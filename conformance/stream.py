@@ -216,6 +216,8 @@ class Tally:
         }
         if header.get("time_budget_s") is not None:
             document["time_budget_s"] = header["time_budget_s"]
+        if header.get("policy"):
+            document["policy"] = header["policy"]
         if ended.get("stopped") is not None:
             document["stopped"] = ended["stopped"]
         document["cases"] = cases

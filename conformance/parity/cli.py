@@ -32,7 +32,7 @@ def parity_command(cassette_dir: Path, report_dir: Path | None, base_url: str | 
     from conformance.parity.report import exit_code, write_reports
     from conformance.parity.resend import Endpoint, embedded_emulator, redactor_for, running_emulator
     from conformance.settings import REPORTS_ROOT
-    from conformance.targets import SetupError
+    from conformance.targets import SetupError, refuse_credentials_in
 
     def die(message: str) -> NoReturn:
         click.echo(f"conformance parity: {message}", err=True)
@@ -40,8 +40,10 @@ def parity_command(cassette_dir: Path, report_dir: Path | None, base_url: str | 
 
     known_file = known_file or KNOWN_FILE
     try:
+        if base_url:
+            refuse_credentials_in(base_url)  # it would be written into the parity reports
         known = load_known(known_file)
-    except KnownFileError as exc:
+    except (KnownFileError, SetupError) as exc:
         die(str(exc))
     try:
         recording = Recording(cassette_dir)  # run.json first: its seed seeds the emulator's ids

@@ -130,9 +130,11 @@ def build(directory: Path) -> None:
     """Build results.json and every report from the results stream in DIRECTORY (results.jsonl).
 
     A run writes its stream case by case and builds the reports at its end; this does it for a run that
-    never reached its end (killed), or again. Exit 0: no check failed; 1: a check failed; 2: no readable stream.
+    never reached its end (killed), or again; the line says PASSED, FAILED, INTERRUPTED or UNDECIDED. Exit 0:
+    no check failed; 1: a check failed; 2: no readable stream.
     """
     from conformance.reports import write_from_stream
+    from conformance.reports.document import headline
     from conformance.stream import StreamError
 
     try:
@@ -143,7 +145,7 @@ def build(directory: Path) -> None:
         _die("report build", f"cannot write into {directory}: {exc.strerror or exc}")
     counts = document["counts"]
     click.echo(
-        f"{document['verdict'].upper()}: {counts['cases']} cases, {counts['requests']} requests, "
+        f"{headline(document)}: {counts['cases']} cases, {counts['requests']} requests, "
         f"{counts['failures']} failures, {counts['warnings']} warnings"
         + (" (interrupted: the stream has no end)" if document["interrupted"] else "")
         + f" -> {directory}"

@@ -91,10 +91,28 @@ def judged_cases(document: Document) -> int:
 
 
 def headline(document: Document) -> str:
-    """The run's verdict in one word: an interrupted run is never called PASSED."""
+    """The run's verdict in one word: an interrupted run, or one that left the contract unjudged, is never PASSED."""
     if document["interrupted"]:
         return "INTERRUPTED"
-    return "PASSED" if document["verdict"] == "passed" else "FAILED"
+    if document["verdict"] != "passed":
+        return "FAILED"
+    return "UNDECIDED" if undecided(document) else "PASSED"
+
+
+def undecided(document: Document) -> str | None:
+    """One line when the answers left part of the contract unjudged (throttled or unanswered throughout):
+    most cases, or every case of a family (every read-back of the valid family, every invalid enum...)."""
+    sent = [case for case in document.get("cases") or () if case["outcome"] != "not_run"]
+    stuck = [case for case in sent if case["outcome"] == "inconclusive"]
+    if sent and len(stuck) * 2 > len(sent):
+        return f"{len(stuck)} of {len(sent)} cases could not be judged (first: {stuck[0]['reason']})"
+    families: dict[str, list[Document]] = {}
+    for case in sent:
+        families.setdefault(case["id"].rpartition("/")[0], []).append(case)
+    for family, cases in families.items():
+        if len(cases) > 1 and all(case["outcome"] == "inconclusive" for case in cases):
+            return f"every case of {family} ({len(cases)}) could not be judged ({cases[0]['reason']})"
+    return None
 
 
 def case_counts(document: Document) -> str:
@@ -127,9 +145,15 @@ def reproduce_command(document: Document) -> str:
     command = f"conformance run --target {document['target']} --seed {document['seed']}"
     if document["target"] == "live" and document.get("base_url") not in (None, DEFAULT_BASE_URL):
         command += f" --base-url {document['base_url']}"
-    command += f" --max-examples {document['max_examples']}"
     if document.get("time_budget_s"):  # a time-boxed run: the same sequence, as far as the time allows
         command += f" --max-time {document['time_budget_s']:g}s"
+    else:
+        command += f" --max-examples {document['max_examples']}"
+    policy = document.get("policy") or {}  # the user's choices, so the command judges as the run did
+    for name, severity in sorted((policy.get("severities") or {}).items()):
+        command += f" --severity {name}={severity}"
+    if policy.get("clock_skew_s") is not None:
+        command += f" --clock-skew {policy['clock_skew_s']:g}"
     shard = document.get("shard")
     if shard and "/" in shard and "+" not in shard:
         command += f" --shard {shard}"

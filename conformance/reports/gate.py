@@ -24,7 +24,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from conformance.reports.document import DRIFT_CHECKS, Document, judged_cases, missing_shards
+from conformance.reports.document import DRIFT_CHECKS, Document, judged_cases, missing_shards, undecided
 
 LIMIT_KEYS = ("max_warnings", "drift_blocks", "min_cases", "max_p95_ms")
 ISSUE_KEYS = ("check", "reason", "expires")
@@ -187,6 +187,8 @@ def evaluate(document: Document, policy: Policy, today: date) -> GateResult:
 
     if document["interrupted"]:
         decide(Decision("fail", "run", f"interrupted: {counts['not_run']} case(s) never ran"))
+    elif unjudged := undecided(document):
+        decide(Decision("fail", "run", f"undecided: {unjudged}"))
     missing = missing_shards(document.get("shard"))
     if missing:
         decide(Decision("fail", "shards", f"incomplete shard set: {document['shard']} without {', '.join(missing)}"))

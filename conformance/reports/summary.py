@@ -65,7 +65,7 @@ def render_digest(document: Document, baseline: Document | None = None) -> str:
 def render_summary(document: Document, baseline: Document | None = None) -> str:
     """The Markdown summary of a results document, the digest first."""
     counts = document["counts"]
-    verdict = {"PASSED": "✅ PASSED", "FAILED": "❌ FAILED"}.get(headline(document), "⚠️ INTERRUPTED")
+    verdict = {"PASSED": "✅ PASSED", "FAILED": "❌ FAILED"}.get(headline(document), f"⚠️ {headline(document)}")
     lines = [
         f"## Conformance {verdict}: {document['target']}",
         "",

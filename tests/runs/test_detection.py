@@ -9,6 +9,7 @@ else in the suite would have caught it. The faithful emulator and the variants t
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -17,8 +18,9 @@ from conformance.cases import build_plan
 from conformance.client import Client, Limits
 from conformance.contract import load_contract
 from conformance.emulator.server import EmulatorServer
+from conformance.reports.document import headline, undecided
+from conformance.reports.gate import Policy, evaluate
 from conformance.results import RunResult
-from conformance.run_command import undecided
 from conformance.runner import Runner, RunOptions, plan_for
 from conformance.targets import Target, target_for
 
@@ -50,7 +52,11 @@ def test_a_read_back_that_never_answers_leaves_the_run_undecided_not_passed(emul
     assert result.exit_code == 0  # nothing failed...
     stuck = [c for c in result.cases if c.outcome == "inconclusive"]
     assert stuck and all("503" in c.reason for c in stuck)
-    assert "could not be judged" in (undecided(result.to_json()) or "")  # ...but the run is no pass
+    document = result.to_json()
+    assert "could not be judged" in (undecided(document) or "")  # ...but the run is no pass
+    assert headline(document) == "UNDECIDED"
+    decisions = evaluate(document, Policy(), date.today()).decisions
+    assert any(d.verdict == "fail" and d.reason.startswith("undecided") for d in decisions)
     assert undecided(run_plan(emulator, None).to_json()) is None
 
 

@@ -150,9 +150,10 @@ def test_an_io_error_while_writing_is_one_line_exit_2_and_the_reports_are_still_
     assert json.loads((tmp_path / "r" / "results.json").read_text(encoding="utf-8"))["counts"]["cases"] > 0
 
 
-@pytest.mark.parametrize("target", ["live", "emulator"])
-@pytest.mark.parametrize("how", ["option", "environment"])
+@pytest.mark.parametrize(("target", "how"), [("live", "option"), ("live", "environment"), ("emulator", "option")])
 def test_a_base_url_carrying_credentials_is_refused_without_echoing_them(target: str, how: str) -> None:
+    # (CONFORMANCE_BASE_URL is the live target's: the emulator target leaves it alone, so the shell the
+    # emulator's exports set up still runs the main job.)
     url = "https://SK1234:hunter2-secret@conversations.example.invalid"
     args, env = (["--base-url", url], {}) if how == "option" else ([], {"CONFORMANCE_BASE_URL": url})
     code, stdout, stderr = run("--target", target, *args, env=env)
@@ -177,3 +178,22 @@ def test_an_interrupted_document_never_reads_passed() -> None:
     assert headline({"interrupted": True, "verdict": "passed"}) == "INTERRUPTED"
     assert headline({"interrupted": False, "verdict": "passed"}) == "PASSED"
     assert headline({"interrupted": False, "verdict": "failed"}) == "FAILED"
+    throttled = [{"id": f"valid/{i}", "outcome": "inconclusive", "reason": "still 429"} for i in range(3)]
+    assert headline({"interrupted": False, "verdict": "passed", "cases": throttled}) == "UNDECIDED"
+
+
+def test_the_reproduce_command_carries_the_users_policy() -> None:
+    from conformance.reports.document import reproduce_command
+
+    document = {"target": "emulator", "seed": 5, "max_examples": 2, "shard": None,
+                "policy": {"severities": {"undocumented_enum_values": "warn"}, "clock_skew_s": 600}}  # fmt: skip
+    assert reproduce_command(document) == ("conformance run --target emulator --seed 5 --max-examples 2 "
+                                           "--severity undocumented_enum_values=warn --clock-skew 600")  # fmt: skip
+
+
+def test_parity_refuses_a_base_url_carrying_credentials_without_echoing_them(tmp_path: Path) -> None:
+    baseline = Path(__file__).resolve().parents[2] / "cassettes" / "baseline"
+    result = CliRunner().invoke(cli, ["parity", str(baseline), "--report-dir", str(tmp_path),
+                                      "--base-url", "http://SK1234:hunter2-secret@127.0.0.1:9"])  # fmt: skip
+    assert result.exit_code == 2 and "must not carry credentials" in result.output
+    assert "hunter2" not in result.output and not any(tmp_path.iterdir())
