@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from conformance.checks import DEFAULT_CLOCK_SKEW_S
 from conformance.reports.document import Document, load_results
 from conformance.results import CaseResult
 from conformance.runner import Runner, RunOptions, plan_for
@@ -47,8 +48,9 @@ def reproduce(report_dir: Path, case_id: str, base_url: str | None = None,
         raise SetupError(f"{report_dir}: no case {case_id!r} in this run (see the cases table of report.html)")
     checks = frozenset(document["checks"])
     severities = {name: row["severity"] for name, row in document["checks"].items()}
+    skew = (document.get("policy") or {}).get("clock_skew_s", DEFAULT_CLOCK_SKEW_S)  # the run's tolerance
     options = RunOptions(seed=document["seed"], max_examples=document["max_examples"], max_requests=None,
-                         rate=None, checks=checks, severities=severities)  # fmt: skip
+                         rate=None, checks=checks, severities=severities, clock_skew_s=skew)  # fmt: skip
     with target_for_run(document, base_url, configuration_id) as target:
         cases = {case.id: case for case in plan_for(target, options).cases}
         if case_id not in cases:
