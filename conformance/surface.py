@@ -32,10 +32,6 @@ class Site:
         return kind if isinstance(kind, str) else None
 
     @property
-    def is_item(self) -> bool:
-        return self.location.endswith("[]")
-
-    @property
     def is_free_string(self) -> bool:
         """A string the schemas leave free (no enum, no pattern): any text is valid there."""
         return self.json_type == "string" and "enum" not in self.node and "pattern" not in self.node

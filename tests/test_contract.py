@@ -117,4 +117,5 @@ def test_readme_lists_every_check_with_its_severity() -> None:
 
     readme = (schemas_dir().parent / "README.md").read_text(encoding="utf-8")
     for check in CHECKS.values():
-        assert f"| `{check.name}` | {check.severity} |" in readme, f"README does not list {check.name}"
+        row = f"| `{check.name}` | {check.severity} | {check.description} |"
+        assert row in readme, f"README does not list {check.name} as the code describes it: {row}"

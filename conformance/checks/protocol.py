@@ -115,7 +115,7 @@ def response_schema_conformance(ctx: Context) -> None:
 
 @check(applies=is_error)
 def error_body_conformance(ctx: Context) -> None:
-    """Error bodies carry integer code, string message, more_info as a link, and status equal to the HTTP status."""
+    """Error bodies carry an int32 code, a non-blank message, a more_info link, and the HTTP status as status."""
     body = ctx.body
     if not isinstance(body, dict):
         raise CheckFailed(f"{ctx.status} body is not a JSON object: {shown(_text(ctx.response.response_body))}")

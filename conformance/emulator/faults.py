@@ -515,6 +515,47 @@ def fetch_mismatch(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) ->
     return True
 
 
+# --- what the rule-bending switches do to a request (the wire layer calls these while they are on) ---
+
+
+def normalise_enums(body: Any) -> Any:
+    """Participant types and channels upper-cased and trimmed (what the ``lenient_enums`` fault accepts)."""
+    if not isinstance(body, dict) or not isinstance(body.get("participants"), list):
+        return body
+    for participant in body["participants"]:
+        if not isinstance(participant, dict):
+            continue
+        if isinstance(participant.get("type"), str):
+            participant["type"] = participant["type"].strip().upper()
+        addresses = participant.get("addresses")
+        for address in addresses if isinstance(addresses, list) else []:
+            if isinstance(address, dict) and isinstance(address.get("channel"), str):
+                address["channel"] = address["channel"].strip().upper()
+    return body
+
+
+def array_sizes(body: Any) -> list[tuple[str, int]]:
+    """(path, length) of the arrays a create body can bound: participants and the intelligence ids."""
+    if not isinstance(body, dict):
+        return []
+    sizes = []
+    if isinstance(body.get("participants"), list):
+        sizes.append(("participants", len(body["participants"])))
+    configuration = body.get("configuration")
+    if isinstance(configuration, dict) and isinstance(configuration.get("intelligenceConfigurationIds"), list):
+        sizes.append(("configuration.intelligenceConfigurationIds", len(configuration["intelligenceConfigurationIds"])))
+    return sizes
+
+
+def trim_arrays(body: Any, limits: dict[str, int]) -> Any:
+    """Arrays one past their limit cut back to it (``max_items_off_by_one`` accepting maxItems + 1)."""
+    for path, size in array_sizes(body):
+        if limits.get(path) is not None and size == limits[path] + 1:
+            parent = body if path == "participants" else body["configuration"]
+            del parent[path.rpartition(".")[2]][-1]
+    return body
+
+
 # --- the active set --------------------------------------------------------------------
 
 

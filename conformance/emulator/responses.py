@@ -29,7 +29,15 @@ from conformance.emulator.exceptions import (
     NotFound,
     PayloadTooLarge,
 )
-from conformance.emulator.faults import FAULTS, FaultError, FaultInjector, Reply
+from conformance.emulator.faults import (
+    FAULTS,
+    FaultError,
+    FaultInjector,
+    Reply,
+    array_sizes,
+    normalise_enums,
+    trim_arrays,
+)
 from conformance.emulator.models import Backend, Conversation, encode_json
 from conformance.emulator.rules import check_containers, quote, reject_lone_surrogates
 from conformance.vendor import IDEMPOTENCY_KEY_HEADER
@@ -91,22 +99,6 @@ def parse_json(raw: bytes) -> Any:
     return value
 
 
-def normalise_enums(body: Any) -> Any:
-    """Participant types and channels upper-cased and trimmed (what the ``lenient_enums`` fault accepts)."""
-    if not isinstance(body, dict) or not isinstance(body.get("participants"), list):
-        return body
-    for participant in body["participants"]:
-        if not isinstance(participant, dict):
-            continue
-        if isinstance(participant.get("type"), str):
-            participant["type"] = participant["type"].strip().upper()
-        addresses = participant.get("addresses")
-        for address in addresses if isinstance(addresses, list) else []:
-            if isinstance(address, dict) and isinstance(address.get("channel"), str):
-                address["channel"] = address["channel"].strip().upper()
-    return body
-
-
 def _first_items_valid(responses: EmulatorResponses, body: Any) -> bool:
     """Whether ``body`` passes validation when every array is cut to its first item (``first_item_only``)."""
 
@@ -122,27 +114,6 @@ def _first_items_valid(responses: EmulatorResponses, body: Any) -> bool:
     except InvalidParameter:
         return False
     return True
-
-
-def _array_sizes(body: Any) -> list[tuple[str, int]]:
-    """(path, length) of the arrays a create body can bound: participants and the intelligence ids."""
-    if not isinstance(body, dict):
-        return []
-    sizes = []
-    if isinstance(body.get("participants"), list):
-        sizes.append(("participants", len(body["participants"])))
-    configuration = body.get("configuration")
-    if isinstance(configuration, dict) and isinstance(configuration.get("intelligenceConfigurationIds"), list):
-        sizes.append(("configuration.intelligenceConfigurationIds", len(configuration["intelligenceConfigurationIds"])))
-    return sizes
-
-
-def _trim_arrays(body: Any, limits: dict[str, int]) -> Any:
-    for path, size in _array_sizes(body):
-        if limits.get(path) is not None and size == limits[path] + 1:
-            parent = body if path == "participants" else body["configuration"]
-            del parent[path.rpartition(".")[2]][-1]
-    return body
 
 
 def _headers(request: Request) -> dict[str, str]:
@@ -231,11 +202,11 @@ class EmulatorResponses:
             body = normalise_enums(body)
         limits = self.backend.array_limits()
         if faults.switched("max_items_off_by_one", "create", lambda p: p["direction"] == "refuse_at_limit"):
-            for path, size in _array_sizes(body):
+            for path, size in array_sizes(body):
                 if limits.get(path) == size:
                     raise InvalidParameter(f"Invalid parameter {path}: at most {size - 1} items")
         if faults.switched("max_items_off_by_one", "create", lambda p: p["direction"] == "accept_past_limit"):
-            body = _trim_arrays(body, limits)
+            body = trim_arrays(body, limits)
         return body
 
     async def _off_loop(self, body: bytes, call: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
