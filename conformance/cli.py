@@ -81,6 +81,9 @@ def _per_target(setting: str) -> str:
               help="Time-boxed (soak, fuzz): draw and send until DURATION (90s, 10m, 2h) is spent.")  # fmt: skip
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True),
               help=f"Requests per second (default {_per_target('rate')}).")  # fmt: skip
+@click.option("--workers", type=click.IntRange(min=1, max=64),
+              help="Cases in flight at once; verdicts still come in plan order "
+              f"(default {_per_target('workers')}; --deterministic sends one at a time).")  # fmt: skip
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), help="Where reports go.")
 @click.option("--shard", help="Run shard I of N (for a CI matrix), e.g. 2/4.")
 @click.option("--checks", "check_names", help="Comma-separated allow-list of checks to run.")
@@ -98,9 +101,9 @@ def _per_target(setting: str) -> str:
               help="An earlier run (report directory or results.json): the digest marks each failure group "
               "new or known, and lists the fixed ones.")  # fmt: skip
 def run(target: str, base_url: str | None, configuration_id: str | None, seed: int | None, max_examples: int | None,
-        max_requests: int | None, max_time: str | None, rate: float | None, report_dir: Path | None, shard: str | None,
-        check_names: str | None, deterministic: bool, cassette_dir: Path | None,
-        redact_pii: bool | None, clock_skew: float, severities: tuple[str, ...],
+        max_requests: int | None, max_time: str | None, rate: float | None, workers: int | None,
+        report_dir: Path | None, shard: str | None, check_names: str | None, deterministic: bool,
+        cassette_dir: Path | None, redact_pii: bool | None, clock_skew: float, severities: tuple[str, ...],
         baseline: Path | None) -> None:  # fmt: skip
     """Send generated create requests to a target and check every response.
 
@@ -118,10 +121,13 @@ def run(target: str, base_url: str | None, configuration_id: str | None, seed: i
 
     if deterministic and target != "emulator":
         raise click.UsageError("--deterministic applies to the emulator target only")
+    if deterministic and workers is not None and workers > 1:
+        raise click.UsageError("--deterministic sends one case at a time (its ids and clock follow the order "
+                               "requests arrive); drop --workers")  # fmt: skip
     try:
         code = execute(target, base_url, configuration_id, seed, max_examples, max_requests, rate, report_dir,
                        shard, check_names, deterministic, cassette_dir, redact_pii, clock_skew,
-                       parse_severities(severities), baseline, parse_duration(max_time))  # fmt: skip
+                       parse_severities(severities), baseline, parse_duration(max_time), workers)  # fmt: skip
     except (SetupError, ContractError) as exc:
         click.echo(f"conformance: {exc}", err=True)
         sys.exit(2)

@@ -1,17 +1,21 @@
-"""Sends requests to a target politely: a request budget, a rate, Retry-After on 429, bounded backoff on 503."""
+"""Sends requests to a target politely: a request budget, a rate, Retry-After on 429, bounded backoff on 503.
+
+Safe to share between sending threads (``--workers``): the budget and the rate are counted under a lock,
+and each thread talks over its own keep-alive connection.
+"""
 
 from __future__ import annotations
 
 import base64
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import httpx
-
 from conformance.cases import Case
+from conformance.connection import Connection, TransportError
 from conformance.credentials import UNKNOWN_USERS, WRONG_SECRET, near_miss
-from conformance.exchange import Exchange
+from conformance.exchange import Attempt, Exchange
 from conformance.kinds import AuthMode
 from conformance.targets import Target
 
@@ -34,18 +38,30 @@ class Limits:
 class Client:
     """One keep-alive HTTP client per run; every request passes through :meth:`_send`."""
 
-    def __init__(self, target: Target, limits: Limits, sleep: Callable[[float], None] = time.sleep,
-                 observer: Callable[[httpx.Response], None] | None = None) -> None:  # fmt: skip
+    def __init__(self, target: Target, limits: Limits, sleep: Callable[[float], None] = time.sleep) -> None:
         self.target = target
         self.limits = limits
         self.sent = 0
-        self.observer = observer  # sees every answered attempt (the recorder)
         self._sleep = sleep
         self._next_slot = 0.0
-        self._http = httpx.Client(base_url=target.base_url, timeout=httpx.Timeout(30.0), follow_redirects=False)
+        self._lock = threading.Lock()  # the budget and the rate are the run's, whichever thread sends
+        self._local = threading.local()
+        self._connections: list[Connection] = []
 
     def close(self) -> None:
-        self._http.close()
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
+
+    @property
+    def _connection(self) -> Connection:
+        connection: Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._local.connection = Connection(self.target.base_url)
+            with self._lock:
+                self._connections.append(connection)
+        return connection
 
     @property
     def remaining(self) -> int | None:
@@ -81,12 +97,16 @@ class Client:
         auth = self._auth(exchange)
         if exchange.auth in (AuthMode.UNKNOWN_USER, AuthMode.STRANGER_REAL_SECRET) and auth is not None:
             exchange.username = auth[0]  # a made-up SID: the reproduce line names it
-        headers = dict(exchange.request_headers)
+        chosen = dict(exchange.request_headers)
+        if auth is not None:
+            chosen["Authorization"] = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
         if exchange.authorization is not None:
-            headers["Authorization"] = exchange.authorization
+            chosen["Authorization"] = exchange.authorization
         if exchange.auth == AuthMode.BEARER_CREDENTIALS:
             login = ":".join(self.target.login(exchange.credentials or self.target.forms[0]))
-            headers["Authorization"] = "Bearer " + base64.b64encode(login.encode()).decode()
+            chosen["Authorization"] = "Bearer " + base64.b64encode(login.encode()).decode()
+        connection = self._connection
+        headers = connection.headers(chosen, exchange.request_body, exchange.method)
         backoff = self.limits.backoff_s
         for attempt in range(1, self.limits.retries + 2):
             self._spend()
@@ -95,40 +115,51 @@ class Client:
             if not self.target.synthetic_clock:
                 exchange.sent_at = time.time()
             try:
-                response = self._http.request(exchange.method, path, headers=headers, content=exchange.request_body,
-                                              auth=auth)  # fmt: skip
-            except httpx.HTTPError as exc:
-                exchange.status, exchange.error = None, f"{type(exc).__name__}: {exc}"
+                answer = connection.request(exchange.method, path, headers, exchange.request_body)
+            except TransportError as exc:
+                exchange.status, exchange.error = None, str(exc)
                 exchange.elapsed_ms = (time.perf_counter() - started) * 1000
                 return exchange
             exchange.elapsed_ms = (time.perf_counter() - started) * 1000
             if not self.target.synthetic_clock:
                 exchange.received_at = time.time()
-            if self.observer is not None:
-                self.observer(response)
-            exchange.status = response.status_code
-            exchange.response_headers = {name.lower(): value for name, value in response.headers.items()}
-            exchange.response_body = response.content
+            exchange.tries.append(Attempt(exchange.method, exchange.url, headers, exchange.request_body,
+                                          answer.status, answer.reason, answer.headers, answer.body))  # fmt: skip
+            exchange.status = answer.status
+            exchange.response_headers = _joined(answer.headers)
+            exchange.response_body = answer.body
             exchange.__dict__.pop("json", None)
-            if response.status_code not in RETRY_STATUSES or attempt > self.limits.retries:
+            if answer.status not in RETRY_STATUSES or attempt > self.limits.retries:
                 return exchange
             if self.remaining is not None and self.remaining <= 0:
                 return exchange  # no budget left to retry: the case is inconclusive, not failed
-            wait = _retry_after(response.headers.get("retry-after"))
+            wait = _retry_after(exchange.response_headers.get("retry-after"))
             if wait is None:
                 wait, backoff = backoff, min(backoff * 2, MAX_RETRY_WAIT_S)
             self._sleep(min(wait, MAX_RETRY_WAIT_S))
         return exchange
 
     def _spend(self) -> None:
-        if self.remaining is not None and self.remaining <= 0:
-            raise BudgetExhausted(f"request budget of {self.limits.max_requests} spent")
-        if self.limits.rate:
-            now = time.monotonic()
-            if now < self._next_slot:
-                self._sleep(self._next_slot - now)
-            self._next_slot = max(now, self._next_slot) + 1.0 / self.limits.rate
-        self.sent += 1
+        with self._lock:
+            if self.remaining is not None and self.remaining <= 0:
+                raise BudgetExhausted(f"request budget of {self.limits.max_requests} spent")
+            self.sent += 1
+            wait = 0.0
+            if self.limits.rate:
+                now = time.monotonic()
+                wait = max(0.0, self._next_slot - now)
+                self._next_slot = max(now, self._next_slot) + 1.0 / self.limits.rate
+        if wait:
+            self._sleep(wait)  # outside the lock: the other senders take the slots after this one
+
+
+def _joined(headers: list[tuple[str, str]]) -> dict[str, str]:
+    """Response headers as an :class:`Exchange` holds them: lower-case names, repeats joined with ", "."""
+    joined: dict[str, str] = {}
+    for name, value in headers:
+        key = name.lower()
+        joined[key] = f"{joined[key]}, {value}" if key in joined else value
+    return joined
 
 
 def _retry_after(value: str | None) -> float | None:

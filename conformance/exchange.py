@@ -20,6 +20,21 @@ def _other_password(form: str | None) -> str:
     return CREDENTIAL_VARIABLES[other][1]
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """One answered try of a request, as it went on the wire (every header, Authorization included) and
+    as it came back. The recorder files these, redacted; nothing else keeps them past the case."""
+
+    method: str
+    url: str
+    request_headers: list[tuple[str, str]]
+    request_body: bytes
+    status: int
+    reason: str
+    response_headers: list[tuple[str, str]]  # as received, repeats kept
+    response_body: bytes
+
+
 class NotJSON(Exception):
     """The response body does not parse as JSON."""
 
@@ -44,6 +59,7 @@ class Exchange:
     authorization: str | None = None  # the header of a malformed-credentials case (carries no credential)
     sent_at: float | None = None  # wall clock (epoch s) when sent; None when the target's clock is synthetic
     received_at: float | None = None
+    tries: list[Attempt] = field(default_factory=list, repr=False)  # every answered attempt, for the recorder
 
     @cached_property
     def json(self) -> Any:

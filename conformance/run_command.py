@@ -181,7 +181,7 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
             shard: str | None, checks: str | None, deterministic: bool, cassette_dir: Path | None = None,
             redact_pii: bool | None = None, clock_skew: float = DEFAULT_CLOCK_SKEW_S,
             severities: dict[str, str] | None = None, baseline: Path | None = None,
-            max_time: float | None = None) -> int:  # fmt: skip
+            max_time: float | None = None, workers: int | None = None) -> int:  # fmt: skip
     defaults = TARGET_DEFAULTS[target_name]
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     if max_examples is None and max_time is not None:
@@ -196,6 +196,7 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
         clock_skew_s=clock_skew,
         severities=severities or {},
         max_time_s=max_time,
+        workers=1 if deterministic else workers or defaults.workers,
     )
     run_id = run_id_for(target_name, seed, deterministic)
     report_dir = report_dir or REPORTS_ROOT / run_id
@@ -212,7 +213,7 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
                    err=True)  # fmt: skip
         recorder = Recorder.for_run(cassette_dir, target, options, run_id, pii=redact_pii, deterministic=deterministic)
         sinks = RunSinks(report_dir, recorder, contract)
-        runner = Runner(target, options, contract=contract, recorder=recorder)
+        runner = Runner(target, options, contract=contract)
         try:
             result = runner.run(plan, run_id, Progress(), sinks)
         finally:

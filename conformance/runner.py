@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from conformance.access import never_created_id
-from conformance.cases import Case, CasePlan, build_plan
+from conformance.cases import CREATED_ID, Case, CasePlan, build_plan
 from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S, CheckFailed, Context, RunState
 from conformance.client import RETRY_STATUSES, BudgetExhausted, Client, Limits
 from conformance.contract import Contract, load_contract
@@ -17,9 +19,6 @@ from conformance.exchange import Exchange
 from conformance.results import CaseResult, CheckResult, RunResult
 from conformance.targets import SetupError, Target
 from conformance.transport import not_the_api
-
-if TYPE_CHECKING:
-    from conformance.cassettes.recording import Recorder
 
 ProgressCallback = Callable[[int, int, CaseResult], None]
 
@@ -30,8 +29,8 @@ class Sink(Protocol):
     def start(self, result: RunResult) -> None:
         """The run is about to send its first case; ``result`` says what the run is."""
 
-    def case(self, result: CaseResult) -> None:
-        """One judged (or unsent) case, in plan order, once."""
+    def case(self, result: CaseResult) -> CaseResult:
+        """One judged (or unsent) case, in plan order, once; returns it as outputs show it (redacted)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +44,7 @@ class RunOptions:
     clock_skew_s: float = DEFAULT_CLOCK_SKEW_S  # how far the target's timestamps may stray from ours
     severities: Mapping[str, str] = field(default_factory=dict)  # check -> "fail" | "warn", the user's policy
     max_time_s: float | None = None  # a time-boxed run: draw and send until this is spent
+    workers: int = 1  # cases in flight at once; verdicts are still reached one at a time, in plan order
 
 
 def plan_for(target: Target, options: RunOptions, contract: Contract | None = None) -> CasePlan:
@@ -82,7 +82,7 @@ class Runner:
     """Sends a plan's cases to a target through one client and checks each answer."""
 
     def __init__(self, target: Target, options: RunOptions, client: Client | None = None,
-                 contract: Contract | None = None, recorder: Recorder | None = None) -> None:  # fmt: skip
+                 contract: Contract | None = None) -> None:  # fmt: skip
         self.target = target
         self.options = options
         self.contract = contract or load_contract()
@@ -90,9 +90,6 @@ class Runner:
         self.state = RunState(self.contract, target.account_sid, clock_skew_s=options.clock_skew_s,
                               severities=dict(options.severities))  # fmt: skip
         self.created_example: str | None = None  # what cases that read "a created conversation" read
-        self.recorder = recorder
-        if recorder is not None:
-            self.client.observer = recorder.observe
 
     def run(self, plan: CasePlan, run_id: str, progress: ProgressCallback | None = None,
             sink: Sink | None = None) -> RunResult:  # fmt: skip
@@ -118,14 +115,20 @@ class Runner:
         )
         if sink is not None:
             sink.start(result)
-        accept = sink.case if sink is not None else lambda case: result.add(case, self.contract)
         taken, total = 0, len(plan)  # cases of the plan handed on so far, of how many
+
+        def accept(case_result: CaseResult) -> CaseResult:
+            if sink is not None:
+                return sink.case(case_result)
+            result.add(case_result, self.contract)
+            return case_result
+
         try:
             for case_result in self._run_cases(plan, result):
                 taken += 1
-                accept(case_result)
+                shown = accept(case_result)
                 if progress:
-                    progress(taken, total, case_result)
+                    progress(taken, total, shown)
         except KeyboardInterrupt:
             result.interrupted = True
             if self.options.max_time_s is None:  # a time-boxed plan may be endless: it is not listed
@@ -138,45 +141,90 @@ class Runner:
         return result
 
     def _run_cases(self, plan: CasePlan, result: RunResult) -> Iterator[CaseResult]:
-        sent = 0
+        """Judged cases in plan order. Up to ``workers`` are sent at once by a thread pool while this thread
+        draws the next ones and judges the finished ones in order, so the run-wide checks (unique ids, one
+        account) see the same sequence whatever the timing."""
         deadline = None if self.options.max_time_s is None else time.monotonic() + self.options.max_time_s
-        for case in plan:
-            if deadline is not None and time.monotonic() >= deadline:
-                result.stopped = "time budget spent"  # the rest of a time-boxed plan is neither drawn nor listed
+        window = 1 if self.options.workers <= 1 else self.options.workers * 4
+        pool = ThreadPoolExecutor(self.options.workers, "send") if self.options.workers > 1 else None
+        in_flight: deque[tuple[Case, Future[Sent] | Sent | BudgetExhausted]] = deque()
+        handed, cases = 0, iter(plan)  # cases handed to a sender so far (a prefix of the plan)
+
+        def dispatch(case: Case) -> None:
+            case = case.with_created(self.created_example or never_created_id(self.options.seed, 1000))
+            if pool is not None:
+                in_flight.append((case, pool.submit(self._send, case)))
                 return
             try:
-                case_result = self.run_case(case)
+                in_flight.append((case, self._send(case)))
+            except BudgetExhausted as exc:
+                in_flight.append((case, exc))
+
+        def settle() -> CaseResult:
+            case, pending = in_flight.popleft()
+            try:
+                sent = pending.result() if isinstance(pending, Future) else pending
+                if isinstance(sent, BudgetExhausted):
+                    raise sent
             except BudgetExhausted:
                 result.stopped = "request budget spent"
-                break
-            if sent == 0 and case_result.exchange is not None and case_result.exchange.status is None:
-                raise SetupError(f"target {self.target.base_url} unreachable: {case_result.exchange.error}")
-            sent += 1
-            yield case_result
-        else:
-            return
-        for case in plan.unsent(sent):  # the budget bounds the drawing too: the rest are listed, not drawn
-            yield CaseResult(case, "not_run", reason="request budget spent")
+                return CaseResult(case, "not_run", reason="request budget spent")
+            exchange, fetched = sent
+            if handed_on == 0 and exchange.status is None:
+                raise SetupError(f"target {self.target.base_url} unreachable: {exchange.error}")
+            if self.created_example is None and exchange.created_id:
+                self.created_example = exchange.created_id
+            return judge(case, exchange, fetched, self.state, self.options.checks)
+
+        handed_on = 0
+        try:
+            while True:
+                while result.stopped is None and len(in_flight) < window:
+                    if deadline is not None and time.monotonic() >= deadline:
+                        result.stopped = "time budget spent"  # the rest of a time-boxed plan: not drawn, not listed
+                        break
+                    case = next(cases, None)
+                    if case is None:
+                        break
+                    # A case that reads "a created conversation" waits for the cases before it, so it reads the
+                    # same one it would in a sequential run: the first created, in plan order.
+                    while CREATED_ID in case.path and self.created_example is None and in_flight:
+                        yield settle()
+                        handed_on += 1
+                    dispatch(case)
+                    handed += 1
+                if not in_flight:
+                    break
+                yield settle()
+                handed_on += 1
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        if result.stopped == "request budget spent":
+            for case in plan.unsent(handed):  # the budget bounds the drawing too: the rest are listed, not drawn
+                yield CaseResult(case, "not_run", reason="request budget spent")
+
+    def _send(self, case: Case) -> Sent:
+        """The case's request and, when it created a conversation and the budget allows, its read-back."""
+        exchange = self.client.send_case(case)
+        created = exchange.created_id
+        if created and (self.client.remaining is None or self.client.remaining > 0):
+            try:
+                return exchange, self.client.fetch(created, case.credentials)
+            except BudgetExhausted:  # another sender took the last of the budget
+                pass
+        return exchange, None
 
     def run_case(self, case: Case) -> CaseResult:
-        """Send one case (retries, read-back), check it; recorded and redacted when there is a recorder."""
-        if self.recorder is None:
-            return self._run_case(case)
-        self.recorder.begin(case)
-        return self.recorder.end(self._run_case(case))
-
-    def _run_case(self, case: Case) -> CaseResult:
+        """Send one case (retries, read-back) and check it; every answered attempt rides on its exchanges."""
         case = case.with_created(self.created_example or never_created_id(self.options.seed, 1000))
-        exchange = self.client.send_case(case)
-        fetched = None
-        created = exchange.created_id
-        if created and self.created_example is None:
-            self.created_example = created
-        if created and (self.client.remaining is None or self.client.remaining > 0):
-            if self.recorder is not None:
-                self.recorder.begin_fetch()
-            fetched = self.client.fetch(created, case.credentials)
+        exchange, fetched = self._send(case)
+        if self.created_example is None and exchange.created_id:
+            self.created_example = exchange.created_id
         return judge(case, exchange, fetched, self.state, self.options.checks)
+
+
+Sent = tuple[Exchange, Exchange | None]  # a case's request and its read-back, as they came back
 
 
 def judge(case: Case, exchange: Exchange, fetched: Exchange | None, state: RunState,
@@ -189,16 +237,17 @@ def judge(case: Case, exchange: Exchange, fetched: Exchange | None, state: RunSt
     if exchange.status in RETRY_STATUSES:
         return CaseResult(case, "inconclusive", exchange,
                           reason=f"still {exchange.status} after {exchange.attempts} attempts")  # fmt: skip
-    unread = ""
+    unread, judged = "", fetched
     if fetched is not None and (fetched.status in RETRY_STATUSES or fetched.status is None or not_the_api(fetched)):
-        # A throttled read-back, or not the API's answer: read_back is not judged, and the case says so.
+        # A throttled read-back, or not the API's answer: read_back is not judged, and the case says so
+        # (the read-back stays on the result: it was sent, so it is recorded).
         unread = not_the_api(fetched) or (
             f"read-back unanswered: {fetched.error}"
             if fetched.status is None
             else f"read-back still {fetched.status} after {fetched.attempts} attempts"
         )
-        fetched = None
-    checks = run_checks(case, exchange, fetched, state, allowed)
+        judged = None
+    checks = run_checks(case, exchange, judged, state, allowed)
     if any(r.outcome == "failed" for r in checks):
         return CaseResult(case, "failed", exchange, fetched, checks)
     return CaseResult(case, "inconclusive" if unread else "passed", exchange, fetched, checks, reason=unread)

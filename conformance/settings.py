@@ -13,15 +13,17 @@ class TargetDefaults:
     max_requests: int | None  # None: unlimited
     rate: float | None  # requests/second; None: unlimited
     redact_pii: bool
+    workers: int  # cases in flight at once
 
 
 TARGET_DEFAULTS: Final[dict[str, TargetDefaults]] = {
     # Loopback and ours: go as fast as it answers; nothing personal is real.
-    "emulator": TargetDefaults(max_examples=100, max_requests=None, rate=None, redact_pii=False),
+    "emulator": TargetDefaults(max_examples=100, max_requests=None, rate=None, redact_pii=False, workers=4),
     # A real account: a gentle rate, and personal data pseudonymised on disk. The budget covers the whole
     # contract surface once (every rule of the schema walk, the auth matrix for two credential forms,
     # the edges and their read-backs: 220 requests at 10 examples, 38 of them read-backs) with room for retries.
-    "live": TargetDefaults(max_examples=10, max_requests=300, rate=2.0, redact_pii=True),
+    # One case at a time, so the vendor sees a polite, ordered client.
+    "live": TargetDefaults(max_examples=10, max_requests=300, rate=2.0, redact_pii=True, workers=1),
 }
 # --max-time without --max-examples: a plan no time box reaches the end of (it is drawn lazily, so its size costs
 # nothing; the invalid families scale with it, a tenth per rule, so they keep coming too).

@@ -36,11 +36,14 @@ class RunSinks:
         result.cassette_dir = str(self.recorder.directory)
         self._header, self._seed = scrub(result.header(), self.recorder.redactor), result.seed
 
-    def case(self, result: CaseResult) -> None:
-        """The recording lists the case (its interactions are already on disk), then the results stream."""
-        self.recorder.record(result)
-        record = case_record(result, self._seed, observed_paths(result, self.contract))
+    def case(self, result: CaseResult) -> CaseResult:
+        """Its interactions to the cassette, then the recording lists it, then the results stream: once each,
+        redacted. Returns the case as the outputs show it."""
+        shown = self.recorder.file(result)
+        self.recorder.record(shown)
+        record = case_record(shown, self._seed, observed_paths(shown, self.contract))
         self._open().case(scrub(record, self.recorder.redactor))
+        return shown
 
     def end(self, result: RunResult) -> None:
         self._open().end(scrub(result.end(), self.recorder.redactor))

@@ -14,6 +14,7 @@ from conformance.kinds import CredentialForm
 
 if TYPE_CHECKING:
     from conformance.emulator.models import Credentials
+    from conformance.emulator.process import EmulatorProcess
     from conformance.emulator.server import EmulatorServer
 
 
@@ -100,17 +101,17 @@ def emulator_target(*, deterministic: bool = False, seed: int = 0) -> Iterator[T
     """
     from conformance.emulator.config import EmulatorSettings
     from conformance.emulator.exceptions import EmulatorConfigError
-    from conformance.emulator.server import EmulatorServer
+    from conformance.emulator.process import EmulatorProcess
 
     try:
         settings = EmulatorSettings(deterministic=deterministic, seed=seed).with_environment(os.environ)
     except EmulatorConfigError as exc:
         raise SetupError(f"emulator: {exc}") from None
-    with EmulatorServer(settings) as server:
+    with EmulatorProcess(settings) as server:  # its own process: it answers on the other core
         yield target_for(server, synthetic_clock=deterministic)
 
 
-def target_for(server: EmulatorServer, *, synthetic_clock: bool = False) -> Target:
+def target_for(server: EmulatorServer | EmulatorProcess, *, synthetic_clock: bool = False) -> Target:
     """A target aimed at a running emulator, with every credential form of its primary account."""
     return Target("emulator", server.url, emulator_logins(server.credentials), server.configuration_id,
                   server.account_sid, synthetic_clock)  # fmt: skip

@@ -1,9 +1,9 @@
 """Recording a run: every HTTP exchange, redacted, as vcrpy cassettes, plus ``run.json`` for replay.
 
-The client hands every answered attempt (retries and read-backs included) to :meth:`Recorder.observe`
-as the ``httpx.Response`` it got; the recorder redacts it into the request and response shapes vcrpy's
-own httpx stub records, and files it in the cassette of the case's family (the case id up to its last
-``/``: ``invalid/participants.maxItems``, ``unknown_configuration``).
+Each judged case comes to :meth:`Recorder.file` once, carrying every answered attempt the client made
+(retries and the read-back included, each with every header that went on the wire); the recorder redacts
+them into the request and response shapes vcrpy records, and files them in the cassette of the case's
+family (the case id up to its last ``/``: ``invalid/participants.maxItems``, ``unknown_configuration``).
 
 Nothing is held until the end: when a case is done its interactions are appended to their cassette
 (YAML that vcrpy's loader reads, ``version`` first so items can be appended), then its ``run.json``
@@ -22,13 +22,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import yaml
 
 from conformance import __version__
-from conformance.cases import Case
 from conformance.cassettes.redaction import Redactor
-from conformance.exchange import Exchange
+from conformance.exchange import Attempt, Exchange
 from conformance.results import CaseResult, RunResult
 from conformance.stream import _atomic, write_atomic
 
@@ -90,10 +88,7 @@ class Recorder:
         self.metadata = dict(metadata or {})
         self.counts: dict[str, int] = {}  # cassette -> interactions written to it
         self._files: dict[str, str] = {}  # family -> its cassette file
-        self._records: dict[str, CaseRecord] = {}  # the cases begun and not yet listed
-        self._current: CaseRecord | None = None
-        self._attempts: list[int] | None = None
-        self._pending: dict[tuple[str, int], tuple[dict[str, Any], dict[str, Any]]] = {}  # the case's, unwritten
+        self._records: dict[str, CaseRecord] = {}  # the cases filed and not yet listed
         self._started = False
         self._written: set[str] = set()
 
@@ -101,42 +96,25 @@ class Recorder:
     def interactions(self) -> int:
         return sum(self.counts.values())
 
-    # --- during the run (called by the runner and the client) ---
-
-    def begin(self, case: Case) -> None:
-        """The next requests belong to ``case``."""
-        record = self._records[case.id] = CaseRecord(self._file(family(case.id)))
-        self._current, self._attempts = record, record.request
-        self.redactor.generated(case.payload)  # synthetic: written verbatim, so the failure can be re-sent
-
-    def begin_fetch(self) -> None:
-        """The next requests are the current case's read-back."""
-        if self._current is not None:
-            self._attempts = self._current.fetch
-
-    def observe(self, response: httpx.Response) -> None:
-        """One answered attempt, as the client got it."""
-        name = self._current.cassette if self._current else self._file("unassigned")
-        index = self.counts[name] = self.counts.get(name, 0) + 1
-        self._pending[(name, index - 1)] = (self._request(response.request), self._response(response))
-        if self._attempts is not None:
-            self._attempts.append(index - 1)
-
-    def end(self, result: CaseResult) -> CaseResult:
-        """The case's result as reports may show it: redacted, pointing at its cassette and interactions.
-
-        Its interactions go to disk now, so a run killed later still has them."""
-        record = self._records.get(result.case.id) or CaseRecord("")
-        self._current = self._attempts = None
+    def file(self, result: CaseResult) -> CaseResult:
+        """File a judged case's attempts in its family's cassette, on disk at once (so a run killed later still
+        has them); returns the result as outputs may show it: redacted, pointing at its interactions."""
+        self.redactor.generated(result.case.payload)  # synthetic: written verbatim, so the failure can be re-sent
+        record = self._records[result.case.id] = CaseRecord(self._file(family(result.case.id)))
+        filed: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        for exchange, indices in ((result.exchange, record.request), (result.fetched, record.fetch)):
+            for attempt in exchange.tries if exchange is not None else ():
+                indices.append(self.counts.get(record.cassette, 0) + len(filed))
+                filed.append((self._request(attempt), self._response(attempt)))
         message = self.redactor.message
         redacted = replace(
             result,
-            exchange=self._exchange(result.exchange, record.cassette, record.request),
-            fetched=self._exchange(result.fetched, record.cassette, record.fetch),
+            exchange=self._exchange(result.exchange, record, record.request, filed),
+            fetched=self._exchange(result.fetched, record, record.fetch, filed),
             checks=[replace(check, message=message(check.message)) for check in result.checks],
             reason=message(result.reason),
         )
-        self._write_pending()
+        self._append(record.cassette, filed)
         return redacted
 
     # --- the sink: what run.json lists ---
@@ -150,7 +128,6 @@ class Recorder:
     def finish(self, interrupted: bool) -> Path:
         """``run.json`` with every case inline (read back from ``cases.jsonl``, then dropped). Returns the folder."""
         self._start()
-        self._write_pending()
         cases = self.directory / CASES_FILE
         sidecar = self._sidecar(interrupted)
         text = json.dumps({**sidecar, "cases": []}, indent=2, ensure_ascii=False)
@@ -187,22 +164,21 @@ class Recorder:
         return {"format": SIDECAR_FORMAT, "tool": {"name": "conformance", "version": __version__}, **self.metadata,
                 "interrupted": interrupted, "cassettes": sorted(self.counts)}  # fmt: skip
 
-    def _write_pending(self) -> None:
-        """Append the interactions not yet on disk to their cassettes, one write per cassette."""
-        if not self._pending:
+    def _append(self, name: str, filed: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+        """Append one case's interactions to its cassette (the file is replaced the first time this run uses it:
+        one of that name may be left by an earlier, killed run)."""
+        if not filed:
             return
         self._start()
-        by_cassette: dict[str, list[dict[str, Any]]] = {}
-        for (name, _index), (request, response) in sorted(self._pending.items()):
-            by_cassette.setdefault(name, []).append(_interaction(request, response))
-        self._pending.clear()
-        for name, interactions in by_cassette.items():
-            path = self.directory / name
+        path = self.directory / name
+        fresh = name not in self._written
+        if fresh:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fresh = name not in self._written  # a file of that name left by an earlier, killed run is replaced
             self._written.add(name)
-            with path.open("w" if fresh else "a", encoding="utf-8") as handle:
-                handle.write((CASSETTE_HEAD if fresh else "") + yaml.dump(interactions, Dumper=_DUMPER))
+        text = yaml.dump([_interaction(request, response) for request, response in filed], Dumper=_DUMPER)
+        with path.open("w" if fresh else "a", encoding="utf-8") as handle:
+            handle.write((CASSETTE_HEAD if fresh else "") + text)
+        self.counts[name] = self.counts.get(name, 0) + len(filed)
 
     def _case(self, result: CaseResult) -> dict[str, Any]:
         case, record = result.case, self._records.pop(result.case.id, None)
@@ -237,42 +213,40 @@ class Recorder:
             self._files[name] = candidate
         return self._files[name]
 
-    def _request(self, request: httpx.Request) -> dict[str, Any]:
+    def _request(self, attempt: Attempt) -> dict[str, Any]:
         redact = self.redactor
-        body = redact.body(request.content)
-        headers = {name: [value] for name, value in redact.headers(request.headers.items())}
-        if len(body) != len(request.content) and "content-length" in headers:
+        body = redact.body(attempt.request_body)
+        headers = {name: [value] for name, value in redact.headers(attempt.request_headers)}
+        if len(body) != len(attempt.request_body) and "content-length" in headers:
             headers["content-length"] = [str(len(body))]
-        return {"method": request.method, "uri": redact.text(str(request.url)), "body": body, "headers": headers}
+        return {"method": attempt.method, "uri": redact.text(attempt.url), "body": body, "headers": headers}
 
-    def _response(self, response: httpx.Response) -> dict[str, Any]:
+    def _response(self, attempt: Attempt) -> dict[str, Any]:
         redact = self.redactor
-        body = redact.body(response.content, error=response.status_code >= 400)
+        body = redact.body(attempt.response_body, error=attempt.status >= 400)
         headers: dict[str, list[str]] = {}
-        for name, value in redact.headers(response.headers.multi_items()):
-            headers.setdefault(name, []).append(value)
-        if headers.pop("content-encoding", None) is not None or len(body) != len(response.content):
-            headers["content-length"] = [str(len(body))]  # the body is stored decoded (and maybe rewritten)
-        return {
-            "status": {"code": response.status_code, "message": response.reason_phrase},
-            "headers": headers,
-            "body": {"string": body},
-        }
+        for name, value in redact.headers(attempt.response_headers):
+            headers.setdefault(name.lower(), []).append(value)
+        if len(body) != len(attempt.response_body) and "content-length" in headers:
+            headers["content-length"] = [str(len(body))]  # the body was rewritten by redaction
+        return {"status": {"code": attempt.status, "message": attempt.reason}, "headers": headers,
+                "body": {"string": body}}  # fmt: skip
 
-    def _exchange(self, exchange: Exchange | None, cassette: str, attempts: list[int]) -> Exchange | None:
+    def _exchange(self, exchange: Exchange | None, record: CaseRecord, indices: list[int],
+                  filed: list[tuple[dict[str, Any], dict[str, Any]]]) -> Exchange | None:  # fmt: skip
         if exchange is None:
             return None
         redact = self.redactor
         error = redact.message(exchange.error) if exchange.error else None
-        if exchange.status is None or not attempts:
+        if exchange.status is None or not indices:
             headers = {name: redact.text(value) for name, value in exchange.request_headers.items()}
             return replace(exchange, url=redact.text(exchange.url), request_headers=headers,
-                           request_body=redact.body(exchange.request_body), error=error)  # fmt: skip
-        request, response = self._pending[(cassette, attempts[-1])]
+                           request_body=redact.body(exchange.request_body), error=error, tries=[])  # fmt: skip
+        request, response = filed[indices[-1] - self.counts.get(record.cassette, 0)]
         return replace(exchange, url=request["uri"], request_headers=request_headers(request),
                        request_body=request["body"], response_headers=response_headers(response),
-                       response_body=response["body"]["string"], error=error, cassette=cassette,
-                       interaction=attempts[-1])  # fmt: skip
+                       response_body=response["body"]["string"], error=error, cassette=record.cassette,
+                       interaction=indices[-1], tries=[])  # fmt: skip
 
 
 def _interaction(request: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
@@ -319,7 +293,7 @@ def _times(result: CaseResult) -> dict[str, float | None]:
 
 
 def request_headers(request: Mapping[str, Any]) -> dict[str, str]:
-    """A recorded request's headers as an :class:`Exchange` holds them: the ones the case chose, not httpx's."""
+    """A recorded request's headers as an :class:`Exchange` holds them: the ones the case chose, not the transport's."""
     return {name: values[0] for name, values in request["headers"].items()
             if values and name.lower() not in AUTOMATIC_HEADERS}  # fmt: skip
 

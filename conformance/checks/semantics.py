@@ -89,12 +89,18 @@ def _match(sent: list[dict[str, Any]], got: list[dict[str, Any]]) -> dict[int, i
 
 
 def _pairing(sent: list[dict[str, Any]], got: list[dict[str, Any]], strict: bool) -> dict[int, int] | None:
-    agrees = [[not _participant_differences(s, g, strict) for g in got] for s in sent]
+    known: dict[tuple[int, int], bool] = {}
+
+    def agrees(i: int, j: int) -> bool:  # compared only when the search asks: in order, that is once per pair
+        if (i, j) not in known:
+            known[i, j] = not _participant_differences(sent[i], got[j], strict)
+        return known[i, j]
+
     owner: dict[int, int] = {}  # returned index -> sent index
 
     def place(i: int, seen: set[int]) -> bool:  # augmenting paths (Kuhn's algorithm); n <= 50, cheap
         for j in [i, *range(len(got))] if i < len(got) else range(len(got)):
-            if j in seen or not agrees[i][j]:
+            if j in seen or not agrees(i, j):
                 continue
             seen.add(j)
             if j not in owner or place(owner[j], seen):
@@ -266,13 +272,13 @@ def unique_ids(ctx: Context) -> None:
     """Every conversation and participant id is new and non-empty: none repeats within the run."""
     got = ctx.created or {}
     state, problems = ctx.state, []
-    seen = {**state.conversation_ids, **state.participant_ids}
     conversation_id = got.get("id")
     if conversation_id == "":
         problems.append("the conversation id is empty")
     elif isinstance(conversation_id, str):
-        if conversation_id in seen:
-            problems.append(f"conversation id {conversation_id} was already returned for case {seen[conversation_id]}")
+        earlier = state.conversation_ids.get(conversation_id) or state.participant_ids.get(conversation_id)
+        if earlier is not None:
+            problems.append(f"conversation id {conversation_id} was already returned for case {earlier}")
         state.conversation_ids.setdefault(conversation_id, ctx.case.id)
     for i, participant in enumerate(_listed(got.get("participants"))):
         pid = participant.get("id") if isinstance(participant, dict) else None

@@ -43,9 +43,9 @@ def test_every_attempt_and_read_back_is_recorded_and_the_exchange_points_at_the_
     options = RunOptions(seed=3, max_examples=1, max_requests=None, rate=None)
     case = next(c for c in plan_for(target, options).cases if c.kind == "valid")
     recorder = Recorder(tmp_path, Redactor.for_target(target, pii=False, environ={}))
-    runner = Runner(target, options, recorder=recorder)
+    runner = Runner(target, options)
     try:
-        result = runner.run_case(case)
+        result = recorder.file(runner.run_case(case))
         recorder.save(RunResult("r", "emulator", target.base_url, 3, 1, "now", cases=[result]))
     finally:
         runner.client.close()
