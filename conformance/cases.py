@@ -64,6 +64,17 @@ class Case:
 
 
 @dataclass(frozen=True)
+class PlanRecipe:
+    """What :func:`build_plan` was given: enough to build the same plan in another process."""
+
+    schemas: str  # the contract's folder
+    configuration_id: str
+    seed: int
+    max_examples: int
+    forms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Family:
     """Cases of one kind, in order: how many there will be, and how to draw them (afresh on each call)."""
 
@@ -85,10 +96,12 @@ class CasePlan:
     order. Iterating twice gives the same cases: each family draws from its own seeded stream.
     """
 
-    def __init__(self, seed: int, families: Sequence[Family], shard: tuple[int, int] | None = None) -> None:
+    def __init__(self, seed: int, families: Sequence[Family], shard: tuple[int, int] | None = None,
+                 recipe: PlanRecipe | None = None) -> None:  # fmt: skip
         self.seed = seed
         self.families = [family for family in families if family.size]
         self.shard_of = shard  # (index, total), 1-based
+        self.recipe = recipe  # how to build the same plan elsewhere (another process draws it: conformance.planner)
 
     def __len__(self) -> int:
         planned = sum(family.size for family in self.families)
@@ -131,7 +144,7 @@ class CasePlan:
 
     def shard(self, index: int, total: int) -> CasePlan:
         """Cases ``index`` (1-based) of ``total`` round-robin shards."""
-        return CasePlan(self.seed, self.families, (index, total))
+        return CasePlan(self.seed, self.families, (index, total), self.recipe)
 
 
 class _Drawn:
@@ -221,7 +234,8 @@ def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_exam
     families.append(Family.of(precedence_cases(configuration_id, at_seed)))
     families.append(Family.of(unknown_id_auth_cases(at_seed)))
     families.append(Family.of(not_found_cases(at_seed)))
-    return CasePlan(at_seed, families)
+    return CasePlan(at_seed, families, recipe=PlanRecipe(str(contract.directory), configuration_id, at_seed,
+                                                         max_examples, tuple(forms)))  # fmt: skip
 
 
 def _violation_family(contract: Contract, violation: Violation, bases: _Drawn, per_rule: int,

@@ -70,9 +70,9 @@ class Connection:
                 response = conn.getresponse()
                 answer = Answer(response.status, response.reason, response.getheaders(), response.read())
             except _STALE as exc:
+                reused = self._served > 0
                 self.close()
-                if self._served and not retry:
-                    self._served = 0
+                if reused and not retry:
                     continue
                 raise TransportError(f"{type(exc).__name__}: {exc}") from None
             except (OSError, http.client.HTTPException, ValueError) as exc:

@@ -8,8 +8,9 @@ import shlex
 import signal
 import sys
 import threading
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -121,11 +122,17 @@ def run_id_for(target: str, seed: int, deterministic: bool) -> str:
 
 
 class Progress:
-    """A live line on a terminal; quiet, line-oriented output in CI and pipes."""
+    """A live line on a terminal; quiet, line-oriented output in CI and pipes. Either is written at most a few
+    times a second (a line every ``LINE_EVERY_S`` in CI), however fast cases come; failures always at once."""
 
-    def __init__(self) -> None:
+    REDRAW_EVERY_S = 0.1
+    LINE_EVERY_S = 5.0
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.interactive = sys.stderr.isatty() and not os.environ.get("CI")
         self.failed = 0
+        self._clock = clock
+        self._last = clock()
 
     @staticmethod
     def of(total: int) -> str:
@@ -135,15 +142,20 @@ class Progress:
     def __call__(self, index: int, total: int, case: CaseResult) -> None:
         failed = [r for r in case.checks if r.outcome == "failed"]
         self.failed += bool(failed)
+        if not self.interactive:
+            for result in failed:
+                click.echo(f"FAIL {case.case.id} {result.check}: {result.message[:200]}", err=True)
+        now = self._clock()
+        due = now - self._last >= (self.REDRAW_EVERY_S if self.interactive else self.LINE_EVERY_S)
+        if not (due or index == total):
+            return
+        self._last = now
         if self.interactive:
             click.echo(f"\r  [{index}/{self.of(total)}] {self.failed} failing case(s)  ", nl=False, err=True)
             if index == total:
                 click.echo("", err=True)
         else:
-            for result in failed:
-                click.echo(f"FAIL {case.case.id} {result.check}: {result.message[:200]}", err=True)
-            if index % 100 == 0 or index == total:
-                click.echo(f"progress {index}/{self.of(total)} cases, {self.failed} failing", err=True)
+            click.echo(f"progress {index}/{self.of(total)} cases, {self.failed} failing", err=True)
 
 
 def print_summary(document: dict[str, Any], report_dir: Path, reproduce: str) -> None:
@@ -197,6 +209,7 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
         severities=severities or {},
         max_time_s=max_time,
         workers=1 if deterministic else workers or defaults.workers,
+        draw_apart=True,
     )
     run_id = run_id_for(target_name, seed, deterministic)
     report_dir = report_dir or REPORTS_ROOT / run_id

@@ -16,6 +16,7 @@ from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S, CheckFailed, Contex
 from conformance.client import RETRY_STATUSES, BudgetExhausted, Client, Limits
 from conformance.contract import Contract, load_contract
 from conformance.exchange import Exchange
+from conformance.planner import drawn
 from conformance.results import CaseResult, CheckResult, RunResult
 from conformance.targets import SetupError, Target
 from conformance.transport import not_the_api
@@ -45,6 +46,7 @@ class RunOptions:
     severities: Mapping[str, str] = field(default_factory=dict)  # check -> "fail" | "warn", the user's policy
     max_time_s: float | None = None  # a time-boxed run: draw and send until this is spent
     workers: int = 1  # cases in flight at once; verdicts are still reached one at a time, in plan order
+    draw_apart: bool = False  # draw the plan in a child process (conformance.planner) while this one sends
 
 
 def plan_for(target: Target, options: RunOptions, contract: Contract | None = None) -> CasePlan:
@@ -148,7 +150,8 @@ class Runner:
         window = 1 if self.options.workers <= 1 else self.options.workers * 4
         pool = ThreadPoolExecutor(self.options.workers, "send") if self.options.workers > 1 else None
         in_flight: deque[tuple[Case, Future[Sent] | Sent | BudgetExhausted]] = deque()
-        handed, cases = 0, iter(plan)  # cases handed to a sender so far (a prefix of the plan)
+        handed = 0  # cases handed to a sender so far (a prefix of the plan)
+        cases = drawn(plan) if self.options.draw_apart else iter(plan)
 
         def dispatch(case: Case) -> None:
             case = case.with_created(self.created_example or never_created_id(self.options.seed, 1000))
@@ -200,6 +203,9 @@ class Runner:
         finally:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
+            close = getattr(cases, "close", None)
+            if close is not None:
+                close()  # a plan drawn in a child process stops its child
         if result.stopped == "request budget spent":
             for case in plan.unsent(handed):  # the budget bounds the drawing too: the rest are listed, not drawn
                 yield CaseResult(case, "not_run", reason="request budget spent")
