@@ -126,7 +126,7 @@ class Client:
             exchange.tries.append(Attempt(exchange.method, exchange.url, headers, exchange.request_body,
                                           answer.status, answer.reason, answer.headers, answer.body))  # fmt: skip
             exchange.status = answer.status
-            exchange.response_headers = _joined(answer.headers)
+            exchange.response_headers = answer.joined_headers
             exchange.response_body = answer.body
             exchange.__dict__.pop("json", None)
             if answer.status not in RETRY_STATUSES or attempt > self.limits.retries:
@@ -151,15 +151,6 @@ class Client:
                 self._next_slot = max(now, self._next_slot) + 1.0 / self.limits.rate
         if wait:
             self._sleep(wait)  # outside the lock: the other senders take the slots after this one
-
-
-def _joined(headers: list[tuple[str, str]]) -> dict[str, str]:
-    """Response headers as an :class:`Exchange` holds them: lower-case names, repeats joined with ", "."""
-    joined: dict[str, str] = {}
-    for name, value in headers:
-        key = name.lower()
-        joined[key] = f"{joined[key]}, {value}" if key in joined else value
-    return joined
 
 
 def _retry_after(value: str | None) -> float | None:

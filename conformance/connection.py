@@ -40,6 +40,15 @@ class Answer:
     headers: list[tuple[str, str]]  # as received, repeats kept
     body: bytes
 
+    @property
+    def joined_headers(self) -> dict[str, str]:
+        """The headers as an ``Exchange`` holds them: lower-case names, repeats joined with ", "."""
+        joined: dict[str, str] = {}
+        for name, value in self.headers:
+            key = name.lower()
+            joined[key] = f"{joined[key]}, {value}" if key in joined else value
+        return joined
+
 
 class Connection:
     """Keep-alive HTTP/1.1 to one base URL; not shared between threads (each sender has its own)."""

@@ -27,6 +27,7 @@ import json
 import os
 import re
 import urllib.parse
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,7 @@ ACCOUNT_PLACEHOLDER = "AC" + "0" * 32
 API_KEY_PLACEHOLDER = "SK" + "0" * 32
 DETERMINISTIC_HOST = "emulator.invalid"
 DROPPED_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+GENERATED_KEPT = 20_000  # generated strings remembered: many cases' worth (a 50-participant body has ~300)
 PII_MIN_TEXT = 3  # originals shorter than this are replaced only where they are a whole field
 
 _SID = re.compile(r"(?<![0-9A-Za-z])(AC|SK)([0-9a-fA-F]{32})(?![0-9A-Za-z])")
@@ -76,7 +78,9 @@ class Redactor:
         self._pseudonyms: dict[str, str] = {}
         self._counters: dict[str, int] = {}
         self._pii_pattern: re.Pattern[str] | None = None
-        self._generated: set[str] = set()  # strings the suite made up: synthetic, written verbatim
+        # Strings the suite made up: synthetic, written verbatim. Only the latest are kept (a response only
+        # echoes its own case's), so a long run's memory does not grow with every string it ever sent.
+        self._generated: OrderedDict[str, None] = OrderedDict()
 
     @classmethod
     def for_target(cls, target: Target, *, pii: bool, deterministic: bool = False,
@@ -111,8 +115,11 @@ class Redactor:
         become their placeholders; only pseudonymisation (and made-up SIDs) leave these values alone.
         """
         if isinstance(payload, str):
-            if payload and payload not in self._generated and payload not in self._pseudonyms:
-                self._generated.add(payload)
+            if payload and payload not in self._pseudonyms:
+                self._generated[payload] = None
+                self._generated.move_to_end(payload)
+                if len(self._generated) > GENERATED_KEPT:
+                    self._generated.popitem(last=False)
         elif isinstance(payload, dict):
             for key, value in payload.items():
                 self.generated(key)

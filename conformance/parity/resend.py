@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from conformance.cassettes.recording import request_headers
 from conformance.cassettes.redaction import Redactor
 from conformance.cassettes.replay import RecordedCase
+from conformance.connection import Connection, TransportError
 from conformance.credentials import UNKNOWN_USERS, WRONG_SECRET
 from conformance.emulator.models import Credentials
 from conformance.exchange import Exchange
@@ -160,7 +159,7 @@ class Resender:
         self.endpoint = endpoint
         self.aliases = aliases
         self.sent = 0
-        self._http = httpx.Client(base_url=endpoint.base_url, timeout=httpx.Timeout(30.0), follow_redirects=False)
+        self._http = Connection(endpoint.base_url)
 
     def close(self) -> None:
         self._http.close()
@@ -177,13 +176,14 @@ class Resender:
         exchange = Exchange(request["method"], url, headers, body, auth, credentials=form)
         self.sent += 1
         try:
-            response = self._http.request(request["method"], target, headers=sent_headers, content=body)
-        except httpx.HTTPError as exc:
-            exchange.error = f"{type(exc).__name__}: {exc}"
+            answer = self._http.request(request["method"], target,
+                                        self._http.headers(sent_headers, body, request["method"]), body)  # fmt: skip
+        except TransportError as exc:
+            exchange.error = str(exc)
         else:
-            exchange.status = response.status_code
-            exchange.response_headers = {name.lower(): value for name, value in response.headers.items()}
-            exchange.response_body = response.content
+            exchange.status = answer.status
+            exchange.response_headers = answer.joined_headers
+            exchange.response_body = answer.body
         resent = {"method": request["method"], "uri": url, "body": body,
                   "headers": {name: [value] for name, value in headers.items()}}  # fmt: skip
         return resent, exchange
@@ -243,8 +243,13 @@ def running_emulator(base_url: str) -> Endpoint:
         raise SetupError(f"emulator: {exc}") from None
     base_url = base_url.rstrip("/")
     try:
-        listed = httpx.get(f"{base_url}/__emulator__/configurations", timeout=10.0).json()["configurations"]
-    except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+        connection = Connection(base_url, timeout=10.0)
+        try:
+            answer = connection.request("GET", "/__emulator__/configurations", [], b"")
+        finally:
+            connection.close()
+        listed = json.loads(answer.body)["configurations"]
+    except (TransportError, ValueError, KeyError, TypeError) as exc:
         raise SetupError(f"{base_url} does not answer as the emulator ({type(exc).__name__}: {exc})") from None
     account = settings.credentials.account_sid
     ids = [c.get("id") for c in listed if isinstance(c, dict) and c.get("accountId") == account]
