@@ -39,8 +39,9 @@ def drawn(plan: CasePlan) -> Iterator[Case]:
             [sys.executable, "-m", "conformance.planner", json.dumps(recipe)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip  (a child that fails is replaced below)
+            stderr=subprocess.DEVNULL,  # a child that fails is replaced below
+            start_new_session=True,  # Ctrl-C is the run's to handle; the run then stops this child
+        )
     except OSError:
         yield from plan
         return
