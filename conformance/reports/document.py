@@ -11,8 +11,6 @@ from conformance.drift import DRIFT_CHECKS
 from conformance.reports import RESULTS_FILE
 from conformance.vendor import DEFAULT_BASE_URL
 
-REPORT_SCHEMA = "report.schema.json"
-
 Document = dict[str, Any]
 
 
@@ -48,15 +46,10 @@ def load_results(location: Path) -> Document:
 
 
 def schema_problem(document: Any) -> str | None:
-    """The first way ``document`` breaks schemas/report.schema.json, or None."""
-    from conformance.contract import load_contract
+    """The first way ``document`` breaks schemas/report.schema.json, or None (read without jsonschema)."""
+    from conformance.reports.schema import problem
 
-    contract = load_contract()
-    if contract.is_valid(REPORT_SCHEMA, document):
-        return None
-    error = contract.errors(REPORT_SCHEMA, document)[0]
-    where = "/".join(map(str, error.absolute_path)) or "(root)"
-    return f"{where}: {error.message[:200]}"
+    return problem(document)
 
 
 def case_group(case_id: str) -> str:
