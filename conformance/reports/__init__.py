@@ -45,7 +45,7 @@ def write_from_stream(directory: Path, baseline: Document | None = None) -> dict
 
 def write_document(document: Document, directory: Path, baseline: Document | None = None) -> list[Path]:
     """Write a results dict as results.json and every other format."""
-    from conformance.results import write_atomic
+    from conformance.stream import write_atomic
 
     path = directory / RESULTS_FILE
     write_atomic(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
@@ -54,7 +54,7 @@ def write_document(document: Document, directory: Path, baseline: Document | Non
 
 def write_formats(document: Document, directory: Path, baseline: Document | None = None) -> list[Path]:
     """junit.xml, summary.md and report.html for a results dict; the digest is marked against ``baseline``."""
-    from conformance.results import write_atomic
+    from conformance.stream import write_atomic
 
     renderers = _renderers()
     written = []
