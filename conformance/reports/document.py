@@ -94,17 +94,27 @@ def headline(document: Document) -> str:
 
 def undecided(document: Document) -> str | None:
     """One line when the answers left part of the contract unjudged (throttled or unanswered throughout):
-    most cases, or every case of a family (every read-back of the valid family, every invalid enum...)."""
-    sent = [case for case in document.get("cases") or () if case["outcome"] != "not_run"]
-    stuck = [case for case in sent if case["outcome"] == "inconclusive"]
-    if sent and len(stuck) * 2 > len(sent):
-        return f"{len(stuck)} of {len(sent)} cases could not be judged (first: {stuck[0]['reason']})"
-    families: dict[str, list[Document]] = {}
-    for case in sent:
-        families.setdefault(case["id"].rpartition("/")[0], []).append(case)
-    for family, cases in families.items():
-        if len(cases) > 1 and all(case["outcome"] == "inconclusive" for case in cases):
-            return f"every case of {family} ({len(cases)}) could not be judged ({cases[0]['reason']})"
+    most cases, or every case of a family (every read-back of the valid family, every invalid enum...).
+    Counted in one pass over the cases (they may be a view of the stream), none of them kept."""
+    sent = stuck = 0
+    first = ""
+    families: dict[str, list[Any]] = {}  # family -> [cases sent, of them inconclusive, the first one's reason]
+    for case in document.get("cases") or ():
+        if case["outcome"] == "not_run":
+            continue
+        sent += 1
+        family = families.setdefault(case["id"].rpartition("/")[0], [0, 0, None])
+        family[0] += 1
+        if case["outcome"] == "inconclusive":
+            stuck += 1
+            first = case["reason"] if stuck == 1 else first
+            family[1] += 1
+            family[2] = case["reason"] if family[1] == 1 else family[2]
+    if sent and stuck * 2 > sent:
+        return f"{stuck} of {sent} cases could not be judged (first: {first})"
+    for name, (cases, inconclusive, reason) in families.items():
+        if cases > 1 and inconclusive == cases:
+            return f"every case of {name} ({cases}) could not be judged ({reason})"
     return None
 
 
