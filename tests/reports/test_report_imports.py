@@ -14,9 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import RunFactory
 from report_helpers import FAULTS
 
-from conformance.results import RunResult, case_record
+from conformance.results import case_record
 from conformance.stream import STREAM_FILE, ResultsWriter
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,9 +25,9 @@ HEAVY = ("hypothesis", "jsonschema", "jsonschema_rs", "httpx", "starlette", "uvi
          "conformance.generation", "conformance.drawing")  # fmt: skip
 MARK = "imported-heavy:"
 WRAPPER = f"""
-import atexit, sys
+import atexit, json, sys
 heavy = {HEAVY!r}
-atexit.register(lambda: print({MARK!r}, sorted(m for m in heavy if m in sys.modules), file=sys.stderr))
+atexit.register(lambda: print({MARK!r}, json.dumps(sorted(m for m in heavy if m in sys.modules)), file=sys.stderr))
 from conformance.cli import main
 sys.argv = ["conformance", *sys.argv[1:]]
 main()
@@ -41,19 +42,19 @@ def conformance(*args: str | Path) -> tuple[int, str, list[str]]:
     lines = done.stderr.splitlines()
     marked = [line for line in lines if line.startswith(MARK)]
     assert marked, done.stdout + done.stderr
-    imported = json.loads(marked[-1].removeprefix(MARK).strip().replace("'", '"'))
+    imported = json.loads(marked[-1].removeprefix(MARK))
     return done.returncode, done.stdout + "\n".join(line for line in lines if not line.startswith(MARK)), imported
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory, make_run: object) -> dict[str, Path]:
+def runs(tmp_path_factory: pytest.TempPathFactory, make_run: RunFactory) -> dict[str, Path]:
     """A clean run from the command line (with its stream and cassettes) and a failing one (with a stream)."""
     root = tmp_path_factory.mktemp("imports")
     code, output, _imported = conformance("run", "--max-examples", "2", "--seed", "7", "--deterministic",
                                           "--report-dir", root / "clean",
                                           "--cassette-dir", root / "cassettes")  # fmt: skip
     assert code == 0, output
-    failing: RunResult = make_run(FAULTS)  # type: ignore[operator]
+    failing = make_run(FAULTS)
     stream = ResultsWriter(root / "failing" / STREAM_FILE, failing.header())
     for case in failing.cases:
         stream.case(case_record(case, failing.seed))
