@@ -1,18 +1,45 @@
-"""The `conformance` command."""
+"""The `conformance` command.
+
+Each command imports what it needs when it runs: the report commands (``diff``, ``gate``, ``report``) read
+documents, and never pay for the checks, generation, validation or the emulator.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import click
 
 from conformance import __version__
-from conformance.checks.registry import DEFAULT_CLOCK_SKEW_S
-from conformance.contract import ContractError
+from conformance.settings import DEFAULT_CLOCK_SKEW_S
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group; the commands defined in other modules are imported only when named (or listed)."""
+
+    ELSEWHERE: ClassVar[dict[str, str]] = {
+        "emulator": "conformance.emulator.cli:emulator_command",
+        "diff": "conformance.reports.cli:diff",
+        "gate": "conformance.reports.cli:gate",
+        "report": "conformance.reports.cli:report",
+        "replay": "conformance.cassettes.cli:replay_command",
+        "parity": "conformance.parity.cli:parity_command",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.ELSEWHERE})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.ELSEWHERE and cmd_name not in self.commands:
+            module, _, name = self.ELSEWHERE[cmd_name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="conformance")
 def cli() -> None:
     """Contract and conformance suite for Twilio Conversations v2 "Create a new Conversation"."""
@@ -33,6 +60,7 @@ def schemas() -> None:
 )
 def schemas_check(directory: Path | None) -> None:
     """Validate the schema files and the OpenAPI document; print a one-line summary."""
+    from conformance.contract import ContractError
     from conformance.schema_check import check_schemas
 
     try:
@@ -116,6 +144,7 @@ def run(target: str, base_url: str | None, configuration_id: str | None, seed: i
          contract unjudged (most cases, or a whole family, throttled): one line says which
       130  interrupted (the reports written say INTERRUPTED)
     """
+    from conformance.contract import ContractError
     from conformance.run_command import execute, parse_duration, parse_severities
     from conformance.targets import SetupError
 
@@ -151,6 +180,7 @@ def reproduce_command(report_dir: Path, case_id: str, base_url: str | None, conf
 
     Exit 0: it passes now; 1: it still fails; 2: the run, the case or the target cannot be used.
     """
+    from conformance.contract import ContractError
     from conformance.reports.document import ReportInputError
     from conformance.reproduce import reproduce
     from conformance.targets import SetupError
@@ -171,25 +201,6 @@ def reproduce_command(report_dir: Path, case_id: str, base_url: str | None, conf
         click.echo(f"  inconclusive: {result.reason}")
     click.echo({"passed": "PASSED now", "failed": "FAILED again"}.get(result.outcome, "INCONCLUSIVE"))
     sys.exit({"passed": 0, "failed": 1}.get(result.outcome, 2))
-
-
-from conformance.emulator.cli import emulator_command  # noqa: E402
-
-cli.add_command(emulator_command)
-
-from conformance.reports.cli import diff, gate, report  # noqa: E402
-
-cli.add_command(diff)
-cli.add_command(gate)
-cli.add_command(report)
-
-from conformance.cassettes.cli import replay_command  # noqa: E402
-
-cli.add_command(replay_command)
-
-from conformance.parity.cli import parity_command  # noqa: E402
-
-cli.add_command(parity_command)
 
 
 def main() -> None:

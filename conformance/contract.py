@@ -1,7 +1,8 @@
 """The contract: the JSON Schemas in ``schemas/``, loaded once, handed out compiled.
 
 Everything that validates a request or a response goes through here, so a schema
-change reaches the emulator, the generators and the checks at the same time.
+change reaches the emulator, the generators and the checks at the same time. The validation
+libraries are imported on first use, so walking a schema (the report commands do) costs none of them.
 """
 
 from __future__ import annotations
@@ -12,13 +13,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema_rs
-import yaml
-from jsonschema import Draft202012Validator, FormatChecker, ValidationError
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+if TYPE_CHECKING:  # the validators are imported when first used: reading the schemas needs none of them
+    from jsonschema import Draft202012Validator, ValidationError
+    from referencing import Registry
 
 SCHEMAS_ENV = "CONFORMANCE_SCHEMAS_DIR"
 
@@ -55,15 +54,27 @@ class Contract:
     directory: Path
     documents: Mapping[str, dict[str, Any]]  # by file name
     openapi: dict[str, Any]
-    registry: Registry = field(repr=False)
     _validators: dict[str, Draft202012Validator] = field(default_factory=dict, repr=False)
     _fast: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def schema(self, name: str) -> dict[str, Any]:
         return self.documents[SCHEMA_FILES.get(name, name)]
 
+    @functools.cached_property
+    def registry(self) -> Registry:
+        """The schema files as a ``referencing`` registry, so ``$ref`` between them resolves."""
+        from referencing import Registry, Resource
+        from referencing.jsonschema import DRAFT202012
+
+        return Registry().with_resources(
+            (file, Resource.from_contents(doc, default_specification=DRAFT202012))
+            for file, doc in self.documents.items()
+        )
+
     def validator(self, name: str) -> Draft202012Validator:
         """A jsonschema validator with format checking on (a bad ``date-time`` is an error)."""
+        from jsonschema import Draft202012Validator, FormatChecker
+
         if name not in self._validators:
             self._validators[name] = Draft202012Validator(
                 self.schema(name), registry=self.registry, format_checker=FormatChecker()
@@ -79,6 +90,8 @@ class Contract:
     def is_valid(self, name: str, instance: Any) -> bool:
         """Fast yes/no (compiled in Rust); use :meth:`errors` for the reasons."""
         if name not in self._fast:
+            import jsonschema_rs
+
             rs_registry = jsonschema_rs.Registry([(uri, doc) for uri, doc in self.documents.items()])
             self._fast[name] = jsonschema_rs.validator_for(
                 self.schema(name), registry=rs_registry, validate_formats=True, base_uri=SCHEMA_FILES.get(name, name)
@@ -150,14 +163,13 @@ def load_contract(directory: Path | None = None) -> Contract:
     missing = [file for file in SCHEMA_FILES.values() if file not in documents]
     if missing:
         raise ContractError(f"{directory}: missing schema files {', '.join(missing)}")
+    import yaml
+
     try:
         openapi = yaml.safe_load((directory / OPENAPI_FILE).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ContractError(f"{directory / OPENAPI_FILE}: {exc}") from exc
-    registry: Registry = Registry().with_resources(
-        (file, Resource.from_contents(doc, default_specification=DRAFT202012)) for file, doc in documents.items()
-    )
-    return Contract(directory=directory, documents=documents, openapi=openapi, registry=registry)
+    return Contract(directory=directory, documents=documents, openapi=openapi)
 
 
 class ContractError(Exception):

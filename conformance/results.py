@@ -116,7 +116,7 @@ class RunResult:
 
 def observed_paths(case: CaseResult, contract: Contract) -> set[str]:
     """The field paths of the conversation a case created (none when it created none)."""
-    from conformance.checks import field_paths
+    from conformance.members import field_paths
 
     created = case.exchange.created if case.exchange is not None else None
     return field_paths(contract, "conversation", created) if created is not None else set()

@@ -296,12 +296,17 @@ def write_outputs(result: RunResult, sinks: RunSinks, report_dir: Path,
 
 def broken_target(document: dict[str, Any]) -> str | None:
     """One line when most answers did not come from the API (a proxy, an HTML page): the target, not the contract."""
-    answered = [case for case in document["cases"] if case["status"] is not None]
-    foreign = [case for case in answered if (case["reason"] or "").startswith(NOT_THE_API)]
-    if not answered or len(foreign) * 2 <= len(answered):
+    answered = 0
+    foreign = Counter[str]()  # reason -> cases, counted as the cases are read (they may be a view of the stream)
+    for case in document["cases"]:
+        if case["status"] is not None:
+            answered += 1
+            if (case["reason"] or "").startswith(NOT_THE_API):
+                foreign[case["reason"]] += 1
+    if not answered or foreign.total() * 2 <= answered:
         return None
-    reason = Counter(case["reason"] for case in foreign).most_common(1)[0][0]
-    return (f"{len(foreign)} of {len(answered)} answers were not the API's own, so nothing was judged "
+    reason = foreign.most_common(1)[0][0]
+    return (f"{foreign.total()} of {answered} answers were not the API's own, so nothing was judged "
             f"({reason.removeprefix(NOT_THE_API + ': ')}); is {document['base_url']} the API?")  # fmt: skip
 
 

@@ -125,10 +125,16 @@ class ResultsStream:
 
 
 class Tally:
-    """The totals of ``results.json``, added up case by case (the cases themselves are not kept)."""
+    """The totals of ``results.json``, added up case by case (the cases themselves are not kept).
 
-    def __init__(self, header: dict[str, Any]) -> None:
+    ``keep`` False: failures and inconclusive cases are counted, not kept either; the document is then given
+    them as views of the stream (:class:`Records`), as it is given its cases.
+    """
+
+    def __init__(self, header: dict[str, Any], keep: bool = True) -> None:
         self.header = header
+        self.keep = keep
+        self.failure_count = 0
         self.counts = Counter[str]()
         self.checks: dict[str, dict[str, Any]] = {
             name: {"severity": severity, "description": description, "passed": 0, "failed": 0, "warned": 0}
@@ -154,7 +160,9 @@ class Tally:
                 severity = "warn" if outcome == "warned" else "fail"
                 self.checks.setdefault(name, {"severity": severity, "description": "", "passed": 0, "failed": 0,
                                               "warned": 0})[outcome] += 1  # fmt: skip
-        self.failures.extend(record["failures"])
+        self.failure_count += len(record["failures"])
+        if self.keep:
+            self.failures.extend(record["failures"])
         for warning in record["warnings"]:
             group = self.warnings.setdefault((warning["check"], warning["message"]), {
                 "check": warning["check"], "severity": "warn", "message": warning["message"], "occurrences": 0,
@@ -163,7 +171,7 @@ class Tally:
             group["occurrences"] += 1
             if len(group["cases"]) < 10:
                 group["cases"].append(case["id"])
-        if record.get("inconclusive"):
+        if record.get("inconclusive") and self.keep:
             self.inconclusive.append(record["inconclusive"])
         if record.get("created"):
             self.created.add(record["created"])
@@ -174,8 +182,11 @@ class Tally:
         for key, found in record["undocumented"].items():
             self.undocumented.setdefault(key, set()).update(found)
 
-    def document(self, cases: Iterable[dict[str, Any]], end: dict[str, Any] | None) -> dict[str, Any]:
-        """``results.json`` as a dict; ``cases`` is placed as given (a list, or a re-readable view)."""
+    def document(self, cases: Iterable[dict[str, Any]], end: dict[str, Any] | None,
+                 failures: Iterable[dict[str, Any]] | None = None,
+                 inconclusive: Iterable[dict[str, Any]] | None = None) -> dict[str, Any]:  # fmt: skip
+        """``results.json`` as a dict; ``cases`` (and, when not kept, ``failures`` and ``inconclusive``) are placed
+        as given: lists, or re-readable views of the stream."""
         header, counts = self.header, self.counts
         ended = end or {"finished_at": "", "duration_s": 0.0, "interrupted": True}
         warnings = sum(group["occurrences"] for group in self.warnings.values())
@@ -193,20 +204,20 @@ class Tally:
             "finished_at": ended["finished_at"],
             "duration_s": round(ended["duration_s"], 3),
             "interrupted": ended["interrupted"],
-            "verdict": "failed" if self.failures else "passed",
+            "verdict": "failed" if self.failure_count else "passed",
             "counts": {
                 "requests": ended.get("requests", self.requests),
                 "cases": counts["cases"],
-                "failures": len(self.failures),
+                "failures": self.failure_count,
                 "warnings": warnings,
                 "inconclusive": counts["inconclusive"],
                 "not_run": counts["not_run"],
                 "passed_cases": counts["passed"],
             },
             "checks": self.checks,
-            "failures": self.failures,
+            "failures": self.failures if failures is None else failures,
             "warnings": list(self.warnings.values()),
-            "inconclusive": self.inconclusive,
+            "inconclusive": self.inconclusive if inconclusive is None else inconclusive,
             "created_conversations": sorted(self.created),
             "status_codes": dict(sorted(self.statuses.items())),
             "latency_ms": latency_summary(self.latencies),
@@ -224,40 +235,52 @@ class Tally:
         return document
 
 
-class _Cases:
-    """The case entries of a stream, read from disk each time they are iterated (a document's ``cases``)."""
+class Records:
+    """One list of ``results.json`` (its cases, failures or inconclusive cases) as a view of the stream: read
+    from disk each time it is iterated, never held; ``len`` is known from the tally."""
 
-    def __init__(self, stream: ResultsStream, count: int) -> None:
-        self._stream, self._count = stream, count
+    def __init__(self, stream: ResultsStream, pick: Callable[[dict[str, Any]], Iterable[dict[str, Any]]],
+                 count: int) -> None:  # fmt: skip
+        self._stream, self._pick, self._count = stream, pick, count
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        return (record["case"] for record in self._stream.records())
+        for record in self._stream.records():
+            yield from self._pick(record)
 
     def __len__(self) -> int:
         return self._count
 
 
 def document_from_stream(path: Path) -> dict[str, Any]:
-    """``results.json`` for a stream, its ``cases`` a view that reads them from the stream as they are used."""
+    """``results.json`` for a stream; its cases, failures and inconclusive cases are views that read the stream
+    as they are used, so a run of any length is built in the memory of its totals."""
     stream = ResultsStream(path)
-    tally = Tally(stream.header)
+    tally = Tally(stream.header, keep=False)
     for record in stream.records():
         tally.add(record)
-    return tally.document(_Cases(stream, tally.counts["cases"]), stream.end)
+    cases = Records(stream, lambda record: (record["case"],), tally.counts["cases"])
+    failures = Records(stream, lambda record: record["failures"], tally.failure_count)
+    inconclusive = Records(stream, lambda record: (record["inconclusive"],) if record.get("inconclusive") else (),
+                           tally.counts["inconclusive"])  # fmt: skip
+    return tally.document(cases, stream.end, failures, inconclusive)
 
 
 def write_document(document: dict[str, Any], path: Path) -> Path:
-    """``results.json``, written case by case (its ``cases`` may be a view of a stream), atomically."""
-    head = {key: value for key, value in document.items() if key != "cases"}
+    """``results.json``, written list item by list item (its lists may be views of a stream), atomically."""
+    views = {key: value for key, value in document.items() if isinstance(value, Records) or key == "cases"}
+    head = {key: f"\x00{key}\x00" if key in views else value for key, value in document.items()}  # placeholders
     text = json.dumps(head, indent=2, ensure_ascii=False)
     with _atomic(path) as handle:
-        handle.write(text[: text.rindex("\n}")] + ',\n  "cases": [')
-        empty = True
-        for case in document["cases"]:
-            entry = json.dumps(case, indent=2, ensure_ascii=False).replace("\n", "\n    ")
-            handle.write(("\n    " if empty else ",\n    ") + entry)
-            empty = False
-        handle.write("]\n}\n" if empty else "\n  ]\n}\n")
+        for key, items in views.items():
+            before, _, text = text.partition(json.dumps(head[key]))
+            handle.write(before + "[")
+            empty = True
+            for item in items:
+                entry = json.dumps(item, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+                handle.write(("\n    " if empty else ",\n    ") + entry)
+                empty = False
+            handle.write("]" if empty else "\n  ]")
+        handle.write(text + "\n")
     return path
 
 
@@ -336,3 +359,10 @@ def write_atomic(path: Path, text: str) -> None:
     """Write via a temp file and rename, so a reader never sees half a file."""
     with _atomic(path) as handle:
         handle.write(text)
+
+
+def write_chunks(path: Path, chunks: Iterable[str]) -> None:
+    """Write text as it is produced (a rendered report), via a temp file and rename like :func:`write_atomic`."""
+    with _atomic(path) as handle:
+        for chunk in chunks:
+            handle.write(chunk)

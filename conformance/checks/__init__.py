@@ -13,12 +13,10 @@ from conformance.checks.registry import (
     CheckFailed,
     Context,
     RunState,
-    field_paths,
     schema_problems,
-    walk_enum_drift,
-    walk_undocumented,
 )
 from conformance.checks.undocumented import STANDARD_HEADERS
+from conformance.members import field_paths, walk_enum_drift, walk_undocumented
 
 __all__ = [
     "CHECKS",

@@ -16,11 +16,11 @@ from datetime import datetime
 from typing import Any, Literal
 
 from conformance.cases import Case
-from conformance.contract import CREATE_PATH, FETCH_PATH, SCHEMA_FILES, Contract
+from conformance.contract import CREATE_PATH, FETCH_PATH, Contract
 from conformance.exchange import Exchange, NotJSON
+from conformance.settings import DEFAULT_CLOCK_SKEW_S  # defined with the CLI's defaults; the checks apply it
 
 Severity = Literal["fail", "warn"]
-DEFAULT_CLOCK_SKEW_S = 300.0  # how far a timestamp may be from the moment the request was sent
 
 
 class CheckFailed(Exception):
@@ -167,42 +167,6 @@ def pointer(path: Any) -> str:
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
-
-
-def _walk(
-    contract: Contract, node: dict[str, Any], base: str, value: Any, path: str
-) -> Iterator[tuple[str, Any, dict]]:
-    node, base = contract.follow(node, base)
-    yield path, value, node
-    if isinstance(value, dict) and node.get("type") == "object":
-        properties = node.get("properties", {})
-        for key, item in value.items():
-            if key in properties:
-                yield from _walk(contract, properties[key], base, item, f"{path}.{key}" if path else key)
-            else:
-                yield f"{path}.{key}" if path else key, item, {"x-undocumented": True}
-    elif isinstance(value, list) and "items" in node:
-        for item in value:
-            yield from _walk(contract, node["items"], base, item, f"{path}[]")
-
-
-def walk_undocumented(contract: Contract, name: str, value: Any) -> Iterator[str]:
-    for path, _value, node in _walk(contract, contract.schema(name), SCHEMA_FILES[name], value, ""):
-        if node.get("x-undocumented"):
-            yield path
-
-
-def walk_enum_drift(contract: Contract, name: str, value: Any) -> Iterator[str]:
-    for path, item, node in _walk(contract, contract.schema(name), SCHEMA_FILES[name], value, ""):
-        if "enum" in node and isinstance(item, str) and item not in node["enum"]:
-            yield f"{path}={item}"
-
-
-def field_paths(contract: Contract, name: str, value: Any) -> Iterator[str]:
-    """Every field path present in a response, documented or not (for run-to-run comparison)."""
-    for path, _value, _node in _walk(contract, contract.schema(name), SCHEMA_FILES[name], value, ""):
-        if path:
-            yield path
 
 
 # --- messages: values as JSON, and differences a reader could not see ----------------------------

@@ -3,14 +3,8 @@ header is reported (warn), a value outside a documented enum is a failure (child
 
 from __future__ import annotations
 
-from conformance.checks.registry import (
-    CheckFailed,
-    Context,
-    answered,
-    check,
-    walk_enum_drift,
-    walk_undocumented,
-)
+from conformance.checks.registry import CheckFailed, Context, answered, check
+from conformance.members import walk_enum_drift, walk_undocumented
 
 # Headers any HTTP server or proxy may send: never vendor drift (RFC 9110 and 9111 fields, CORS, common transport).
 STANDARD_HEADERS = frozenset({

@@ -7,7 +7,7 @@ results dict (replay, ``report merge``). Imports happen on use so the CLI starts
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +45,7 @@ def write_from_stream(directory: Path, baseline: Document | None = None) -> dict
 
 def write_document(document: Document, directory: Path, baseline: Document | None = None) -> list[Path]:
     """Write a results dict as results.json and every other format."""
-    from conformance.results import write_atomic
+    from conformance.stream import write_atomic
 
     path = directory / RESULTS_FILE
     write_atomic(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
@@ -53,25 +53,28 @@ def write_document(document: Document, directory: Path, baseline: Document | Non
 
 
 def write_formats(document: Document, directory: Path, baseline: Document | None = None) -> list[Path]:
-    """junit.xml, summary.md and report.html for a results dict; the digest is marked against ``baseline``."""
-    from conformance.results import write_atomic
+    """junit.xml, summary.md and report.html for a results dict; the digest is marked against ``baseline``.
 
-    renderers = _renderers()
+    Each file is written as it is rendered (atomically), and the digest is built once for both that show it.
+    """
+    from conformance.reports.digest import build_digest
+    from conformance.reports.html import html_chunks
+    from conformance.reports.junit import junit_chunks
+    from conformance.reports.summary import render_summary
+    from conformance.stream import write_chunks
+
+    digest = build_digest(document, baseline)
+    renderers: dict[str, Callable[[], Iterable[str]]] = {
+        "junit.xml": lambda: junit_chunks(document),
+        "summary.md": lambda: (render_summary(document, baseline, digest),),
+        "report.html": lambda: html_chunks(document, baseline, digest),
+    }
     written = []
     for name in FORMATS:
         path = directory / name
-        write_atomic(path, renderers[name](document, baseline))
+        write_chunks(path, renderers[name]())
         written.append(path)
     return written
-
-
-def _renderers() -> dict[str, Callable[[Document, Document | None], str]]:
-    from conformance.reports.html import render_html
-    from conformance.reports.junit import render_junit
-    from conformance.reports.summary import render_summary
-
-    return {"junit.xml": lambda document, _baseline: render_junit(document), "summary.md": render_summary,
-            "report.html": render_html}  # fmt: skip
 
 
 __all__ = ["FORMATS", "RESULTS_FILE", "write_all", "write_document", "write_formats", "write_from_stream"]

@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from conformance.reports.document import Document, ReportInputError
 
 CASSETTES_SUBDIR = "cassettes"
@@ -40,8 +38,10 @@ def cassette_dir(report_dir: Path, document: Document) -> Path | None:
 
 def read_cassettes(directory: Path) -> Observed:
     """Read every ``*.yaml``/``*.yml`` cassette under ``directory``."""
-    from conformance.checks import field_paths
+    import yaml
+
     from conformance.contract import load_contract
+    from conformance.members import field_paths
 
     contract = load_contract()
     observed = Observed(directory)

@@ -40,7 +40,7 @@ def diff(old: Path, new: Path, output_format: str, output: Path | None) -> None:
     """
     from conformance.reports.diff import diff_runs, load_run, render_json, render_markdown
     from conformance.reports.document import ReportInputError
-    from conformance.results import write_atomic
+    from conformance.stream import write_atomic
 
     try:
         before, after = load_run(old), load_run(new)
@@ -74,18 +74,17 @@ def gate(run: Path, policy: Path | None, today: object) -> None:
     Prints every decision with its reason. Exit 0 pass, 1 fail, 2 for a bad policy file or an
     unreadable RUN.
     """
-    from conformance.checks import CHECKS
     from conformance.reports.document import ReportInputError, load_results
-    from conformance.reports.gate import Policy, PolicyError, evaluate, load_policy
+    from conformance.reports.gate import CheckNames, Policy, PolicyError, evaluate, load_policy
 
-    try:
-        chosen = load_policy(policy, frozenset(CHECKS)) if policy else Policy()
-    except PolicyError as exc:
-        _die("gate", str(exc))
     try:
         document = load_results(run)
     except ReportInputError as exc:
         _die("gate", f"RUN: {exc}")
+    try:
+        chosen = load_policy(policy, CheckNames(document["checks"])) if policy else Policy()
+    except PolicyError as exc:
+        _die("gate", str(exc))
     day = today.date() if today else date.today()  # type: ignore[attr-defined]
     result = evaluate(document, chosen, day)
     click.echo(f"gate for {document['run_id']} ({document['target']}, seed {document['seed']}) under {chosen.source}:")

@@ -7,7 +7,6 @@ where it did not fail before, or when a documented response field path seen in O
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,34 +117,28 @@ def _checks(a: Document, b: Document, result: RunDiff) -> None:
             result.still_failing.append({"check": name, "failed_before": failed_before, "failed": failed_after})
 
 
-def _failure_groups(document: Document) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+def _failure_groups(document: Document) -> dict[tuple[str, str], tuple[dict[str, Any], list[str]]]:
+    """(check, case group) -> its first failure and every failing case (the other failures are not kept)."""
+    grouped: dict[tuple[str, str], tuple[dict[str, Any], list[str]]] = {}
     for failure in document["failures"]:
-        grouped[(failure["check"], case_group(failure["case"]))].append(failure)
+        grouped.setdefault((failure["check"], case_group(failure["case"])), (failure, []))[1].append(failure["case"])
     return grouped
 
 
 def _failures(a: Document, b: Document, result: RunDiff) -> None:
     before, after = _failure_groups(a), _failure_groups(b)
     newly_failing = {item["check"] for item in result.newly_failing}
-    for (check, group), failures in after.items():
+    for (check, group), (first, cases) in after.items():
         if (check, group) in before:
             continue
-        first = failures[0]
         result.new_failures.append(
-            {
-                "check": check,
-                "group": group,
-                "cases": [f["case"] for f in failures],
-                "message": first["message"],
-                "curl": first["curl"],
-            }
+            {"check": check, "group": group, "cases": cases, "message": first["message"], "curl": first["curl"]}
         )
         if check not in newly_failing:  # already counted as a newly failing check
             result.regressions.append(f"check {check} now also fails in case group {group}")
-    for (check, group), failures in before.items():
+    for (check, group), (_first, cases) in before.items():
         if (check, group) not in after:
-            result.resolved_failures.append({"check": check, "group": group, "cases": [f["case"] for f in failures]})
+            result.resolved_failures.append({"check": check, "group": group, "cases": cases})
 
 
 def _drift_and_fields(old: Run, new: Run, result: RunDiff) -> None:

@@ -32,6 +32,9 @@ SEVERITY_ORDER = (
     "timestamp_freshness", "conflict_header",
 )  # fmt: skip
 DIGEST_GROUPS = 8  # groups shown with their example in full; the table lists them all
+# Failures kept whole (request, response) across all groups, each group its share and at least one; the others
+# are counted, and results.json / results.jsonl have every one. Bounds the reports, and their memory, for any run.
+LISTED_FAILURES = 1000
 
 _SEGMENT = r"[A-Za-z_][A-Za-z0-9_]*(?:\[\d+\])*"
 _FOLLOWS = r"(?=(?: sent | is |: | was |=| \S+ is after))"  # how check messages go on after naming a member
@@ -42,19 +45,26 @@ _PREFIXES = re.compile(r"^(?:\d{3} body does not match the Conversation schema: 
 
 @dataclass
 class Group:
-    """Failures of one check with one cause."""
+    """Failures of one check with one cause: all counted, the first of them kept whole."""
 
     key: str  # stable across runs: what a baseline is compared by
     check: str
     cause: str  # "expected 400, got 201", "field participants[].name", "status=ARCHIVED"
     path: str | None  # the representative's offending member (concrete indices), for highlighting
-    failures: list[dict[str, Any]] = field(default_factory=list)
-    anchors: list[str] = field(default_factory=list)  # where each failure's card is in report.html
+    failures: list[dict[str, Any]] = field(default_factory=list)  # the first ones, kept whole (its share)
+    anchors: list[str] = field(default_factory=list)  # where each kept failure's card is in report.html
     status: str | None = None  # "new" | "known" against a baseline; None without one
+    count: int = 0  # every failure of the group, kept or not
+    case_ids: dict[str, None] = field(default_factory=dict)  # every case of the group, in order
 
     @property
     def cases(self) -> list[str]:
-        return list(dict.fromkeys(f["case"] for f in self.failures))
+        return list(self.case_ids)
+
+    @property
+    def unlisted(self) -> int:
+        """Failures counted but not kept (results.json has them)."""
+        return self.count - len(self.failures)
 
     @property
     def representative(self) -> dict[str, Any]:
@@ -62,7 +72,7 @@ class Group:
 
     @property
     def more_cases(self) -> list[tuple[str, str]]:
-        """(case, anchor) of the failures beyond the representative, one per case."""
+        """(case, anchor) of the kept failures beyond the representative, one per case."""
         seen = {self.representative["case"]}
         out = []
         for failure, anchor in zip(self.failures[1:], self.anchors[1:], strict=True):
@@ -76,6 +86,7 @@ class Group:
 class Digest:
     groups: list[Group]
     failing_cases: int
+    listed: int = LISTED_FAILURES  # at most this many failures kept whole, across groups
     fixed: list[dict[str, Any]] = field(default_factory=list)  # baseline groups gone: key, check, cause, cases
     baseline: str | None = None  # the baseline's run id
     regressions: list[str] = field(default_factory=list)  # what ``conformance diff`` calls a regression
@@ -119,7 +130,7 @@ def _shape(message: str) -> str:
 def build_digest(document: Document, baseline: Document | None = None) -> Digest:
     """The digest of ``document``, marked against ``baseline`` when one is given."""
     groups = _groups(document)
-    digest = Digest(groups, len({f["case"] for f in document["failures"]}))
+    digest = Digest(groups, len(set().union(*(group.case_ids for group in groups))))
     if baseline is not None:
         before = {group.key: group for group in _groups(baseline)}
         for group in groups:
@@ -134,17 +145,44 @@ def build_digest(document: Document, baseline: Document | None = None) -> Digest
     return digest
 
 
-def _groups(document: Document) -> list[Group]:
-    expected = {case["id"]: case["expected_status"] for case in document["cases"]}
+def _groups(document: Document, listed: int = LISTED_FAILURES) -> list[Group]:
+    """Every failure grouped and counted; the first ``listed`` kept whole, shared between the groups.
+
+    ``document["failures"]`` is read twice when there are more (it may be a view of the stream), never held.
+    """
+    failing = {case["id"]: case["expected_status"] for case in document["cases"] if case["failed_checks"]}
     groups: dict[str, Group] = {}
     for index, failure in enumerate(document["failures"]):
-        cause, path = _cause(failure, expected)
+        cause, path = _cause(failure, failing)
         key = f"{failure['check']}: {cause}"
         group = groups.setdefault(key, Group(key, failure["check"], cause, path))
-        group.failures.append(failure)
-        group.anchors.append(anchor(index))
+        if index < listed:  # when there are no more, these are all of them
+            group.failures.append(failure)
+            group.anchors.append(anchor(index))
+        group.count += 1
+        group.case_ids[failure["case"]] = None
+    if sum(group.count for group in groups.values()) > listed:  # more than the page holds: each group its share
+        shares = _shares({key: group.count for key, group in groups.items()}, listed)
+        for group in groups.values():
+            group.failures, group.anchors = [], []
+        for index, failure in enumerate(document["failures"]):
+            group = groups[f"{failure['check']}: {_cause(failure, failing)[0]}"]
+            if len(group.failures) < shares[group.key]:
+                group.failures.append(failure)
+                group.anchors.append(anchor(index))
     rank = {name: i for i, name in enumerate(SEVERITY_ORDER)}
-    return sorted(groups.values(), key=lambda g: (rank.get(g.check, len(rank)), -len(g.cases), g.key))
+    return sorted(groups.values(), key=lambda g: (rank.get(g.check, len(rank)), -len(g.case_ids), g.key))
+
+
+def _shares(counts: dict[str, int], listed: int) -> dict[str, int]:
+    """How many failures each group keeps: an equal part of ``listed``, what a small group leaves going to the
+    bigger ones, and at least one each (its representative)."""
+    shares, left = {}, listed
+    waiting = sorted(counts, key=lambda key: counts[key])
+    for position, key in enumerate(waiting):
+        shares[key] = min(counts[key], max(1, left // (len(waiting) - position)))
+        left -= shares[key]
+    return shares
 
 
 _SAME_BOTH_SIDES = re.compile(r"sent (?P<value>\S.*?), got (?P=value)(?P<end>;|$)")

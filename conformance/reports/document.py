@@ -11,8 +11,6 @@ from conformance.drift import DRIFT_CHECKS
 from conformance.reports import RESULTS_FILE
 from conformance.vendor import DEFAULT_BASE_URL
 
-REPORT_SCHEMA = "report.schema.json"
-
 Document = dict[str, Any]
 
 
@@ -48,15 +46,10 @@ def load_results(location: Path) -> Document:
 
 
 def schema_problem(document: Any) -> str | None:
-    """The first way ``document`` breaks schemas/report.schema.json, or None."""
-    from conformance.contract import load_contract
+    """The first way ``document`` breaks schemas/report.schema.json, or None (read without jsonschema)."""
+    from conformance.reports.schema import problem
 
-    contract = load_contract()
-    if contract.is_valid(REPORT_SCHEMA, document):
-        return None
-    error = contract.errors(REPORT_SCHEMA, document)[0]
-    where = "/".join(map(str, error.absolute_path)) or "(root)"
-    return f"{where}: {error.message[:200]}"
+    return problem(document)
 
 
 def case_group(case_id: str) -> str:
@@ -101,17 +94,27 @@ def headline(document: Document) -> str:
 
 def undecided(document: Document) -> str | None:
     """One line when the answers left part of the contract unjudged (throttled or unanswered throughout):
-    most cases, or every case of a family (every read-back of the valid family, every invalid enum...)."""
-    sent = [case for case in document.get("cases") or () if case["outcome"] != "not_run"]
-    stuck = [case for case in sent if case["outcome"] == "inconclusive"]
-    if sent and len(stuck) * 2 > len(sent):
-        return f"{len(stuck)} of {len(sent)} cases could not be judged (first: {stuck[0]['reason']})"
-    families: dict[str, list[Document]] = {}
-    for case in sent:
-        families.setdefault(case["id"].rpartition("/")[0], []).append(case)
-    for family, cases in families.items():
-        if len(cases) > 1 and all(case["outcome"] == "inconclusive" for case in cases):
-            return f"every case of {family} ({len(cases)}) could not be judged ({cases[0]['reason']})"
+    most cases, or every case of a family (every read-back of the valid family, every invalid enum...).
+    Counted in one pass over the cases (they may be a view of the stream), none of them kept."""
+    sent = stuck = 0
+    first = ""
+    families: dict[str, list[Any]] = {}  # family -> [cases sent, of them inconclusive, the first one's reason]
+    for case in document.get("cases") or ():
+        if case["outcome"] == "not_run":
+            continue
+        sent += 1
+        family = families.setdefault(case["id"].rpartition("/")[0], [0, 0, None])
+        family[0] += 1
+        if case["outcome"] == "inconclusive":
+            stuck += 1
+            first = case["reason"] if stuck == 1 else first
+            family[1] += 1
+            family[2] = case["reason"] if family[1] == 1 else family[2]
+    if sent and stuck * 2 > sent:
+        return f"{stuck} of {sent} cases could not be judged (first: {first})"
+    for name, (cases, inconclusive, reason) in families.items():
+        if cases > 1 and inconclusive == cases:
+            return f"every case of {name} ({cases}) could not be judged ({reason})"
     return None
 
 

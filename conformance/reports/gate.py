@@ -16,9 +16,10 @@ The policy is TOML::
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -80,7 +81,30 @@ class GateResult:
 # --- the policy file -------------------------------------------------------------------------
 
 
-def load_policy(path: Path, known_checks: frozenset[str]) -> Policy:
+class CheckNames(Collection[str]):
+    """The check names a policy may mention: the ones results.json lists (a run lists every check it ran), and,
+    only when the policy names another, the registry's (a check the run left out, or a typo to correct)."""
+
+    def __init__(self, listed: Iterable[str]) -> None:
+        self.listed = frozenset(listed)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.listed or name in self.every
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self.every))
+
+    def __len__(self) -> int:
+        return len(self.every)
+
+    @functools.cached_property
+    def every(self) -> frozenset[str]:
+        from conformance.checks import CHECKS  # the whole suite: imported only for a name the run does not list
+
+        return self.listed | frozenset(CHECKS)
+
+
+def load_policy(path: Path, known_checks: Collection[str]) -> Policy:
     """Parse and check a policy file; a check name must be one of ``known_checks``."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -95,7 +119,7 @@ def load_policy(path: Path, known_checks: frozenset[str]) -> Policy:
     return _policy(data, text, path, known_checks)
 
 
-def _policy(data: dict[str, Any], text: str, path: Path, known_checks: frozenset[str]) -> Policy:
+def _policy(data: dict[str, Any], text: str, path: Path, known_checks: Collection[str]) -> Policy:
     def fail(message: str, key: str, table: int | None = None) -> PolicyError:
         line = _line_of(text, key, table)
         return PolicyError(f"{path}{f' line {line}' if line else ''}: {message}")
@@ -127,7 +151,7 @@ def _policy(data: dict[str, Any], text: str, path: Path, known_checks: frozenset
 
 
 def _issue(
-    item: dict[str, Any], index: int, fail: Callable[..., PolicyError], known_checks: frozenset[str]
+    item: dict[str, Any], index: int, fail: Callable[..., PolicyError], known_checks: Collection[str]
 ) -> KnownIssue:
     where = f"known_issues[{index}]"
     for key in item:

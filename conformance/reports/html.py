@@ -1,23 +1,37 @@
-"""report.html: one self-contained page (inline CSS and SVG, no script, no network)."""
+"""report.html: one self-contained page (inline CSS and SVG, no script, no network).
+
+Its size is bounded whatever the run's length: up to ``CASE_ROWS`` cases the page lists every case; past that it
+counts them per family and lists the ones that did not simply pass (at most ``LISTED_CASES``, as for inconclusive
+cases); failures are kept whole up to ``digest.LISTED_FAILURES``. The rest are counted, and results.json and
+results.jsonl have every one. The page is written as it is rendered, never held whole.
+"""
 
 from __future__ import annotations
 
 import functools
+import itertools
 import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
 
 from conformance.reports.charts import OUTCOME_COLOURS, check_bars, histogram_bars, status_bars
-from conformance.reports.digest import DIGEST_GROUPS, build_digest, explained, highlighted
+from conformance.reports.digest import DIGEST_GROUPS, Digest, build_digest, explained, highlighted
 from conformance.reports.document import (
     DRIFT_CHECKS,
     Document,
     case_counts,
+    case_group,
     headline,
     other_warnings,
     reproduce_command,
 )
+
+CASE_ROWS = 2000  # a run of up to this many cases lists every one; a longer one counts them per family
+LISTED_CASES = 1000  # in a longer run: the cases listed one by one (not passed, or warned), and inconclusive rows
 
 
 @functools.cache
@@ -35,16 +49,22 @@ def _environment() -> jinja2.Environment:
     return environment
 
 
-def render_html(document: Document, baseline: Document | None = None) -> str:
+def render_html(document: Document, baseline: Document | None = None, digest: Digest | None = None) -> str:
     """The HTML report for a results document: the digest first (marked against ``baseline`` when given)."""
+    return "".join(html_chunks(document, baseline, digest))
+
+
+def html_chunks(document: Document, baseline: Document | None = None, digest: Digest | None = None) -> Iterator[str]:
+    """report.html as it is rendered, piece by piece (to be written as it comes)."""
     template = _environment().get_template("report.html.j2")
-    return template.render(
+    counts = document["counts"]
+    return template.generate(
         doc=document,
         headline=headline(document),
         case_counts=case_counts(document),
-        digest=build_digest(document, baseline),
+        digest=digest if digest is not None else build_digest(document, baseline),
         shown_groups=DIGEST_GROUPS,
-        counts=document["counts"],
+        counts=counts,
         reproduce=reproduce_command(document),
         check_bars=check_bars(document["checks"]),
         colours=OUTCOME_COLOURS,
@@ -54,7 +74,33 @@ def render_html(document: Document, baseline: Document | None = None) -> str:
         drift_checks=DRIFT_CHECKS,
         drift=[w for w in document["warnings"] if w["check"] in DRIFT_CHECKS],
         other_warnings=other_warnings(document),
+        overview=case_overview(document) if counts["cases"] > CASE_ROWS else None,
+        inconclusive=list(itertools.islice(document["inconclusive"], LISTED_CASES)),
+        listed_cases=LISTED_CASES,
+        case_rows=CASE_ROWS,
     )
+
+
+@dataclass
+class CaseOverview:
+    """A longer run's cases: counted per family, and the first of those that did not simply pass."""
+
+    families: dict[str, Counter[str]] = field(default_factory=dict)  # family -> cases per outcome
+    listed: list[dict[str, Any]] = field(default_factory=list)  # failed, warned, inconclusive or not run
+    unlisted: int = 0  # more such cases, not listed
+
+
+def case_overview(document: Document, listed: int = LISTED_CASES) -> CaseOverview:
+    """One pass over the cases (they may be a view of the stream), keeping counts and at most ``listed`` cases."""
+    overview = CaseOverview()
+    for case in document["cases"]:
+        overview.families.setdefault(case_group(case["id"]), Counter())[case["outcome"]] += 1
+        if case["outcome"] != "passed" or case["warned_checks"]:
+            if len(overview.listed) < listed:
+                overview.listed.append(case)
+            else:
+                overview.unlisted += 1
+    return overview
 
 
 def pretty_body(text: str | None) -> str:

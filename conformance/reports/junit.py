@@ -1,10 +1,14 @@
-"""junit.xml: one test case per check and case group, for CI systems that read JUnit."""
+"""junit.xml: one test case per check and case group, for CI systems that read JUnit.
+
+Complete for any run (every group, every check, every unjudged case), written a test suite at a time; a test
+case keeps the first ``LISTED_FAILURES`` of its failures and counts the rest.
+"""
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +23,16 @@ LISTED_FAILURES = 20
 @dataclass
 class _Testcase:
     passed: int = 0
-    failures: list[dict[str, Any]] = field(default_factory=list)
+    failed: int = 0  # failing results, listed or not
+    failures: list[dict[str, Any]] = field(default_factory=list)  # the first LISTED_FAILURES of them
     warned: int = 0
+    flagged: int = 0  # cases that failed it (each has its failure in a results document)
+    flagged_cases: list[str] = field(default_factory=list)  # the first of them, for a document without failures
+
+    def failure(self, failure: dict[str, Any]) -> None:
+        self.failed += 1
+        if len(self.failures) < LISTED_FAILURES:
+            self.failures.append(failure)
 
 
 @dataclass
@@ -32,50 +44,66 @@ class _Group:
 
 def render_junit(document: Document) -> str:
     """The JUnit XML text for a results document."""
+    return "".join(junit_chunks(document))
+
+
+def junit_chunks(document: Document) -> Iterator[str]:
+    """junit.xml a test suite at a time (to be written as it comes)."""
     groups = _group(document)
     root = ET.Element("testsuites", name=f"conformance {document['run_id']}")
+    suites = []
     totals = {"tests": 0, "failures": 0, "skipped": 0}
     for name, group in groups.items():
-        suite = ET.SubElement(root, "testsuite", name=name)
-        _properties(suite, document)
-        tests = failures = skipped = 0
-        for check, outcome in group.testcases.items():
-            tests += 1
-            case = ET.SubElement(suite, "testcase", name=check, classname=f"conformance.{name}")
-            if outcome.failures:
-                failures += 1
-                _failure(case, check, outcome.failures)
-            elif outcome.warned:
-                out = ET.SubElement(case, "system-out")
-                out.text = _clean(f"warning: {outcome.warned} warned result(s); see summary.md / results.json")
-        for item in group.inconclusive:
-            tests += 1
-            skipped += 1
-            case = ET.SubElement(
-                suite, "testcase", name=f"{item['outcome']} {item['case']}", classname=f"conformance.{name}"
-            )
-            ET.SubElement(case, "skipped", message=_clean(item["reason"] or item["outcome"]))
-        suite.set("tests", str(tests))
-        suite.set("failures", str(failures))
-        suite.set("errors", "0")
-        suite.set("skipped", str(skipped))
-        suite.set("time", f"{group.elapsed_ms / 1000:.3f}")
+        tests = len(group.testcases) + len(group.inconclusive)
+        failures = sum(1 for outcome in group.testcases.values() if outcome.failed)
+        suites.append((name, group, tests, failures))
         totals["tests"] += tests
         totals["failures"] += failures
-        totals["skipped"] += skipped
+        totals["skipped"] += len(group.inconclusive)
     for key, value in totals.items():
         root.set(key, str(value))
     root.set("errors", "0")
     root.set("time", f"{document['duration_s']:.3f}")
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    head = ET.tostring(root, encoding="unicode")
+    yield '<?xml version="1.0" encoding="UTF-8"?>\n'
+    if not suites:
+        yield head + "\n"
+        return
+    yield head.removesuffix(" />") + ">"
+    for name, group, tests, failures in suites:
+        suite = _suite(document, name, group, tests, failures)
+        ET.indent(suite, level=1)
+        yield "\n  " + ET.tostring(suite, encoding="unicode")
+    yield "\n</testsuites>\n"
+
+
+def _suite(document: Document, name: str, group: _Group, tests: int, failures: int) -> ET.Element:
+    suite = ET.Element("testsuite", name=name)
+    _properties(suite, document)
+    for check, outcome in group.testcases.items():
+        case = ET.SubElement(suite, "testcase", name=check, classname=f"conformance.{name}")
+        if outcome.failed:
+            _failure(case, check, outcome)
+        elif outcome.warned:
+            out = ET.SubElement(case, "system-out")
+            out.text = _clean(f"warning: {outcome.warned} warned result(s); see summary.md / results.json")
+    for item in group.inconclusive:
+        label = f"{item['outcome']} {item['case']}"
+        case = ET.SubElement(suite, "testcase", name=label, classname=f"conformance.{name}")
+        ET.SubElement(case, "skipped", message=_clean(item["reason"] or item["outcome"]))
+    suite.set("tests", str(tests))
+    suite.set("failures", str(failures))
+    suite.set("errors", "0")
+    suite.set("skipped", str(len(group.inconclusive)))
+    suite.set("time", f"{group.elapsed_ms / 1000:.3f}")
+    return suite
 
 
 def _group(document: Document) -> dict[str, _Group]:
-    """Case group -> its check outcomes (in registry order) and unjudged cases, in the order cases ran."""
-    failures: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for failure in document["failures"]:
-        failures[(failure["case"], failure["check"])].append(failure)
+    """Case group -> its check outcomes (in registry order) and unjudged cases, in the order cases ran.
+
+    One pass over the cases, one over the failures (either may be a view of the stream): counts, and the
+    first failures of each test case."""
     groups: dict[str, _Group] = {}
     for case in document["cases"]:
         group = groups.setdefault(case_group(case["id"]), _Group())
@@ -88,24 +116,37 @@ def _group(document: Document) -> dict[str, _Group]:
         for check in case["warned_checks"]:
             group.testcases.setdefault(check, _Testcase()).warned += 1
         for check in case["failed_checks"]:
-            found = failures.get((case["id"], check)) or [{"case": case["id"], "message": "failed", "curl": None}]
-            group.testcases.setdefault(check, _Testcase()).failures.extend(found)
+            outcome = group.testcases.setdefault(check, _Testcase())
+            outcome.flagged += 1
+            if len(outcome.flagged_cases) < LISTED_FAILURES:
+                outcome.flagged_cases.append(case["id"])
+    for failure in document["failures"]:
+        group = groups.get(case_group(failure["case"]))
+        outcome = group.testcases.get(failure["check"]) if group else None
+        if outcome is not None and outcome.flagged:
+            outcome.failure(failure)
+    for group in groups.values():
+        for outcome in group.testcases.values():
+            if outcome.flagged and not outcome.failed:  # failed, but the document has no failure for it
+                outcome.failures = [{"case": case, "message": "failed", "curl": None} for case in outcome.flagged_cases]
+                outcome.failed = outcome.flagged
+            outcome.flagged_cases = []
     order = {name: i for i, name in enumerate(document["checks"])}
     for group in groups.values():
         group.testcases = dict(sorted(group.testcases.items(), key=lambda item: order.get(item[0], len(order))))
     return groups
 
 
-def _failure(case: ET.Element, check: str, failures: list[dict[str, Any]]) -> None:
-    first = failures[0]
+def _failure(case: ET.Element, check: str, outcome: _Testcase) -> None:
+    first = outcome.failures[0]
     element = ET.SubElement(case, "failure", message=_clean(first["message"][:MESSAGE_LIMIT]), type=check)
-    lines = [f"{len(failures)} failing case(s)"]
-    for failure in failures[:LISTED_FAILURES]:
+    lines = [f"{outcome.failed} failing case(s)"]
+    for failure in outcome.failures:
         lines.append(f"- {failure['case']}: {failure['message'][:MESSAGE_LIMIT]}")
         if failure.get("curl"):
             lines.append(f"  {failure['curl']}")
-    if len(failures) > LISTED_FAILURES:
-        lines.append(f"... and {len(failures) - LISTED_FAILURES} more in results.json")
+    if outcome.failed > len(outcome.failures):
+        lines.append(f"... and {outcome.failed - len(outcome.failures)} more in results.json")
     element.text = _clean("\n".join(lines))
 
 

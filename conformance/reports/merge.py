@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from conformance.reports.document import Document
-from conformance.results import latency_summary
+from conformance.stream import latency_summary
 
 SAME = ("format", "target", "seed", "max_examples")
 

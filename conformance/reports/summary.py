@@ -6,7 +6,7 @@ import functools
 
 import jinja2
 
-from conformance.reports.digest import DIGEST_GROUPS, build_digest, explained, highlighted
+from conformance.reports.digest import DIGEST_GROUPS, Digest, build_digest, explained, highlighted
 from conformance.reports.document import (
     Document,
     case_counts,
@@ -54,15 +54,15 @@ def marked(lines: list[tuple[str, bool]]) -> str:
     return "\n".join(out + (["  …"] if end < len(lines) else []))
 
 
-def render_digest(document: Document, baseline: Document | None = None) -> str:
+def render_digest(document: Document, baseline: Document | None = None, digest: Digest | None = None) -> str:
     """The digest in Markdown: what is failing, grouped, most serious first."""
     template = _environment().get_template("digest.md.j2")
-    digest = build_digest(document, baseline)
+    digest = digest if digest is not None else build_digest(document, baseline)
     limits = {"shown_groups": DIGEST_GROUPS, "shown_cases": DIGEST_CASES, "curl_limit": CURL_LIMIT}
     return template.render(digest=digest, counts=document["counts"], target=document["target"], **limits).strip()
 
 
-def render_summary(document: Document, baseline: Document | None = None) -> str:
+def render_summary(document: Document, baseline: Document | None = None, digest: Digest | None = None) -> str:
     """The Markdown summary of a results document, the digest first."""
     counts = document["counts"]
     verdict = {"PASSED": "✅ PASSED", "FAILED": "❌ FAILED"}.get(headline(document), f"⚠️ {headline(document)}")
@@ -76,7 +76,7 @@ def render_summary(document: Document, baseline: Document | None = None) -> str:
         "",
         f"Seed **{document['seed']}**, run `{document['run_id']}`. Reproduce: {code(reproduce_command(document))}",
         "",
-        render_digest(document, baseline),
+        render_digest(document, baseline, digest),
         "",
         "### Checks",
         "",

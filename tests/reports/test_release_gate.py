@@ -181,3 +181,17 @@ def test_the_readme_policy_example_is_a_valid_policy(tmp_path: Path) -> None:
     loaded = load_policy(policy(tmp_path, example), frozenset(CHECKS))
     assert loaded.max_warnings == 25 and loaded.drift_blocks and loaded.min_cases == 200
     assert [issue.check for issue in loaded.known_issues] == ["error_code_conformance"]
+
+
+def test_a_known_issue_may_name_a_check_the_run_left_out(clean_dir: Path, tmp_path: Path) -> None:
+    """A run with --checks lists only the checks it ran; the gate still knows the others (from the registry)."""
+    document = json.loads((clean_dir / "results.json").read_text(encoding="utf-8"))
+    del document["checks"]["read_back"]
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "results.json").write_text(json.dumps(document), encoding="utf-8")
+    text = known_issues(["read_back"], "2999-12-31")
+    code, lines = gate(tmp_path / "run", "--policy", str(policy(tmp_path, text)))
+    assert code in (0, 1) and not any("is not a check name" in line for line in lines), lines
+    code, stdout, stderr = invoke("gate", str(tmp_path / "run"), "--policy",
+                                  str(policy(tmp_path, known_issues(["read_bak"], "2999-12-31"))))  # fmt: skip
+    assert_one_clear_line(code, stdout, stderr, "'read_bak' is not a check name (did you mean read_back?)")

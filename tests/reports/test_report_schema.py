@@ -16,7 +16,8 @@ from conformance.contract import load_contract
 from conformance.exchange import Exchange
 from conformance.kinds import AuthMode, CaseKind, CaseOutcome, CredentialForm, values
 from conformance.reports import FORMATS, write_all
-from conformance.reports.document import ReportInputError, load_results
+from conformance.reports.document import ReportInputError, load_results, schema_problem
+from conformance.reports.schema import SchemaKeywordError, compile_schema
 from conformance.results import CaseResult, CheckResult, RunResult
 
 SECRET = "pa55-w0rd-that-must-not-leak"
@@ -118,6 +119,66 @@ def test_the_schema_rejects_what_results_json_never_holds(clean_dir: Path, mutat
     mutate(document)
     found = problems(document)
     assert found and any(p.startswith(where) for p in found), found
+
+
+BREAKAGES: list[Any] = [
+    lambda d: d["counts"].pop("failures"),
+    lambda d: d.update(seed="7"),
+    lambda d: d.update(seed=True),
+    lambda d: d.update(seed=7.0),  # JSON Schema: a whole float is an integer
+    lambda d: d.update(format=True),
+    lambda d: d.update(format=1.0),
+    lambda d: d.update(verdict="maybe"),
+    lambda d: d.update(run_id=""),
+    lambda d: d.update(max_examples=0),
+    lambda d: d.update(duration_s=-0.5),
+    lambda d: d.update(time_budget_s=0),
+    lambda d: d.update(started_at="yesterday"),
+    lambda d: d.update(started_at="2026-02-30T10:00:00Z"),
+    lambda d: d.update(started_at="2026-11-24t10:00:00.5z"),
+    lambda d: d.update(finished_at=""),
+    lambda d: d.update(shard=3),
+    lambda d: d.update(policy={"severities": {"read_back": "maybe"}}),
+    lambda d: d["failures"].append({"check": "x", "severity": "fail", "message": "m"}),
+    lambda d: d["cases"][0].update(status="x"),
+    lambda d: d["cases"][0].update(credentials="neither"),
+    lambda d: d["cases"][-1].update(kind="other"),
+    lambda d: d["status_codes"].update({"600": 1}),
+    lambda d: d["status_codes"].update({"200": -1}),
+    lambda d: d["created_conversations"].extend(["a", "a"]),
+    lambda d: d["latency_ms"].pop("p50"),
+    lambda d: d.update(latency_ms={"count": 0}),
+    lambda d: d["checks"].update(read_back={"severity": "fail"}),
+    lambda d: d["undocumented"].update(headers=[1]),
+    lambda d: d.update(cases={}),
+    lambda d: d.update(tool=None),
+]
+
+
+@pytest.mark.parametrize("index", range(len(BREAKAGES)))
+def test_the_report_commands_reader_agrees_with_jsonschema(clean_dir: Path, faulty_dir: Path, index: int) -> None:
+    """load_results checks documents without jsonschema (conformance.reports.schema): it must say what jsonschema
+    says, document by document, and point at the same place."""
+    contract = load_contract()
+    for directory in (clean_dir, faulty_dir):
+        document = json.loads((directory / "results.json").read_text(encoding="utf-8"))
+        assert schema_problem(document) is None and contract.is_valid("report.schema.json", document)
+        mutate = BREAKAGES[index]
+        mutate(document)
+        errors = contract.errors("report.schema.json", document)
+        found = schema_problem(document)
+        if not errors:
+            assert found is None
+            continue
+        where = "/".join(map(str, errors[0].absolute_path)) or "(root)"
+        assert found is not None and found.startswith(f"{where}: "), (found, errors[0].message)
+
+
+def test_the_reader_refuses_a_keyword_it_does_not_implement() -> None:
+    with pytest.raises(SchemaKeywordError, match="not"):
+        compile_schema({"type": "object", "properties": {"a": {"not": {"type": "string"}}}})
+    with pytest.raises(SchemaKeywordError, match="format 'uri'"):
+        compile_schema({"$defs": {"u": {"format": "uri"}}, "$ref": "#/$defs/u"})
 
 
 def test_a_file_that_is_not_results_json_is_refused_with_the_reason(tmp_path: Path, clean_dir: Path) -> None:
