@@ -28,7 +28,7 @@ from conformance import __version__
 from conformance.cassettes.redaction import Redactor
 from conformance.exchange import Attempt, Exchange
 from conformance.results import CaseResult, RunResult
-from conformance.stream import _atomic, write_atomic
+from conformance.stream import _atomic, dumps_line, loads_line, write_atomic
 
 if TYPE_CHECKING:
     from conformance.runner import RunOptions
@@ -123,7 +123,7 @@ class Recorder:
         """List a judged case (after its interactions are on disk), as replay will read it."""
         self._start()
         with (self.directory / CASES_FILE).open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(self._case(result), ensure_ascii=False, separators=(",", ":")) + "\n")
+            handle.write(dumps_line(self._case(result)) + "\n")
 
     def finish(self, interrupted: bool) -> Path:
         """``run.json`` with every case inline (read back from ``cases.jsonl``, then dropped). Returns the folder."""
@@ -274,11 +274,11 @@ def listed_cases(path: Path) -> Iterator[dict[str, Any]]:
         lines = iter(handle)
         pending = next(lines, None)
         for line in lines:
-            yield json.loads(pending)  # type: ignore[arg-type]
+            yield loads_line(pending)  # type: ignore[arg-type]
             pending = line
         if pending is not None:
             try:
-                yield json.loads(pending)
+                yield loads_line(pending)
             except (ValueError, UnicodeDecodeError):
                 return
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from conformance.drift import DRIFT_CHECKS
 from conformance.reports import RESULTS_FILE
+from conformance.stream import Records, Unjudged
 from conformance.vendor import DEFAULT_BASE_URL
 
 Document = dict[str, Any]
@@ -95,27 +96,14 @@ def headline(document: Document) -> str:
 def undecided(document: Document) -> str | None:
     """One line when the answers left part of the contract unjudged (throttled or unanswered throughout):
     most cases, or every case of a family (every read-back of the valid family, every invalid enum...).
-    Counted in one pass over the cases (they may be a view of the stream), none of them kept."""
-    sent = stuck = 0
-    first = ""
-    families: dict[str, list[Any]] = {}  # family -> [cases sent, of them inconclusive, the first one's reason]
-    for case in document.get("cases") or ():
-        if case["outcome"] == "not_run":
-            continue
-        sent += 1
-        family = families.setdefault(case["id"].rpartition("/")[0], [0, 0, None])
-        family[0] += 1
-        if case["outcome"] == "inconclusive":
-            stuck += 1
-            first = case["reason"] if stuck == 1 else first
-            family[1] += 1
-            family[2] = case["reason"] if family[1] == 1 else family[2]
-    if sent and stuck * 2 > sent:
-        return f"{stuck} of {sent} cases could not be judged (first: {first})"
-    for name, (cases, inconclusive, reason) in families.items():
-        if cases > 1 and inconclusive == cases:
-            return f"every case of {name} ({cases}) could not be judged ({reason})"
-    return None
+    A document built from a stream was judged so in the tally's pass; otherwise one pass over the cases."""
+    cases = document.get("cases") or ()
+    if isinstance(cases, Records) and cases.unjudged is not None:
+        return cases.unjudged.verdict()
+    unjudged = Unjudged()
+    for case in cases:
+        unjudged.add(case)
+    return unjudged.verdict()
 
 
 def case_counts(document: Document) -> str:
