@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from conformance import __version__
+from conformance.cassettes.emitter import dump_interactions
 from conformance.cassettes.redaction import Redactor
 from conformance.exchange import Attempt, Exchange
 from conformance.results import CaseResult, RunResult
@@ -175,7 +176,7 @@ class Recorder:
         if fresh:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._written.add(name)
-        text = yaml.dump([_interaction(request, response) for request, response in filed], Dumper=_DUMPER)
+        text = dump_interactions([_interaction(request, response) for request, response in filed])
         with path.open("w" if fresh else "a", encoding="utf-8") as handle:
             handle.write((CASSETTE_HEAD if fresh else "") + text)
         self.counts[name] = self.counts.get(name, 0) + len(filed)
