@@ -22,7 +22,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 
 from conformance import __version__
 from conformance.cassettes.emitter import dump_interactions
@@ -40,7 +39,6 @@ SIDECAR_FORMAT = 1
 CASES_FILE = "cases.jsonl"  # a recording's run.json entries while it is being made
 CASSETTE_SUFFIX = ".yaml"
 CASSETTE_HEAD = "version: 1\ninteractions:\n"  # vcrpy's cassette, with the list last so it can grow
-_DUMPER = getattr(yaml, "CDumper", yaml.Dumper)  # what vcrpy's serializer dumps with
 AUTOMATIC_HEADERS = frozenset({"host", "accept", "accept-encoding", "connection", "user-agent", "content-length"})
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
