@@ -22,7 +22,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-
 from conformance import __version__
 from conformance.cassettes.emitter import dump_interactions
 from conformance.cassettes.redaction import Redactor
