@@ -78,7 +78,8 @@ def drawing_cost(count: int = 300) -> tuple[float, float]:
 
 
 def one_run(examples: int, workdir: Path, workers: int | None = None) -> dict[str, float]:
-    reports, cassettes = workdir / f"reports-{examples}", workdir / f"cassettes-{examples}"
+    suffix = f"{examples}-w{workers}" if workers is not None else str(examples)
+    reports, cassettes = workdir / f"reports-{suffix}", workdir / f"cassettes-{suffix}"
     command = [str(Path(sys.executable).parent / "conformance"), "run", "--seed", "1", "--max-examples", str(examples),
                "--report-dir", str(reports), "--cassette-dir", str(cassettes)]  # fmt: skip
     if workers is not None:

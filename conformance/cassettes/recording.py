@@ -37,6 +37,8 @@ SIDECAR = "run.json"
 SIDECAR_FORMAT = 1
 CASES_FILE = "cases.jsonl"  # a recording's run.json entries while it is being made
 CASSETTE_SUFFIX = ".yaml"
+HEAD_CHARS = 1 << 20  # how much of a previous run.json is read for its list of cassettes
+_CASES_KEY = '\n  "cases": ['  # where run.json's metadata ends (written with indent=2, the cases last)
 CASSETTE_HEAD = "version: 1\ninteractions:\n"  # vcrpy's cassette, with the list last so it can grow
 AUTOMATIC_HEADERS = frozenset({"host", "accept", "accept-encoding", "connection", "user-agent", "content-length"})
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -302,9 +304,16 @@ def response_headers(response: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _listed_cassettes(sidecar: Path) -> set[str]:
-    """The cassettes a previous ``run.json`` in the same folder listed (none when there is none)."""
+    """The cassettes a previous ``run.json`` in the same folder listed (none when there is none).
+
+    A finished run's ``run.json`` lists every case after its metadata; only the head is parsed when the cases
+    start within its first MiB (they do: the metadata is small), so replacing a long run costs no more."""
     try:
-        listed = json.loads(sidecar.read_text(encoding="utf-8")).get("cassettes", [])
+        with sidecar.open("r", encoding="utf-8", errors="replace") as handle:
+            head = handle.read(HEAD_CHARS)
+            start = head.find(_CASES_KEY)
+            text = head[:start].rstrip().rstrip(",") + "\n}" if start > 0 else head + handle.read()
+        listed = json.loads(text).get("cassettes", [])
     except (OSError, ValueError, AttributeError):
         return set()
     if not isinstance(listed, list):

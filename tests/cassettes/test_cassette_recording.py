@@ -146,3 +146,19 @@ def test_the_default_folder_is_cassettes_run_id_and_a_rerun_drops_stale_cassette
                                "no_server_error")  # fmt: skip
     assert code == 0, output
     assert not stale.exists() and sidecar(folder)["checks"] == ["no_server_error"]
+
+
+def test_a_previous_recordings_cassettes_are_read_from_its_head_however_many_cases_it_lists(tmp_path: Path) -> None:
+    from conformance.cassettes.recording import HEAD_CHARS, _listed_cassettes
+
+    sidecar_path = tmp_path / "run.json"
+    many = [{"id": f"valid/{i:06d}", "cassette": "valid.yaml"} for i in range(20_000)]
+    sidecar_path.write_text(json.dumps({"format": 1, "cassettes": ["valid.yaml", "auth/create.yaml"], "cases": many},
+                                       indent=2), encoding="utf-8")  # fmt: skip
+    assert _listed_cassettes(sidecar_path) == {"valid.yaml", "auth/create.yaml"}
+    padded = {"format": 1, "padding": "x" * HEAD_CHARS, "cassettes": ["late.yaml"], "cases": many[:2]}
+    sidecar_path.write_text(json.dumps(padded, indent=2), encoding="utf-8")  # the cases start past the head
+    assert _listed_cassettes(sidecar_path) == {"late.yaml"}
+    torn = '{\n  "format": 1,\n  "cassettes": ["x.yaml"],\n  "cases": [\n    {"id": "val'  # cut mid-write
+    sidecar_path.write_text(torn, encoding="utf-8")
+    assert _listed_cassettes(sidecar_path) == {"x.yaml"}
