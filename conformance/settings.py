@@ -18,7 +18,7 @@ class TargetDefaults:
 
 TARGET_DEFAULTS: Final[dict[str, TargetDefaults]] = {
     # Loopback and ours: go as fast as it answers; nothing personal is real.
-    "emulator": TargetDefaults(max_examples=100, max_requests=None, rate=None, redact_pii=False, workers=4),
+    "emulator": TargetDefaults(max_examples=100, max_requests=None, rate=None, redact_pii=False, workers=2),
     # A real account: a gentle rate, and personal data pseudonymised on disk. The budget covers the whole
     # contract surface once (every rule of the schema walk, the auth matrix for two credential forms,
     # the edges and their read-backs: 220 requests at 10 examples, 38 of them read-backs) with room for retries.

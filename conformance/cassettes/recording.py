@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from conformance import __version__
 from conformance.cassettes.emitter import dump_interactions
@@ -28,6 +29,11 @@ from conformance.cassettes.redaction import Redactor
 from conformance.exchange import Attempt, Exchange
 from conformance.results import CaseResult, RunResult
 from conformance.stream import _atomic, dumps_line, loads_line, write_atomic
+
+try:
+    import resource
+except ImportError:  # pragma: no cover - not on Windows
+    resource = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from conformance.runner import RunOptions
@@ -37,6 +43,9 @@ SIDECAR = "run.json"
 SIDECAR_FORMAT = 1
 CASES_FILE = "cases.jsonl"  # a recording's run.json entries while it is being made
 CASSETTE_SUFFIX = ".yaml"
+# Cassettes (and cases.jsonl) kept open at once: the interleaved families cycle through all of them (about 60),
+# so fewer would close one per case again; a quarter of the process's file limit at most.
+OPEN_FILES = min(256, resource.getrlimit(resource.RLIMIT_NOFILE)[0] // 4) if resource else 64
 HEAD_CHARS = 1 << 20  # how much of a previous run.json is read for its list of cassettes
 _CASES_KEY = '\n  "cases": ['  # where run.json's metadata ends (written with indent=2, the cases last)
 CASSETTE_HEAD = "version: 1\ninteractions:\n"  # vcrpy's cassette, with the list last so it can grow
@@ -91,6 +100,7 @@ class Recorder:
         self._records: dict[str, CaseRecord] = {}  # the cases filed and not yet listed
         self._started = False
         self._written: set[str] = set()
+        self._open: OrderedDict[str, IO[str]] = OrderedDict()  # files of the recording kept open, oldest first
 
     @property
     def interactions(self) -> int:
@@ -122,12 +132,12 @@ class Recorder:
     def record(self, result: CaseResult) -> None:
         """List a judged case (after its interactions are on disk), as replay will read it."""
         self._start()
-        with (self.directory / CASES_FILE).open("a", encoding="utf-8") as handle:
-            handle.write(dumps_line(self._case(result)) + "\n")
+        self._write(CASES_FILE, dumps_line(self._case(result)) + "\n")
 
     def finish(self, interrupted: bool) -> Path:
         """``run.json`` with every case inline (read back from ``cases.jsonl``, then dropped). Returns the folder."""
         self._start()
+        self._close_files()
         cases = self.directory / CASES_FILE
         sidecar = self._sidecar(interrupted)
         text = json.dumps({**sidecar, "cases": []}, indent=2, ensure_ascii=False)
@@ -176,9 +186,27 @@ class Recorder:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._written.add(name)
         text = dump_interactions([_interaction(request, response) for request, response in filed])
-        with path.open("w" if fresh else "a", encoding="utf-8") as handle:
-            handle.write((CASSETTE_HEAD if fresh else "") + text)
+        self._write(name, (CASSETTE_HEAD if fresh else "") + text, fresh)
         self.counts[name] = self.counts.get(name, 0) + len(filed)
+
+    def _write(self, name: str, text: str, fresh: bool = False) -> None:
+        """Append ``text`` to a file of the recording and flush it (a kill loses nothing written). The files
+        stay open between cases (opening one per case was a sixth of a run's own work); the least recently
+        used is closed past ``OPEN_FILES``."""
+        handle = self._open.pop(name, None)
+        if handle is None or fresh:
+            if handle is not None:
+                handle.close()
+            handle = (self.directory / name).open("w" if fresh else "a", encoding="utf-8")
+            if len(self._open) >= OPEN_FILES:
+                self._open.popitem(last=False)[1].close()
+        self._open[name] = handle
+        handle.write(text)
+        handle.flush()
+
+    def _close_files(self) -> None:
+        while self._open:
+            self._open.popitem()[1].close()
 
     def _case(self, result: CaseResult) -> dict[str, Any]:
         case, record = result.case, self._records.pop(result.case.id, None)
