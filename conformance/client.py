@@ -27,6 +27,10 @@ class BudgetExhausted(Exception):
     """``--max-requests`` is spent."""
 
 
+class Stopped(Exception):
+    """The run was interrupted: no new request goes out."""
+
+
 @dataclass
 class Limits:
     max_requests: int | None  # None: unlimited
@@ -38,15 +42,21 @@ class Limits:
 class Client:
     """One keep-alive HTTP client per run; every request passes through :meth:`_send`."""
 
-    def __init__(self, target: Target, limits: Limits, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, target: Target, limits: Limits, sleep: Callable[[float], object] | None = None) -> None:
         self.target = target
         self.limits = limits
         self.sent = 0
-        self._sleep = sleep
-        self._next_slot = 0.0
+        self._stopped = threading.Event()
+        self._sleep = sleep or self._stopped.wait  # a wait that :meth:`stop` cuts short
+        self._next_slot = 0.0  # the rate's next free slot (monotonic)
+        self._paused_until = 0.0  # a Retry-After pauses every sender, not only the one that got it
         self._lock = threading.Lock()  # the budget and the rate are the run's, whichever thread sends
         self._local = threading.local()
         self._connections: list[Connection] = []
+
+    def stop(self) -> None:
+        """Send nothing more: waits end at once, attempts not yet made are not made (an interrupted run)."""
+        self._stopped.set()
 
     def close(self) -> None:
         with self._lock:
@@ -109,7 +119,8 @@ class Client:
         headers = connection.headers(chosen, exchange.request_body, exchange.method)
         backoff = self.limits.backoff_s
         for attempt in range(1, self.limits.retries + 2):
-            self._spend()
+            if not self._spend(first=attempt == 1):
+                return exchange  # no budget left to retry, or stopped: the case is inconclusive, not failed
             exchange.attempts = attempt
             started = time.perf_counter()
             if not self.target.synthetic_clock:
@@ -131,26 +142,44 @@ class Client:
             exchange.__dict__.pop("json", None)
             if answer.status not in RETRY_STATUSES or attempt > self.limits.retries:
                 return exchange
-            if self.remaining is not None and self.remaining <= 0:
-                return exchange  # no budget left to retry: the case is inconclusive, not failed
             wait = _retry_after(exchange.response_headers.get("retry-after"))
             if wait is None:
                 wait, backoff = backoff, min(backoff * 2, MAX_RETRY_WAIT_S)
-            self._sleep(min(wait, MAX_RETRY_WAIT_S))
+            wait = min(wait, MAX_RETRY_WAIT_S)
+            with self._lock:  # the other senders' next cases wait too: the target asked the client to pause
+                self._paused_until = max(self._paused_until, time.monotonic() + wait)
+                self._local.waited_until = self._paused_until  # this sender waits it out here
+            self._sleep(wait)
         return exchange
 
-    def _spend(self) -> None:
+    def _spend(self, first: bool = True) -> bool:
+        """Take one request from the budget, after any pause the target asked for and the rate's slot.
+
+        A case's first attempt raises :class:`BudgetExhausted` or :class:`Stopped` (nothing of it was sent); a
+        retry returns False instead, so the answers the case already got are kept."""
         with self._lock:
-            if self.remaining is not None and self.remaining <= 0:
+            if self._stopped.is_set() or (self.remaining is not None and self.remaining <= 0):
+                if not first:
+                    return False
+                if self._stopped.is_set():
+                    raise Stopped("the run was interrupted")
                 raise BudgetExhausted(f"request budget of {self.limits.max_requests} spent")
             self.sent += 1
-            wait = 0.0
+            now = time.monotonic()
+            paused = self._paused_until > getattr(self._local, "waited_until", 0.0)  # not waited out by this sender
+            start = max(now, self._paused_until) if paused else now
             if self.limits.rate:
-                now = time.monotonic()
-                wait = max(0.0, self._next_slot - now)
-                self._next_slot = max(now, self._next_slot) + 1.0 / self.limits.rate
-        if wait:
-            self._sleep(wait)  # outside the lock: the other senders take the slots after this one
+                start = max(start, self._next_slot)
+                self._next_slot = start + 1.0 / self.limits.rate
+        if start > now:
+            self._sleep(start - now)  # outside the lock: the other senders take the slots after this one
+            if self._stopped.is_set():  # stopped while waiting: not sent, so not counted
+                with self._lock:
+                    self.sent -= 1
+                if first:
+                    raise Stopped("the run was interrupted")
+                return False
+        return True
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -23,6 +23,7 @@ from itertools import islice
 from pathlib import Path
 
 from conformance.cases import Case, CasePlan, PlanRecipe
+from conformance.children import child_command, child_environment
 
 FIRST_BATCH = 4  # the first request should not wait for a big batch
 BATCH = 64
@@ -36,7 +37,8 @@ def drawn(plan: CasePlan) -> Iterator[Case]:
     recipe = {**asdict(plan.recipe), "shard": plan.shard_of}
     try:
         child = subprocess.Popen(
-            [sys.executable, "-m", "conformance.planner", json.dumps(recipe)],
+            child_command("conformance.planner", json.dumps(recipe)),
+            env=child_environment(),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,  # a child that fails is replaced below

@@ -21,6 +21,7 @@ import click
 from conformance.cassettes.recording import Recorder
 from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S
 from conformance.contract import load_contract
+from conformance.interrupts import INTERRUPTS
 from conformance.reports import write_from_stream
 from conformance.reports.digest import build_digest
 from conformance.reports.document import (
@@ -217,7 +218,7 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
     redact_pii = defaults.redact_pii if redact_pii is None else redact_pii
     check_output_folders(report_dir, cassette_dir)
     before = load_baseline(baseline)
-    with sigterm_interrupts(), open_target(target_name, base_url, configuration_id, deterministic=deterministic,
+    with INTERRUPTS.installed(), open_target(target_name, base_url, configuration_id, deterministic=deterministic,
                                            seed=seed) as target:  # fmt: skip
         contract = load_contract()
         plan = plan_for(target, options, contract)  # drawn as it is sent
@@ -308,23 +309,6 @@ def broken_target(document: dict[str, Any]) -> str | None:
     reason = foreign.most_common(1)[0][0]
     return (f"{foreign.total()} of {answered} answers were not the API's own, so nothing was judged "
             f"({reason.removeprefix(NOT_THE_API + ': ')}); is {document['base_url']} the API?")  # fmt: skip
-
-
-@contextmanager
-def sigterm_interrupts() -> Iterator[None]:
-    """SIGTERM takes the Ctrl-C path: the run stops, what it did is written, the results say interrupted."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from conformance.access import never_created_id
 from conformance.cases import CREATED_ID, Case, CasePlan, build_plan
 from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S, CheckFailed, Context, RunState
-from conformance.client import RETRY_STATUSES, BudgetExhausted, Client, Limits
+from conformance.client import RETRY_STATUSES, BudgetExhausted, Client, Limits, Stopped
 from conformance.contract import Contract, load_contract
 from conformance.exchange import Exchange
 from conformance.planner import drawn
@@ -92,6 +92,7 @@ class Runner:
         self.state = RunState(self.contract, target.account_sid, clock_skew_s=options.clock_skew_s,
                               severities=dict(options.severities))  # fmt: skip
         self.created_example: str | None = None  # what cases that read "a created conversation" read
+        self._stopping = False  # interrupted: send nothing more, judge what was sent
 
     def run(self, plan: CasePlan, run_id: str, progress: ProgressCallback | None = None,
             sink: Sink | None = None) -> RunResult:  # fmt: skip
@@ -125,17 +126,24 @@ class Runner:
             result.add(case_result, self.contract)
             return case_result
 
+        judged = self._run_cases(plan, result)
         try:
-            for case_result in self._run_cases(plan, result):
+            for case_result in judged:
                 taken += 1
                 shown = accept(case_result)
                 if progress:
                     progress(taken, total, shown)
         except KeyboardInterrupt:
-            result.interrupted = True
-            if self.options.max_time_s is None:  # a time-boxed plan may be endless: it is not listed
-                for case in plan.unsent(taken):  # listed, not drawn
-                    accept(CaseResult(case, "not_run", reason="interrupted"))
+            result.interrupted = self._stopping = True
+            try:
+                for case_result in judged:  # the cases already sent: judged and kept (nothing new is sent)
+                    taken += 1
+                    accept(case_result)
+                if self.options.max_time_s is None:  # a time-boxed plan may be endless: it is not listed
+                    for case in plan.unsent(taken):  # listed, not drawn
+                        accept(CaseResult(case, "not_run", reason="interrupted"))
+            except KeyboardInterrupt:
+                pass  # a second Ctrl-C: stop listing; the reports are still written from what is there
         finally:
             result.requests = self.client.sent
             result.finished_at = _now()
@@ -149,7 +157,7 @@ class Runner:
         deadline = None if self.options.max_time_s is None else time.monotonic() + self.options.max_time_s
         window = 1 if self.options.workers <= 1 else self.options.workers * 4
         pool = ThreadPoolExecutor(self.options.workers, "send") if self.options.workers > 1 else None
-        in_flight: deque[tuple[Case, Future[Sent] | Sent | BudgetExhausted]] = deque()
+        in_flight: deque[tuple[Case, Future[Sent] | Sent | BudgetExhausted | Stopped]] = deque()
         handed = 0  # cases handed to a sender so far (a prefix of the plan)
         cases = drawn(plan) if self.options.draw_apart else iter(plan)
 
@@ -160,18 +168,21 @@ class Runner:
                 return
             try:
                 in_flight.append((case, self._send(case)))
-            except BudgetExhausted as exc:
+            except (BudgetExhausted, Stopped) as exc:
                 in_flight.append((case, exc))
 
         def settle() -> CaseResult:
-            case, pending = in_flight.popleft()
+            case, pending = in_flight[0]  # taken off once it has come back: a Ctrl-C while waiting keeps it
             try:
                 sent = pending.result() if isinstance(pending, Future) else pending
-                if isinstance(sent, BudgetExhausted):
-                    raise sent
-            except BudgetExhausted:
+            except (BudgetExhausted, Stopped) as exc:
+                sent = exc
+            in_flight.popleft()
+            if isinstance(sent, BudgetExhausted):
                 result.stopped = "request budget spent"
                 return CaseResult(case, "not_run", reason="request budget spent")
+            if isinstance(sent, Stopped):
+                return CaseResult(case, "not_run", reason="interrupted")
             exchange, fetched = sent
             if handed_on == 0 and exchange.status is None:
                 raise SetupError(f"target {self.target.base_url} unreachable: {exchange.error}")
@@ -180,9 +191,16 @@ class Runner:
             return judge(case, exchange, fetched, self.state, self.options.checks)
 
         handed_on = 0
+        interrupted_here = False
+        per_case = 2 * (self.client.limits.retries + 1)  # the most requests one case (and its read-back) can take
         try:
-            while True:
+            while not self._stopping:
                 while result.stopped is None and len(in_flight) < window:
+                    # Near the end of a request budget, one case at a time: which cases the budget reaches (and
+                    # which get their read-back) must not depend on which sender was quicker.
+                    remaining = self.client.remaining
+                    if in_flight and remaining is not None and remaining < (len(in_flight) + 1) * per_case:
+                        break
                     if deadline is not None and time.monotonic() >= deadline:
                         result.stopped = "time budget spent"  # the rest of a time-boxed plan: not drawn, not listed
                         break
@@ -200,6 +218,21 @@ class Runner:
                     break
                 yield settle()
                 handed_on += 1
+        except KeyboardInterrupt:
+            interrupted_here = self._stopping = True
+        try:
+            if self._stopping:
+                # Interrupted: nothing new goes out, waits end, and what was already sent is judged and kept,
+                # in plan order; cases whose sending had not started are left to be listed as not run.
+                self.client.stop()
+                for _case, pending in in_flight:
+                    if isinstance(pending, Future):
+                        pending.cancel()
+                while in_flight and not (isinstance(in_flight[0][1], Future) and in_flight[0][1].cancelled()):
+                    yield settle()
+                if interrupted_here:
+                    raise KeyboardInterrupt
+                return
         finally:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
@@ -217,7 +250,7 @@ class Runner:
         if created and (self.client.remaining is None or self.client.remaining > 0):
             try:
                 return exchange, self.client.fetch(created, case.credentials)
-            except BudgetExhausted:  # another sender took the last of the budget
+            except (BudgetExhausted, Stopped):  # another sender took the last of the budget, or interrupted
                 pass
         return exchange, None
 

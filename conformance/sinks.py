@@ -13,6 +13,7 @@ from typing import Any
 
 from conformance.cassettes.recording import Recorder
 from conformance.contract import Contract
+from conformance.interrupts import INTERRUPTS
 from conformance.results import CaseResult, RunResult, case_record, observed_paths
 from conformance.stream import STREAM_FILE, ResultsWriter, scrub
 
@@ -39,10 +40,11 @@ class RunSinks:
     def case(self, result: CaseResult) -> CaseResult:
         """Its interactions to the cassette, then the recording lists it, then the results stream: once each,
         redacted. Returns the case as the outputs show it."""
-        shown = self.recorder.file(result)
-        self.recorder.record(shown)
-        record = case_record(shown, self._seed, observed_paths(shown, self.contract))
-        self._open().case(scrub(record, self.recorder.redactor))
+        with INTERRUPTS.atomic():  # a Ctrl-C waits until the case is in all three
+            shown = self.recorder.file(result)
+            self.recorder.record(shown)
+            record = case_record(shown, self._seed, observed_paths(shown, self.contract))
+            self._open().case(scrub(record, self.recorder.redactor))
         return shown
 
     def end(self, result: RunResult) -> None:

@@ -76,6 +76,12 @@ def live_target(env: Mapping[str, str], base_url: str | None, configuration_id: 
     refuse_credentials_in(base_url)
     if not base_url.startswith(("http://", "https://")):
         raise SetupError(f"--base-url must be an http(s) URL, got {base_url!r}")
+    from conformance.connection import Connection
+
+    try:
+        Connection(base_url)  # checks the URL and the environment's proxy settings; connects to nothing
+    except ValueError as exc:
+        raise SetupError(f"cannot send to {base_url!r}: {exc}") from None
     return Target("live", base_url.rstrip("/"), logins, configuration_id, account_sid)
 
 

@@ -43,9 +43,16 @@ SIDECAR = "run.json"
 SIDECAR_FORMAT = 1
 CASES_FILE = "cases.jsonl"  # a recording's run.json entries while it is being made
 CASSETTE_SUFFIX = ".yaml"
+
+
 # Cassettes (and cases.jsonl) kept open at once: the interleaved families cycle through all of them (about 60),
 # so fewer would close one per case again; a quarter of the process's file limit at most.
-OPEN_FILES = min(256, resource.getrlimit(resource.RLIMIT_NOFILE)[0] // 4) if resource else 64
+def _open_files() -> int:
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0] if resource else 256
+    return 256 if soft == getattr(resource, "RLIM_INFINITY", -1) else max(8, min(256, soft // 4))
+
+
+OPEN_FILES = _open_files()
 HEAD_CHARS = 1 << 20  # how much of a previous run.json is read for its list of cassettes
 _CASES_KEY = '\n  "cases": ['  # where run.json's metadata ends (written with indent=2, the cases last)
 CASSETTE_HEAD = "version: 1\ninteractions:\n"  # vcrpy's cassette, with the list last so it can grow

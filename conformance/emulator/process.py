@@ -18,6 +18,7 @@ import sys
 import threading
 from types import TracebackType
 
+from conformance.children import child_command, child_environment
 from conformance.emulator.config import EmulatorSettings
 from conformance.emulator.models import Credentials
 
@@ -57,7 +58,8 @@ class EmulatorProcess:
         flags = ["--deterministic", "--seed", str(self.settings.seed)] if self.settings.deterministic else []
         try:
             self._child = subprocess.Popen(
-                [sys.executable, "-m", "conformance.emulator.process", str(sock.fileno()), *flags],
+                child_command("conformance.emulator.process", str(sock.fileno()), *flags),
+                env=child_environment(),
                 stdin=subprocess.PIPE,  # the lifeline: EOF on it stops the child
                 pass_fds=[sock.fileno()],
                 start_new_session=True,  # Ctrl-C goes to the run, which then stops the child itself

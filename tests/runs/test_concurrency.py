@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from conformance.cases import Case, build_plan
 from conformance.cli import cli
-from conformance.client import Client, Limits
+from conformance.client import BudgetExhausted, Client, Limits, Stopped
 from conformance.connection import Connection, TransportError, _proxy_for
 from conformance.contract import load_contract
 from conformance.emulator.server import EmulatorServer
@@ -246,3 +246,77 @@ def test_a_kept_alive_connection_the_server_closed_is_opened_again() -> None:
     thread.join(5)
     with pytest.raises(TransportError, match="ConnectionRefused"):
         Connection(f"http://127.0.0.1:{port}").request("GET", "/", [], b"")
+
+
+def test_an_interrupted_run_with_workers_stops_at_once_and_keeps_what_it_sent(tmp_path: Path) -> None:
+    with EmulatorServer() as server:
+        server.inject("slow", ms=20)
+        command = [str(Path(sys.executable).parent / "conformance"), "run", "--target", "live", "--base-url",
+                   server.url, "--configuration-id", server.configuration_id, "--rate", "10000",
+                   "--max-requests", "100000", "--seed", "4", "--max-examples", "200", "--workers", "4",
+                   "--report-dir", str(tmp_path / "reports"),
+                   "--cassette-dir", str(tmp_path / "cassettes")]  # fmt: skip
+        run = subprocess.Popen(command, env={**os.environ, **EMULATOR_ENV, "CI": "1"}, cwd=tmp_path,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        try:
+            _wait_until(lambda: server.faults.active()[0]["hits"] >= 40, "the run never got going", 60)
+            run.send_signal(signal.SIGINT)
+            assert run.wait(20) == 130
+        finally:
+            run.kill()
+    document = json.loads((tmp_path / "reports" / "results.json").read_text(encoding="utf-8"))
+    assert document["interrupted"] is True
+    recorded = json.loads((tmp_path / "cassettes" / "run.json").read_text(encoding="utf-8"))
+    listed = sum(len(case["request"]) + len(case["fetch"]) for case in recorded["cases"])
+    on_disk = sum(len(interactions) for interactions in _cassettes(tmp_path / "cassettes"))
+    assert listed == on_disk == document["counts"]["requests"] > 0  # every request sent is in a listed case
+
+
+def _cassettes(folder: Path) -> Iterator[list[Any]]:
+    from conformance.cassettes.fastyaml import load_cassette
+
+    for path in folder.rglob("*.yaml"):
+        yield load_cassette(path.read_bytes())["interactions"]
+
+
+def test_a_budget_reaches_the_same_cases_whatever_the_workers(tmp_path: Path) -> None:
+    outcomes = []
+    for index, workers in enumerate(["4", "4", "1", "4"]):
+        with EmulatorServer() as server:
+            _, document = live_run(server, tmp_path / str(index), "--workers", workers, "--max-requests", "23")
+        outcomes.append([(case["id"], case["outcome"]) for case in document["cases"]])
+    assert outcomes[0] == outcomes[1] == outcomes[2] == outcomes[3]
+
+
+def test_a_retry_never_overdraws_the_budget_and_a_stopped_client_sends_nothing() -> None:
+    target = target_for(EmulatorServer())
+    client = Client(target, Limits(max_requests=1, rate=None), sleep=lambda _s: None)
+    assert client._spend() is True
+    assert client._spend(first=False) is False  # a retry keeps the answers the case already has
+    with pytest.raises(BudgetExhausted):
+        client._spend()
+    fresh = Client(target, Limits(None, None))
+    fresh.stop()
+    with pytest.raises(Stopped):
+        fresh._spend()
+    assert fresh.sent == 0
+
+
+def test_a_pause_the_target_asked_for_holds_every_sender() -> None:
+    waits: list[float] = []
+    client = Client(target_for(EmulatorServer()), Limits(None, None), sleep=waits.append)
+    client._paused_until = time.monotonic() + 5  # another sender got a 429 with Retry-After: 5
+    assert client._spend() is True
+    assert len(waits) == 1 and 4 < waits[0] <= 5
+
+
+def test_helper_processes_run_this_package_whatever_the_working_directory(tmp_path: Path) -> None:
+    impostor = tmp_path / "conformance"
+    (impostor / "emulator").mkdir(parents=True)
+    (impostor / "__init__.py").write_text("raise ImportError('the wrong conformance package')\n")
+    (impostor / "emulator" / "__init__.py").write_text("")
+    command = [str(Path(sys.executable).parent / "conformance"), "run", "--max-examples", "1",
+               "--report-dir", str(tmp_path / "r"), "--cassette-dir", str(tmp_path / "c")]  # fmt: skip
+    done = subprocess.run(command, cwd=tmp_path, env={**os.environ, "CI": "1"}, capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr

@@ -1,0 +1,55 @@
+"""Ctrl-C and SIGTERM during a run: both stop it the same way, and never half way through writing one case.
+
+While a run is in progress both signals raise ``KeyboardInterrupt`` (the run then judges what it already sent
+and writes its reports). Inside :meth:`Interrupts.atomic` (one judged case going to its cassette, the
+recording's list and the results stream) the signal waits for the block to end, so no case is in one
+output and missing from another.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class Interrupts:
+    def __init__(self) -> None:
+        self._depth = 0
+        self._pending = False
+
+    def _handler(self, _signum: int, _frame: object) -> None:
+        if self._depth:
+            self._pending = True
+            return
+        raise KeyboardInterrupt
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        """For the length of a run (main thread only; elsewhere the signals keep their handlers)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {signum: signal.signal(signum, self._handler) for signum in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            self._pending = False
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """A signal that arrives inside is raised when the block is done (not when it failed)."""
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+        if not self._depth and self._pending:
+            self._pending = False
+            raise KeyboardInterrupt
+
+
+INTERRUPTS = Interrupts()
