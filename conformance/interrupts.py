@@ -51,5 +51,21 @@ class Interrupts:
             self._pending = False
             raise KeyboardInterrupt
 
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """A signal that arrives inside waits, pending, for the next :meth:`atomic` block to end or for
+        :meth:`raise_pending` (judging a case: cut short, the case would be lost between sent and recorded)."""
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+
+    def raise_pending(self) -> None:
+        """Raise the signal that waited, if one did (between cases, where stopping loses nothing)."""
+        if self._pending and not self._depth:
+            self._pending = False
+            raise KeyboardInterrupt
+
 
 INTERRUPTS = Interrupts()

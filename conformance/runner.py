@@ -16,6 +16,7 @@ from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S, CheckFailed, Contex
 from conformance.client import RETRY_STATUSES, BudgetExhausted, Client, Limits, Stopped
 from conformance.contract import Contract, load_contract
 from conformance.exchange import Exchange
+from conformance.interrupts import INTERRUPTS
 from conformance.planner import drawn
 from conformance.results import CaseResult, CheckResult, RunResult
 from conformance.targets import SetupError, Target
@@ -133,6 +134,7 @@ class Runner:
                 shown = accept(case_result)
                 if progress:
                     progress(taken, total, shown)
+                INTERRUPTS.raise_pending()  # one that waited while the case was judged
         except KeyboardInterrupt:
             result.interrupted = self._stopping = True
             try:
@@ -188,7 +190,8 @@ class Runner:
                 raise SetupError(f"target {self.target.base_url} unreachable: {exchange.error}")
             if self.created_example is None and exchange.created_id:
                 self.created_example = exchange.created_id
-            return judge(case, exchange, fetched, self.state, self.options.checks)
+            with INTERRUPTS.held():  # taken off the queue: a Ctrl-C now waits until the case is handed on
+                return judge(case, exchange, fetched, self.state, self.options.checks)
 
         handed_on = 0
         interrupted_here = False

@@ -320,3 +320,26 @@ def test_helper_processes_run_this_package_whatever_the_working_directory(tmp_pa
     done = subprocess.run(command, cwd=tmp_path, env={**os.environ, "CI": "1"}, capture_output=True, text=True,
                           timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
+
+
+def test_a_signal_waits_for_the_case_being_judged_or_written() -> None:
+    from conformance.interrupts import Interrupts
+
+    interrupts, written = Interrupts(), []
+    with interrupts.installed():
+        with pytest.raises(KeyboardInterrupt), interrupts.atomic():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # the handler runs here, inside the block: it must not cut it short
+            written.append("case")
+        assert written == ["case"]  # raised only once the block was done
+        with interrupts.held():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+            written.append("judged")
+        with pytest.raises(KeyboardInterrupt):
+            interrupts.raise_pending()  # between cases, where stopping loses nothing
+        interrupts.raise_pending()  # raised once
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGTERM)  # SIGTERM takes the same path as Ctrl-C
+            time.sleep(0.05)
+    assert written == ["case", "judged"]
