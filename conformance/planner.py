@@ -53,12 +53,19 @@ def drawn(plan: CasePlan) -> Iterator[Case]:
         while True:
             try:
                 batch: list[Case] = pickle.load(child.stdout)
-            except (EOFError, pickle.UnpicklingError, OSError):
-                break  # the child is done, or died: carry on from here below
+            except EOFError:
+                finished = True  # the child closed the pipe: done (or died between batches)
+                break
+            except (pickle.UnpicklingError, OSError, ValueError):
+                finished = False  # a torn or unreadable batch: stop reading, draw the rest here
+                break
             for case in batch:
                 received += 1
                 yield case
-        if child.wait() == 0:
+        if not finished:
+            child.stdout.close()  # a child blocked writing to us gets a broken pipe, never a deadlock
+            child.kill()
+        if child.wait() == 0 and finished:
             return
         yield from islice(plan, received, None)  # the child died: draw the rest here (the prefix costs a redraw)
     finally:

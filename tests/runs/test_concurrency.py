@@ -343,3 +343,18 @@ def test_a_signal_waits_for_the_case_being_judged_or_written() -> None:
             os.kill(os.getpid(), signal.SIGTERM)  # SIGTERM takes the same path as Ctrl-C
             time.sleep(0.05)
     assert written == ["case", "judged"]
+
+
+def test_a_torn_batch_from_the_drawing_child_never_hangs_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    import conformance.planner as planner
+
+    # A child that sends an empty batch, then bytes that are no pickle, then blocks writing more.
+    script = "import pickle, sys; out = sys.stdout.buffer; out.write(pickle.dumps([]) + b'torn' * 5_000_000)"
+    monkeypatch.setattr(planner, "child_command", lambda *_args: [sys.executable, "-c", script])
+    plan = build_plan(CONTRACT, CONFIGURATION, 11, 3)
+    got: list[Case] = []
+    reader = threading.Thread(target=lambda: got.extend(drawn(plan)), daemon=True)
+    reader.start()
+    reader.join(60)
+    assert not reader.is_alive(), "the run hung on its drawing child"
+    assert got == list(plan)  # drawn here instead, in the same order
