@@ -5,7 +5,8 @@ client library's cookie jar, URL model and event machinery: httpx took 0.45 ms o
 ``http.client`` 0.15 ms (``bench/transport``). Every header that goes on the wire is chosen here and
 returned with the answer, so the recording shows exactly what was sent.
 
-Proxies come from the environment (``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``) as other HTTP tools read
+Proxies come from the environment (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``, ``NO_PROXY``; ``http://``
+proxies, credentials allowed) as other HTTP tools read
 them, never for loopback; TLS verifies against ``SSL_CERT_FILE``/``SSL_CERT_DIR`` when set, else certifi's
 bundle when installed, else the system's.
 """
