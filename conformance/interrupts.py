@@ -3,7 +3,8 @@
 While a run is in progress both signals raise ``KeyboardInterrupt`` (the run then judges what it already sent
 and writes its reports). Inside :meth:`Interrupts.atomic` (one judged case going to its cassette, the
 recording's list and the results stream) the signal waits for the block to end, so no case is in one
-output and missing from another.
+output and missing from another; inside :meth:`Interrupts.held` (judging a case, writing the reports) it
+waits until asked for.
 """
 
 from __future__ import annotations
@@ -61,10 +62,16 @@ class Interrupts:
         finally:
             self._depth -= 1
 
+    def take_pending(self) -> bool:
+        """Whether a signal waited (and forget it): for a caller that stops on its own terms."""
+        if self._depth or not self._pending:
+            return False
+        self._pending = False
+        return True
+
     def raise_pending(self) -> None:
         """Raise the signal that waited, if one did (between cases, where stopping loses nothing)."""
-        if self._pending and not self._depth:
-            self._pending = False
+        if self.take_pending():
             raise KeyboardInterrupt
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 import random
 import shlex
-import signal
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -232,8 +230,9 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
             result = runner.run(plan, run_id, Progress(), sinks)
         finally:
             runner.client.close()
-        with signals_deferred() as received:
+        with INTERRUPTS.held():  # a Ctrl-C now waits until the recording and the reports are written
             problems, document = write_outputs(result, sinks, report_dir, before)
+        received = INTERRUPTS.take_pending()
     if problems or document is None:
         click.echo(f"conformance: {problems[0]}" + (f" (and {len(problems) - 1} more)" if problems[1:] else ""),
                    err=True)  # fmt: skip
@@ -309,19 +308,3 @@ def broken_target(document: dict[str, Any]) -> str | None:
     reason = foreign.most_common(1)[0][0]
     return (f"{foreign.total()} of {answered} answers were not the API's own, so nothing was judged "
             f"({reason.removeprefix(NOT_THE_API + ': ')}); is {document['base_url']} the API?")  # fmt: skip
-
-
-@contextmanager
-def signals_deferred() -> Iterator[list[int]]:
-    """While cassettes and reports are written, Ctrl-C and SIGTERM wait (and are listed) so none is cut short."""
-    received: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield received
-        return
-    signals = (signal.SIGINT, signal.SIGTERM)
-    previous = {signum: signal.signal(signum, lambda signum, _frame: received.append(signum)) for signum in signals}
-    try:
-        yield received
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)

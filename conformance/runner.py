@@ -161,10 +161,11 @@ class Runner:
         pool = ThreadPoolExecutor(self.options.workers, "send") if self.options.workers > 1 else None
         in_flight: deque[tuple[Case, Future[Sent] | Sent | BudgetExhausted | Stopped]] = deque()
         handed = 0  # cases handed to a sender so far (a prefix of the plan)
+        answered = False  # a case sent so far got an answer (a first case without one: no target to speak of)
         cases = drawn(plan) if self.options.draw_apart else iter(plan)
 
         def dispatch(case: Case) -> None:
-            case = case.with_created(self.created_example or never_created_id(self.options.seed, 1000))
+            case = self._filled(case)
             if pool is not None:
                 in_flight.append((case, pool.submit(self._send, case)))
                 return
@@ -174,6 +175,8 @@ class Runner:
                 in_flight.append((case, exc))
 
         def settle() -> CaseResult:
+            """The oldest case in flight, once it has come back, judged (taken off the queue only then)."""
+            nonlocal answered
             case, pending = in_flight[0]  # taken off once it has come back: a Ctrl-C while waiting keeps it
             try:
                 sent = pending.result() if isinstance(pending, Future) else pending
@@ -186,14 +189,11 @@ class Runner:
             if isinstance(sent, Stopped):
                 return CaseResult(case, "not_run", reason="interrupted")
             exchange, fetched = sent
-            if handed_on == 0 and exchange.status is None:
+            if not answered and exchange.status is None:
                 raise SetupError(f"target {self.target.base_url} unreachable: {exchange.error}")
-            if self.created_example is None and exchange.created_id:
-                self.created_example = exchange.created_id
-            with INTERRUPTS.held():  # taken off the queue: a Ctrl-C now waits until the case is handed on
-                return judge(case, exchange, fetched, self.state, self.options.checks)
+            answered = True
+            return self._verdict(case, exchange, fetched)
 
-        handed_on = 0
         interrupted_here = False
         per_case = 2 * (self.client.limits.retries + 1)  # the most requests one case (and its read-back) can take
         try:
@@ -214,13 +214,11 @@ class Runner:
                     # same one it would in a sequential run: the first created, in plan order.
                     while CREATED_ID in case.path and self.created_example is None and in_flight:
                         yield settle()
-                        handed_on += 1
                     dispatch(case)
                     handed += 1
                 if not in_flight:
                     break
                 yield settle()
-                handed_on += 1
         except KeyboardInterrupt:
             interrupted_here = self._stopping = True
         try:
@@ -259,11 +257,18 @@ class Runner:
 
     def run_case(self, case: Case) -> CaseResult:
         """Send one case (retries, read-back) and check it; every answered attempt rides on its exchanges."""
-        case = case.with_created(self.created_example or never_created_id(self.options.seed, 1000))
-        exchange, fetched = self._send(case)
+        case = self._filled(case)
+        return self._verdict(case, *self._send(case))
+
+    def _filled(self, case: Case) -> Case:
+        """The case, reading the first conversation this run created when it asks for one (or one never created)."""
+        return case.with_created(self.created_example or never_created_id(self.options.seed, 1000))
+
+    def _verdict(self, case: Case, exchange: Exchange, fetched: Exchange | None) -> CaseResult:
         if self.created_example is None and exchange.created_id:
             self.created_example = exchange.created_id
-        return judge(case, exchange, fetched, self.state, self.options.checks)
+        with INTERRUPTS.held():  # a Ctrl-C waits until the case is judged and handed on, never lost in between
+            return judge(case, exchange, fetched, self.state, self.options.checks)
 
 
 Sent = tuple[Exchange, Exchange | None]  # a case's request and its read-back, as they came back

@@ -119,8 +119,9 @@ def emulator_target(*, deterministic: bool = False, seed: int = 0) -> Iterator[T
 
 def target_for(server: EmulatorServer | EmulatorProcess, *, synthetic_clock: bool = False) -> Target:
     """A target aimed at a running emulator, with every credential form of its primary account."""
-    return Target("emulator", server.url, emulator_logins(server.credentials), server.configuration_id,
-                  server.account_sid, synthetic_clock)  # fmt: skip
+    settings = server.settings
+    return Target("emulator", server.url, emulator_logins(settings.credentials), settings.configuration_id,
+                  settings.credentials.account_sid, synthetic_clock)  # fmt: skip
 
 
 def emulator_logins(credentials: Credentials) -> dict[str, tuple[str, str]]:

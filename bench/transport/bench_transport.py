@@ -50,10 +50,10 @@ def main() -> int:
     args = parser.parse_args()
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     with EmulatorProcess(EmulatorSettings()) as emulator:
-        credentials = emulator.credentials
+        credentials = emulator.settings.credentials
         login = f"{credentials.api_key}:{credentials.api_secret}".encode()
         headers = {"Content-Type": "application/json", "Authorization": "Basic " + base64.b64encode(login).decode()}
-        body = json.dumps({"configurationId": emulator.configuration_id}).encode()
+        body = json.dumps({"configurationId": emulator.settings.configuration_id}).encode()
         time.sleep(1.5)  # the child's start-up
         client = httpx.Client(base_url=emulator.url, timeout=30.0)
         connection = Connection(emulator.url)

@@ -200,10 +200,8 @@ class Recorder:
         """Append ``text`` to a file of the recording and flush it (a kill loses nothing written). The files
         stay open between cases (opening one per case was a sixth of a run's own work); the least recently
         used is closed past ``OPEN_FILES``."""
-        handle = self._open.pop(name, None)
-        if handle is None or fresh:
-            if handle is not None:
-                handle.close()
+        handle = self._open.pop(name, None)  # never open yet when ``fresh``: that is its first write this run
+        if handle is None:
             handle = (self.directory / name).open("w" if fresh else "a", encoding="utf-8")
             if len(self._open) >= OPEN_FILES:
                 self._open.popitem(last=False)[1].close()

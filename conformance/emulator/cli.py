@@ -13,7 +13,15 @@ import click
 
 from conformance.emulator.config import EmulatorSettings
 from conformance.emulator.exceptions import DatabaseError, EmulatorConfigError
-from conformance.emulator.server import LOOPBACK, ForegroundServer, bind, create_app, tune_gc, uvicorn_config
+from conformance.emulator.server import (
+    LOOPBACK,
+    ForegroundServer,
+    bind,
+    create_app,
+    serve,
+    tune_gc,
+    uvicorn_config,
+)
 from conformance.emulator.urls import CONTROL_PREFIX
 from conformance.vendor import (
     ENV_ACCOUNT_SID,
@@ -85,13 +93,7 @@ def emulator_command(
     url = f"http://{host}:{sock.getsockname()[1]}"
     click.echo(banner(url, settings, os.environ))
     sys.stdout.flush()
-    server = ForegroundServer(uvicorn_config(app, log_level=log_level, date_header=not deterministic))
-    try:
-        server.run(sockets=[sock])
-    finally:
-        sock.close()
-        app.state.responses.close()
-        app.state.backend.close()
+    serve(ForegroundServer(uvicorn_config(app, log_level=log_level, date_header=not deterministic)), app, sock)
 
 
 def load_settings(environ: Mapping[str, str], config_file: Path | None, **options: object) -> EmulatorSettings:

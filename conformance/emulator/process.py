@@ -20,14 +20,14 @@ from types import TracebackType
 
 from conformance.children import child_command, child_environment
 from conformance.emulator.config import EmulatorSettings
-from conformance.emulator.models import Credentials
 
 LOOPBACK = "127.0.0.1"
 STOP_TIMEOUT_S = 5.0
 
 
 class EmulatorProcess:
-    """An emulator child process on a free loopback port, with the same face as ``EmulatorServer``."""
+    """An emulator child process on a free loopback port: its ``url`` and the ``settings`` it was started with,
+    as ``EmulatorServer`` has them (``targets.target_for`` takes either)."""
 
     def __init__(self, settings: EmulatorSettings) -> None:
         self.settings = settings
@@ -37,18 +37,6 @@ class EmulatorProcess:
     @property
     def url(self) -> str:
         return f"http://{LOOPBACK}:{self.port}"
-
-    @property
-    def credentials(self) -> Credentials:
-        return self.settings.credentials
-
-    @property
-    def account_sid(self) -> str:
-        return self.settings.credentials.account_sid
-
-    @property
-    def configuration_id(self) -> str:
-        return self.settings.configuration_id
 
     def start(self) -> EmulatorProcess:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # the app (and its imports) live in the child
@@ -91,7 +79,7 @@ class EmulatorProcess:
 
 def main(argv: list[str]) -> int:
     """The child: serve on the inherited socket until stdin reaches EOF."""
-    from conformance.emulator.server import ForegroundServer, create_app, tune_gc, uvicorn_config
+    from conformance.emulator.server import ForegroundServer, create_app, serve, tune_gc, uvicorn_config
 
     fd, deterministic = int(argv[0]), "--deterministic" in argv
     seed = int(argv[argv.index("--seed") + 1]) if "--seed" in argv else 0
@@ -106,12 +94,7 @@ def main(argv: list[str]) -> int:
         server.should_exit = True
 
     threading.Thread(target=lifeline, name="lifeline", daemon=True).start()
-    try:
-        server.run(sockets=[sock])
-    finally:
-        sock.close()
-        app.state.responses.close()
-        app.state.backend.close()
+    serve(server, app, sock)
     return 0
 
 

@@ -110,6 +110,17 @@ class ForegroundServer(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
+def serve(server: uvicorn.Server, app: Starlette, sock: socket.socket) -> None:
+    """Serve ``app`` on ``sock`` until ``server`` stops, then close the socket and what the app holds (the
+    store, the body worker): ``conformance emulator`` and the run's emulator process both end this way."""
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+        app.state.responses.close()
+        app.state.backend.close()
+
+
 class _ThreadServer(uvicorn.Server):
     """uvicorn that wakes up as soon as it is told to stop (instead of polling every 0.1 s)."""
 
