@@ -42,7 +42,25 @@ class Change:
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "subject": self.subject, "severity": self.severity, "where": list(self.where),
-                "before": _plain(self.before), "after": _plain(self.after)}  # fmt: skip
+                "before": _plain(self.before), "after": _plain(self.after), "detail": self.detail}  # fmt: skip
+
+    @property
+    def detail(self) -> str:
+        """The change in a few words: ``maxItems 50 -> 20``, ``boolean -> string``, ``object``."""
+        before, after = _plain(self.before), _plain(self.after)
+        if self.kind.startswith("status"):
+            return "now documented" if self.kind == "status added" else "no longer documented"
+        if self.kind == "limit changed":
+            return f"{before[0]} {_shown(before[1])} -> {_shown(after[1])}"
+        if self.kind in ("required changed", "nullable changed"):
+            word = "required" if self.kind == "required changed" else "nullable"
+            return f"{'' if before else 'not '}{word} -> {'' if after else 'not '}{word}"
+        if isinstance(before, dict) or isinstance(after, dict):  # a member, parameter or header: its facts
+            facts = after if isinstance(after, dict) else before
+            return ", ".join(f"{k} {_shown(v)}" if k != "required" else "required" for k, v in facts.items())
+        if self.kind.endswith(("added", "removed")):
+            return _shown(after if after is not None else before)
+        return f"{_shown(before)} -> {_shown(after)}"
 
 
 # --- the rules: (direction, before, after) -> severity -------------------------------------------
@@ -256,6 +274,14 @@ def _parent(path: str) -> str:
 
 def _depth(path: str) -> int:
     return 0 if not path else path.count(".") + path.count("[]") + path.count("{}") + 1
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, list):
+        return "|".join(map(str, value))
+    return str(value)
 
 
 def _plain(value: Any) -> Any:
