@@ -29,8 +29,9 @@ def write_alternative(current: Contract, description: Description, changes: list
     """Write ``schemas/`` with ``changes`` applied into ``directory`` (which must exist) and load it."""
     documents = copy.deepcopy(dict(current.documents))
     openapi = copy.deepcopy(current.openapi)
-    patcher = _Patcher(Contract(directory, {**documents, OPENAPI_FILE: openapi}, openapi), description,
-                       read_contract(current))
+    patcher = _Patcher(
+        Contract(directory, {**documents, OPENAPI_FILE: openapi}, openapi), description, read_contract(current)
+    )
     for change in changes:
         if change.kind not in NOT_APPLIED:
             for place in change.where:
@@ -229,4 +230,3 @@ def _remove(parent: dict[str, Any], step: Step) -> None:
                 del parent["required"]
     else:
         parent.pop(step[0], None)
-

@@ -20,9 +20,9 @@ FORMATS = ("text", "md", "json")
 def document(description: Description, origins: list[Origin], changes: list[Change], impact: Impact | None,
              derived_from: Origin | None) -> dict[str, Any]:  # fmt: skip
     breaking = sum(change.severity == "breaking" for change in changes)
+    source = {"location": description.location, "kind": description.kind, **description.identity}
     return {
-        "source": {"location": description.location, "kind": description.kind, **description.identity,
-                   "derived_from": derived_from.file if derived_from else None},  # fmt: skip
+        "source": {**source, "derived_from": derived_from.file if derived_from else None},
         "derived_from": [{**origin.to_json(), "line": origin.line()} for origin in origins],
         "changes": [change.to_json() for change in changes],
         "counts": {"changes": len(changes), "breaking": breaking, "additive": len(changes) - breaking},
