@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from conformance.contract_watch.shape import LIMITS, Facts, Member, Scope, Shape
+from conformance.contract_watch.shape import LIMITS, OPERATIONS, Facts, Member, Scope, Shape, operation_name
 
 Severity = Literal["additive", "breaking"]
 Direction = Literal["request", "response"]
@@ -174,7 +174,7 @@ def compare(current: Shape, source: Shape) -> list[Change]:
     """Every difference between ``schemas/`` (``current``) and a description (``source``), grouped by place."""
     scope = source.scope
     found: list[tuple[str, str, Any, Any, Direction, str]] = []  # kind, subject, before, after, direction, where
-    for operation in sorted(set(current.statuses) | set(source.statuses)):
+    for operation in (operation_name(method, path) for method, path in OPERATIONS):
         if scope is not None and operation not in scope.operations:
             continue
         old, new = current.statuses.get(operation, frozenset()), source.statuses.get(operation, frozenset())
@@ -262,7 +262,7 @@ def _grouped(found: list[tuple[str, str, Any, Any, Direction, str]]) -> list[Cha
         values[key] = (before, after)
     changes = [Change(kind, subject, *values[key], severity, tuple(where))
                for key, where in groups.items() for kind, subject, *_, severity in [key]]  # fmt: skip
-    return sorted(changes, key=lambda c: (c.severity != "breaking", c.where[0], c.subject, c.kind))
+    return sorted(changes, key=lambda c: c.severity != "breaking")  # breaking first, then as found
 
 
 def _parent(path: str) -> str:
