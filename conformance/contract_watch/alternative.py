@@ -77,7 +77,10 @@ class _Patcher:
         root, base = self._body_root(place, method, path)
         if change.kind in ("member added", "member removed"):
             parent, _ = self._walk(root, base, steps[:-1])
-            return self._add(parent, steps[-1], source) if change.kind == "member added" else _remove(parent, steps[-1])
+            if change.kind == "member removed":
+                self._cite(parent)  # nothing is left of the member to say where its absence comes from
+                return _remove(parent, steps[-1])
+            return self._add(parent, steps[-1], source)
         node, _ = self._walk(root, base, steps)
         if change.kind == "required changed":
             parent, _ = self._walk(root, base, steps[:-1])
@@ -91,6 +94,13 @@ class _Patcher:
             node["type"] = kinds[0] if len(kinds) == 1 else kinds
             if "enum" in node:
                 node["enum"] = [v for v in node["enum"] if v is not None] + ([None] if source.facts.nullable else [])
+            if change.kind == "type changed":  # a default or example of the old type would now be invalid
+                node.pop("default", None)
+                node.pop("examples", None)
+                if "default" in source.node:
+                    node["default"] = copy.deepcopy(source.node["default"])
+                if "example" in source.node:
+                    node["examples"] = [copy.deepcopy(source.node["example"])]
         elif change.kind == "enum value added":
             node["enum"] = [*node.get("enum", []), change.after]
         elif change.kind == "enum value removed":
@@ -101,7 +111,12 @@ class _Patcher:
                 node.pop(name, None)
             else:
                 node[name] = value
-        node["x-source"] = self.tag
+        self._cite(node)
+
+    def _cite(self, node: dict[str, Any]) -> None:
+        """Add the source to the node's ``x-source`` pointers (the docs' own pointer stays first)."""
+        pointers = [p.strip() for p in str(node.get("x-source", "")).split(";") if p.strip()]
+        node["x-source"] = "; ".join(pointers if self.tag in pointers else [*pointers, self.tag])
 
     def _add(self, parent: dict[str, Any], step: Step, source: Member | None) -> None:
         assert source is not None

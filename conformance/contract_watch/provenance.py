@@ -55,16 +55,16 @@ def matching(contract: Contract, sha256: str) -> Origin | None:
     return next((o for o in origins(contract) if o.sha256 == sha256), None)
 
 
-def _file(source: str) -> str:
-    """``FILE@VERSION#SECTION`` -> ``FILE@VERSION``; ``FILE#SECTION`` -> ``FILE`` (first pointer of a list)."""
-    return source.split(";")[0].strip().partition("#")[0]
+def _file(pointer: str) -> str:
+    """``FILE@VERSION#SECTION`` -> ``FILE@VERSION``; ``FILE#SECTION`` -> ``FILE``."""
+    return pointer.strip().partition("#")[0]
 
 
 def _sources(contract: Contract) -> Iterator[str]:
     def walk(node: Any) -> Iterator[str]:
         if isinstance(node, dict):
-            if isinstance(node.get("x-source"), str):
-                yield node["x-source"]
+            if isinstance(node.get("x-source"), str):  # "a#x; b#y" points at two documents
+                yield from (pointer for pointer in node["x-source"].split(";") if pointer.strip())
             for value in node.values():
                 yield from walk(value)
         elif isinstance(node, list):
