@@ -25,7 +25,9 @@ def contract() -> None:
                    "list the verdicts that would appear and disappear.")  # fmt: skip
 @click.option("--schemas", "schemas", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="The schema folder to compare (default: the project's schemas/).")  # fmt: skip
-def diff_command(source: str, fmt: str, recording: Path | None, schemas: Path | None) -> None:
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the result to this file instead of standard output.")  # fmt: skip
+def diff_command(source: str, fmt: str, recording: Path | None, schemas: Path | None, output: Path | None) -> None:
     """Compare schemas/ with SOURCE, member by member, and classify each change as additive or breaking.
 
     SOURCE is the vendor's published OpenAPI description (a file or an http(s) URL; JSON or YAML) or a
@@ -60,7 +62,14 @@ def diff_command(source: str, fmt: str, recording: Path | None, schemas: Path | 
             except (ReplayError, ContractError) as exc:
                 _fail(exc)
     derived = matching(current, description.identity["sha256"])
-    click.echo(render(document(description, origins(current), changes, effect, derived), fmt), nl=False)
+    text = render(document(description, origins(current), changes, effect, derived), fmt)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            _fail(OSError(f"{output}: {exc.strerror or exc}"))
     sys.exit(1 if changes else 0)
 
 

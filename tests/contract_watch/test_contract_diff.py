@@ -62,6 +62,14 @@ def test_the_change_says_what_changed_in_every_format() -> None:
     assert "| breaking | limit changed | `participants` | maxItems 50 -> 20 | POST /v2/Conversations request |" in md
 
 
+def test_output_writes_the_result_to_a_file(tmp_path: Path) -> None:
+    target = tmp_path / "diff.md"
+    result = CliRunner().invoke(cli, ["contract", "diff", str(FIXTURES / "removal.json"), "--format", "md",
+                                      "--output", str(target)])  # fmt: skip
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "| breaking | member removed | `updatedAt` |" in target.read_text(encoding="utf-8")
+
+
 # --- the rules, on variants of the identical description --------------------------------------
 
 

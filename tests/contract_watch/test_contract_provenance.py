@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -33,9 +34,8 @@ def test_the_recorded_versions_are_the_docs_of_record() -> None:
 
 
 def test_contract_diff_prints_what_schemas_were_derived_from() -> None:
-    from conftest import FIXTURES
-
-    result = CliRunner().invoke(cli, ["contract", "diff", str(FIXTURES / "identical.json")])
+    identical = Path(__file__).parent / "fixtures" / "identical.json"
+    result = CliRunner().invoke(cli, ["contract", "diff", str(identical)])
     lines = result.stdout.splitlines()
     start = lines.index("schemas/ derived from:")
     assert lines[start + 1].startswith(f"  {PAGE} (") and lines[start + 2].startswith(f"  {CHILD_PROPERTIES} (")
