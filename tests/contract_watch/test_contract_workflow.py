@@ -17,11 +17,12 @@ def test_the_nightly_diffs_the_published_description_and_replays_tonights_record
     assert "twilio/twilio-oai/main/spec/json/twilio_conversations_v2.json" in watch["env"]["PUBLISHED"]
     assert 'conformance contract diff "$PUBLISHED" --format md' in script
     assert '--recording "$REPORT_DIR/cassettes"' in script and '[ "$code" = "1" ]' in script
-    assert ">> \"$GITHUB_STEP_SUMMARY\"" in script
+    assert '>> "$GITHUB_STEP_SUMMARY"' in script
     # It opens the question; it does not decide it: never a failing exit, and the verdict ignores it.
     assert watch["if"] == "always()" and watch["continue-on-error"] is True
     assert script.rstrip().endswith("exit 0") and "set +e" in script
     verdict = next(step for step in steps if step.get("name") == "Verdict")
     assert "steps.contract" not in str(verdict)
     # Its output travels with the report artifact.
-    assert steps.index(watch) < steps.index(next(s for s in steps if s.get("name") == "Upload the report and cassettes"))
+    upload = next(step for step in steps if step.get("name") == "Upload the report and cassettes")
+    assert steps.index(watch) < steps.index(upload)
