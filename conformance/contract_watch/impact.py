@@ -37,7 +37,17 @@ class Impact:
 
     def to_json(self) -> dict[str, Any]:
         return {"recording": self.recording, "cases": self.cases, "appear": [v.to_json() for v in self.appear],
-                "disappear": [v.to_json() for v in self.disappear]}  # fmt: skip
+                "disappear": [v.to_json() for v in self.disappear], "appear_groups": groups(self.appear),
+                "disappear_groups": groups(self.disappear)}  # fmt: skip
+
+
+def groups(verdicts: list[Verdict]) -> list[dict[str, Any]]:
+    """Verdicts with the same check, outcome and message as one entry listing its cases (what a reader scans)."""
+    found: dict[tuple[str, str, str], list[str]] = {}
+    for verdict in verdicts:
+        found.setdefault((verdict.check, verdict.outcome, verdict.message), []).append(verdict.case_id)
+    return [{"check": check, "outcome": outcome, "message": message, "cases": cases}
+            for (check, outcome, message), cases in found.items()]  # fmt: skip
 
 
 def impact(recording: Path, current: Contract, alternative: Contract) -> Impact:
