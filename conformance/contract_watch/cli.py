@@ -58,7 +58,11 @@ def diff_command(source: str, fmt: str, recording: Path | None, schemas: Path | 
     if recording is not None:
         with tempfile.TemporaryDirectory(prefix="contract-") as folder:
             try:
-                effect = impact(recording, current, write_alternative(current, description, changes, Path(folder)))
+                alternative = write_alternative(current, description, changes, Path(folder))
+            except (KeyError, TypeError, ValueError, ContractError) as exc:
+                _fail(ValueError(f"cannot build the contract {source} implies: {type(exc).__name__}: {exc}"))
+            try:
+                effect = impact(recording, current, alternative)
             except (ReplayError, ContractError) as exc:
                 _fail(exc)
     derived = matching(current, description.identity["sha256"])

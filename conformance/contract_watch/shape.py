@@ -75,22 +75,26 @@ def operation_name(method: str, path: str) -> str:
     return f"{method.upper()} {path}"
 
 
-def members(contract: Contract, node: dict[str, Any], base: str, required: bool = False, path: str = "",
-            steps: tuple[Step, ...] = ()) -> Iterator[tuple[str, Member]]:  # fmt: skip
-    """Every member of a body at every depth, the root first (path ``""``)."""
-    merged, base = resolved(contract, node, base)
+def members(contract: Contract, node: Any, base: str, required: bool = False, path: str = "",
+            steps: tuple[Step, ...] = (), hidden: str = "writeOnly") -> Iterator[tuple[str, Member]]:  # fmt: skip
+    """Every member of a body at every depth, the root first (path ``""``). ``hidden`` names the OpenAPI flag of
+    members this direction never carries (``readOnly`` ones are not in a request, ``writeOnly`` ones not in a
+    response)."""
+    merged, base = resolved(contract, node if isinstance(node, dict) else {}, base)
     yield path, Member(facts_of(contract, merged, base, required), steps, merged, base)
     if len(steps) >= MAX_DEPTH:
         return
     required_here = set(merged.get("required", []))
-    for name, sub in merged.get("properties", {}).items():
+    for name, sub in (merged.get("properties") or {}).items():
+        if isinstance(sub, dict) and resolved(contract, sub, base)[0].get(hidden) is True:
+            continue
         yield from members(contract, sub, base, name in required_here, f"{path}.{name}" if path else name,
-                           (*steps, ("properties", name)))  # fmt: skip
+                           (*steps, ("properties", name)), hidden)  # fmt: skip
     if isinstance(merged.get("items"), dict):
-        yield from members(contract, merged["items"], base, False, f"{path}[]", (*steps, ("items",)))
+        yield from members(contract, merged["items"], base, False, f"{path}[]", (*steps, ("items",)), hidden)
     if isinstance(merged.get("additionalProperties"), dict):
         yield from members(contract, merged["additionalProperties"], base, False, f"{path}{{}}",
-                           (*steps, ("additionalProperties",)))  # fmt: skip
+                           (*steps, ("additionalProperties",)), hidden)  # fmt: skip
 
 
 def resolved(contract: Contract, node: dict[str, Any], base: str) -> tuple[dict[str, Any], str]:
@@ -154,7 +158,7 @@ def read_openapi(document: dict[str, Any], follow: Contract, base: str, request_
             body, body_base = resolved(follow, body, base)
             schema = request_body if request_body is not None and method == "post" else _json_schema(body)
             if schema is not None:
-                shape.bodies[f"{name} request"] = dict(members(follow, schema, body_base))
+                shape.bodies[f"{name} request"] = dict(members(follow, schema, body_base, hidden="readOnly"))
         for status, raw in responses.items():
             response, response_base = resolved(follow, raw, base)
             schema = _json_schema(response)

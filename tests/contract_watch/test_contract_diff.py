@@ -229,3 +229,12 @@ def test_an_unreadable_source_is_one_line_and_exit_2(tmp_path: Path, content: st
     assert code == 2 and out == ""
     assert err.startswith("conformance contract diff: ") and err.count("\n") == 1 and said in err
     assert "Traceback" not in err
+
+
+def test_read_only_members_are_not_request_members_and_odd_subschemas_do_not_stop_the_diff(diff_of) -> None:
+    def mutate(doc: dict) -> None:
+        request(doc)["properties"]["id"] = {"type": "string", "readOnly": True}  # a shared schema's response-only id
+        component(doc, "conversation")["properties"]["secret"] = {"type": "string", "writeOnly": True}
+        component(doc, "conversation")["properties"]["anything"] = True  # valid JSON Schema: any value
+
+    assert summary(diff_of(mutate)) == {("member added", "anything", "additive", BOTH)}
