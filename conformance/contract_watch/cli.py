@@ -38,11 +38,8 @@ def diff_command(source: str, fmt: str, recording: Path | None, schemas: Path | 
     Exit 0: nothing changed; 1: something changed (additive or breaking); 2: SOURCE, the schemas or the
     recording cannot be read.
     """
-    from conformance.cassettes.replay import ReplayError
     from conformance.contract import ContractError, load_contract
-    from conformance.contract_watch.alternative import write_alternative
     from conformance.contract_watch.changes import compare
-    from conformance.contract_watch.impact import impact
     from conformance.contract_watch.provenance import matching, origins
     from conformance.contract_watch.render import document, render
     from conformance.contract_watch.shape import read_contract
@@ -55,7 +52,11 @@ def diff_command(source: str, fmt: str, recording: Path | None, schemas: Path | 
         _fail(exc)
     changes = compare(read_contract(current), description.shape)
     effect = None
-    if recording is not None:
+    if recording is not None:  # the replay machinery is imported only for an impact
+        from conformance.cassettes.replay import ReplayError
+        from conformance.contract_watch.alternative import write_alternative
+        from conformance.contract_watch.impact import impact
+
         with tempfile.TemporaryDirectory(prefix="contract-") as folder:
             try:
                 alternative = write_alternative(current, description, changes, Path(folder))
