@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from pathlib import Path
@@ -11,7 +12,7 @@ from click.testing import CliRunner
 from docs_page import CHILD_PROPERTIES, PAGE, require_docs
 
 from conformance.cli import cli
-from conformance.contract import load_contract
+from conformance.contract import Contract, load_contract
 from conformance.contract_watch.changes import compare
 from conformance.contract_watch.provenance import origins
 from conformance.contract_watch.shape import read_contract
@@ -77,3 +78,19 @@ def test_a_changed_page_shows_its_change(tmp_path, old: str, new: str, expected:
     found = [(c.kind, c.subject, c.severity) for c in changes if c.kind != "status removed"]
     assert found == ([expected] if expected else [])
     assert [c.subject for c in changes if c.kind == "status removed"] == ([] if expected is None else ["401"])
+
+
+def test_an_x_source_can_name_a_version_of_a_description() -> None:
+    # Adopting a member from a published description: its pointer names the commit; the list dates it.
+    current = load_contract()
+    documents = copy.deepcopy(dict(current.documents))
+    openapi = copy.deepcopy(current.openapi)
+    published = "twilio_conversations_v2.json"
+    documents["conversation.schema.json"]["properties"]["actionId"] = {
+        "type": "string", "x-source": f"{published}@157fb09#conversations.v2.conversation actionId"}  # fmt: skip
+    documents["conversation.schema.json"]["properties"]["name"]["x-source"] += f"; {published}@157fb09#name"
+    openapi["info"]["x-derived-from"].append({"file": published, "commit": "157fb09", "date": "2026-12-01"})
+    found = {o.file: o for o in origins(Contract(current.directory, documents, openapi))}
+    assert found[published].cited == 2 and found[published].commit == "157fb09"
+    assert "commit 157fb09, dated 2026-12-01; cited by 2 x-source" in found[published].line()
+    assert found[PAGE].cited == origins(current)[0].cited  # the docs' own pointer is still counted
