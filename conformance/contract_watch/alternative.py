@@ -66,7 +66,27 @@ class _Patcher:
             return self._parameter(change, method, path)
         if change.kind.startswith("header") or change.subject.startswith("header "):
             return self._header(change, method, path, place.rsplit(" ", 1)[1])
+        if change.subject == "(body)" and change.kind in ("member added", "member removed"):
+            return self._whole_body(change, place, method, path)
         self._member(change, place, method, path)
+
+    def _whole_body(self, change: Change, place: str, method: str, path: str) -> None:
+        """A body one side does not document at all: drop ours, or take the source's."""
+        operation = self._operation(method, path)
+        if place.endswith(" request"):
+            if change.kind == "member removed":
+                operation.pop("requestBody", None)
+            else:
+                root = self.description.shape.bodies[place][""]
+                schema = self._converted(root.node, root.base)
+                operation["requestBody"] = {"content": {"application/json": {"schema": schema}}}
+            return
+        response = self._response(method, path, place.rsplit(" ", 1)[1], own=True)
+        if change.kind == "member removed":
+            response.pop("content", None)
+        else:
+            root = self.description.shape.bodies[place][""]
+            response["content"] = {"application/json": {"schema": self._converted(root.node, root.base)}}
 
     # --- members of a body ---
 

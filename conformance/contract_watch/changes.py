@@ -191,12 +191,21 @@ def compare(current: Shape, source: Shape) -> list[Change]:
             if scope is None:
                 found += _places(current.headers.get(place, {}), source.headers.get(place, {}), "header",
                                  "response", place)  # fmt: skip
-            if place in current.bodies and place in source.bodies:
-                found += _members(current.bodies[place], source.bodies[place], "response", place, scope)
+            found += _body(current.bodies.get(place), source.bodies.get(place), "response", place, scope)
         place = f"{operation} request"
-        if place in current.bodies and place in source.bodies:
-            found += _members(current.bodies[place], source.bodies[place], "request", place, scope)
+        found += _body(current.bodies.get(place), source.bodies.get(place), "request", place, scope)
     return _grouped(found)
+
+
+def _body(old: dict[str, Member] | None, new: dict[str, Member] | None, direction: Direction, where: str,
+          scope: Scope | None) -> Iterator[tuple[str, str, Any, Any, Direction, str]]:  # fmt: skip
+    """A body's members; a body only one side documents is one member, ``(body)``, added or removed."""
+    if old is not None and new is not None:
+        yield from _members(old, new, direction, where, scope)
+    elif new is not None:
+        yield "member added", "(body)", None, new[""].facts, direction, where
+    elif old is not None and scope is None:  # a page documents no error bodies: it is silent, not removing them
+        yield "member removed", "(body)", old[""].facts, None, direction, where
 
 
 def _places(old: dict[str, Member], new: dict[str, Member], what: str, direction: Direction,

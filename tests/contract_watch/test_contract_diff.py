@@ -238,3 +238,13 @@ def test_read_only_members_are_not_request_members_and_odd_subschemas_do_not_sto
         component(doc, "conversation")["properties"]["anything"] = True  # valid JSON Schema: any value
 
     assert summary(diff_of(mutate)) == {("member added", "anything", "additive", BOTH)}
+
+
+def test_a_body_only_one_side_documents_is_one_change(diff_of) -> None:
+    def mutate(doc: dict) -> None:
+        del doc["paths"]["/v2/Conversations"]["post"]["requestBody"]
+        del doc["components"]["responses"]["NotFound"]["content"]
+
+    assert summary(diff_of(mutate)) == {
+        ("member removed", "(body)", "breaking", (f"{CREATE} 404", f"{CREATE} request", f"{FETCH} 404")),
+    }

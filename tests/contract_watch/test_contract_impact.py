@@ -107,3 +107,19 @@ def test_the_alternative_turns_published_nullable_and_example_into_2020_12(tmp_p
     assert metadata["additionalProperties"] == {"type": "string", "maxLength": 512}
     assert alternative.errors("conversation", {"id": "c", "accountId": "a", "configurationId": "x",
                                                "metadata": {"k": "v" * 513}})  # fmt: skip
+
+
+def test_the_alternative_drops_a_body_the_source_does_not_document(tmp_path: Path) -> None:
+    document = json.loads((FIXTURES / "identical.json").read_text(encoding="utf-8"))
+    del document["components"]["responses"]["NotFound"]["content"]
+    source = tmp_path / "no-404-body.json"
+    source.write_text(json.dumps(document), encoding="utf-8")
+    current = load_contract()
+    description = read_source(str(source), current)
+    changes = compare(read_contract(current), description.shape)
+    assert [(c.kind, c.subject) for c in changes] == [("member removed", "(body)")]
+    (tmp_path / "alternative").mkdir()
+    alternative = write_alternative(current, description, changes, tmp_path / "alternative")
+    assert compare(read_contract(alternative), description.shape) == []
+    assert alternative.response_schema("/v2/Conversations", "post", 404) is None
+    assert alternative.response_schema("/v2/Conversations", "post", 400) == "error"  # the shared Error untouched
