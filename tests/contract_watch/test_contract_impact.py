@@ -123,3 +123,18 @@ def test_the_alternative_drops_a_body_the_source_does_not_document(tmp_path: Pat
     assert compare(read_contract(alternative), description.shape) == []
     assert alternative.response_schema("/v2/Conversations", "post", 404) is None
     assert alternative.response_schema("/v2/Conversations", "post", 400) == "error"  # the shared Error untouched
+
+
+def test_the_drift_walk_reads_documented_maps_and_nullable_objects() -> None:
+    # What an alternative contract may hold (a published description's maps and nullable objects).
+    from conformance.contract import Contract
+    from conformance.members import walk_undocumented
+
+    current = load_contract()
+    documents = json.loads(json.dumps(dict(current.documents)))
+    properties = documents["conversation.schema.json"]["properties"]
+    properties["metadata"] = {"type": "object", "additionalProperties": {"type": "string"}}
+    properties["action"] = {"type": ["object", "null"], "properties": {"id": {"type": "string"}}}
+    contract = Contract(current.directory, documents, current.openapi)
+    body = {"id": "c", "metadata": {"ticket": "T-1"}, "action": {"id": "a", "extra": 1}, "other": 2}
+    assert sorted(walk_undocumented(contract, "conversation", body)) == ["action.extra", "other"]
