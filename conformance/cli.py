@@ -27,6 +27,7 @@ class _Commands(click.Group):
         "report": "conformance.reports.cli:report",
         "replay": "conformance.cassettes.cli:replay_command",
         "parity": "conformance.parity.cli:parity_command",
+        "contract": "conformance.contract_watch.cli:contract",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

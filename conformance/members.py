@@ -18,11 +18,14 @@ def _walk(
 ) -> Iterator[tuple[str, Any, dict]]:
     node, base = contract.follow(node, base)
     yield path, value, node
-    if isinstance(value, dict) and node.get("type") == "object":
+    if isinstance(value, dict) and "object" in _types(node):
         properties = node.get("properties", {})
+        entries = node.get("additionalProperties")  # a documented map (``metadata``): its keys are data
         for key, item in value.items():
             if key in properties:
                 yield from _walk(contract, properties[key], base, item, f"{path}.{key}" if path else key)
+            elif isinstance(entries, dict):
+                yield from _walk(contract, entries, base, item, f"{path}.{key}" if path else key)
             else:
                 yield f"{path}.{key}" if path else key, item, {"x-undocumented": True}
     elif isinstance(value, list) and "items" in node:
@@ -47,3 +50,8 @@ def field_paths(contract: Contract, name: str, value: Any) -> Iterator[str]:
     for path, _value, _node in _walk(contract, contract.schema(name), SCHEMA_FILES[name], value, ""):
         if path:
             yield path
+
+
+def _types(node: dict[str, Any]) -> tuple[str, ...]:
+    declared = node.get("type")
+    return tuple(declared) if isinstance(declared, list) else (declared,)

@@ -1,25 +1,25 @@
 """Read the vendor's docs of record (never copied into the project) into plain facts.
 
-The page is scraped text: a property is a line ``<name><type>`` followed by ``required``
-or ``Optional``; enum values are glued together on the line after ``Possible values:``.
+The page's parser lives in the package (`conformance contract diff` reads pages too); the child-properties
+tables are read here, only the docs tests need them.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from conformance.contract_watch.docs_page import Page, PageProperty, parse_page
+
+__all__ = ["Page", "PageProperty", "parse_page"]  # the page parser, for the docs tests
+
 DOCS_ENV = "CONFORMANCE_DOCS_DIR"
 PAGE = "create-conversation.page.txt"
 CHILD_PROPERTIES = "child-properties.md"
-TABLE_HEADER = "Property nameTypeRequiredPIIDescriptionChild properties"
-PAGE_TYPES = ("array[object]", "array[string]", "string<date-time>", "enum<string>", "string", "object", "boolean",
-              "integer", "number")  # fmt: skip
 
 
 def docs_dir() -> Path:
@@ -33,77 +33,6 @@ def require_docs() -> Path:
     if not (directory / PAGE).is_file():
         pytest.skip(f"vendor docs not found at {directory} (set {DOCS_ENV} to the folder holding {PAGE})")
     return directory
-
-
-@dataclass
-class PageProperty:
-    name: str
-    type: str
-    required: bool
-    enum_glued: str | None = None  # "ACTIVEINACTIVECLOSED"
-    max_items: int | None = None
-
-
-@dataclass
-class Page:
-    request: list[PageProperty] = field(default_factory=list)
-    response_201: list[PageProperty] = field(default_factory=list)
-    documented_statuses: list[int] = field(default_factory=list)
-    response_example: dict | None = None
-    request_sample: dict | None = None
-
-
-_PROPERTY_LINE = re.compile(rf"^(?P<name>[a-zA-Z][a-zA-Z0-9]*?)(?P<type>{'|'.join(map(re.escape, PAGE_TYPES))})$")
-
-
-def parse_page(text: str) -> Page:
-    lines = [line.strip() for line in text.splitlines()]
-    tables = [i for i, line in enumerate(lines) if line == TABLE_HEADER]
-    assert len(tables) == 2, f"expected a request and a 201 table, found {len(tables)}"
-    page = Page()
-    page.request = _properties(lines[tables[0] + 1 : tables[1]])
-    example_start = next(i for i, line in enumerate(lines) if line.startswith("Create a new ConversationLink"))
-    page.response_201 = _properties(lines[tables[1] + 1 : example_start])
-    status_line = next(line for line in lines[tables[0] : tables[1]] if re.fullmatch(r"(\d{3})+", line))
-    page.documented_statuses = [int(status_line[i : i + 3]) for i in range(0, len(status_line), 3)]
-    page.request_sample = _request_sample(lines[example_start:])
-    page.response_example = _response_example(lines)
-    return page
-
-
-def _properties(lines: list[str]) -> list[PageProperty]:
-    found: list[PageProperty] = []
-    for i, line in enumerate(lines):
-        match = _PROPERTY_LINE.match(line)
-        if not match:
-            continue
-        following = [entry for entry in lines[i + 1 : i + 4] if entry]
-        if not following or following[0] not in ("required", "Optional"):
-            continue
-        found.append(PageProperty(match["name"], match["type"], following[0] == "required"))
-    for prop, nxt in zip(found, [*found[1:], None], strict=True):
-        start = lines.index(f"{prop.name}{prop.type}")
-        end = lines.index(f"{nxt.name}{nxt.type}") if nxt else len(lines)
-        block = lines[start:end]
-        for j, entry in enumerate(block):
-            if entry.endswith("Possible values:"):
-                prop.enum_glued = block[j + 1]
-            if entry.startswith("Max items:"):
-                prop.max_items = int(entry.split(":")[1])
-    return found
-
-
-def _request_sample(lines: list[str]) -> dict:
-    code = "\n".join(line for line in lines if not line.isdigit())
-    call = re.search(r"\.create\(\{(?P<body>.*?)\}\)", code, re.S)
-    assert call, "no create({...}) call in the code sample"
-    return {key: json.loads(value) for key, value in re.findall(r"(\w+):\s*(\"[^\"]*\")", call["body"])}
-
-
-def _response_example(lines: list[str]) -> dict:
-    start = lines.index("Note about this response")
-    body = "\n".join(line for line in lines[start + 1 :] if not line.isdigit())
-    return json.loads(body)
 
 
 # --- child-properties.md: Markdown tables under labelled headings ------------------------
