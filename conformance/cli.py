@@ -28,6 +28,7 @@ class _Commands(click.Group):
         "replay": "conformance.cassettes.cli:replay_command",
         "parity": "conformance.parity.cli:parity_command",
         "history": "conformance.history.cli:history_command",
+        "ticket": "conformance.reports.cli:ticket",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -229,4 +229,69 @@ def merge(directories: tuple[Path, ...], output: Path, baseline: Path | None, hi
     sys.exit(0)
 
 
-__all__ = ["diff", "gate", "report"]
+@click.command()
+@click.argument("report_dir", type=PathArg)
+@click.argument("group")
+@click.option("--history", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read first seen and nights failing from this history (default: CONFORMANCE_HISTORY).")  # fmt: skip
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for the ticket files (default: REPORT_DIR).")  # fmt: skip
+def ticket(report_dir: Path, group: str, history: Path | None, output: Path | None) -> None:
+    """Write one failure GROUP of the run in REPORT_DIR as a vendor support ticket: ticket-<group>.md and .json.
+
+    GROUP is the group's signature as the digest and `conformance history` print it (check: cause), its number
+    in the digest (1 is the first), or the start of its signature. Exit 0; 2 when the run, the group or the
+    history cannot be used.
+    """
+    from conformance.contract import ContractError, load_contract
+    from conformance.history import HistoryError, HistoryView, history_location, open_history
+    from conformance.reports.digest import build_digest
+    from conformance.reports.document import ReportInputError, load_results, results_path
+    from conformance.reports.ticket import (
+        TicketError,
+        build_ticket,
+        file_stem,
+        find_group,
+        render_json,
+        render_markdown,
+    )
+    from conformance.stream import write_atomic
+
+    try:
+        document = load_results(report_dir)
+        chosen = find_group(build_digest(document), group)
+        contract = load_contract()
+    except (ReportInputError, TicketError, ContractError) as exc:
+        _die("ticket", str(exc))
+    nights = None
+    location = history_location(history)
+    if location is not None:
+        if not location.is_file():
+            _die("ticket", f"--history: {location}: no history there")
+        try:
+            store = open_history(location)
+            try:
+                view = HistoryView.of(store)
+            finally:
+                store.close()
+        except HistoryError as exc:
+            _die("ticket", f"--history: {exc}")
+        found = view.group(chosen.key)
+        nights = {"location": str(location), "found": found is not None}
+        if found is not None:
+            nights |= {"status": found.status, "line": found.line(), "first_seen": found.first_seen.day,
+                       "last_seen": found.last_seen.day, "nights_failing": found.nights_failing,
+                       "window": found.window}  # fmt: skip
+    made = build_ticket(document, chosen, contract, nights)
+    directory = output or results_path(report_dir).parent
+    stem = directory / file_stem(chosen.key)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        write_atomic(stem.with_suffix(".md"), render_markdown(made))
+        write_atomic(stem.with_suffix(".json"), render_json(made))
+    except OSError as exc:
+        _die("ticket", f"cannot write into {directory}: {exc.strerror or exc}")
+    click.echo(f"ticket for {chosen.key!r} ({len(chosen.case_ids)} cases): {stem}.md, {stem}.json")
+
+
+__all__ = ["diff", "gate", "report", "ticket"]
