@@ -114,7 +114,7 @@ class SQLiteHistory:
                     GroupRecord(*row)
                     for row in self._db.execute(
                         "SELECT signature, check_name, cause, cases, example, confirmation FROM groups "
-                        "WHERE night = ? ORDER BY signature",
+                        "WHERE night = ? ORDER BY rowid",  # as recorded: the digest's order, most serious first
                         (key,),
                     )
                 )
