@@ -8,6 +8,7 @@ persistent through night 4 and fixed on night 5.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 from report_helpers import invoke
+from test_report_html_browser import CHROMIUM, browse
 
 from conformance.emulator.server import EmulatorServer
 from conformance.history import HistoryView, open_history
@@ -134,3 +136,24 @@ def test_the_page_draws_the_strip_and_the_trends(nights: tuple[Path, dict[int, d
     assert row.count('class="night failing"') == 3 and row.count('class="night clear"') == 2
     assert 'id="chart-history-create-latency"' in page and 'id="chart-history-fetch-latency"' in page
     assert "<script" not in page
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
+def test_the_history_section_in_a_real_browser(nights: tuple[Path, dict[int, dict[str, Any]]], tmp_path: Path) -> None:
+    """What a person sees: the strip's row for the group, red on nights 2-4, and one line per route."""
+    _history, by_night = nights
+    dom = browse(by_night[5]["dir"] / "report.html", tmp_path / "profile", "--dump-dom").stdout
+    strip = re.search(r'<svg id="chart-history-strip".*?</svg>', dom, re.S)
+    assert strip, "the strip is not in the rendered DOM"
+    row = re.search(rf'<g class="history-row" data-signature="{re.escape(ECHO)}" data-status="fixed">(.*?)</g>',
+                    strip.group(0), re.S)  # fmt: skip
+    assert row
+    nights_drawn = re.findall(r'class="night (failing|clear)"[^>]*><title>(2026-12-0\d)', row.group(1))
+    assert nights_drawn == [("clear", "2026-12-01"), ("failing", "2026-12-02"), ("failing", "2026-12-03"),
+                            ("failing", "2026-12-04"), ("clear", "2026-12-05")]  # fmt: skip
+    for route in ("create", "fetch"):
+        plot = re.search(rf'<svg id="chart-history-{route}-latency".*?</svg>', dom, re.S)
+        assert plot and plot.group(0).count("<polyline") == 3  # p50, p95, p99 across the five nights
+    rate = re.search(r'<svg id="chart-history-pass-rate-judged-cases".*?</svg>', dom, re.S)
+    assert rate and rate.group(0).count("<circle") == 5
+    assert '<a href="#history">History</a>' in dom
