@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_helpers import invoke
+from conftest import RunFactory
+from report_helpers import invoke, write_report
 from test_report_html_browser import CHROMIUM, browse
 
 from conformance.emulator.server import EmulatorServer
@@ -157,3 +158,24 @@ def test_the_history_section_in_a_real_browser(nights: tuple[Path, dict[int, dic
     rate = re.search(r'<svg id="chart-history-pass-rate-judged-cases".*?</svg>', dom, re.S)
     assert rate and rate.group(0).count("<circle") == 5
     assert '<a href="#history">History</a>' in dom
+
+
+def test_a_merged_run_is_recorded_as_one_night(make_run: RunFactory, tmp_path: Path) -> None:
+    for index in (1, 2):
+        write_report(make_run((("not_echoed", None, {"field": "name"}),), seed=31, max_examples=1, shard=(index, 2)),
+                     tmp_path / f"shard{index}")  # fmt: skip
+    history = tmp_path / "h.sqlite"
+    code, out, err = invoke("report", "merge", str(tmp_path / "shard1"), str(tmp_path / "shard2"),
+                            "--output", str(tmp_path / "merged"), "--history", str(history))  # fmt: skip
+    assert code == 0, out + err
+    store = open_history(history)
+    try:
+        [merged] = store.nights()
+    finally:
+        store.close()
+    assert merged.verdict == "FAILED" and ECHO in merged.failing
+    assert (
+        merged.counts["cases"]
+        == json.loads((tmp_path / "merged" / "results.json").read_text("utf-8"))["counts"]["cases"]
+    )
+    assert f"{ECHO}" in (tmp_path / "merged" / "summary.md").read_text(encoding="utf-8").split("### Across nights")[1]
