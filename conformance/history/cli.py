@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -45,6 +46,6 @@ def history_command(location: Path | None, output_format: str, window: int) -> N
     click.echo(renderers[output_format](view), nl=False)
 
 
-def _die(message: str) -> None:
+def _die(message: str) -> NoReturn:
     click.echo(f"conformance history: {message}", err=True)
     sys.exit(2)

@@ -32,10 +32,6 @@ class GroupRecord:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> GroupRecord:
-        return cls(**{name: data.get(name) for name in cls.__dataclass_fields__})  # type: ignore[arg-type]
-
 
 @dataclass(frozen=True)
 class Night:
@@ -70,19 +66,6 @@ class Night:
         data["recorded_at"] = self.recorded_at.isoformat()
         data["groups"] = [group.to_json() for group in self.groups]
         return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Night:
-        return cls(
-            run_id=data["run_id"],
-            recorded_at=datetime.fromisoformat(data["recorded_at"]),
-            verdict=data["verdict"],
-            target=data["target"],
-            seed=data.get("seed"),
-            counts=dict(data["counts"]),
-            latency={route: dict(stats) for route, stats in data["latency"].items()},
-            groups=tuple(GroupRecord.from_json(group) for group in data["groups"]),
-        )
 
 
 class HistoryStore(Protocol):
