@@ -2,7 +2,7 @@
 
 Statuses (the README's "History" section says the same):
 
-- ``new``: failing in the newest night, and in no earlier recorded night.
+- ``new``: failing in the newest night, and in no earlier recorded night (the newest night that judged it).
 - ``persistent``: failing in the newest night and the one before it, without coming back twice in the window.
 - ``regressed``: failing in the newest night, not in the one before, and failing in some earlier night
   (it was fixed, and it is back).
@@ -11,16 +11,19 @@ Statuses (the README's "History" section says the same):
 - ``fixed``: failed within the window, not in the newest night.
 
 The window is the newest ``window`` nights; "nights failing" counts within it, first and last seen over all the
-nights read.
+nights read. A night that ended without a verdict (interrupted, undecided, incomplete: neither PASSED nor FAILED)
+counts where it reported a group failing, and is skipped where it did not: it proves no fix.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from conformance.history.store import GroupRecord, Night
 
 DEFAULT_WINDOW = 14  # nights: two weeks of a nightly
+CONCLUSIVE = ("PASSED", "FAILED")  # verdicts of a run that judged what it set out to; any other proves no fix
 STATUSES = ("new", "regressed", "intermittent", "persistent", "fixed")  # shown in this order
 
 
@@ -39,7 +42,8 @@ class GroupHistory:
     streak: int  # consecutive failing nights ending with the newest one (0 when fixed)
     latest: GroupRecord  # its record in the last night it failed
     since: Night | None = None  # the first night of the current streak (None when fixed)
-    strip: list[bool] = field(default_factory=list)  # failing or not, per night of the window, oldest first
+    strip: list[bool | None] = field(default_factory=list)  # per night of the window, oldest first: failing,
+    # not failing, or None for a night that ended without a verdict and did not report it
 
     @property
     def failing(self) -> bool:
@@ -61,29 +65,37 @@ def group_histories(nights: list[Night], window: int = DEFAULT_WINDOW) -> list[G
         return []
     recent = nights[-window:]
     offset = len(nights) - len(recent)
-    failing = [night.failing for night in nights]
-    seen = {signature for night in recent for signature in night.failing}
     histories = []
-    for signature in seen:
-        indices = [i for i, signatures in enumerate(failing) if signature in signatures]
-        first, last = indices[0], indices[-1]
+    for signature in {signature for night in recent for signature in night.failing}:
+        evidence = [_evidence(night, signature) for night in nights]
+        judged = [i for i, seen in enumerate(evidence) if seen is not None]
+        failing = [i for i in judged if evidence[i]]
+        first, last = failing[0], failing[-1]
         streak = 0
-        for signatures in reversed(failing):
-            if signature not in signatures:
+        for i in reversed(judged):
+            if not evidence[i]:
                 break
             streak += 1
-        returns = sum(1 for i in indices if offset <= i and i > first and i - 1 not in indices)
+        returns = sum(1 for before, i in itertools.pairwise(judged)
+                      if evidence[i] and not evidence[before] and i > first and i >= offset)  # fmt: skip
         latest = next(g for g in nights[last].groups if g.signature == signature)
         histories.append(GroupHistory(
             signature=signature, check=latest.check, cause=latest.cause,
-            status=_status(streak, first == len(nights) - 1, returns, latest.confirmation),
+            status=_status(streak, len(failing) == 1, returns, latest.confirmation),
             first_seen=nights[first], last_seen=nights[last],
-            nights_failing=sum(1 for i in indices if i >= offset), window=len(recent), streak=streak, latest=latest,
-            strip=[signature in signatures for signatures in failing[offset:]],
-            since=nights[len(nights) - streak] if streak else None,
+            nights_failing=sum(1 for i in failing if i >= offset), window=len(recent), streak=streak, latest=latest,
+            strip=evidence[offset:], since=nights[failing[-streak]] if streak else None,
         ))  # fmt: skip
     order = {status: i for i, status in enumerate(STATUSES)}
     return sorted(histories, key=lambda h: (order[h.status], -h.streak, h.signature))
+
+
+def _evidence(night: Night, signature: str) -> bool | None:
+    """Failing (True), judged and not failing (False), or unknown (None): a run that ended without a verdict
+    (interrupted, undecided, incomplete) is no evidence that a group it did not report was fixed."""
+    if signature in night.failing:
+        return True
+    return False if night.verdict in CONCLUSIVE else None
 
 
 def _status(streak: int, only_tonight: bool, returns: int, confirmation: str | None) -> str:

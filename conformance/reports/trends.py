@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from conformance.history import HistoryView
 from conformance.history.status import GroupHistory
 from conformance.history.store import PERCENTILES, ROUTES
+from conformance.reports.charts import OUTCOME_COLOURS
 
 STRIP_GROUPS = 40  # rows of the strip; the table under it lists every group
 PLOT_WIDTH = 400.0  # the x extent of the line charts, in SVG units
 PLOT_HEIGHT = 100.0
 PERCENTILE_COLOURS = {"p50": "#2e7d32", "p95": "#ed8f03", "p99": "#c62828"}
+# A strip square: failing that night, judged and not failing, or a night without a verdict that did not report it.
+NIGHT_COLOURS = {"failing": OUTCOME_COLOURS["failed"], "clear": "#dfe6ea", "unjudged": "#f3d9a4"}
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,10 @@ class Trends:
     def strip(self) -> list[GroupHistory]:
         """The groups drawn as rows (most pressing first)."""
         return self.view.groups[:STRIP_GROUPS]
+
+    @property
+    def colours(self) -> dict[str, str]:
+        return NIGHT_COLOURS
 
     @property
     def plots(self) -> tuple[Plot, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -62,6 +63,19 @@ def test_counts_dates_and_lines() -> None:
         history.line()
         == "persistent: failing 3 nights, since 2026-12-03 (first seen 2026-12-01; 3 of the last 4 nights)"
     )
+
+
+def test_a_night_without_a_verdict_proves_no_fix() -> None:
+    interrupted = replace(night(3), verdict="INTERRUPTED")
+    [history] = group_histories([night(1, A), night(2, A), interrupted])
+    assert (history.status, history.streak, history.strip) == ("persistent", 2, [True, True, None])
+    [history] = group_histories([night(1, A), night(2, A), interrupted, night(4)])
+    assert (history.status, history.last_seen.day) == ("fixed", "2026-12-02")
+    [history] = group_histories([night(1, A), replace(night(2), verdict="INCOMPLETE"), night(3, A)])
+    assert history.status == "persistent"  # not regressed: night 2 never said it was gone
+    # a night without a verdict still counts what it did report failing
+    [history] = group_histories([night(1), replace(night(2, A), verdict="INTERRUPTED")])
+    assert history.status == "new" and history.nights_failing == 1
 
 
 def test_a_group_fixed_before_the_window_is_not_listed() -> None:
