@@ -62,7 +62,6 @@ def html_chunks(document: Document, baseline: Document | None = None, digest: Di
                 history: HistoryView | None = None) -> Iterator[str]:  # fmt: skip
     """report.html as it is rendered, piece by piece (to be written as it comes); with the ``history`` as of this
     run, a section of the failure groups and the trends across nights."""
-
     template = _environment().get_template("report.html.j2")
     counts = document["counts"]
     return template.generate(
