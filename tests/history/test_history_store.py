@@ -143,3 +143,17 @@ def test_report_build_records_the_run_through_the_environment(tmp_path: Path, mo
     assert recorded.run_id == "emulator-seed5" and recorded.verdict == "PASSED" and recorded.groups == ()
     assert set(recorded.latency) == {"create", "fetch"} and recorded.pass_rate == 1.0
     assert "Across nights (1 recorded" in (tmp_path / "r" / "summary.md").read_text(encoding="utf-8")
+
+
+def test_two_runs_from_the_command_line_make_two_nights(tmp_path: Path) -> None:
+    history = tmp_path / "h.sqlite"
+    for seed in ("1", "2"):
+        args = ["--report-dir", str(tmp_path / seed), "--cassette-dir", str(tmp_path / f"c{seed}")]
+        result = CliRunner().invoke(cli, ["run", "--max-examples", "1", "--deterministic", "--seed", seed, *args,
+                                          "--history", str(history)])  # fmt: skip
+        assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(cli, ["history", "--history", str(history)])
+    assert result.exit_code == 0 and "2 night(s) recorded" in result.stdout
+    assert "emulator-seed1" in result.stdout and "emulator-seed2" in result.stdout
+    page = (tmp_path / "2" / "report.html").read_text(encoding="utf-8")
+    assert "Across nights: 2 recorded" in page and "no failure group" in page.lower()
