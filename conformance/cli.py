@@ -159,6 +159,9 @@ def run(target: str, base_url: str | None, configuration_id: str | None, seed: i
     if deterministic and workers is not None and workers > 1:
         raise click.UsageError("--deterministic sends one case at a time (its ids and clock follow the order "
                                "requests arrive); drop --workers")  # fmt: skip
+    if shard and history_location(history):
+        click.echo("conformance: a shard is not recorded into the history; `conformance report merge --history` "
+                   "records the whole run", err=True)  # fmt: skip
     try:
         code = execute(target, base_url, configuration_id, seed, max_examples, max_requests, rate, report_dir,
                        shard, check_names, deterministic, cassette_dir, redact_pii, clock_skew,

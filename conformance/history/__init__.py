@@ -73,10 +73,14 @@ class HistoryView:
 
 
 def record_run(store: HistoryStore, document: dict[str, Any], at: datetime | None = None,
-               window: int = DEFAULT_WINDOW) -> HistoryView:  # fmt: skip
-    """Record ``document`` as a night (again: it replaces itself) and return the history as of it."""
+               window: int = DEFAULT_WINDOW) -> HistoryView | None:  # fmt: skip
+    """Record ``document`` as a night (again: it replaces itself) and return the history as of it; None for a
+    shard without the rest of its run: part of a run is not a night (the merged run is recorded)."""
     from conformance.history.record import night_of
+    from conformance.reports.document import missing_shards
 
+    if missing_shards(document.get("shard")):
+        return None
     store.record(night_of(document, at))
     return HistoryView.of(store, window)
 

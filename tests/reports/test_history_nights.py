@@ -20,7 +20,7 @@ from report_helpers import invoke, write_report
 from test_report_html_browser import CHROMIUM, browse
 
 from conformance.emulator.server import EmulatorServer
-from conformance.history import HistoryView, open_history
+from conformance.history import HistoryView, open_history, record_run
 from conformance.reports import write_document
 from conformance.reports.diff import diff_runs, load_run
 from conformance.reports.document import headline
@@ -170,6 +170,8 @@ def test_a_merged_run_is_recorded_as_one_night(make_run: RunFactory, tmp_path: P
     assert code == 0, out + err
     store = open_history(history)
     try:
+        shard = json.loads((tmp_path / "shard1" / "results.json").read_text("utf-8"))
+        assert record_run(store, shard) is None  # part of a run is not a night
         [merged] = store.nights()
     finally:
         store.close()
