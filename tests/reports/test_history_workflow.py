@@ -31,7 +31,8 @@ def test_every_night_is_recorded_and_the_history_is_saved_red_or_green(workflow:
     assert restore["uses"].startswith("actions/cache/restore@") and save["uses"].startswith("actions/cache/save@")
     assert save["if"].startswith("always()")  # a red night is remembered too (actions/cache alone saves on success)
     assert restore["with"]["path"] == save["with"]["path"] == str(Path(workflow["env"]["HISTORY"]).parent)
-    assert restore["with"]["restore-keys"] and save["with"]["key"].endswith("${{ github.run_id }}")
+    assert restore["with"]["restore-keys"] == "conformance-history-"  # the newest night's history
+    assert save["with"]["key"] == "conformance-history-${{ github.run_id }}-${{ github.run_attempt }}"  # a new key
     assert any(c[:1] == ["history"] and "md" in c for c in conformance_commands(workflow))
 
 
