@@ -28,6 +28,8 @@ class _Commands(click.Group):
         "replay": "conformance.cassettes.cli:replay_command",
         "parity": "conformance.parity.cli:parity_command",
         "contract": "conformance.contract_watch.cli:contract",
+        "history": "conformance.history.cli:history_command",
+        "ticket": "conformance.reports.cli:ticket",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -129,11 +131,14 @@ def _per_target(setting: str) -> str:
 @click.option("--baseline", type=click.Path(path_type=Path),
               help="An earlier run (report directory or results.json): the digest marks each failure group "
               "new or known, and lists the fixed ones.")  # fmt: skip
+@click.option("--history", type=click.Path(dir_okay=False, path_type=Path),
+              help="Record the run into this history file (SQLite, created on first use; default: "
+              "CONFORMANCE_HISTORY); the reports then show each failure group across nights.")  # fmt: skip
 def run(target: str, base_url: str | None, configuration_id: str | None, seed: int | None, max_examples: int | None,
         max_requests: int | None, max_time: str | None, rate: float | None, workers: int | None,
         report_dir: Path | None, shard: str | None, check_names: str | None, deterministic: bool,
         cassette_dir: Path | None, redact_pii: bool | None, clock_skew: float, severities: tuple[str, ...],
-        baseline: Path | None) -> None:  # fmt: skip
+        baseline: Path | None, history: Path | None) -> None:  # fmt: skip
     """Send generated create requests to a target and check every response.
 
     \b
@@ -146,6 +151,7 @@ def run(target: str, base_url: str | None, configuration_id: str | None, seed: i
       130  interrupted (the reports written say INTERRUPTED)
     """
     from conformance.contract import ContractError
+    from conformance.history import history_location
     from conformance.run_command import execute, parse_duration, parse_severities
     from conformance.targets import SetupError
 
@@ -154,10 +160,14 @@ def run(target: str, base_url: str | None, configuration_id: str | None, seed: i
     if deterministic and workers is not None and workers > 1:
         raise click.UsageError("--deterministic sends one case at a time (its ids and clock follow the order "
                                "requests arrive); drop --workers")  # fmt: skip
+    if shard and history_location(history):
+        click.echo("conformance: a shard is not recorded into the history; `conformance report merge --history` "
+                   "records the whole run", err=True)  # fmt: skip
     try:
         code = execute(target, base_url, configuration_id, seed, max_examples, max_requests, rate, report_dir,
                        shard, check_names, deterministic, cassette_dir, redact_pii, clock_skew,
-                       parse_severities(severities), baseline, parse_duration(max_time), workers)  # fmt: skip
+                       parse_severities(severities), baseline, parse_duration(max_time), workers,
+                       history_location(history))  # fmt: skip
     except (SetupError, ContractError) as exc:
         click.echo(f"conformance: {exc}", err=True)
         sys.exit(2)

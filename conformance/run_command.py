@@ -19,6 +19,7 @@ import click
 from conformance.cassettes.recording import Recorder
 from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S
 from conformance.contract import load_contract
+from conformance.history.store import HistoryError, HistoryStore
 from conformance.interrupts import INTERRUPTS
 from conformance.reports import write_from_stream
 from conformance.reports.digest import build_digest
@@ -192,7 +193,7 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
             shard: str | None, checks: str | None, deterministic: bool, cassette_dir: Path | None = None,
             redact_pii: bool | None = None, clock_skew: float = DEFAULT_CLOCK_SKEW_S,
             severities: dict[str, str] | None = None, baseline: Path | None = None,
-            max_time: float | None = None, workers: int | None = None) -> int:  # fmt: skip
+            max_time: float | None = None, workers: int | None = None, history: Path | None = None) -> int:  # fmt: skip
     defaults = TARGET_DEFAULTS[target_name]
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     if max_examples is None and max_time is not None:
@@ -216,6 +217,7 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
     redact_pii = defaults.redact_pii if redact_pii is None else redact_pii
     check_output_folders(report_dir, cassette_dir)
     before = load_baseline(baseline)
+    store = open_store(history)
     with INTERRUPTS.installed(), open_target(target_name, base_url, configuration_id, deterministic=deterministic,
                                            seed=seed) as target:  # fmt: skip
         contract = load_contract()
@@ -231,7 +233,7 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
         finally:
             runner.client.close()
         with INTERRUPTS.held():  # a Ctrl-C now waits until the recording and the reports are written
-            problems, document = write_outputs(result, sinks, report_dir, before)
+            problems, document = write_outputs(result, sinks, report_dir, before, store)
         received = INTERRUPTS.take_pending()
     if problems or document is None:
         click.echo(f"conformance: {problems[0]}" + (f" (and {len(problems) - 1} more)" if problems[1:] else ""),
@@ -276,8 +278,20 @@ def load_baseline(location: Path | None) -> dict[str, Any] | None:
         raise SetupError(f"--baseline: {exc}") from None
 
 
-def write_outputs(result: RunResult, sinks: RunSinks, report_dir: Path,
-                  baseline: dict[str, Any] | None = None) -> tuple[list[str], dict[str, Any] | None]:  # fmt: skip
+def open_store(location: Path | None) -> HistoryStore | None:
+    """The history store, opened before anything is sent: an unusable one is a setup error."""
+    if location is None:
+        return None
+    from conformance.history import open_history
+
+    try:
+        return open_history(location)
+    except HistoryError as exc:
+        raise SetupError(f"--history: {exc}") from None
+
+
+def write_outputs(result: RunResult, sinks: RunSinks, report_dir: Path, baseline: dict[str, Any] | None = None,
+                  history: HistoryStore | None = None) -> tuple[list[str], dict[str, Any] | None]:  # fmt: skip
     """The end of the recording, then results.json and the reports from the stream, and ``reports/latest``:
     each written where it can be; one line per thing that failed, and the results document when there is one."""
     problems, document = [], None
@@ -286,11 +300,16 @@ def write_outputs(result: RunResult, sinks: RunSinks, report_dir: Path,
     except OSError as exc:
         problems.append(f"cannot finish the recording in {sinks.recorder.directory}: {exc.strerror or exc}")
     try:
-        document = write_from_stream(report_dir, baseline)
+        document = write_from_stream(report_dir, baseline, history)
         if report_dir.parent == REPORTS_ROOT:
             point_latest_at(report_dir)
     except OSError as exc:
         problems.append(f"cannot write the reports into {report_dir}: {exc.strerror or exc}")
+    except HistoryError as exc:  # the reports are written; the night is not in the history
+        problems.append(f"the reports are in {report_dir}, but the run was not recorded: {exc}")
+    finally:
+        if history is not None:
+            history.close()
     return problems, document
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from conformance.history import HistoryStore, HistoryView
     from conformance.results import RunResult
 
 RESULTS_FILE = "results.json"
@@ -31,29 +32,53 @@ def write_all(result: RunResult, directory: Path, secrets: tuple[str, ...] | Cal
     return [path, *write_formats(document, directory, baseline)]
 
 
-def write_from_stream(directory: Path, baseline: Document | None = None) -> dict[str, Any]:
+def write_from_stream(directory: Path, baseline: Document | None = None,
+                      history: HistoryStore | None = None) -> dict[str, Any]:  # fmt: skip
     """results.json and every other format from the results stream in ``directory`` (a finished run's, or
-    one a killed run left); returns the document, its ``cases`` read from the stream as they are used."""
+    one a killed run left); returns the document, its ``cases`` read from the stream as they are used.
+    With a ``history``, the run is recorded into it first and the reports show the nights."""
     from conformance.stream import STREAM_FILE, document_from_stream
     from conformance.stream import write_document as write_results_document
 
     document = document_from_stream(directory / STREAM_FILE)
     write_results_document(document, directory / RESULTS_FILE)
-    write_formats(document, directory, baseline)
+    trends, unrecorded = _recorded(history, document)
+    write_formats(document, directory, baseline, trends)
+    if unrecorded is not None:  # the reports are written all the same, without the nights
+        raise unrecorded
     return document
 
 
-def write_document(document: Document, directory: Path, baseline: Document | None = None) -> list[Path]:
-    """Write a results dict as results.json and every other format."""
+def write_document(document: Document, directory: Path, baseline: Document | None = None,
+                   history: HistoryStore | None = None) -> list[Path]:  # fmt: skip
+    """Write a results dict as results.json and every other format (recorded into ``history`` when given)."""
     from conformance.stream import write_atomic
 
     path = directory / RESULTS_FILE
     write_atomic(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-    return [path, *write_formats(document, directory, baseline)]
+    trends, unrecorded = _recorded(history, document)
+    written = [path, *write_formats(document, directory, baseline, trends)]
+    if unrecorded is not None:
+        raise unrecorded
+    return written
 
 
-def write_formats(document: Document, directory: Path, baseline: Document | None = None) -> list[Path]:
-    """junit.xml, summary.md and report.html for a results dict; the digest is marked against ``baseline``.
+def _recorded(history: HistoryStore | None, document: Document) -> tuple[HistoryView | None, Exception | None]:
+    """The run recorded into ``history``: the history as of it, or the error that kept it out."""
+    if history is None:
+        return None, None
+    from conformance.history import HistoryError, record_run
+
+    try:
+        return record_run(history, document), None
+    except HistoryError as exc:
+        return None, exc
+
+
+def write_formats(document: Document, directory: Path, baseline: Document | None = None,
+                  trends: HistoryView | None = None) -> list[Path]:  # fmt: skip
+    """junit.xml, summary.md and report.html for a results dict; the digest is marked against ``baseline``;
+    ``trends`` (the history as of this run) adds each group's nights and the history section.
 
     Each file is written as it is rendered (atomically), and the digest is built once for both that show it.
     """
@@ -66,8 +91,8 @@ def write_formats(document: Document, directory: Path, baseline: Document | None
     digest = build_digest(document, baseline)
     renderers: dict[str, Callable[[], Iterable[str]]] = {
         "junit.xml": lambda: junit_chunks(document),
-        "summary.md": lambda: (render_summary(document, baseline, digest),),
-        "report.html": lambda: html_chunks(document, baseline, digest),
+        "summary.md": lambda: (render_summary(document, baseline, digest, trends),),
+        "report.html": lambda: html_chunks(document, baseline, digest, trends),
     }
     written = []
     for name in FORMATS:

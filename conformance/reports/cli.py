@@ -8,16 +8,37 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
+if TYPE_CHECKING:
+    from conformance.history import HistoryStore
+
 PathArg = click.Path(path_type=Path)
+HistoryOption = click.option(
+    "--history",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Record the run into this history file (SQLite, created on first use; default: CONFORMANCE_HISTORY).",
+)
 
 
 def _die(command: str, message: str) -> NoReturn:
     click.echo(f"conformance {command}: {message}", err=True)
     sys.exit(2)
+
+
+def _open_history(command: str, option: Path | None) -> HistoryStore | None:
+    """The history named by ``--history`` or ``CONFORMANCE_HISTORY``, opened (created) before any writing."""
+    from conformance.history import HistoryError, history_location, open_history
+
+    location = history_location(option)
+    if location is None:
+        return None
+    try:
+        return open_history(location)
+    except HistoryError as exc:
+        _die(command, f"--history: {exc}")
 
 
 @click.command()
@@ -36,7 +57,8 @@ def diff(old: Path, new: Path, output_format: str, output: Path | None) -> None:
     """What changed from run OLD to run NEW (report directories or results.json files).
 
     Exit 1 when NEW regressed (a check fails that did not, a check fails in a new case group, a
-    documented response field is gone), 0 otherwise, 2 when an input cannot be read.
+    documented response field is gone), 0 otherwise, 2 when an input cannot be read. Exit 0 is no pass:
+    a NEW that still fails reads "no change, still failing" (the gate decides red).
     """
     from conformance.reports.diff import diff_runs, load_run, render_json, render_markdown
     from conformance.reports.document import ReportInputError
@@ -53,7 +75,7 @@ def diff(old: Path, new: Path, output_format: str, output: Path | None) -> None:
             write_atomic(output, text)
         except OSError as exc:
             _die("diff", f"cannot write {output}: {exc.strerror or exc}")
-        click.echo(f"{'regressed' if result.regressed else 'no regression'}: diff written to {output}")
+        click.echo(f"{result.state}: diff written to {output}")
     else:
         click.echo(text, nl=False)
     sys.exit(1 if result.regressed else 0)
@@ -125,23 +147,31 @@ def render(run: Path, baseline: Path | None, output: Path | None) -> None:
 
 @report.command("build")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def build(directory: Path) -> None:
+@HistoryOption
+def build(directory: Path, history: Path | None) -> None:
     """Build results.json and every report from the results stream in DIRECTORY (results.jsonl).
 
     A run writes its stream case by case and builds the reports at its end; this does it for a run that
     never reached its end (killed), or again; the line says PASSED, FAILED, INTERRUPTED or UNDECIDED. Exit 0:
     no check failed; 1: a check failed; 2: no readable stream.
     """
+    from conformance.history import HistoryError
     from conformance.reports import write_from_stream
     from conformance.reports.document import headline
     from conformance.stream import StreamError
 
+    store = _open_history("report build", history)
     try:
-        document = write_from_stream(directory)
+        document = write_from_stream(directory, history=store)
     except StreamError as exc:
         _die("report build", str(exc))
     except OSError as exc:
         _die("report build", f"cannot write into {directory}: {exc.strerror or exc}")
+    except HistoryError as exc:
+        _die("report build", f"the reports are written, but the run was not recorded: {exc}")
+    finally:
+        if store is not None:
+            store.close()
     counts = document["counts"]
     click.echo(
         f"{headline(document)}: {counts['cases']} cases, {counts['requests']} requests, "
@@ -161,7 +191,8 @@ def build(directory: Path) -> None:
     help="Directory for the merged results.json and every other format.",
 )
 @click.option("--baseline", type=PathArg, help="An earlier run: mark each failure group new or known.")
-def merge(directories: tuple[Path, ...], output: Path, baseline: Path | None) -> None:
+@HistoryOption
+def merge(directories: tuple[Path, ...], output: Path, baseline: Path | None, history: Path | None) -> None:
     """Merge the reports of the shards of one run (DIR... each holding results.json) into one."""
     from conformance.reports import write_document
     from conformance.reports.document import ReportInputError, headline, load_results, missing_shards
@@ -173,10 +204,18 @@ def merge(directories: tuple[Path, ...], output: Path, baseline: Path | None) ->
         before = load_results(baseline) if baseline else None
     except (ReportInputError, MergeError) as exc:
         _die("report merge", str(exc))
+    from conformance.history import HistoryError
+
+    store = _open_history("report merge", history)
     try:
-        written = write_document(merged, output, before)
+        written = write_document(merged, output, before, store)
     except OSError as exc:
         _die("report merge", f"cannot write into {output}: {exc.strerror or exc}")
+    except HistoryError as exc:
+        _die("report merge", f"the reports are written, but the run was not recorded: {exc}")
+    finally:
+        if store is not None:
+            store.close()
     counts = merged["counts"]
     missing = missing_shards(merged["shard"])
     if missing:  # the gate fails such a merge; say it here too, where the shards are chosen
@@ -190,4 +229,69 @@ def merge(directories: tuple[Path, ...], output: Path, baseline: Path | None) ->
     sys.exit(0)
 
 
-__all__ = ["diff", "gate", "report"]
+@click.command()
+@click.argument("report_dir", type=PathArg)
+@click.argument("group")
+@click.option("--history", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read first seen and nights failing from this history (default: CONFORMANCE_HISTORY).")  # fmt: skip
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for the ticket files (default: REPORT_DIR).")  # fmt: skip
+def ticket(report_dir: Path, group: str, history: Path | None, output: Path | None) -> None:
+    """Write one failure GROUP of the run in REPORT_DIR as a vendor support ticket: ticket-<group>.md and .json.
+
+    GROUP is the group's signature as the digest and `conformance history` print it (check: cause), its number
+    in the digest (1 is the first), or the start of its signature. Exit 0; 2 when the run, the group or the
+    history cannot be used.
+    """
+    from conformance.contract import ContractError, load_contract
+    from conformance.history import HistoryError, HistoryView, history_location, open_history
+    from conformance.reports.digest import build_digest
+    from conformance.reports.document import ReportInputError, load_results, results_path
+    from conformance.reports.ticket import (
+        TicketError,
+        build_ticket,
+        file_stem,
+        find_group,
+        render_json,
+        render_markdown,
+    )
+    from conformance.stream import write_atomic
+
+    try:
+        document = load_results(report_dir)
+        chosen = find_group(build_digest(document), group)
+        contract = load_contract()
+    except (ReportInputError, TicketError, ContractError) as exc:
+        _die("ticket", str(exc))
+    nights = None
+    location = history_location(history)
+    if location is not None:
+        if not location.is_file():
+            _die("ticket", f"--history: {location}: no history there")
+        try:
+            store = open_history(location)
+            try:
+                view = HistoryView.of(store)
+            finally:
+                store.close()
+        except HistoryError as exc:
+            _die("ticket", f"--history: {exc}")
+        found = view.group(chosen.key)
+        nights = {"location": str(location), "found": found is not None}
+        if found is not None:
+            nights |= {"status": found.status, "line": found.line(), "first_seen": found.first_seen.day,
+                       "last_seen": found.last_seen.day, "nights_failing": found.nights_failing,
+                       "window": found.window}  # fmt: skip
+    made = build_ticket(document, chosen, contract, nights)
+    directory = output or results_path(report_dir).parent
+    stem = directory / file_stem(chosen.key)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        write_atomic(stem.with_suffix(".md"), render_markdown(made))
+        write_atomic(stem.with_suffix(".json"), render_json(made))
+    except OSError as exc:
+        _die("ticket", f"cannot write into {directory}: {exc.strerror or exc}")
+    click.echo(f"ticket for {chosen.key!r} ({len(chosen.case_ids)} cases): {stem}.md, {stem}.json")
+
+
+__all__ = ["diff", "gate", "report", "ticket"]

@@ -13,7 +13,7 @@ from typing import Any
 
 from conformance.drift import DRIFT_CHECKS
 from conformance.reports.cassettes import Observed, cassette_dir, read_cassettes
-from conformance.reports.document import Document, case_group, load_results
+from conformance.reports.document import Document, case_group, headline, load_results
 from conformance.reports.markdown import cell, code, table
 
 LATENCY_STATS = ("mean", "p50", "p95", "p99", "max")
@@ -60,8 +60,21 @@ class RunDiff:
     def regressed(self) -> bool:
         return bool(self.regressions)
 
+    @property
+    def state(self) -> str:
+        """The diff in a few words. Not regressing is no pass: a NEW run that still fails says so."""
+        if self.regressed:
+            return "regressed"
+        verdict = self.new["headline"]
+        if verdict == "PASSED":
+            return "no regression"
+        if verdict == "FAILED":
+            improved = self.newly_passing or self.resolved_failures
+            return "improved, still failing" if improved else "no change, still failing"
+        return f"no regression, but NEW is {verdict}"
+
     def to_json(self) -> dict[str, Any]:
-        return {"regressed": self.regressed, **asdict(self)}
+        return {"regressed": self.regressed, "state": self.state, **asdict(self)}
 
 
 def load_run(location: Path) -> Run:
@@ -96,6 +109,7 @@ def diff_runs(old: Run, new: Run) -> RunDiff:
 def _meta(run: Run) -> dict[str, Any]:
     doc = run.document
     meta = {key: doc[key] for key in ("run_id", "target", "seed", "verdict", "started_at")}
+    meta["headline"] = headline(doc)
     meta["location"] = run.location
     meta["cassettes"] = str(run.cassettes.directory) if run.cassettes else None
     return meta
@@ -178,7 +192,7 @@ def render_json(result: RunDiff) -> str:
 def render_markdown(result: RunDiff) -> str:
     """The diff for people: regressions first, then everything that moved."""
     old, new = result.old, result.new
-    verdict = "❌ REGRESSED" if result.regressed else "✅ no regression"
+    verdict = {"regressed": "❌ REGRESSED", "no regression": "✅ no regression"}.get(result.state, f"❌ {result.state}")
     lines = [
         f"## Conformance diff: {verdict}",
         "",

@@ -91,6 +91,7 @@ class Digest:
     baseline: str | None = None  # the baseline's run id
     regressions: list[str] = field(default_factory=list)  # what ``conformance diff`` calls a regression
     notes: list[str] = field(default_factory=list)  # and what it notes (different seeds, targets)
+    diff_state: str | None = None  # its words for the change ("no change, still failing") against a baseline
 
 
 def anchor(index: int) -> str:
@@ -141,7 +142,7 @@ def build_digest(document: Document, baseline: Document | None = None) -> Digest
         digest.baseline = baseline.get("run_id")
         # The nightly's verdict comes from `conformance diff`; the digest says the same, from the same code.
         compared = diff_runs(Run("baseline", baseline), Run("this run", document))
-        digest.regressions, digest.notes = compared.regressions, compared.notes
+        digest.regressions, digest.notes, digest.diff_state = compared.regressions, compared.notes, compared.state
     return digest
 
 

@@ -11,6 +11,7 @@ The policy is TOML::
     check = "error_code_conformance"
     reason = "vendor ticket 1234: 401 carries 20001"
     expires = 2026-12-31
+    group = "error_code_conformance: field code"   # optional: only this failure group (its signature) is excused
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from conformance.reports.document import DRIFT_CHECKS, Document, judged_cases, m
 
 LIMIT_KEYS = ("max_warnings", "drift_blocks", "min_cases", "max_p95_ms")
 ISSUE_KEYS = ("check", "reason", "expires")
+OPTIONAL_ISSUE_KEYS = ("group",)  # a failure group's signature (`conformance history` prints them): only it is excused
 
 
 class PolicyError(Exception):
@@ -40,6 +42,7 @@ class KnownIssue:
     check: str
     reason: str
     expires: date
+    group: str | None = None  # None: every failure of the check
 
 
 @dataclass(frozen=True)
@@ -155,8 +158,9 @@ def _issue(
 ) -> KnownIssue:
     where = f"known_issues[{index}]"
     for key in item:
-        if key not in ISSUE_KEYS:
-            raise fail(f"{where}: unknown key {key!r} (known: {', '.join(ISSUE_KEYS)})", key, index)
+        if key not in (*ISSUE_KEYS, *OPTIONAL_ISSUE_KEYS):
+            raise fail(f"{where}: unknown key {key!r} (known: {', '.join((*ISSUE_KEYS, *OPTIONAL_ISSUE_KEYS))})",
+                       key, index)  # fmt: skip
     for key in ISSUE_KEYS:
         if key not in item:
             raise fail(f"{where}: missing {key!r}", "known_issues", index)
@@ -172,7 +176,11 @@ def _issue(
     expires = as_date(expires)
     if not isinstance(expires, date):
         raise fail(f"{where}.expires must be a date such as 2026-12-31, got {expires!r}", "expires", index)
-    return KnownIssue(check, reason.strip(), expires)
+    group = item.get("group")
+    if group is not None and (not isinstance(group, str) or not group.startswith(f"{check}: ")):
+        raise fail(f"{where}.group must be a failure group of {check}, such as '{check}: field name', "
+                   f"got {group!r}", "group", index)  # fmt: skip
+    return KnownIssue(check, reason.strip(), expires, group)
 
 
 def _line_of(text: str, key: str, table: int | None) -> int | None:
@@ -218,7 +226,10 @@ def evaluate(document: Document, policy: Policy, today: date) -> GateResult:
         decide(Decision("fail", "shards", f"incomplete shard set: {document['shard']} without {', '.join(missing)}"))
     failed = {name: row["failed"] for name, row in document["checks"].items() if row["failed"]}
     for name, count in failed.items():
-        decide(_excuse(name, f"{count} failure(s)", issues.get(name, []), today, used))
+        if any(issue.group for issue in issues.get(name, [])):
+            decide(_excuse_groups(document, name, count, issues[name], today, used))
+        else:
+            decide(_excuse(name, f"{count} failure(s)", issues.get(name, []), today, used))
     if not failed:
         decide(Decision("pass", "failures", "no check failed"))
 
@@ -301,6 +312,26 @@ def _excuse(check: str, what: str, issues: list[KnownIssue], today: date, used: 
     return Decision(
         "fail", subject, f"{what}: the known issue expired on {issue.expires} ({issue.reason}), so it no longer excuses"
     )
+
+
+def _excuse_groups(document: Document, check: str, count: int, issues: list[KnownIssue], today: date,
+                   used: set[str]) -> Decision:  # fmt: skip
+    """A check whose known issues name failure groups: excused only when every failing group of it is."""
+    from conformance.reports.digest import build_digest
+
+    whole = [issue for issue in issues if issue.group is None]
+    if any(issue.expires >= today for issue in whole):
+        return _excuse(check, f"{count} failure(s)", whole, today, used)
+    used.add(check)
+    groups = [group.key for group in build_digest(document).groups if group.check == check]
+    live = {issue.group: issue for issue in sorted(issues, key=lambda i: i.expires) if issue.expires >= today}
+    unexcused = [key for key in groups if key not in live]
+    if unexcused:
+        expired = {issue.group for issue in issues if issue.expires < today}
+        said = [f"{key} (its known issue expired)" if key in expired else key for key in unexcused]
+        return Decision("fail", f"check {check}", f"{count} failure(s); not a known issue: {'; '.join(said)}")
+    reasons = "; ".join(f"{key} until {live[key].expires} ({live[key].reason})" for key in groups)
+    return Decision("excused", f"check {check}", f"{count} failure(s), every group a known issue: {reasons}")
 
 
 def as_date(value: object) -> date | None:

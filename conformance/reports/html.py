@@ -14,7 +14,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
@@ -29,6 +29,10 @@ from conformance.reports.document import (
     other_warnings,
     reproduce_command,
 )
+
+if TYPE_CHECKING:
+    from conformance.history import HistoryView
+    from conformance.reports.trends import Trends
 
 CASE_ROWS = 2000  # a run of up to this many cases lists every one; a longer one counts them per family
 LISTED_CASES = 1000  # in a longer run: the cases listed one by one (not passed, or warned), and inconclusive rows
@@ -54,8 +58,10 @@ def render_html(document: Document, baseline: Document | None = None, digest: Di
     return "".join(html_chunks(document, baseline, digest))
 
 
-def html_chunks(document: Document, baseline: Document | None = None, digest: Digest | None = None) -> Iterator[str]:
-    """report.html as it is rendered, piece by piece (to be written as it comes)."""
+def html_chunks(document: Document, baseline: Document | None = None, digest: Digest | None = None,
+                history: HistoryView | None = None) -> Iterator[str]:  # fmt: skip
+    """report.html as it is rendered, piece by piece (to be written as it comes); with the ``history`` as of this
+    run, a section of the failure groups and the trends across nights."""
     template = _environment().get_template("report.html.j2")
     counts = document["counts"]
     return template.generate(
@@ -78,7 +84,16 @@ def html_chunks(document: Document, baseline: Document | None = None, digest: Di
         inconclusive=list(itertools.islice(document["inconclusive"], LISTED_CASES)),
         listed_cases=LISTED_CASES,
         case_rows=CASE_ROWS,
+        trends=_trends(history),
     )
+
+
+def _trends(history: HistoryView | None) -> Trends | None:
+    if history is None or not history.nights:
+        return None
+    from conformance.reports.trends import trends
+
+    return trends(history)
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 import jinja2
 
@@ -16,6 +17,9 @@ from conformance.reports.document import (
     reproduce_command,
 )
 from conformance.reports.markdown import block, cell, code, table
+
+if TYPE_CHECKING:
+    from conformance.history import HistoryView
 
 CURL_LIMIT = 2000
 LISTED_DRIFT = 30
@@ -62,8 +66,9 @@ def render_digest(document: Document, baseline: Document | None = None, digest: 
     return template.render(digest=digest, counts=document["counts"], target=document["target"], **limits).strip()
 
 
-def render_summary(document: Document, baseline: Document | None = None, digest: Digest | None = None) -> str:
-    """The Markdown summary of a results document, the digest first."""
+def render_summary(document: Document, baseline: Document | None = None, digest: Digest | None = None,
+                   trends: HistoryView | None = None) -> str:  # fmt: skip
+    """The Markdown summary of a results document, the digest first (then each group across nights)."""
     counts = document["counts"]
     verdict = {"PASSED": "✅ PASSED", "FAILED": "❌ FAILED"}.get(headline(document), f"⚠️ {headline(document)}")
     lines = [
@@ -77,6 +82,7 @@ def render_summary(document: Document, baseline: Document | None = None, digest:
         f"Seed **{document['seed']}**, run `{document['run_id']}`. Reproduce: {code(reproduce_command(document))}",
         "",
         render_digest(document, baseline, digest),
+        *_across_nights(trends),
         "",
         "### Checks",
         "",
@@ -104,6 +110,15 @@ def render_summary(document: Document, baseline: Document | None = None, digest:
         ]
     lines += ["", "Full detail: `report.html`, `results.json`, `junit.xml` beside this file.", ""]
     return "\n".join(lines)
+
+
+def _across_nights(trends: HistoryView | None) -> list[str]:
+    """One line per failure group from the history: "persistent: failing 5 nights, since 2026-12-02"."""
+    if trends is None:
+        return []
+    from conformance.history.render import render_markdown
+
+    return ["", render_markdown(trends, brief=True).strip()]
 
 
 def _bold(value: int) -> str:

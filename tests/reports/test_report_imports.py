@@ -70,6 +70,8 @@ COMMANDS = {  # each on real input: a failing run (digest, diff regressions, gat
     "report merge": lambda r: ("report", "merge", r["failing"], "--output", r["root"] / "merged"),
     "report render": lambda r: ("report", "render", r["failing"], "--baseline", r["clean"], "--output", r["root"]),
     "report build": lambda r: ("report", "build", r["failing"]),
+    "report build --history": lambda r: ("report", "build", r["failing"], "--history", r["root"] / "h.sqlite"),
+    "ticket": lambda r: ("ticket", r["failing"], "1", "--output", r["root"] / "tickets"),
 }
 
 
@@ -82,7 +84,7 @@ def test_report_commands_import_nothing_heavy(runs: dict[str, Path], command: st
     code, output, imported = conformance(*COMMANDS[command](runs))
     assert code in (0, 1), output  # 1: the failing run fails (gate, build) or regressed (diff)
     assert imported == [], f"conformance {command} imported {imported}"
-    code, output, imported = conformance(*command.split(), "--help")
+    code, output, imported = conformance(*command.split(" --")[0].split(), "--help")
     assert code == 0 and imported == [], (output, imported)
 
 

@@ -1,0 +1,128 @@
+"""The embedded history store: one SQLite file (stdlib ``sqlite3``), created on first use.
+
+Tables: ``nights`` (one row a run), ``latency`` (a row per night and route), ``groups`` (a row per night and
+failure group). ``PRAGMA user_version`` holds the layout's version, so a file from another layout is refused
+with a clear line rather than misread.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+from conformance.history.store import GroupRecord, HistoryError, Night
+
+LAYOUT_VERSION = 1
+_LAYOUT = """
+CREATE TABLE IF NOT EXISTS nights (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    target TEXT NOT NULL,
+    seed INTEGER,
+    counts TEXT NOT NULL,
+    UNIQUE (run_id, recorded_at)
+);
+CREATE TABLE IF NOT EXISTS latency (
+    night INTEGER NOT NULL REFERENCES nights(id) ON DELETE CASCADE,
+    route TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    p50 REAL, p95 REAL, p99 REAL,
+    PRIMARY KEY (night, route)
+);
+CREATE TABLE IF NOT EXISTS groups (
+    night INTEGER NOT NULL REFERENCES nights(id) ON DELETE CASCADE,
+    signature TEXT NOT NULL,
+    check_name TEXT NOT NULL,
+    cause TEXT NOT NULL,
+    cases INTEGER NOT NULL,
+    example TEXT NOT NULL,
+    confirmation TEXT,
+    PRIMARY KEY (night, signature)
+);
+"""
+
+
+class SQLiteHistory:
+    """A history in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self.location = str(path)
+        if path.is_dir():
+            raise HistoryError(f"{path} is a directory, not a history file")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path)
+            self._db.execute("PRAGMA foreign_keys = ON")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            tables = self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise HistoryError(f"{path}: not a usable history file ({exc})") from None
+        if tables and version != LAYOUT_VERSION:
+            self._db.close()
+            raise HistoryError(f"{path}: not a conformance history (layout {version}, expected {LAYOUT_VERSION})")
+        if not tables:
+            with self._db:
+                self._db.executescript(_LAYOUT)
+                self._db.execute(f"PRAGMA user_version = {LAYOUT_VERSION}")
+
+    def record(self, night: Night) -> None:
+        try:
+            with self._db:  # one transaction: a night is recorded whole or not at all
+                self._db.execute(
+                    "DELETE FROM nights WHERE run_id = ? AND recorded_at = ?",
+                    (night.run_id, night.recorded_at.isoformat()),
+                )
+                cursor = self._db.execute(
+                    "INSERT INTO nights (run_id, recorded_at, verdict, target, seed, counts) VALUES (?, ?, ?, ?, ?, ?)",
+                    (night.run_id, night.recorded_at.isoformat(), night.verdict, night.target, night.seed,
+                     json.dumps(night.counts, sort_keys=True)),
+                )  # fmt: skip
+                key = cursor.lastrowid
+                self._db.executemany(
+                    "INSERT INTO latency (night, route, count, p50, p95, p99) VALUES (?, ?, ?, ?, ?, ?)",
+                    [(key, route, s["count"], s.get("p50"), s.get("p95"), s.get("p99"))
+                     for route, s in night.latency.items()],
+                )  # fmt: skip
+                self._db.executemany(
+                    "INSERT INTO groups (night, signature, check_name, cause, cases, example, confirmation) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(key, g.signature, g.check, g.cause, g.cases, g.example, g.confirmation) for g in night.groups],
+                )
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(f"{self.location}: cannot record run {night.run_id} ({exc})") from None
+
+    def nights(self, last: int | None = None) -> list[Night]:
+        try:
+            rows = self._db.execute(
+                "SELECT id, run_id, recorded_at, verdict, target, seed, counts FROM nights "
+                "ORDER BY recorded_at DESC, id DESC LIMIT ?",
+                (-1 if last is None else last,),
+            ).fetchall()
+            nights = []
+            for key, run_id, recorded_at, verdict, target, seed, counts in reversed(rows):
+                latency = {
+                    route: {"count": count, "p50": p50, "p95": p95, "p99": p99}
+                    for route, count, p50, p95, p99 in self._db.execute(
+                        "SELECT route, count, p50, p95, p99 FROM latency WHERE night = ? ORDER BY route", (key,)
+                    )
+                }
+                groups = tuple(
+                    GroupRecord(*row)
+                    for row in self._db.execute(
+                        "SELECT signature, check_name, cause, cases, example, confirmation FROM groups "
+                        "WHERE night = ? ORDER BY rowid",  # as recorded: the digest's order, most serious first
+                        (key,),
+                    )
+                )
+                nights.append(Night(run_id, datetime.fromisoformat(recorded_at), verdict, target, seed,
+                                    json.loads(counts), latency, groups))  # fmt: skip
+            return nights
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(f"{self.location}: cannot read the history ({exc})") from None
+
+    def close(self) -> None:
+        self._db.close()
