@@ -19,6 +19,7 @@ import click
 from conformance.cassettes.recording import Recorder
 from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S
 from conformance.contract import load_contract
+from conformance.coverage import EXIT_CODES, Verdict, coverage_line
 from conformance.interrupts import INTERRUPTS
 from conformance.reports import write_from_stream
 from conformance.reports.digest import build_digest
@@ -162,6 +163,8 @@ def print_summary(document: dict[str, Any], report_dir: Path, reproduce: str) ->
     counts = document["counts"]
     click.echo(f"{headline(document)}: {case_counts(document)} ({counts['requests']} requests; "
                f"{counts['failures']} failed checks, {counts['warnings']} warnings)")  # fmt: skip
+    if unjudged := coverage_line(document):
+        click.echo(f"  {unjudged}")
     digest = build_digest(document)
     if digest.groups:
         click.echo(f"failing: {digest.failing_cases} of {counts['cases']} cases, in {len(digest.groups)} group(s)")
@@ -237,19 +240,20 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
         click.echo(f"conformance: {problems[0]}" + (f" (and {len(problems) - 1} more)" if problems[1:] else ""),
                    err=True)  # fmt: skip
         return 2
-    if result.interrupted or received:
+    if received and not result.interrupted:  # the verdict was reached before it came: the reports stand as written
+        click.echo("conformance: the signal came while the reports were written; they were finished first", err=True)
+    if result.interrupted:
         print_summary(document, report_dir, reproduce_command(document))
-        return 130
+        return EXIT_CODES[Verdict.INTERRUPTED]
     broken = broken_target(document)
     if broken:
         click.echo(f"conformance: {broken}; reports: {report_dir}", err=True)
         return 2
     print_summary(document, report_dir, reproduce_command(document))
-    failed = document["verdict"] == "failed"
-    if not failed and (unjudged := undecided(document)):
-        click.echo(f"conformance: {unjudged}; reports: {report_dir}", err=True)
-        return 2  # not a pass: part of the contract went unjudged
-    return 1 if failed else 0
+    ruling = Verdict(document["verdict"])
+    if ruling is Verdict.UNDECIDED:
+        click.echo(f"conformance: {undecided(document)}; reports: {report_dir}", err=True)  # not a pass
+    return EXIT_CODES[ruling]
 
 
 def check_output_folders(*folders: Path) -> None:

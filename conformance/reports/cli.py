@@ -129,9 +129,10 @@ def build(directory: Path) -> None:
     """Build results.json and every report from the results stream in DIRECTORY (results.jsonl).
 
     A run writes its stream case by case and builds the reports at its end; this does it for a run that
-    never reached its end (killed), or again; the line says PASSED, FAILED, INTERRUPTED or UNDECIDED. Exit 0:
-    no check failed; 1: a check failed; 2: no readable stream.
+    never reached its end (killed), or again; the line says the verdict (PASSED, FAILED, UNDECIDED, INCOMPLETE
+    or INTERRUPTED) and the exit code is the one the run gives it (0, 1, 2, 3, 130); 2 also for no readable stream.
     """
+    from conformance.coverage import EXIT_CODES, Verdict, coverage_line
     from conformance.reports import write_from_stream
     from conformance.reports.document import headline
     from conformance.stream import StreamError
@@ -149,7 +150,9 @@ def build(directory: Path) -> None:
         + (" (interrupted: the stream has no end)" if document["interrupted"] else "")
         + f" -> {directory}"
     )
-    sys.exit(1 if document["verdict"] == "failed" else 0)
+    if unjudged := coverage_line(document):
+        click.echo(f"  {unjudged}")
+    sys.exit(EXIT_CODES[Verdict(document["verdict"])])
 
 
 @report.command("merge")
