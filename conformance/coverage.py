@@ -100,7 +100,7 @@ class Coverage:
 
     def unjudged(self) -> list[str]:
         """The families no case of which got a verdict, in plan order."""
-        return [name for name, row in self.families.items() if not (row["passed"] or row["failed"])]
+        return unjudged(self.families)
 
     def undecided(self) -> str | None:
         """One line when the answers left part of the contract unjudged, or None."""
@@ -111,6 +111,28 @@ class Coverage:
             if sent > 1 and row["inconclusive"] == sent:
                 return f"every case of {name} ({sent}) could not be judged ({self.reasons[name]})"
         return None
+
+
+def unjudged(families: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The families of a ``families`` table no case of which got a verdict (passed or failed)."""
+    return [name for name, row in families.items() if not (row["passed"] or row["failed"])]
+
+
+def summary(families: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """results.json's ``coverage``: how many families, how many judged, and the others by name."""
+    missed = unjudged(families)
+    return {"families": len(families), "judged": len(families) - len(missed), "unjudged": missed}
+
+
+def merged(tables: list[Mapping[str, Mapping[str, int | None]]]) -> dict[str, dict[str, int | None]]:
+    """The ``families`` tables of a run's shards as one: each family's counts summed (None stays unknown)."""
+    out: dict[str, dict[str, int | None]] = {}
+    for table in tables:
+        for name, row in table.items():
+            into = out.setdefault(name, dict.fromkeys(row, 0))
+            for key, value in row.items():
+                into[key] = None if value is None or into.get(key) is None else into[key] + value  # type: ignore[operator]
+    return out
 
 
 def _row() -> dict[str, int]:

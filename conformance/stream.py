@@ -24,7 +24,7 @@ from typing import IO, Any
 import orjson
 
 from conformance import __version__
-from conformance.coverage import Coverage, verdict
+from conformance.coverage import Coverage, summary, verdict
 from conformance.drift import DRIFT_CHECKS
 
 RESULTS_FORMAT = 1
@@ -238,9 +238,10 @@ class Tally:
         ended = end or {"finished_at": "", "duration_s": 0.0, "interrupted": True}
         warnings = sum(group["occurrences"] for group in self.warnings.values())
         families = self.coverage.table()
-        unjudged = self.coverage.unjudged()
-        ruling = verdict(interrupted=ended["interrupted"], failed=bool(self.failure_count),
-                         undecided=self.coverage.undecided() is not None, unjudged=len(unjudged))  # fmt: skip
+        covered = summary(families)
+        stuck = self.coverage.undecided() is not None
+        ruling = verdict(interrupted=ended["interrupted"], failed=bool(self.failure_count), undecided=stuck,
+                         unjudged=len(covered["unjudged"]))  # fmt: skip
         document: dict[str, Any] = {
             "format": RESULTS_FORMAT,
             "tool": {"name": "conformance", "version": __version__},
@@ -266,7 +267,7 @@ class Tally:
                 "not_drawn": sum(row["not_drawn"] or 0 for row in families.values()),
                 "passed_cases": counts["passed"],
             },
-            "coverage": {"families": len(families), "judged": len(families) - len(unjudged), "unjudged": unjudged},
+            "coverage": covered,
             "families": families,
             "checks": self.checks,
             "failures": self.failures if failures is None else failures,
