@@ -66,6 +66,7 @@ class RunResult:
     time_budget_s: float | None = None  # --max-time, for a time-boxed run
     stopped: str | None = None  # which budget ended the run before its plan did
     families: dict[str, int | None] = field(default_factory=dict)  # cases planned per family (None: no end)
+    confirmation: list[dict[str, Any]] = field(default_factory=list)  # each failure group re-sent (confirmation.py)
 
     def add(self, case: CaseResult, contract: Contract) -> None:
         """Append a judged case, noting the response field paths its created conversation showed."""
@@ -91,8 +92,9 @@ class RunResult:
 
     def end(self) -> dict[str, Any]:
         """How the run ended: the results stream's last line."""
-        return {"finished_at": self.finished_at, "duration_s": self.duration_s, "interrupted": self.interrupted,
-                "requests": self.requests, "stopped": self.stopped}  # fmt: skip
+        end = {"finished_at": self.finished_at, "duration_s": self.duration_s, "interrupted": self.interrupted,
+               "requests": self.requests, "stopped": self.stopped}  # fmt: skip
+        return {**end, "confirmation": self.confirmation} if self.confirmation else end
 
     def to_json(self, secrets: Secrets = ()) -> dict[str, Any]:
         """``results.json`` for the cases held in memory (replay, tests); a run streams them instead."""

@@ -18,6 +18,7 @@ import click
 
 from conformance.cassettes.recording import Recorder
 from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S
+from conformance.confirmation import FailingGroups, confirm
 from conformance.contract import load_contract
 from conformance.coverage import EXIT_CODES, Verdict, coverage_line
 from conformance.interrupts import INTERRUPTS
@@ -168,9 +169,12 @@ def print_summary(document: dict[str, Any], report_dir: Path, reproduce: str) ->
     digest = build_digest(document)
     if digest.groups:
         click.echo(f"failing: {digest.failing_cases} of {counts['cases']} cases, in {len(digest.groups)} group(s)")
+    confirmed = {(g["check"], g["cause"]): g for g in document.get("confirmation") or ()}
     for group in digest.groups[:CONSOLE_GROUPS]:
         example = group.representative
-        click.echo(f"  FAIL {group.check}: {group.cause} ({len(group.cases)} cases) e.g. {example['case']}: "
+        again = confirmed.get((group.check, group.cause))
+        status = f" [{again['status']}: failed {again['failed']} of {again['resent']} re-sends]" if again else ""
+        click.echo(f"  FAIL {group.check}: {group.cause} ({len(group.cases)} cases){status} e.g. {example['case']}: "
                    f"{example['message'][:300]}")  # fmt: skip
         click.echo(f"       {resend_line(document, report_dir, example)[:500]}")
     if len(digest.groups) > CONSOLE_GROUPS:
@@ -229,8 +233,11 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
         recorder = Recorder.for_run(cassette_dir, target, options, run_id, pii=redact_pii, deterministic=deterministic)
         sinks = RunSinks(report_dir, recorder, contract)
         runner = Runner(target, options, contract=contract)
+        failing = FailingGroups(sinks)
         try:
-            result = runner.run(plan, run_id, Progress(), sinks)
+            result = runner.run(plan, run_id, Progress(), failing)
+            if failing.groups and not result.interrupted:
+                reconfirm(runner, failing, result)
         finally:
             runner.client.close()
         with INTERRUPTS.held():  # a Ctrl-C now waits until the recording and the reports are written
@@ -254,6 +261,17 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
     if ruling is Verdict.UNDECIDED:
         click.echo(f"conformance: {undecided(document)}; reports: {report_dir}", err=True)  # not a pass
     return EXIT_CODES[ruling]
+
+
+def reconfirm(runner: Runner, failing: FailingGroups, result: RunResult) -> None:
+    """Before the verdict: each failure group's case sent again (``conformance.confirmation``), within the budget."""
+    click.echo(f"confirming {len(failing.groups)} failure group(s): each example sent again", err=True)
+    try:
+        result.confirmation = confirm(runner, failing.groups.values())
+    except KeyboardInterrupt:
+        result.interrupted = True  # stopped while confirming: the run did not reach its verdict
+    finally:
+        result.requests = runner.client.sent
 
 
 def check_output_folders(*folders: Path) -> None:

@@ -286,6 +286,8 @@ class Tally:
             document["policy"] = header["policy"]
         if ended.get("stopped") is not None:
             document["stopped"] = ended["stopped"]
+        if ended.get("confirmation"):
+            document["confirmation"] = ended["confirmation"]
         document["cases"] = cases
         return document
 
