@@ -85,12 +85,13 @@ def judged_cases(document: Document) -> int:
 
 def headline(document: Document) -> str:
     """The run's verdict in one word (results.json's ``verdict``, upper case): never PASSED for an interrupted
-    run, one that left the contract unjudged, or one that did not reach every case family."""
+    run, one that left the contract unjudged, or one that did not reach every case family. Results written before
+    verdicts said so (no ``coverage``) said only passed or failed: the rest is worked out as it was then."""
+    if document["interrupted"]:
+        return Verdict.INTERRUPTED.upper()
+    if "coverage" not in document and document["verdict"] == Verdict.PASSED and undecided(document):
+        return Verdict.UNDECIDED.upper()
     return str(document["verdict"]).upper()
-
-
-def passed(document: Document) -> bool:
-    return document["verdict"] == Verdict.PASSED
 
 
 def undecided(document: Document) -> str | None:

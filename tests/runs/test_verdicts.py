@@ -11,7 +11,8 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 from click.testing import CliRunner
@@ -19,6 +20,7 @@ from click.testing import CliRunner
 from conformance.cli import cli
 from conformance.coverage import Coverage, Verdict, merged, summary
 from conformance.reports.gate import Policy, evaluate
+from conformance.results import RunResult
 
 CREDENTIAL_ENV = ("TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN",
                   "CONFORMANCE_CONFIGURATION_ID", "CONFORMANCE_BASE_URL")  # fmt: skip
@@ -163,3 +165,22 @@ def test_the_gate_fails_an_incomplete_run_and_says_which_families(tmp_path: Path
     ]
     lenient = evaluate(document, Policy(min_family_coverage=0.75), date.today())
     assert lenient.passed
+
+
+def test_a_signal_while_confirming_leaves_the_run_interrupted() -> None:
+    from conformance.confirmation import FailingGroup
+    from conformance.run_command import reconfirm
+    from conformance.runner import Runner
+
+    class Interrupted:
+        class client:
+            sent = 7
+
+        @staticmethod
+        def run_case(case: object) -> None:
+            raise KeyboardInterrupt
+
+    failing = SimpleNamespace(groups={"k": FailingGroup("k", "request_echo", "field name", None)})  # type: ignore[arg-type]
+    result = RunResult("r", "emulator", "http://127.0.0.1:1", 1, 3, "2026-01-01T00:00:00Z")
+    reconfirm(cast(Runner, Interrupted()), cast(Any, failing), result)
+    assert result.interrupted is True and result.requests == 7 and result.confirmation == []
