@@ -49,8 +49,9 @@ def test_a_budget_limited_run_reads_incomplete_names_what_it_missed_and_writes_k
         assert output.splitlines()[1].startswith("INCOMPLETE:") and "PASSED" not in output
         assert "case families not judged: " in output
         sizes[examples] = written(tmp_path / examples)
-    assert sizes["20000"] < 300_000  # kilobytes: every undrawn case is counted in its family, none is listed
-    assert abs(sizes["1000000000"] - sizes["20000"]) < 2_000  # and the output does not grow with --max-examples
+    # Kilobytes (it was 79 MB at 20,000): every undrawn case is counted in its family, none is listed, so the output
+    # does not grow with --max-examples (what it holds varies a little with timings: ids, latencies, a case in flight).
+    assert max(sizes.values()) < 300_000 and abs(sizes["1000000000"] - sizes["20000"]) < 30_000, sizes
 
     document = results(tmp_path / "20000")
     assert document["verdict"] == Verdict.INCOMPLETE and document["interrupted"] is False
