@@ -172,8 +172,7 @@ def print_summary(document: dict[str, Any], report_dir: Path, reproduce: str) ->
     confirmed = {(g["check"], g["cause"]): g for g in document.get("confirmation") or ()}
     for group in digest.groups[:CONSOLE_GROUPS]:
         example = group.representative
-        again = confirmed.get((group.check, group.cause))
-        status = f" [{again['status']}: failed {again['failed']} of {again['resent']} re-sends]" if again else ""
+        status = confirmation_note(confirmed.get((group.check, group.cause)))
         click.echo(f"  FAIL {group.check}: {group.cause} ({len(group.cases)} cases){status} e.g. {example['case']}: "
                    f"{example['message'][:300]}")  # fmt: skip
         click.echo(f"       {resend_line(document, report_dir, example)[:500]}")
@@ -184,6 +183,15 @@ def print_summary(document: dict[str, Any], report_dir: Path, reproduce: str) ->
         click.echo(f"  warn {message}")
     click.echo(f"reports: {report_dir}")
     click.echo(f"reproduce: {reproduce}")
+
+
+def confirmation_note(again: dict[str, Any] | None) -> str:
+    """What re-sending a group's example showed, for its console line."""
+    if again is None:
+        return ""
+    if not again["resent"]:
+        return f" [{again['status']}: no request left in the budget to re-send it]"
+    return f" [{again['status']}: failed {again['failed']} of {again['resent']} re-sends]"
 
 
 def resend_line(document: dict[str, Any], report_dir: Path, failure: dict[str, Any]) -> str:

@@ -68,3 +68,4 @@ def test_confirmation_stays_within_the_request_budget(tmp_path: Path) -> None:
     assert code == 1, output
     assert document["counts"]["requests"] <= 8
     assert {g["status"] for g in document["confirmation"]} == {"unconfirmed"}  # nothing left to re-send with
+    assert "[unconfirmed: no request left in the budget to re-send it]" in output
