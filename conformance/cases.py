@@ -18,6 +18,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from conformance.contract import CREATE_PATH, Contract
+from conformance.coverage import family_of
 from conformance.drawing import draw, examples
 from conformance.edges import container_edges, edge_cases, full_body, string_edges
 from conformance.generation import from_pattern, valid_requests
@@ -80,12 +81,13 @@ class Family:
 
     size: int
     open: Callable[[], Iterator[Case]]
-    stub: Callable[[int], Case]  # case ``i`` as the reports list an unsent one: what it is, nothing drawn
+    stub: Callable[[int], Case]  # case ``i`` as it is named: what it is, nothing drawn
+    fixed: bool = False  # a short list given up front (its cases may be of several families); else drawn, one family
 
     @classmethod
     def of(cls, cases: Iterable[Case]) -> Family:
         fixed = list(cases)
-        return cls(len(fixed), lambda: iter(fixed), fixed.__getitem__)
+        return cls(len(fixed), lambda: iter(fixed), fixed.__getitem__, fixed=True)
 
 
 class CasePlan:
@@ -132,10 +134,28 @@ class CasePlan:
                 drawn[key] += 1
             yield case
 
-    def unsent(self, sent: int) -> Iterator[Case]:
-        """The cases after the first ``sent``, undrawn (a spent budget or an interrupt stops the drawing)."""
-        for family, i in islice(self._slots(), sent, None):
-            yield family.stub(i)
+    def planned(self) -> dict[str, int]:
+        """Cases of this shard per case family (``conformance.coverage``), counted without drawing
+        or walking them: a family's cases sit at evenly spaced places of the interleaved order between the sizes
+        where the set of families still giving cases changes, so each stretch is counted by arithmetic."""
+        counts: dict[str, int] = {}
+        index, total = self.shard_of or (1, 1)
+        start, round_ = 0, 0  # where the current stretch of rounds begins: its first place, its first round
+        for end in sorted({family.size for family in self.families}):
+            alive = [family for family in self.families if family.size >= end]  # families giving cases this stretch
+            rounds = end - round_
+            for offset, family in enumerate(alive):
+                first = start + offset  # the family's place in the stretch's first round; then every len(alive)
+                if family.fixed:  # a few cases, perhaps of several families (auth/fetch_unknown/MODE): each named
+                    for i in range(rounds):
+                        if (first + i * len(alive)) % total == index - 1:
+                            name = family_of(family.stub(round_ + i).id)
+                            counts[name] = counts.get(name, 0) + 1
+                    continue
+                name = family_of(family.stub(0).id)
+                counts[name] = counts.get(name, 0) + _on_shard(first, len(alive), rounds, index - 1, total)
+            start, round_ = start + rounds * len(alive), end
+        return {name: count for name, count in counts.items() if count}
 
     @property
     def cases(self) -> list[Case]:
@@ -145,6 +165,17 @@ class CasePlan:
     def shard(self, index: int, total: int) -> CasePlan:
         """Cases ``index`` (1-based) of ``total`` round-robin shards."""
         return CasePlan(self.seed, self.families, (index, total), self.recipe)
+
+
+def _on_shard(first: int, step: int, count: int, residue: int, total: int) -> int:
+    """How many of the places ``first + step * i`` (``i`` below ``count``) fall on a shard: place % total == residue."""
+    if total == 1:
+        return count
+    hits = 0
+    for i in range(min(count, total)):  # the residues repeat every ``total`` terms at most
+        if (first + step * i) % total == residue:
+            hits += (count - 1 - i) // total + 1
+    return hits
 
 
 class _Drawn:

@@ -143,12 +143,13 @@ def run(target: str, base_url: str | None, configuration_id: str | None, seed: i
 
     \b
     Exit codes:
-      0  no check failed (drift warnings allowed)
-      1  a check failed
+      0  PASSED: no check failed (drift warnings allowed) and every case family was judged
+      1  FAILED: a check failed (confirmed or intermittent when re-sent)
       2  a usage or setup error, an unwritable output folder, a target whose answers are mostly
-         not the API's own (an HTML page, a gateway 502/504), or a run that left part of the
-         contract unjudged (most cases, or a whole family, throttled): one line says which
-      130  interrupted (the reports written say INTERRUPTED)
+         not the API's own (an HTML page, a gateway 502/504), or UNDECIDED: a run that left part
+         of the contract unjudged (most cases, or a whole family, throttled): one line says which
+      3  INCOMPLETE: nothing failed, but a budget left case families unjudged (they are named)
+      130  INTERRUPTED (the reports written say so, never PASSED)
     """
     from conformance.contract import ContractError
     from conformance.history import history_location

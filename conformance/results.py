@@ -65,6 +65,8 @@ class RunResult:
     policy: dict[str, Any] = field(default_factory=dict)  # the user's --severity and --clock-skew, when given
     time_budget_s: float | None = None  # --max-time, for a time-boxed run
     stopped: str | None = None  # which budget ended the run before its plan did
+    families: dict[str, int | None] = field(default_factory=dict)  # cases planned per family (None: no end)
+    confirmation: list[dict[str, Any]] = field(default_factory=list)  # each failure group re-sent (confirmation.py)
 
     def add(self, case: CaseResult, contract: Contract) -> None:
         """Append a judged case, noting the response field paths its created conversation showed."""
@@ -79,14 +81,6 @@ class RunResult:
     def warnings(self) -> list[tuple[CaseResult, CheckResult]]:
         return [(c, r) for c in self.cases for r in c.checks if r.outcome == "warned"]
 
-    @property
-    def verdict(self) -> str:
-        return "failed" if self.failures else "passed"
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.failures else 0
-
     def header(self) -> dict[str, Any]:
         """What the run is: the results stream's first line."""
         return {"run_id": self.run_id, "target": self.target, "base_url": self.base_url, "seed": self.seed,
@@ -94,12 +88,13 @@ class RunResult:
                 "credential_forms": list(self.credential_forms), "started_at": self.started_at,
                 "check_names": {name: list(value) for name, value in self.check_names.items()},
                 "cassette_dir": self.cassette_dir, "time_budget_s": self.time_budget_s,
-                "policy": self.policy}  # fmt: skip
+                "policy": self.policy, "families": self.families}  # fmt: skip
 
     def end(self) -> dict[str, Any]:
         """How the run ended: the results stream's last line."""
-        return {"finished_at": self.finished_at, "duration_s": self.duration_s, "interrupted": self.interrupted,
-                "requests": self.requests, "stopped": self.stopped}  # fmt: skip
+        end = {"finished_at": self.finished_at, "duration_s": self.duration_s, "interrupted": self.interrupted,
+               "requests": self.requests, "stopped": self.stopped}  # fmt: skip
+        return {**end, "confirmation": self.confirmation} if self.confirmation else end
 
     def to_json(self, secrets: Secrets = ()) -> dict[str, Any]:
         """``results.json`` for the cases held in memory (replay, tests); a run streams them instead."""

@@ -18,7 +18,9 @@ import click
 
 from conformance.cassettes.recording import Recorder
 from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S
+from conformance.confirmation import FailingGroups, confirm
 from conformance.contract import load_contract
+from conformance.coverage import EXIT_CODES, Verdict, coverage_line
 from conformance.history.store import HistoryError, HistoryStore
 from conformance.interrupts import INTERRUPTS
 from conformance.reports import write_from_stream
@@ -163,12 +165,16 @@ def print_summary(document: dict[str, Any], report_dir: Path, reproduce: str) ->
     counts = document["counts"]
     click.echo(f"{headline(document)}: {case_counts(document)} ({counts['requests']} requests; "
                f"{counts['failures']} failed checks, {counts['warnings']} warnings)")  # fmt: skip
+    if unjudged := coverage_line(document):
+        click.echo(f"  {unjudged}")
     digest = build_digest(document)
     if digest.groups:
         click.echo(f"failing: {digest.failing_cases} of {counts['cases']} cases, in {len(digest.groups)} group(s)")
+    confirmed = {(g["check"], g["cause"]): g for g in document.get("confirmation") or ()}
     for group in digest.groups[:CONSOLE_GROUPS]:
         example = group.representative
-        click.echo(f"  FAIL {group.check}: {group.cause} ({len(group.cases)} cases) e.g. {example['case']}: "
+        status = confirmation_note(confirmed.get((group.check, group.cause)))
+        click.echo(f"  FAIL {group.check}: {group.cause} ({len(group.cases)} cases){status} e.g. {example['case']}: "
                    f"{example['message'][:300]}")  # fmt: skip
         click.echo(f"       {resend_line(document, report_dir, example)[:500]}")
     if len(digest.groups) > CONSOLE_GROUPS:
@@ -178,6 +184,15 @@ def print_summary(document: dict[str, Any], report_dir: Path, reproduce: str) ->
         click.echo(f"  warn {message}")
     click.echo(f"reports: {report_dir}")
     click.echo(f"reproduce: {reproduce}")
+
+
+def confirmation_note(again: dict[str, Any] | None) -> str:
+    """What re-sending a group's example showed, for its console line."""
+    if again is None:
+        return ""
+    if not again["resent"]:
+        return f" [{again['status']}: no request left in the budget to re-send it]"
+    return f" [{again['status']}: failed {again['failed']} of {again['resent']} re-sends]"
 
 
 def resend_line(document: dict[str, Any], report_dir: Path, failure: dict[str, Any]) -> str:
@@ -228,8 +243,11 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
         recorder = Recorder.for_run(cassette_dir, target, options, run_id, pii=redact_pii, deterministic=deterministic)
         sinks = RunSinks(report_dir, recorder, contract)
         runner = Runner(target, options, contract=contract)
+        failing = FailingGroups(sinks)
         try:
-            result = runner.run(plan, run_id, Progress(), sinks)
+            result = runner.run(plan, run_id, Progress(), failing)
+            if failing.groups and not result.interrupted:
+                reconfirm(runner, failing, result)
         finally:
             runner.client.close()
         with INTERRUPTS.held():  # a Ctrl-C now waits until the recording and the reports are written
@@ -239,19 +257,31 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
         click.echo(f"conformance: {problems[0]}" + (f" (and {len(problems) - 1} more)" if problems[1:] else ""),
                    err=True)  # fmt: skip
         return 2
-    if result.interrupted or received:
+    if received and not result.interrupted:  # the verdict was reached before it came: the reports stand as written
+        click.echo("conformance: the signal came while the reports were written; they were finished first", err=True)
+    if result.interrupted:
         print_summary(document, report_dir, reproduce_command(document))
-        return 130
+        return EXIT_CODES[Verdict.INTERRUPTED]
     broken = broken_target(document)
     if broken:
         click.echo(f"conformance: {broken}; reports: {report_dir}", err=True)
         return 2
     print_summary(document, report_dir, reproduce_command(document))
-    failed = document["verdict"] == "failed"
-    if not failed and (unjudged := undecided(document)):
-        click.echo(f"conformance: {unjudged}; reports: {report_dir}", err=True)
-        return 2  # not a pass: part of the contract went unjudged
-    return 1 if failed else 0
+    ruling = Verdict(document["verdict"])
+    if ruling is Verdict.UNDECIDED:
+        click.echo(f"conformance: {undecided(document)}; reports: {report_dir}", err=True)  # not a pass
+    return EXIT_CODES[ruling]
+
+
+def reconfirm(runner: Runner, failing: FailingGroups, result: RunResult) -> None:
+    """Before the verdict: each failure group's case sent again (``conformance.confirmation``), within the budget."""
+    click.echo(f"confirming {len(failing.groups)} failure group(s): each example sent again", err=True)
+    try:
+        result.confirmation = confirm(runner, failing.groups.values())
+    except KeyboardInterrupt:
+        result.interrupted = True  # stopped while confirming: the run did not reach its verdict
+    finally:
+        result.requests = runner.client.sent
 
 
 def check_output_folders(*folders: Path) -> None:

@@ -116,6 +116,8 @@ class Runner:
             credential_forms=list(self.target.forms),
             policy=_policy(self.options),
             time_budget_s=self.options.max_time_s,
+            # What the plan holds per family; what the run never draws is counted from it, not listed case by case.
+            families=plan.planned() if self.options.max_time_s is None else dict.fromkeys(plan.planned()),
         )
         if sink is not None:
             sink.start(result)
@@ -141,11 +143,8 @@ class Runner:
                 for case_result in judged:  # the cases already sent: judged and kept (nothing new is sent)
                     taken += 1
                     accept(case_result)
-                if self.options.max_time_s is None:  # a time-boxed plan may be endless: it is not listed
-                    for case in plan.unsent(taken):  # listed, not drawn
-                        accept(CaseResult(case, "not_run", reason="interrupted"))
             except KeyboardInterrupt:
-                pass  # a second Ctrl-C: stop listing; the reports are still written from what is there
+                pass  # a second Ctrl-C: stop judging; the reports are still written from what is there
         finally:
             result.requests = self.client.sent
             result.finished_at = _now()
@@ -160,7 +159,6 @@ class Runner:
         window = 1 if self.options.workers <= 1 else self.options.workers * 4
         pool = ThreadPoolExecutor(self.options.workers, "send") if self.options.workers > 1 else None
         in_flight: deque[tuple[Case, Future[Sent] | Sent | BudgetExhausted | Stopped]] = deque()
-        handed = 0  # cases handed to a sender so far (a prefix of the plan)
         answered = False  # a case sent so far got an answer (a first case without one: no target to speak of)
         cases = drawn(plan) if self.options.draw_apart else iter(plan)
 
@@ -215,7 +213,6 @@ class Runner:
                     while CREATED_ID in case.path and self.created_example is None and in_flight:
                         yield settle()
                     dispatch(case)
-                    handed += 1
                 if not in_flight:
                     break
                 yield settle()
@@ -240,9 +237,6 @@ class Runner:
             close = getattr(cases, "close", None)
             if close is not None:
                 close()  # a plan drawn in a child process stops its child
-        if result.stopped == "request budget spent":
-            for case in plan.unsent(handed):  # the budget bounds the drawing too: the rest are listed, not drawn
-                yield CaseResult(case, "not_run", reason="request budget spent")
 
     def _send(self, case: Case) -> Sent:
         """The case's request and, when it created a conversation and the budget allows, its read-back."""

@@ -35,6 +35,10 @@ class RunSinks:
 
     def start(self, result: RunResult) -> None:
         result.cassette_dir = str(self.recorder.directory)
+        self.recorder.metadata["families"] = result.families  # so a replay knows what the plan held too
+        # A kill may land after a case is listed in the recording and before its results line: a replay of the
+        # unfinished recording reads no further than this stream.
+        self.recorder.unfinished["results_stream"] = str(self.stream.absolute())
         self._header, self._seed = scrub(result.header(), self.recorder.redactor), result.seed
 
     def case(self, result: CaseResult) -> CaseResult:

@@ -24,6 +24,7 @@ from typing import IO, Any
 import orjson
 
 from conformance import __version__
+from conformance.coverage import Coverage, summary, verdict
 from conformance.drift import DRIFT_CHECKS
 
 RESULTS_FORMAT = 1
@@ -168,37 +169,6 @@ class ResultsStream:
 # --- the document ----------------------------------------------------------------------------------
 
 
-class Unjudged:
-    """Whether the answers left part of the contract unjudged (throttled or unanswered throughout): most cases,
-    or every case of a family. Fed case by case, so it rides on any pass over the cases; keeps counts per family."""
-
-    def __init__(self) -> None:
-        self.sent = self.stuck = 0
-        self.first = ""
-        self.families: dict[str, list[Any]] = {}  # family -> [cases sent, of them inconclusive, the first's reason]
-
-    def add(self, case: dict[str, Any]) -> None:
-        if case["outcome"] == "not_run":
-            return
-        self.sent += 1
-        family = self.families.setdefault(case["id"].rpartition("/")[0], [0, 0, None])
-        family[0] += 1
-        if case["outcome"] == "inconclusive":
-            self.stuck += 1
-            self.first = case["reason"] if self.stuck == 1 else self.first
-            family[1] += 1
-            family[2] = case["reason"] if family[1] == 1 else family[2]
-
-    def verdict(self) -> str | None:
-        """One line saying what went unjudged, or None."""
-        if self.sent and self.stuck * 2 > self.sent:
-            return f"{self.stuck} of {self.sent} cases could not be judged (first: {self.first})"
-        for name, (cases, inconclusive, reason) in self.families.items():
-            if cases > 1 and inconclusive == cases:
-                return f"every case of {name} ({cases}) could not be judged ({reason})"
-        return None
-
-
 class Tally:
     """The totals of ``results.json``, added up case by case (the cases themselves are not kept).
 
@@ -224,11 +194,11 @@ class Tally:
         self.observed: set[str] = set()
         self.undocumented: dict[str, set[str]] = {key: set() for key in DRIFT_CHECKS.values()}
         self.requests = 0
-        self.unjudged = Unjudged()
+        self.coverage = Coverage(header.get("families"))  # per family; absent from streams of older runs
 
     def add(self, record: dict[str, Any]) -> None:
         case = record["case"]
-        self.unjudged.add(case)
+        self.coverage.add(case)
         self.counts["cases"] += 1
         self.counts[case["outcome"]] += 1
         self.requests += record.get("requests", 0)
@@ -267,6 +237,11 @@ class Tally:
         header, counts = self.header, self.counts
         ended = end or {"finished_at": "", "duration_s": 0.0, "interrupted": True}
         warnings = sum(group["occurrences"] for group in self.warnings.values())
+        families = self.coverage.table()
+        covered = summary(families)
+        stuck = self.coverage.undecided() is not None
+        ruling = verdict(interrupted=ended["interrupted"], failed=bool(self.failure_count), undecided=stuck,
+                         unjudged=len(covered["unjudged"]))  # fmt: skip
         document: dict[str, Any] = {
             "format": RESULTS_FORMAT,
             "tool": {"name": "conformance", "version": __version__},
@@ -281,7 +256,7 @@ class Tally:
             "finished_at": ended["finished_at"],
             "duration_s": round(ended["duration_s"], 3),
             "interrupted": ended["interrupted"],
-            "verdict": "failed" if self.failure_count else "passed",
+            "verdict": ruling.value,
             "counts": {
                 "requests": ended.get("requests", self.requests),
                 "cases": counts["cases"],
@@ -289,8 +264,11 @@ class Tally:
                 "warnings": warnings,
                 "inconclusive": counts["inconclusive"],
                 "not_run": counts["not_run"],
+                "not_drawn": sum(row["not_drawn"] or 0 for row in families.values()),
                 "passed_cases": counts["passed"],
             },
+            "coverage": covered,
+            "families": families,
             "checks": self.checks,
             "failures": self.failures if failures is None else failures,
             "warnings": list(self.warnings.values()),
@@ -308,6 +286,8 @@ class Tally:
             document["policy"] = header["policy"]
         if ended.get("stopped") is not None:
             document["stopped"] = ended["stopped"]
+        if ended.get("confirmation"):
+            document["confirmation"] = ended["confirmation"]
         document["cases"] = cases
         return document
 
@@ -317,9 +297,9 @@ class Records:
     from disk each time it is iterated, never held; ``len`` is known from the tally."""
 
     def __init__(self, stream: ResultsStream, pick: Callable[[dict[str, Any]], Iterable[dict[str, Any]]],
-                 count: int, unless: bytes | None = None, unjudged: Unjudged | None = None) -> None:  # fmt: skip
+                 count: int, unless: bytes | None = None, coverage: Coverage | None = None) -> None:  # fmt: skip
         self._stream, self._pick, self._count, self._unless = stream, pick, count, unless
-        self.unjudged = unjudged  # for the cases: what went unjudged, counted in the tally's pass
+        self.coverage = coverage  # for the cases: what they judged per family, counted in the tally's pass
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for record in self._stream.records(self._unless):
@@ -337,7 +317,7 @@ def document_from_stream(path: Path) -> dict[str, Any]:
     for record in stream.records():
         tally.add(record)
     cases = Records(stream, lambda record: (record["case"],), tally.counts["cases"],
-                    unjudged=tally.unjudged)  # fmt: skip
+                    coverage=tally.coverage)  # fmt: skip
     failures = Records(stream, lambda record: record["failures"], tally.failure_count, b'"failures":[]')
     inconclusive = Records(stream, lambda record: (record["inconclusive"],) if record.get("inconclusive") else (),
                            tally.counts["inconclusive"], b'"inconclusive":null')  # fmt: skip

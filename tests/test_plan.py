@@ -132,15 +132,18 @@ def test_a_filter_that_rejects_draws_again_from_the_same_stream() -> None:
     assert all(v % 2 == 0 for v in draw(st.integers(0, 100).filter(lambda v: v % 2 == 0), 20, 3))
 
 
-def test_unsent_cases_are_listed_as_they_would_have_been_drawn_without_drawing_them() -> None:
-    plan = build_plan(CONTRACT, CONFIGURATION, 4, 12, ("api_key", "account")).shard(1, 2)
-    drawn = plan.cases
-    stubs = list(plan.unsent(5))
-    assert len(stubs) == len(drawn) - 5
-    for stub, case in zip(stubs, drawn[5:], strict=True):
-        assert (stub.id, stub.kind, stub.description, stub.expected_status, stub.constraint, stub.auth,
-                stub.credentials) == (case.id, case.kind, case.description, case.expected_status, case.constraint,
-                                      case.auth, case.credentials)  # fmt: skip
+def test_the_cases_planned_per_family_are_counted_without_drawing_them() -> None:
+    from collections import Counter
+
+    from conformance.coverage import family_of
+
+    for size, forms in ((12, ("api_key", "account")), (37, ("api_key",))):
+        plan = build_plan(CONTRACT, CONFIGURATION, 4, size, forms)
+        for shard in (None, (1, 2), (2, 3), (4, 7)):
+            part = plan.shard(*shard) if shard else plan
+            assert part.planned() == Counter(family_of(case.id) for case in part.cases), (size, shard)
+    huge = build_plan(CONTRACT, CONFIGURATION, 4, 10**9, ("api_key",)).shard(2, 5)  # counted, never walked
+    assert sum(huge.planned().values()) == len(huge)
 
 
 def test_every_schema_pattern_draws_strings_that_match_it() -> None:

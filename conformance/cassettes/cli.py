@@ -15,9 +15,11 @@ import click
 def replay_command(cassette_dir: Path, report_dir: Path | None) -> None:
     """Re-run every check over a recorded run (CASSETTE_DIR), offline; writes the same reports as a run.
 
-    Exit 0: no check failed; 1: a check failed; 2: the recording cannot be read.
+    Exit as the run would for the verdict replayed (0 PASSED, 1 FAILED, 3 INCOMPLETE, 130 INTERRUPTED: a
+    recording its run never finished), 2 when the recording cannot be read.
     """
     from conformance.cassettes.replay import ReplayError, no_network, replay
+    from conformance.coverage import EXIT_CODES, Verdict
     from conformance.reports import write_all
     from conformance.run_command import print_summary
     from conformance.settings import REPORTS_ROOT
@@ -30,5 +32,6 @@ def replay_command(cassette_dir: Path, report_dir: Path | None) -> None:
             sys.exit(2)
         report_dir = report_dir or REPORTS_ROOT / f"replay-{result.run_id}"
         write_all(result, report_dir, ())
-    print_summary(result.to_json(), report_dir, f"conformance replay {cassette_dir}")
-    sys.exit(result.exit_code)
+    document = result.to_json()
+    print_summary(document, report_dir, f"conformance replay {cassette_dir}")
+    sys.exit(EXIT_CODES[Verdict(document["verdict"])])

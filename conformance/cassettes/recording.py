@@ -26,6 +26,7 @@ from typing import IO, TYPE_CHECKING, Any
 from conformance import __version__
 from conformance.cassettes.emitter import dump_interactions
 from conformance.cassettes.redaction import Redactor
+from conformance.coverage import family_of
 from conformance.exchange import Attempt, Exchange
 from conformance.results import CaseResult, RunResult
 from conformance.stream import _atomic, dumps_line, loads_line, write_atomic
@@ -60,9 +61,7 @@ AUTOMATIC_HEADERS = frozenset({"host", "accept", "accept-encoding", "connection"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def family(case_id: str) -> str:
-    """A case's family: its id up to the last ``/`` (``invalid/name.type/2`` -> ``invalid/name.type``)."""
-    return case_id.rpartition("/")[0] or case_id
+family = family_of  # cassettes are filed by case family
 
 
 def cassette_name(family: str) -> str:
@@ -102,6 +101,7 @@ class Recorder:
         self.directory = directory
         self.redactor = redactor
         self.metadata = dict(metadata or {})
+        self.unfinished: dict[str, Any] = {}  # what run.json says only until the run finishes
         self.counts: dict[str, int] = {}  # cassette -> interactions written to it
         self._files: dict[str, str] = {}  # family -> its cassette file
         self._records: dict[str, CaseRecord] = {}  # the cases filed and not yet listed
@@ -174,7 +174,7 @@ class Recorder:
             path = self.directory / name
             if path.resolve().is_relative_to(self.directory.resolve()):
                 path.unlink(missing_ok=True)
-        sidecar = {**self._sidecar(True), "cases": [], "cases_file": CASES_FILE}
+        sidecar = {**self._sidecar(True), **self.unfinished, "cases": [], "cases_file": CASES_FILE}
         write_atomic(self.directory / SIDECAR, json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n")
 
     def _sidecar(self, interrupted: bool) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,6 +40,7 @@ from conformance.exchange import Exchange
 from conformance.kinds import AuthMode, CaseKind, CaseOutcome, CredentialForm, values
 from conformance.results import CaseResult, RunResult
 from conformance.runner import _now, judge
+from conformance.stream import ResultsStream, StreamError
 
 KINDS = values(CaseKind)
 AUTHS = values(AuthMode)
@@ -169,7 +171,7 @@ def read_sidecar(directory: Path) -> dict[str, Any]:
         raise ReplayError(f"{path}: expected a JSON object")
     if data.get("cases_file") == CASES_FILE:  # a recording whose run never finished: the cases listed so far
         try:
-            data["cases"] = list(listed_cases(directory / CASES_FILE))
+            data["cases"] = list(islice(listed_cases(directory / CASES_FILE), _streamed(data)))
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise ReplayError(f"{directory / CASES_FILE}: unreadable ({_one_line(exc)})") from None
     if data.get("format") != SIDECAR_FORMAT:
@@ -189,6 +191,10 @@ def read_sidecar(directory: Path) -> dict[str, Any]:
     skew = data.get("clock_skew_s")
     if skew is not None and (not isinstance(skew, int | float) or isinstance(skew, bool) or skew < 0):
         raise ReplayError(f"{path}: 'clock_skew_s' must be a number of seconds")
+    families = data.get("families")
+    if families is not None and not (isinstance(families, dict) and all(
+            isinstance(v, int | None) and not isinstance(v, bool) for v in families.values())):  # fmt: skip
+        raise ReplayError(f"{path}: 'families' must map case families to planned case counts")
     forms = data.get("credential_forms")
     if forms is not None and not (isinstance(forms, list) and all(f in FORMS for f in forms)):
         raise ReplayError(f"{path}: 'credential_forms' must list {', '.join(FORMS)}")
@@ -206,6 +212,21 @@ def read_sidecar(directory: Path) -> dict[str, Any]:
             label = f"cases[{index}] ({name})" if isinstance(name, str) else f"cases[{index}]"
             raise ReplayError(f"{path}: {label}: {problem}")
     return data
+
+
+def _streamed(sidecar: dict[str, Any]) -> int | None:
+    """How many cases the unfinished run's results stream holds (the recording may list one more: a kill between
+    the two), or None when that stream is not there or is another run's."""
+    location = sidecar.get("results_stream")
+    if not isinstance(location, str) or not Path(location).is_file():
+        return None
+    try:
+        stream = ResultsStream(Path(location))
+        if stream.header.get("run_id") != sidecar.get("run_id"):
+            return None
+        return sum(1 for _ in stream.records())
+    except StreamError:
+        return None
 
 
 def _case_problem(case: Any) -> str | None:
@@ -301,11 +322,12 @@ def replay(directory: Path, contract: Contract | None = None) -> RunResult:
         seed=meta["seed"],
         max_examples=meta["max_examples"],
         started_at=_now(),
-        interrupted=meta["interrupted"],
+        interrupted=meta["interrupted"] or "cases_file" in meta,  # a recording its run never finished
         shard=meta.get("shard"),
         check_names=names,
         cassette_dir=str(directory),
         credential_forms=list(meta.get("credential_forms") or []),
+        families=dict(meta.get("families") or {}),
     )  # fmt: skip
     state = RunState(contract, meta.get("account_id"), severities=dict(severities),
                      clock_skew_s=meta.get("clock_skew_s") or DEFAULT_CLOCK_SKEW_S)  # fmt: skip

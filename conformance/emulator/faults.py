@@ -515,6 +515,14 @@ def fetch_mismatch(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) ->
     return True
 
 
+@fault("transform", params={"field": Param(str, "configurationId")}, routes=("create",))
+def every_other(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Alter ``field`` (a dotted path) in every other successful create, the first, third, fifth...: a violation
+    that comes and goes, for telling intermittent failures from confirmed ones."""
+    state["creates"] = state.get("creates", 0) + 1
+    return state["creates"] % 2 == 1 and _edit_at(reply, p["field"], _altered)
+
+
 # --- what the rule-bending switches do to a request (the wire layer calls these while they are on) ---
 
 

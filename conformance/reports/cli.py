@@ -152,9 +152,10 @@ def build(directory: Path, history: Path | None) -> None:
     """Build results.json and every report from the results stream in DIRECTORY (results.jsonl).
 
     A run writes its stream case by case and builds the reports at its end; this does it for a run that
-    never reached its end (killed), or again; the line says PASSED, FAILED, INTERRUPTED or UNDECIDED. Exit 0:
-    no check failed; 1: a check failed; 2: no readable stream.
+    never reached its end (killed), or again; the line says the verdict (PASSED, FAILED, UNDECIDED, INCOMPLETE
+    or INTERRUPTED) and the exit code is the one the run gives it (0, 1, 2, 3, 130); 2 also for no readable stream.
     """
+    from conformance.coverage import EXIT_CODES, Verdict, coverage_line
     from conformance.history import HistoryError
     from conformance.reports import write_from_stream
     from conformance.reports.document import headline
@@ -179,7 +180,9 @@ def build(directory: Path, history: Path | None) -> None:
         + (" (interrupted: the stream has no end)" if document["interrupted"] else "")
         + f" -> {directory}"
     )
-    sys.exit(1 if document["verdict"] == "failed" else 0)
+    if unjudged := coverage_line(document):
+        click.echo(f"  {unjudged}")
+    sys.exit(EXIT_CODES[Verdict(document["verdict"])])
 
 
 @report.command("merge")

@@ -254,3 +254,9 @@ def _replace_at(value: Any, steps: list[str | int], marker: str) -> tuple[Any, A
         inner = _replace_at(value[head], rest, marker)
         return None if inner is None else ([*value[:head], inner[0], *value[head + 1 :]], inner[1])
     return None
+
+
+def group_of(failure: dict[str, Any], expected_status: int | None) -> tuple[str, str]:
+    """(key, cause) of the digest group one failure record falls in (a run files its failing cases by it too)."""
+    cause, _path = _cause(failure, {failure["case"]: expected_status})
+    return f"{failure['check']}: {cause}", cause

@@ -7,9 +7,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from conformance.coverage import Coverage, Verdict, family_of
 from conformance.drift import DRIFT_CHECKS
 from conformance.reports import RESULTS_FILE
-from conformance.stream import Records, Unjudged
+from conformance.stream import Records
 from conformance.vendor import DEFAULT_BASE_URL
 
 Document = dict[str, Any]
@@ -53,9 +54,7 @@ def schema_problem(document: Any) -> str | None:
     return problem(document)
 
 
-def case_group(case_id: str) -> str:
-    """A case's group: its id up to the last '/' (``invalid/name.type/3`` -> ``invalid/name.type``)."""
-    return case_id.rsplit("/", 1)[0] if "/" in case_id else case_id
+case_group = family_of  # a case's group in the reports is its family
 
 
 def failing_checks(document: Document) -> dict[str, int]:
@@ -85,12 +84,14 @@ def judged_cases(document: Document) -> int:
 
 
 def headline(document: Document) -> str:
-    """The run's verdict in one word: an interrupted run, or one that left the contract unjudged, is never PASSED."""
+    """The run's verdict in one word (results.json's ``verdict``, upper case): never PASSED for an interrupted
+    run, one that left the contract unjudged, or one that did not reach every case family. Results written before
+    verdicts said so (no ``coverage``) said only passed or failed: the rest is worked out as it was then."""
     if document["interrupted"]:
-        return "INTERRUPTED"
-    if document["verdict"] != "passed":
-        return "FAILED"
-    return "UNDECIDED" if undecided(document) else "PASSED"
+        return Verdict.INTERRUPTED.upper()
+    if "coverage" not in document and document["verdict"] == Verdict.PASSED and undecided(document):
+        return Verdict.UNDECIDED.upper()
+    return str(document["verdict"]).upper()
 
 
 def undecided(document: Document) -> str | None:
@@ -98,12 +99,12 @@ def undecided(document: Document) -> str | None:
     most cases, or every case of a family (every read-back of the valid family, every invalid enum...).
     A document built from a stream was judged so in the tally's pass; otherwise one pass over the cases."""
     cases = document.get("cases") or ()
-    if isinstance(cases, Records) and cases.unjudged is not None:
-        return cases.unjudged.verdict()
-    unjudged = Unjudged()
+    if isinstance(cases, Records) and cases.coverage is not None:
+        return cases.coverage.undecided()
+    coverage = Coverage()
     for case in cases:
-        unjudged.add(case)
-    return unjudged.verdict()
+        coverage.add(case)
+    return coverage.undecided()
 
 
 def case_counts(document: Document) -> str:
@@ -113,7 +114,8 @@ def case_counts(document: Document) -> str:
     parts = [f"{counts['passed_cases']} passed", f"{failed} failed", f"{counts['inconclusive']} inconclusive"]
     if counts["not_run"]:
         parts.append(f"{counts['not_run']} not run")
-    return f"{counts['cases']} cases: {', '.join(parts)}"
+    drawn = f"{counts['cases']} cases: {', '.join(parts)}"
+    return drawn + (f"; {counts['not_drawn']} more planned, never drawn" if counts.get("not_drawn") else "")
 
 
 def missing_shards(shard: str | None) -> list[str]:

@@ -6,6 +6,8 @@ The policy is TOML::
     drift_blocks = false     # true: undocumented fields/enum values/headers fail the gate
     min_cases = 100          # judged cases (neither inconclusive nor unsent) at least
     max_p95_ms = 250.0       # p95 latency ceiling
+    min_family_coverage = 0.9  # share of the plan's case families judged at least once (absent: every family)
+    intermittent_fails = true  # false: a check whose every failure group passed on a re-send does not block
 
     [[known_issues]]         # a check allowed to fail until it expires
     check = "error_code_conformance"
@@ -26,9 +28,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from conformance.coverage import Confirmation, named
 from conformance.reports.document import DRIFT_CHECKS, Document, judged_cases, missing_shards, undecided
 
-LIMIT_KEYS = ("max_warnings", "drift_blocks", "min_cases", "max_p95_ms")
+LIMIT_KEYS = ("max_warnings", "drift_blocks", "min_cases", "max_p95_ms", "min_family_coverage", "intermittent_fails")
 ISSUE_KEYS = ("check", "reason", "expires")
 OPTIONAL_ISSUE_KEYS = ("group",)  # a failure group's signature (`conformance history` prints them): only it is excused
 
@@ -54,6 +57,8 @@ class Policy:
     drift_blocks: bool = False
     min_cases: int = 1
     max_p95_ms: float | None = None
+    min_family_coverage: float = 1.0  # every case family judged at least once
+    intermittent_fails: bool = True  # a flaky contract violation is still a violation
     source: str = "the default policy (no failure allowed)"
 
 
@@ -137,10 +142,17 @@ def _policy(data: dict[str, Any], text: str, path: Path, known_checks: Collectio
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise fail(f"{key} must be a whole number >= 0, got {value!r}", key)
             limits[key] = value
-    if "drift_blocks" in data:
-        if not isinstance(data["drift_blocks"], bool):
-            raise fail(f"drift_blocks must be true or false, got {data['drift_blocks']!r}", "drift_blocks")
-        limits["drift_blocks"] = data["drift_blocks"]
+    for key in ("drift_blocks", "intermittent_fails"):
+        if key in data:
+            if not isinstance(data[key], bool):
+                raise fail(f"{key} must be true or false, got {data[key]!r}", key)
+            limits[key] = data[key]
+    if "min_family_coverage" in data:
+        value = data["min_family_coverage"]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+            raise fail(f"min_family_coverage must be a share > 0 and <= 1 (0.9: 90% of the case families), "
+                       f"got {value!r}", "min_family_coverage")  # fmt: skip
+        limits["min_family_coverage"] = float(value)
     if "max_p95_ms" in data:
         value = data["max_p95_ms"]
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
@@ -218,18 +230,27 @@ def evaluate(document: Document, policy: Policy, today: date) -> GateResult:
     used: set[str] = set()
 
     if document["interrupted"]:
-        decide(Decision("fail", "run", f"interrupted: {counts['not_run']} case(s) never ran"))
+        never = counts["not_run"] + counts.get("not_drawn", 0)
+        decide(Decision("fail", "run", f"interrupted: {never} case(s) never ran"))
     elif unjudged := undecided(document):
         decide(Decision("fail", "run", f"undecided: {unjudged}"))
+    if "coverage" in document:
+        decide(_coverage(document["coverage"], policy.min_family_coverage))
     missing = missing_shards(document.get("shard"))
     if missing:
         decide(Decision("fail", "shards", f"incomplete shard set: {document['shard']} without {', '.join(missing)}"))
     failed = {name: row["failed"] for name, row in document["checks"].items() if row["failed"]}
+    flaky = _intermittent(document)
     for name, count in failed.items():
+        if name in flaky and not policy.intermittent_fails:
+            decide(Decision("excused", f"check {name}", f"{count} failure(s), intermittent ({flaky[name]}); "
+                            "intermittent_fails = false"))  # fmt: skip
+            continue
         if any(issue.group for issue in issues.get(name, [])):
             decide(_excuse_groups(document, name, count, issues[name], today, used))
         else:
-            decide(_excuse(name, f"{count} failure(s)", issues.get(name, []), today, used))
+            what = f"{count} failure(s)" + (f", intermittent ({flaky[name]})" if name in flaky else "")
+            decide(_excuse(name, what, issues.get(name, []), today, used))
     if not failed:
         decide(Decision("pass", "failures", "no check failed"))
 
@@ -297,6 +318,29 @@ def evaluate(document: Document, policy: Policy, today: date) -> GateResult:
                     )
                 )
     return result
+
+
+def _coverage(coverage: dict[str, Any], floor: float) -> Decision:
+    """Were the plan's case families judged: every one, or the policy's share of them."""
+    families, judged, missed = coverage["families"], coverage["judged"], coverage["unjudged"]
+    if not missed:
+        return Decision("pass", "coverage", f"every case family judged ({families})")
+    ok = families > 0 and judged / families >= floor
+    rule = f"min_family_coverage = {floor:g}" if floor < 1 else "every family must be judged"
+    return Decision("pass" if ok else "fail", "coverage",
+                    f"{judged} of {families} case families judged ({rule}); not judged: {named(missed)}")  # fmt: skip
+
+
+def _intermittent(document: Document) -> dict[str, str]:
+    """Check -> how its failures behaved when re-sent, for checks whose every re-sent group passed at least once."""
+    by_check: dict[str, list[dict[str, Any]]] = {}
+    for group in document.get("confirmation") or ():
+        by_check.setdefault(group["check"], []).append(group)
+    return {
+        check: ", ".join(f"{g['case']} failed {g['failed']} of {g['resent']} re-sends" for g in groups)
+        for check, groups in by_check.items()
+        if all(g["status"] == Confirmation.INTERMITTENT for g in groups)
+    }
 
 
 def _excuse(check: str, what: str, issues: list[KnownIssue], today: date, used: set[str]) -> Decision:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from conformance.reports.document import Document
+from conformance import coverage
+from conformance.reports.document import Document, undecided
 from conformance.stream import latency_summary
 
 SAME = ("format", "target", "seed", "max_examples")
@@ -39,7 +40,16 @@ def merge_documents(documents: list[Document], sources: list[str]) -> Document:
             seen[case["id"]] = source
     position = {case["id"]: i for i, case in enumerate(cases)}
     failures = sorted((f for doc in documents for f in doc["failures"]), key=lambda f: position.get(f["case"], 0))
-    counts = {key: sum(doc["counts"][key] for doc in documents) for key in first["counts"]}
+    counts = {key: sum(doc["counts"].get(key, 0) for doc in documents) for key in first["counts"]}
+    families = coverage.merged([doc.get("families") or {} for doc in documents])
+    covered = coverage.summary(families)
+    interrupted = any(doc["interrupted"] for doc in documents)
+    ruling = coverage.verdict(
+        interrupted=interrupted,
+        failed=bool(failures),
+        undecided=undecided({"cases": cases}) is not None,
+        unjudged=len(covered["unjudged"]) if all("families" in doc for doc in documents) else 0,
+    )
     started = [doc["started_at"] for doc in documents if doc["started_at"]]
     finished = [doc["finished_at"] for doc in documents if doc["finished_at"]]
     merged: Document = {
@@ -50,8 +60,8 @@ def merge_documents(documents: list[Document], sources: list[str]) -> Document:
         "started_at": min(started, default=""),
         "finished_at": max(finished, default=""),
         "duration_s": _duration(documents, started, finished),
-        "interrupted": any(doc["interrupted"] for doc in documents),
-        "verdict": "failed" if failures else "passed",
+        "interrupted": interrupted,
+        "verdict": ruling.value,
         "counts": counts,
         "checks": _checks(documents),
         "failures": failures,
@@ -69,6 +79,10 @@ def merge_documents(documents: list[Document], sources: list[str]) -> Document:
         "cassette_dir": _one_or_none(doc["cassette_dir"] for doc in documents),
         "cases": cases,
     }
+    if all("families" in doc for doc in documents):  # results of runs that counted their families
+        merged.update(coverage=covered, families=families)
+    if any("confirmation" in doc for doc in documents):
+        merged["confirmation"] = [group for doc in documents for group in doc.get("confirmation", [])]
     return merged
 
 

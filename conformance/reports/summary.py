@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
+from conformance.coverage import named
 from conformance.reports.digest import DIGEST_GROUPS, Digest, build_digest, explained, highlighted
 from conformance.reports.document import (
     Document,
@@ -80,9 +81,11 @@ def render_summary(document: Document, baseline: Document | None = None, digest:
         + ".",
         "",
         f"Seed **{document['seed']}**, run `{document['run_id']}`. Reproduce: {code(reproduce_command(document))}",
+        *_coverage(document),
         "",
         render_digest(document, baseline, digest),
         *_across_nights(trends),
+        *_confirmation(document),
         "",
         "### Checks",
         "",
@@ -119,6 +122,27 @@ def _across_nights(trends: HistoryView | None) -> list[str]:
     from conformance.history.render import render_markdown
 
     return ["", render_markdown(trends, brief=True).strip()]
+
+
+def _coverage(document: Document) -> list[str]:
+    """The case families no case of which was judged (why the run is not PASSED when nothing failed)."""
+    coverage = document.get("coverage")
+    if not coverage or not coverage["unjudged"]:
+        return []
+    missed = coverage["unjudged"]
+    return ["", f"**{len(missed)} of {coverage['families']} case families not judged** (no case of theirs passed or "
+            f"failed): {named([code(name) for name in missed], LISTED_DRIFT)}."]  # fmt: skip
+
+
+def _confirmation(document: Document) -> list[str]:
+    """Each failure group's representative, re-sent before the verdict: confirmed or intermittent."""
+    groups = document.get("confirmation") or []
+    if not groups:
+        return []
+    rows = [[code(g["check"]), cell(g["cause"]), code(g["case"]), f"{g['failed']} of {g['resent']}", g["status"]]
+            for g in groups]  # fmt: skip
+    return ["", "### Confirmation (each group's example re-sent)", "",
+            table(["check", "cause", "case", "failed again", "status"], rows)]  # fmt: skip
 
 
 def _bold(value: int) -> str:

@@ -43,8 +43,10 @@ def test_an_interrupted_run_writes_complete_files_that_say_interrupted(tmp_path:
     parse_all(written)  # every YAML and JSON file is whole
     document = results(tmp_path / "reports")
     assert document["interrupted"] is True
-    assert 0 < document["counts"]["requests"] <= hits < 80 and document["counts"]["not_run"] > 0
+    assert 0 < document["counts"]["requests"] <= hits < 80 and document["counts"]["not_drawn"] > 0
+    assert document["verdict"] == "interrupted" and "PASSED" not in (tmp_path / "reports" / "summary.md").read_text()
     assert sidecar(tmp_path / "cassettes")["interrupted"] is True
     code, output = conformance("replay", str(tmp_path / "cassettes"), "--report-dir", str(tmp_path / "replayed"))
-    assert code == 0, output  # what was recorded before the signal replays
-    assert results(tmp_path / "replayed")["counts"]["not_run"] == document["counts"]["not_run"]
+    assert code == 130, output  # what was recorded before the signal replays, as interrupted as it was
+    replayed = results(tmp_path / "replayed")
+    assert replayed["counts"]["not_drawn"] == document["counts"]["not_drawn"] and replayed["verdict"] == "interrupted"

@@ -346,6 +346,13 @@ def _slow(client: TestClient, faults: FaultInjector) -> None:
     assert time.monotonic() - started >= 0.25
 
 
+@case("every_other")
+def _every_other(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("every_other", field="name")
+    names = [create(client).json()["name"] for _ in range(4)]
+    assert names == ["Support Chat-altered", "Support Chat", "Support Chat-altered", "Support Chat"]
+
+
 def test_every_registered_fault_has_a_case() -> None:
     assert set(CASES) - {"ignore_auth_everything"} == set(FAULTS)
     assert all(f.doc and "\n" not in f.doc for f in FAULTS.values())

@@ -143,6 +143,9 @@ def test_drift_blocks_can_be_excused_by_a_known_issue_for_the_drift_check(faulty
             "line 5: known_issues[0]: unknown key 'owner'",
         ),
         ("[limits]\nmax_warnings = 3\n", "line 1: unknown key 'limits'"),
+        ("min_family_coverage = 1.5\n", "line 1: min_family_coverage must be a share > 0 and <= 1"),
+        ("max_warnings = 1\nmin_family_coverage = 0\n", "line 2: min_family_coverage must be a share > 0 and <= 1"),
+        ('intermittent_fails = "no"\n', "line 1: intermittent_fails must be true or false, got 'no'"),
     ],
 )
 def test_a_bad_policy_is_one_line_with_its_line_number_and_exit_2(clean_dir: Path, tmp_path: Path, text: str,

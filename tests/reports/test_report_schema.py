@@ -13,6 +13,7 @@ from report_helpers import invoke
 
 from conformance.cases import Case
 from conformance.contract import load_contract
+from conformance.coverage import Confirmation, Verdict
 from conformance.exchange import Exchange
 from conformance.kinds import AuthMode, CaseKind, CaseOutcome, CredentialForm, values
 from conformance.reports import FORMATS, write_all
@@ -94,7 +95,7 @@ def test_edge_cases_validate_and_secrets_reach_no_report_file(tmp_path: Path) ->
     document = load_results(tmp_path)
     assert problems(document) == []
     assert document["counts"] == {"requests": 6, "cases": 4, "failures": 1, "warnings": 1, "inconclusive": 2,
-                                       "not_run": 1, "passed_cases": 0}  # fmt: skip
+                                       "not_run": 1, "not_drawn": 0, "passed_cases": 0}  # fmt: skip
     assert document["latency_ms"]["count"] == 2  # the unanswered request has no latency
     assert document["failures"][0]["cassette"] == "run/cassette.yaml" and document["failures"][0]["interaction"] == 3
     for path in written:
@@ -201,7 +202,8 @@ def test_conformance_run_writes_every_format_and_a_valid_results_json(tmp_path: 
 
 
 VOCABULARIES = [("caseKind", CaseKind), ("caseOutcome", CaseOutcome), ("authMode", AuthMode),
-                ("credentialForm", CredentialForm)]  # fmt: skip
+                ("credentialForm", CredentialForm), ("verdict", Verdict),
+                ("confirmationStatus", Confirmation)]  # fmt: skip
 
 
 @pytest.mark.parametrize(("definition", "enum"), VOCABULARIES)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +25,7 @@ from conformance.cli import cli
 from conformance.client import BudgetExhausted, Client, Limits, Stopped
 from conformance.connection import Connection, TransportError, _proxy_for
 from conformance.contract import load_contract
+from conformance.coverage import family_of
 from conformance.emulator.server import EmulatorServer
 from conformance.exchange import Exchange
 from conformance.planner import drawn
@@ -49,7 +51,7 @@ def live_run(server: EmulatorServer, directory: Path, *extra: str) -> tuple[int,
         "--report-dir", str(directory / "reports"), "--cassette-dir", str(directory / "cassettes"), *extra,
         env=EMULATOR_ENV,
     )  # fmt: skip
-    assert code in (0, 1), output
+    assert code in (0, 1, 3), output  # 3: a request budget left case families unjudged (INCOMPLETE)
     return code, json.loads((directory / "reports" / "results.json").read_text(encoding="utf-8"))
 
 
@@ -134,8 +136,8 @@ class _FixedPlan:
     def __iter__(self) -> Iterator[Case]:
         return iter(self.cases)
 
-    def unsent(self, sent: int) -> Iterator[Case]:
-        return iter(self.cases[sent:])
+    def planned(self) -> dict[str, int]:
+        return dict(Counter(family_of(case.id) for case in self.cases))
 
 
 @pytest.mark.parametrize("fault", [None, "participants_dropped"])
@@ -157,8 +159,9 @@ def test_a_request_budget_holds_with_workers(tmp_path: Path) -> None:
         _, document = live_run(server, tmp_path, "--workers", "4", "--max-requests", "40")
     assert document["counts"]["requests"] <= 40 and document["stopped"] == "request budget spent"
     outcomes = [case["outcome"] for case in document["cases"]]
-    first_unsent = outcomes.index("not_run")
-    assert first_unsent > 0 and set(outcomes[first_unsent:]) == {"not_run"}  # sent ones first, in plan order
+    first_unsent = outcomes.index("not_run") if "not_run" in outcomes else len(outcomes)
+    assert first_unsent > 0 and set(outcomes[first_unsent:]) <= {"not_run"}  # sent ones first, in plan order
+    assert document["counts"]["not_drawn"] > 0 and document["verdict"] == "incomplete"  # the rest: counted
 
 
 def test_deterministic_runs_send_one_case_at_a_time(tmp_path: Path) -> None:

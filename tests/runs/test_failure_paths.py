@@ -173,11 +173,18 @@ def test_the_emulator_with_its_port_in_use_exits_2_in_one_line() -> None:
 
 
 def test_an_interrupted_document_never_reads_passed() -> None:
+    from conformance.coverage import verdict
     from conformance.reports.document import headline
 
+    for failed, undecided, unjudged in ((False, False, 0), (True, True, 3), (False, True, 1), (False, False, 2)):
+        ruling = verdict(interrupted=True, failed=failed, undecided=undecided, unjudged=unjudged)
+        assert headline({"interrupted": True, "verdict": ruling, "coverage": {}}) == "INTERRUPTED"
+    assert verdict(interrupted=False, failed=False, undecided=False, unjudged=0) == "passed"
+    assert verdict(interrupted=False, failed=True, undecided=True, unjudged=2) == "failed"
+    assert verdict(interrupted=False, failed=False, undecided=True, unjudged=2) == "undecided"
+    assert verdict(interrupted=False, failed=False, undecided=False, unjudged=1) == "incomplete"
+    # Results written before verdicts said so: only passed or failed, the rest worked out as then.
     assert headline({"interrupted": True, "verdict": "passed"}) == "INTERRUPTED"
-    assert headline({"interrupted": False, "verdict": "passed"}) == "PASSED"
-    assert headline({"interrupted": False, "verdict": "failed"}) == "FAILED"
     throttled = [{"id": f"valid/{i}", "outcome": "inconclusive", "reason": "still 429"} for i in range(3)]
     assert headline({"interrupted": False, "verdict": "passed", "cases": throttled}) == "UNDECIDED"
 

@@ -54,7 +54,7 @@ def test_run_help_shows_the_defaults_per_target_and_the_exit_codes() -> None:
     assert f"(default emulator {emulator.max_examples}, live {live.max_examples})" in text
     assert f"(default emulator unlimited, live {live.max_requests})" in text
     assert f"(default emulator unlimited, live {live.rate:g})" in text
-    for code in ("0 no check failed", "1 a check failed", "2 a usage or setup error", "130 interrupted"):
+    for code in ("0 PASSED", "1 FAILED", "2 a usage or setup error", "3 INCOMPLETE", "130 INTERRUPTED"):
         assert code in text
 
 

@@ -1,0 +1,77 @@
+"""Confirmation: before the verdict, each failure group's representative case is sent again a few times.
+
+A group whose case fails the same check every time it is re-sent is *confirmed*; one that passes at least once
+is *intermittent* (a violation that comes and goes: still a violation, unless the gate policy says
+``intermittent_fails = false``); one the request budget left no room to re-send is *unconfirmed*. Groups are the
+digest's (check and cause), so each line of ``confirmation`` in results.json matches a group of the reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.cases import Case
+from conformance.client import BudgetExhausted, Stopped
+from conformance.coverage import Confirmation
+from conformance.interrupts import INTERRUPTS
+from conformance.reports.digest import group_of
+from conformance.results import CaseResult, RunResult
+from conformance.runner import Runner, Sink
+
+RESENDS = 3  # times each group's representative is sent again
+
+
+@dataclass(frozen=True)
+class FailingGroup:
+    key: str
+    check: str
+    cause: str
+    case: Case  # the first failing case of the group, as it was sent (its created id filled in)
+
+
+class FailingGroups:
+    """A sink in front of the run's sinks: notes each failure group's first case on its way through."""
+
+    def __init__(self, sink: Sink) -> None:
+        self.sink = sink
+        self.groups: dict[str, FailingGroup] = {}
+
+    def start(self, result: RunResult) -> None:
+        self.sink.start(result)
+
+    def case(self, result: CaseResult) -> CaseResult:
+        shown = self.sink.case(result)  # grouped as the reports show it (redacted), re-sent as it was sent
+        for check in shown.checks:
+            if check.outcome == "failed":
+                exchange = shown.fetched if check.check == "read_back" and shown.fetched else shown.exchange
+                status = exchange.status if exchange is not None else None
+                failure = {"check": check.check, "message": check.message, "case": shown.case.id,
+                           "response": {"status": status}}  # fmt: skip
+                key, cause = group_of(failure, shown.case.expected_status)
+                self.groups.setdefault(key, FailingGroup(key, check.check, cause, result.case))
+        return shown
+
+
+def confirm(runner: Runner, groups: Iterable[FailingGroup], resends: int = RESENDS) -> list[dict[str, Any]]:
+    """Each group's case sent again up to ``resends`` times, while the request budget lasts; what each showed.
+    A re-send left inconclusive (throttled, unanswered) counts neither way."""
+    confirmed = []
+    for group in groups:
+        resent = failed = 0
+        for _ in range(resends):
+            try:
+                again = runner.run_case(group.case)
+            except (BudgetExhausted, Stopped):
+                break
+            INTERRUPTS.raise_pending()  # a signal that waited while the re-sent case was judged
+            if again.outcome == "inconclusive":
+                continue
+            resent += 1
+            failed += any(r.check == group.check and r.outcome == "failed" for r in again.checks)
+        status = (Confirmation.UNCONFIRMED if not resent else
+                  Confirmation.CONFIRMED if failed == resent else Confirmation.INTERMITTENT)  # fmt: skip
+        confirmed.append({"check": group.check, "cause": group.cause, "case": group.case.id, "resent": resent,
+                          "failed": failed, "status": status.value})  # fmt: skip
+    return confirmed
