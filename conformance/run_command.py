@@ -31,7 +31,7 @@ from conformance.reports.document import (
     undecided,
 )
 from conformance.results import CaseResult, RunResult
-from conformance.runner import Runner, RunOptions, plan_for
+from conformance.runner import STOPPED_NOT_THE_API, Runner, RunOptions, plan_for
 from conformance.settings import CASSETTES_ROOT, REPORTS_ROOT, TARGET_DEFAULTS, TIME_BOXED_EXAMPLES
 from conformance.sinks import RunSinks
 from conformance.targets import SetupError, Target, emulator_target, live_target, refuse_credentials_in
@@ -295,7 +295,8 @@ def write_outputs(result: RunResult, sinks: RunSinks, report_dir: Path,
 
 
 def broken_target(document: dict[str, Any]) -> str | None:
-    """One line when most answers did not come from the API (a proxy, an HTML page): the target, not the contract."""
+    """One line when most answers did not come from the API (a proxy, an HTML page), or a run of them stopped the
+    run: the target, not the contract."""
     answered = 0
     foreign = Counter[str]()  # reason -> cases, counted as the cases are read (they may be a view of the stream)
     for case in document["cases"]:
@@ -303,8 +304,12 @@ def broken_target(document: dict[str, Any]) -> str | None:
             answered += 1
             if (case["reason"] or "").startswith(NOT_THE_API):
                 foreign[case["reason"]] += 1
-    if not answered or foreign.total() * 2 <= answered:
+    stopped = document.get("stopped") == STOPPED_NOT_THE_API
+    if not foreign or (not stopped and foreign.total() * 2 <= answered):
         return None
-    reason = foreign.most_common(1)[0][0]
+    reason = foreign.most_common(1)[0][0].removeprefix(NOT_THE_API + ": ")
+    if stopped:
+        return (f"run stopped: {STOPPED_NOT_THE_API} ({reason}), so the rest was not sent; "
+                f"is {document['base_url']} the API?")  # fmt: skip
     return (f"{foreign.total()} of {answered} answers were not the API's own, so nothing was judged "
-            f"({reason.removeprefix(NOT_THE_API + ': ')}); is {document['base_url']} the API?")  # fmt: skip
+            f"({reason}); is {document['base_url']} the API?")  # fmt: skip

@@ -19,9 +19,11 @@ from conformance.exchange import Exchange
 from conformance.interrupts import INTERRUPTS
 from conformance.planner import drawn
 from conformance.results import CaseResult, CheckResult, RunResult
+from conformance.settings import NOT_THE_API_STREAK
 from conformance.targets import SetupError, Target
-from conformance.transport import not_the_api
+from conformance.transport import NOT_THE_API, not_the_api
 
+STOPPED_NOT_THE_API = f"{NOT_THE_API_STREAK} answers in a row were not the API's own"
 ProgressCallback = Callable[[int, int, CaseResult], None]
 
 
@@ -162,6 +164,7 @@ class Runner:
         in_flight: deque[tuple[Case, Future[Sent] | Sent | BudgetExhausted | Stopped]] = deque()
         handed = 0  # cases handed to a sender so far (a prefix of the plan)
         answered = False  # a case sent so far got an answer (a first case without one: no target to speak of)
+        foreign = 0  # answers in a row that were not the API's own (an HTML page, a gateway)
         cases = drawn(plan) if self.options.draw_apart else iter(plan)
 
         def dispatch(case: Case) -> None:
@@ -176,7 +179,7 @@ class Runner:
 
         def settle() -> CaseResult:
             """The oldest case in flight, once it has come back, judged (taken off the queue only then)."""
-            nonlocal answered
+            nonlocal answered, foreign
             case, pending = in_flight[0]  # taken off once it has come back: a Ctrl-C while waiting keeps it
             try:
                 sent = pending.result() if isinstance(pending, Future) else pending
@@ -192,7 +195,11 @@ class Runner:
             if not answered and exchange.status is None:
                 raise SetupError(f"target {self.target.base_url} unreachable: {exchange.error}")
             answered = True
-            return self._verdict(case, exchange, fetched)
+            verdict = self._verdict(case, exchange, fetched)
+            foreign = foreign + 1 if (verdict.reason or "").startswith(NOT_THE_API) else 0
+            if foreign >= NOT_THE_API_STREAK and result.stopped is None:
+                result.stopped = STOPPED_NOT_THE_API  # the rest would only meet the same page, at the run's rate
+            return verdict
 
         interrupted_here = False
         per_case = 2 * (self.client.limits.retries + 1)  # the most requests one case (and its read-back) can take
@@ -240,9 +247,11 @@ class Runner:
             close = getattr(cases, "close", None)
             if close is not None:
                 close()  # a plan drawn in a child process stops its child
-        if result.stopped == "request budget spent":
+        if result.stopped == "request budget spent" or (
+            result.stopped == STOPPED_NOT_THE_API and self.options.max_time_s is None
+        ):
             for case in plan.unsent(handed):  # the budget bounds the drawing too: the rest are listed, not drawn
-                yield CaseResult(case, "not_run", reason="request budget spent")
+                yield CaseResult(case, "not_run", reason=result.stopped)
 
     def _send(self, case: Case) -> Sent:
         """The case's request and, when it created a conversation and the budget allows, its read-back."""
