@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import random
-import shlex
 import sys
 import time
 from collections import Counter
@@ -27,6 +26,7 @@ from conformance.reports.document import (
     case_counts,
     headline,
     load_results,
+    reproduce_case_command,
     reproduce_command,
     undecided,
 )
@@ -127,8 +127,9 @@ class Progress:
     REDRAW_EVERY_S = 0.1
     LINE_EVERY_S = 5.0
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, report_dir: Path | str = "DIR", clock: Callable[[], float] = time.monotonic) -> None:
         self.interactive = sys.stderr.isatty() and not os.environ.get("CI")
+        self.report_dir = report_dir  # where the reports will be, for each failing case's reproduce line
         self.failed = 0
         self._clock = clock
         self._last = clock()
@@ -143,7 +144,9 @@ class Progress:
         self.failed += bool(failed)
         if not self.interactive:
             for result in failed:
-                click.echo(f"FAIL {case.case.id} {result.check}: {result.message[:200]}", err=True)
+                click.echo(f"FAIL {case.case.id} {result.check}: {clipped(result.message, 200)}", err=True)
+            if failed:
+                click.echo(f"     {reproduce_case_command(self.report_dir, case.case.id)}", err=True)
         now = self._clock()
         due = now - self._last >= (self.REDRAW_EVERY_S if self.interactive else self.LINE_EVERY_S)
         if not (due or index == total):
@@ -157,6 +160,14 @@ class Progress:
             click.echo(f"progress {index}/{self.of(total)} cases, {self.failed} failing", err=True)
 
 
+def clipped(text: str, limit: int) -> str:
+    """``text`` within about ``limit`` characters, cut between words (never inside one), marked with "…"."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:(") + " …"
+
+
 def print_summary(document: dict[str, Any], report_dir: Path, reproduce: str) -> None:
     """The verdict, then the digest's groups (most serious first), each with a line that re-sends it."""
     counts = document["counts"]
@@ -168,8 +179,8 @@ def print_summary(document: dict[str, Any], report_dir: Path, reproduce: str) ->
     for group in digest.groups[:CONSOLE_GROUPS]:
         example = group.representative
         click.echo(f"  FAIL {group.check}: {group.cause} ({len(group.cases)} cases) e.g. {example['case']}: "
-                   f"{example['message'][:300]}")  # fmt: skip
-        click.echo(f"       {resend_line(document, report_dir, example)[:500]}")
+                   f"{clipped(example['message'], 300)}")  # fmt: skip
+        click.echo(f"       {reproduce_case_command(report_dir, example['case'])}")
     if len(digest.groups) > CONSOLE_GROUPS:
         click.echo(f"  ... {len(digest.groups) - CONSOLE_GROUPS} more group(s) in {report_dir / 'summary.md'}")
     drift = sorted({w["message"] for w in document["warnings"]})
@@ -177,14 +188,6 @@ def print_summary(document: dict[str, Any], report_dir: Path, reproduce: str) ->
         click.echo(f"  warn {message}")
     click.echo(f"reports: {report_dir}")
     click.echo(f"reproduce: {reproduce}")
-
-
-def resend_line(document: dict[str, Any], report_dir: Path, failure: dict[str, Any]) -> str:
-    """What re-sends one failing case from this shell: its curl line for a live run (the credentials are this
-    shell's variables), ``conformance reproduce`` for an emulator run (that emulator is gone)."""
-    if document["target"] == "live" and failure.get("curl"):
-        return str(failure["curl"])
-    return f"conformance reproduce {shlex.quote(str(report_dir))} {shlex.quote(failure['case'])}"
 
 
 def execute(target_name: str, base_url: str | None, configuration_id: str | None, seed: int | None,
@@ -209,6 +212,7 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
         max_time_s=max_time,
         workers=1 if deterministic else workers or defaults.workers,
         draw_apart=True,
+        deterministic=deterministic,
     )
     run_id = run_id_for(target_name, seed, deterministic)
     report_dir = report_dir or REPORTS_ROOT / run_id
@@ -227,7 +231,7 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
         sinks = RunSinks(report_dir, recorder, contract)
         runner = Runner(target, options, contract=contract)
         try:
-            result = runner.run(plan, run_id, Progress(), sinks)
+            result = runner.run(plan, run_id, Progress(report_dir), sinks)
         finally:
             runner.client.close()
         with INTERRUPTS.held():  # a Ctrl-C now waits until the recording and the reports are written

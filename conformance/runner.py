@@ -19,7 +19,7 @@ from conformance.exchange import Exchange
 from conformance.interrupts import INTERRUPTS
 from conformance.planner import drawn
 from conformance.results import CaseResult, CheckResult, RunResult
-from conformance.settings import NOT_THE_API_STREAK
+from conformance.settings import NOT_THE_API_STREAK, TARGET_DEFAULTS
 from conformance.targets import SetupError, Target
 from conformance.transport import NOT_THE_API, not_the_api
 
@@ -50,6 +50,7 @@ class RunOptions:
     max_time_s: float | None = None  # a time-boxed run: draw and send until this is spent
     workers: int = 1  # cases in flight at once; verdicts are still reached one at a time, in plan order
     draw_apart: bool = False  # draw the plan in a child process (conformance.planner) while this one sends
+    deterministic: bool = False  # the emulator's seeded ids and controlled clock (kept for the reproduce line)
 
 
 def plan_for(target: Target, options: RunOptions, contract: Contract | None = None) -> CasePlan:
@@ -116,7 +117,7 @@ class Runner:
                 if self.options.checks is None or c.name in self.options.checks
             },
             credential_forms=list(self.target.forms),
-            policy=_policy(self.options),
+            policy=run_policy(self.options, self.target.name),
             time_budget_s=self.options.max_time_s,
         )
         if sink is not None:
@@ -309,9 +310,19 @@ def judge(case: Case, exchange: Exchange, fetched: Exchange | None, state: RunSt
     return CaseResult(case, "inconclusive" if unread else "passed", exchange, fetched, checks, reason=unread)
 
 
-def _policy(options: RunOptions) -> dict[str, Any]:
-    """What the user chose that differs from the docs' defaults (results.json keeps it, so it can be repeated)."""
+def run_policy(options: RunOptions, target: str) -> dict[str, Any]:
+    """What the user chose that differs from the defaults and changes what is sent or judged (results.json keeps
+    it, so the run's reproduce line can repeat it)."""
     policy: dict[str, Any] = {}
+    defaults = TARGET_DEFAULTS.get(target)
+    if defaults is not None and options.max_requests != defaults.max_requests:
+        policy["max_requests"] = options.max_requests  # which cases the budget reaches
+    if defaults is not None and options.rate != defaults.rate:
+        policy["rate"] = options.rate  # what a rate-limited target throttles
+    if options.deterministic:
+        policy["deterministic"] = True
+    if options.checks is not None:
+        policy["checks"] = sorted(options.checks)
     if options.severities:
         policy["severities"] = dict(options.severities)
     if options.clock_skew_s != DEFAULT_CLOCK_SKEW_S:

@@ -35,6 +35,7 @@ class RunSinks:
 
     def start(self, result: RunResult) -> None:
         result.cassette_dir = str(self.recorder.directory)
+        self.recorder.metadata["policy"] = result.policy  # so a replay's reports repeat the run's options
         self._header, self._seed = scrub(result.header(), self.recorder.redactor), result.seed
 
     def case(self, result: CaseResult) -> CaseResult:

@@ -306,6 +306,7 @@ def replay(directory: Path, contract: Contract | None = None) -> RunResult:
         check_names=names,
         cassette_dir=str(directory),
         credential_forms=list(meta.get("credential_forms") or []),
+        policy=meta["policy"] if isinstance(meta.get("policy"), dict) else {},
     )  # fmt: skip
     state = RunState(contract, meta.get("account_id"), severities=dict(severities),
                      clock_skew_s=meta.get("clock_skew_s") or DEFAULT_CLOCK_SKEW_S)  # fmt: skip

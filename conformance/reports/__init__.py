@@ -56,6 +56,7 @@ def write_formats(document: Document, directory: Path, baseline: Document | None
     """junit.xml, summary.md and report.html for a results dict; the digest is marked against ``baseline``.
 
     Each file is written as it is rendered (atomically), and the digest is built once for both that show it.
+    Every failing case they show carries the line that reproduces it from ``directory``.
     """
     from conformance.reports.digest import build_digest
     from conformance.reports.html import html_chunks
@@ -65,9 +66,9 @@ def write_formats(document: Document, directory: Path, baseline: Document | None
 
     digest = build_digest(document, baseline)
     renderers: dict[str, Callable[[], Iterable[str]]] = {
-        "junit.xml": lambda: junit_chunks(document),
-        "summary.md": lambda: (render_summary(document, baseline, digest),),
-        "report.html": lambda: html_chunks(document, baseline, digest),
+        "junit.xml": lambda: junit_chunks(document, directory),
+        "summary.md": lambda: (render_summary(document, baseline, digest, directory),),
+        "report.html": lambda: html_chunks(document, baseline, digest, directory),
     }
     written = []
     for name in FORMATS:

@@ -14,6 +14,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -27,7 +28,9 @@ from conformance.reports.document import (
     case_group,
     headline,
     other_warnings,
+    reproduce_case_command,
     reproduce_command,
+    run_target,
 )
 
 CASE_ROWS = 2000  # a run of up to this many cases lists every one; a longer one counts them per family
@@ -54,8 +57,10 @@ def render_html(document: Document, baseline: Document | None = None, digest: Di
     return "".join(html_chunks(document, baseline, digest))
 
 
-def html_chunks(document: Document, baseline: Document | None = None, digest: Digest | None = None) -> Iterator[str]:
-    """report.html as it is rendered, piece by piece (to be written as it comes)."""
+def html_chunks(document: Document, baseline: Document | None = None, digest: Digest | None = None,
+                report_dir: Path | str = "DIR") -> Iterator[str]:  # fmt: skip
+    """report.html as it is rendered, piece by piece (to be written as it comes); every failure shown carries the
+    line that reproduces it from ``report_dir``."""
     template = _environment().get_template("report.html.j2")
     counts = document["counts"]
     return template.generate(
@@ -66,6 +71,8 @@ def html_chunks(document: Document, baseline: Document | None = None, digest: Di
         shown_groups=DIGEST_GROUPS,
         counts=counts,
         reproduce=reproduce_command(document),
+        resend=functools.partial(reproduce_case_command, report_dir),
+        target=run_target(document),
         check_bars=check_bars(document["checks"]),
         colours=OUTCOME_COLOURS,
         status_bars=status_bars(document["status_codes"]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import jinja2
 
@@ -13,7 +14,9 @@ from conformance.reports.document import (
     drift_warnings,
     headline,
     other_warnings,
+    reproduce_case_command,
     reproduce_command,
+    run_target,
 )
 from conformance.reports.markdown import block, cell, code, table
 
@@ -54,15 +57,20 @@ def marked(lines: list[tuple[str, bool]]) -> str:
     return "\n".join(out + (["  …"] if end < len(lines) else []))
 
 
-def render_digest(document: Document, baseline: Document | None = None, digest: Digest | None = None) -> str:
-    """The digest in Markdown: what is failing, grouped, most serious first."""
+def render_digest(document: Document, baseline: Document | None = None, digest: Digest | None = None,
+                  report_dir: Path | str = "DIR") -> str:  # fmt: skip
+    """The digest in Markdown: what is failing, grouped, most serious first; each example with the line that
+    reproduces it from ``report_dir``."""
     template = _environment().get_template("digest.md.j2")
     digest = digest if digest is not None else build_digest(document, baseline)
     limits = {"shown_groups": DIGEST_GROUPS, "shown_cases": DIGEST_CASES, "curl_limit": CURL_LIMIT}
-    return template.render(digest=digest, counts=document["counts"], target=document["target"], **limits).strip()
+    return template.render(digest=digest, counts=document["counts"], target=run_target(document),
+                           resend=functools.partial(reproduce_case_command, report_dir),
+                           report_dir=str(report_dir), **limits).strip()  # fmt: skip
 
 
-def render_summary(document: Document, baseline: Document | None = None, digest: Digest | None = None) -> str:
+def render_summary(document: Document, baseline: Document | None = None, digest: Digest | None = None,
+                   report_dir: Path | str = "DIR") -> str:  # fmt: skip
     """The Markdown summary of a results document, the digest first."""
     counts = document["counts"]
     verdict = {"PASSED": "✅ PASSED", "FAILED": "❌ FAILED"}.get(headline(document), f"⚠️ {headline(document)}")
@@ -76,7 +84,7 @@ def render_summary(document: Document, baseline: Document | None = None, digest:
         "",
         f"Seed **{document['seed']}**, run `{document['run_id']}`. Reproduce: {code(reproduce_command(document))}",
         "",
-        render_digest(document, baseline, digest),
+        render_digest(document, baseline, digest, report_dir),
         "",
         "### Checks",
         "",
