@@ -144,7 +144,7 @@ class Progress:
         self.failed += bool(failed)
         if not self.interactive:
             for result in failed:
-                click.echo(f"FAIL {case.case.id} {result.check}: {clipped(result.message, 200)}", err=True)
+                click.echo(f"FAIL {case.case.id} {result.check}: {clipped(result.message, 300)}", err=True)
             if failed:
                 click.echo(f"     {reproduce_case_command(self.report_dir, case.case.id)}", err=True)
         now = self._clock()

@@ -232,6 +232,18 @@ def highlighted(body: str | None, path: str | None) -> list[tuple[str, bool]]:
     return out
 
 
+AROUND = 12  # lines of a long response shown either side of the offending member
+
+
+def around(lines: list[tuple[str, bool]], context: int = AROUND) -> list[tuple[str, bool]]:
+    """The lines around the offending member (or the first ones), "…" where lines are left out: however long
+    the body, the marked member is on screen."""
+    hits = [i for i, (_line, hit) in enumerate(lines) if hit]
+    first, last = (hits[0], hits[-1]) if hits else (0, 0)
+    start, end = max(0, first - context), min(len(lines), max(last + context + 1, context * 2))
+    return [("…", False)] * bool(start) + lines[start:end] + [("…", False)] * (end < len(lines))
+
+
 def _steps(path: str) -> list[str | int]:
     steps: list[str | int] = []
     for segment in path.split("."):

@@ -1,4 +1,4 @@
-"""report.html: one self-contained page (inline CSS and SVG, no script, no network).
+"""report.html: one self-contained page (inline CSS and SVG, no network; one inline script, the copy buttons).
 
 Its size is bounded whatever the run's length: up to ``CASE_ROWS`` cases the page lists every case; past that it
 counts them per family and lists the ones that did not simply pass (at most ``LISTED_CASES``, as for inconclusive
@@ -8,7 +8,9 @@ results.jsonl have every one. The page is written as it is rendered, never held 
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import itertools
 import json
 from collections import Counter
@@ -20,7 +22,7 @@ from typing import Any
 import jinja2
 
 from conformance.reports.charts import OUTCOME_COLOURS, check_bars, histogram_bars, status_bars
-from conformance.reports.digest import DIGEST_GROUPS, Digest, build_digest, explained, highlighted
+from conformance.reports.digest import DIGEST_GROUPS, Digest, around, build_digest, explained, highlighted
 from conformance.reports.document import (
     DRIFT_CHECKS,
     Document,
@@ -33,6 +35,16 @@ from conformance.reports.document import (
     run_target,
 )
 
+CURL_FOLD = 1500  # a curl line longer than this (several screen lines) is folded behind "show"; never cut
+# The page's only script: the copy buttons. The CSP allows exactly this text (its hash), nothing else.
+COPY_SCRIPT = (
+    'document.documentElement.dataset.copy = "ready"; '  # the CSP let it run (a test reads this)
+    'document.addEventListener("click", function (event) {'
+    ' var button = event.target.closest("button.copy"); if (!button) { return; }'
+    ' var line = button.parentElement.querySelector("pre.curl").textContent;'
+    ' navigator.clipboard.writeText(line).then(function () { button.textContent = "copied"; }); });'
+)
+COPY_SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(COPY_SCRIPT.encode()).digest()).decode()
 CASE_ROWS = 2000  # a run of up to this many cases lists every one; a longer one counts them per family
 LISTED_CASES = 1000  # in a longer run: the cases listed one by one (not passed, or warned), and inconclusive rows
 
@@ -49,6 +61,7 @@ def _environment() -> jinja2.Environment:
     environment.filters["pretty"] = pretty_body
     environment.filters["highlight"] = highlighted
     environment.filters["explained"] = explained
+    environment.filters["around"] = around
     return environment
 
 
@@ -85,6 +98,9 @@ def html_chunks(document: Document, baseline: Document | None = None, digest: Di
         inconclusive=list(itertools.islice(document["inconclusive"], LISTED_CASES)),
         listed_cases=LISTED_CASES,
         case_rows=CASE_ROWS,
+        curl_fold=CURL_FOLD,
+        copy_script=COPY_SCRIPT,
+        copy_script_hash=COPY_SCRIPT_HASH,
     )
 
 

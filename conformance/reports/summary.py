@@ -7,7 +7,7 @@ from pathlib import Path
 
 import jinja2
 
-from conformance.reports.digest import DIGEST_GROUPS, Digest, build_digest, explained, highlighted
+from conformance.reports.digest import DIGEST_GROUPS, Digest, around, build_digest, explained, highlighted
 from conformance.reports.document import (
     Document,
     case_counts,
@@ -47,14 +47,11 @@ def marked(lines: list[tuple[str, bool]]) -> str:
 
     Long bodies keep the lines around the offending member (or their start): a summary is read on one screen.
     """
-    hits = [i for i, (_line, hit) in enumerate(lines) if hit]
-    first, last = (hits[0], hits[-1]) if hits else (0, 0)
-    start, end = max(0, first - MD_CONTEXT), min(len(lines), max(last + MD_CONTEXT + 1, MD_CONTEXT * 2))
-    out = ["  …"] if start else []
-    for line, hit in lines[start:end]:
+    out = []
+    for line, hit in around(lines, MD_CONTEXT):
         text = line if len(line) <= MD_LINE else line[:MD_LINE] + f"… ({len(line)} characters)"
         out.append(("- " if hit else "  ") + text)
-    return "\n".join(out + (["  …"] if end < len(lines) else []))
+    return "\n".join(out)
 
 
 def render_digest(document: Document, baseline: Document | None = None, digest: Digest | None = None,
