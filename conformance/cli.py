@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -90,11 +91,14 @@ class _PinnedRun(click.Command):
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
                      **extra: Any) -> click.Context:  # fmt: skip
-        from conformance.run_command import parse_checks, parse_duration, parse_severities, parse_shard
         from conformance.run_config import pinned_defaults
 
-        parsers = {"max-time": parse_duration, "shard": parse_shard, "checks": parse_checks,
-                   "severity": parse_severities}  # fmt: skip
+        def parsers() -> dict[str, Callable[[Any], object]]:  # imported only when a file pins options
+            from conformance.run_command import parse_checks, parse_duration, parse_severities, parse_shard
+
+            return {"max-time": parse_duration, "shard": parse_shard, "checks": parse_checks,
+                    "severity": parse_severities}  # fmt: skip
+
         path, defaults = pinned_defaults(self, Path.cwd(), parsers)
         context = super().make_context(info_name, args, parent, default_map=defaults or None, **extra)
         context.meta[PINNED] = (path, sorted(defaults))

@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 FILES = ("conformance.toml", "pyproject.toml")
+Parsers = Mapping[str, Callable[[Any], object]]  # option key -> the run's own parsing of its text
 
 
 class PinnedOptionsError(click.ClickException):
@@ -45,13 +46,14 @@ def pinned_file(folder: Path) -> tuple[Path, Mapping[str, Any]] | None:
 
 
 def pinned_defaults(command: click.Command, folder: Path,
-                    parsers: Mapping[str, Callable[[Any], object]]) -> tuple[Path | None, dict[str, Any]]:  # fmt: skip
+                    parsing: Callable[[], Parsers]) -> tuple[Path | None, dict[str, Any]]:  # fmt: skip
     """``command``'s defaults from the file in ``folder`` (click's ``default_map``), each value checked as the
-    option itself checks it, then by ``parsers`` (the run's own parsing of that option's text)."""
+    option itself checks it, then by ``parsing()`` (the run's own parsing of an option's text, by key)."""
     found = pinned_file(folder)
     if found is None:
         return None, {}
     path, table = found
+    parsers = parsing()
     options = {_key(param): param for param in command.params if isinstance(param, click.Option) and _key(param)}
     context = click.Context(command, info_name=command.name)
     defaults: dict[str, Any] = {}

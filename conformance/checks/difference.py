@@ -2,8 +2,9 @@
 
 A 5,000-character name that came back with 8 characters appended shows as the place the two part and what
 each has there (``…"ghij" (ends)`` against ``…"ghij" + "-altered"``), lists and objects as the members that
-differ. What this prints of a returned value is only what the vendor changed in what the suite sent, which is
-why a run with personal-data redaction on can show it (the returned value whole stays pseudonymised).
+differ. Used where one side is what the suite sent: what this prints of a returned value is only what the vendor
+changed in a value the suite generated, which is why a run with personal-data redaction on can show it (a
+returned value is otherwise shown whole, so redaction can pseudonymise it, or by its length).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def member_differences(sent: Any, got: Any, path: str = "") -> list[str]:
             if key not in got:
                 found.append(f"{where}: missing")
             elif key not in sent:
-                found.append(f"{where}: added {_brief(got[key])}")
+                found.append(f"{where}: added")  # the vendor's own value: not shown (it may be personal)
             else:
                 found += member_differences(sent[key], got[key], where)
         return found
@@ -76,7 +77,7 @@ def member_differences(sent: Any, got: Any, path: str = "") -> list[str]:
         return found
     if isinstance(sent, str) and isinstance(got, str) and (window := string_difference(sent, got)):
         return [f"{path or 'the value'}: {window}"]
-    return [f"{path or 'the value'}: sent {_brief(sent)}, got {_brief(got)}"]
+    return [f"{path or 'the value'}: sent {_brief(sent)}, got {_brief(got, whole_or_nothing=True)}"]
 
 
 def summarised(differences: list[str]) -> str:
@@ -85,6 +86,10 @@ def summarised(differences: list[str]) -> str:
     return "; ".join(differences[:MEMBERS]) + (f"; and {more} more" if more > 0 else "")
 
 
-def _brief(value: Any) -> str:
+def _brief(value: Any, whole_or_nothing: bool = False) -> str:
+    """A value as JSON, cut when long; a returned value is shown whole or only by its length (redaction
+    pseudonymises whole personal values in a message, so a cut one could slip through)."""
     text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= WINDOW else f"{text[:WINDOW]}… ({len(text):,} characters of JSON)"
+    if len(text) <= WINDOW:
+        return text
+    return f"{len(text):,} characters of JSON" if whole_or_nothing else f"{text[:WINDOW]}… ({len(text):,} characters)"

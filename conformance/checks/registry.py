@@ -189,14 +189,15 @@ def shown(value: Any, limit: int = WHOLE + 20) -> str:
     return text
 
 
-def how_differs(sent: Any, got: Any) -> str:
-    """How two values differ, when printing them would not show it: text alike to the eye (letter case, spaces,
-    Unicode forms), where two strings part (a long value is printed cut), the members of lists or objects."""
-    if isinstance(sent, dict | list) and isinstance(got, dict | list):
+def how_differs(sent: Any, got: Any, ours: bool = False) -> str:
+    """Why two values are not equal, when printing them would not show it: text alike to the eye (letter case,
+    spaces, Unicode forms), and a cut. With ``ours`` (``sent`` is what the suite sent), where two strings part and
+    the members of lists or objects that differ (:mod:`conformance.checks.difference`): what the vendor changed in
+    a value the suite generated, never a stretch of a value that was the vendor's own (personal data, maybe)."""
+    if ours and isinstance(sent, dict | list) and isinstance(got, dict | list):
         return f"; differing: {summarised(member_differences(sent, got))}"
     if not (isinstance(sent, str) and isinstance(got, str)) or sent == got:
         return ""
-    note = ""
     if sent.lower() == got.lower():
         note = " (differs only in letter case)"
     elif sent.strip() == got.strip():
@@ -205,7 +206,16 @@ def how_differs(sent: Any, got: Any) -> str:
         return " (same text in another Unicode normalisation form)"  # where they part would only confuse
     elif unicodedata.normalize("NFKC", sent) == unicodedata.normalize("NFKC", got):
         note = " (differs only by compatibility characters)"
-    window = string_difference(sent, got)
+    elif ours:
+        note = ""
+    elif sent.startswith(got) and got:
+        return f" (cut to {len(got)} of {len(sent)} characters)"
+    elif len(sent) == len(got):
+        at = next(i for i, (a, b) in enumerate(zip(sent, got, strict=True)) if a != b)
+        return f" (first difference at character {at}: U+{ord(sent[at]):04X} sent, U+{ord(got[at]):04X} returned)"
+    else:
+        return ""
+    window = string_difference(sent, got) if ours else None
     return note + (f"; {window}" if window else "")
 
 
@@ -214,5 +224,5 @@ def compared(what: str, sent: Any, got: Any) -> str:
     an end by their lengths and where they part, not by their first characters."""
     long = isinstance(sent, str) and isinstance(got, str) and max(len(sent), len(got)) > WHOLE
     if long and string_difference(sent, got):
-        return f"{what} sent {len(sent):,} characters, got {len(got):,}{how_differs(sent, got)}"
-    return f"{what} sent {shown(sent)}, got {shown(got)}{how_differs(sent, got)}"
+        return f"{what} sent {len(sent):,} characters, got {len(got):,}{how_differs(sent, got, ours=True)}"
+    return f"{what} sent {shown(sent)}, got {shown(got)}{how_differs(sent, got, ours=True)}"

@@ -10,7 +10,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from conformance.checks.difference import member_differences, string_difference
-from conformance.checks.registry import compared
+from conformance.checks.registry import compared, how_differs
 from conformance.cli import cli
 from conformance.emulator.config import EmulatorSettings
 from conformance.emulator.server import EmulatorServer
@@ -32,6 +32,9 @@ def test_a_change_in_the_middle_shows_a_window_on_both_sides() -> None:
     assert string_difference("Solo", "Bob") is None  # nothing in common: another value, not a changed one
     assert compared("name", "Solo", "Bob") == 'name sent "Solo", got "Bob"'
     assert "differs only in letter case" in compared("name", "abc", "ABC")
+    # Two of the vendor's own values (a read-back against the create): no window into either.
+    assert how_differs("John Smith", "John Smithe") == ""
+    assert how_differs("John Smith", "John Smyth") == " (first difference at character 7: U+0069 sent, U+0079 returned)"
 
 
 def test_lists_and_objects_show_the_members_that_differ() -> None:
@@ -40,7 +43,7 @@ def test_lists_and_objects_show_the_members_that_differ() -> None:
     assert member_differences(sent, got) == [
         'address: they part at character 9: sent …"15550100" (ends), got …"15550100" + "-x"',
         "tags: 2 items sent, 1 returned",
-        "extra: added 1",
+        "extra: added",
     ]
     message = compared("addresses", [sent], [got])
     assert message.split("; differing: ")[1].startswith("[0].address: they part at character 9")
