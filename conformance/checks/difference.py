@@ -14,6 +14,7 @@ from typing import Any
 
 CONTEXT = 8  # characters of the common part shown either side of where two strings part
 WINDOW = 40  # characters of a differing stretch shown before it is cut (its length said)
+KEPT = 4  # a replaced stretch is shown only when it is at most a quarter of what was sent
 MEMBERS = 5  # differing members of a list or object named before "and N more"
 
 
@@ -28,8 +29,10 @@ def _stretch(text: str) -> str:
 
 
 def string_difference(sent: str, got: str) -> str | None:
-    """Where ``got`` parts from ``sent`` and what each has there, or None when they share neither a start nor an
-    end (a different value, not a changed one: nothing to window)."""
+    """Where ``got`` parts from ``sent`` and what each has there: characters added to, or cut from, what was sent,
+    or a short stretch of it replaced by one of about its length. None when more than 1/KEPT of it was replaced,
+    or by much more (``mem_profile_01`` by ``mem_profile_resolved77``): that is another value of the same shape,
+    the vendor's own (maybe personal)."""
     if sent == got:
         return None
     prefix = 0
@@ -41,16 +44,16 @@ def string_difference(sent: str, got: str) -> str | None:
     suffix = 0
     while suffix < room and sent[len(sent) - 1 - suffix] == got[len(got) - 1 - suffix]:
         suffix += 1
-    if not prefix and not suffix:
-        return None
     head = ("…" if prefix > CONTEXT else "") + _quoted(sent[max(0, prefix - CONTEXT) : prefix]) if prefix else ""
     tail = _quoted(sent[len(sent) - suffix :][:CONTEXT]) + ("…" if suffix > CONTEXT else "") if suffix else ""
 
     def side(middle: str) -> str:
         parts = [part for part in (head, _stretch(middle) if middle else "", tail) if part]
-        return " + ".join(parts) + ("" if middle or tail else " (ends)")
+        return (" + ".join(parts) or '""') + ("" if middle or tail else " (ends)")
 
     mine, theirs = sent[prefix : len(sent) - suffix], got[prefix : len(got) - suffix]
+    if mine and theirs and (len(mine) * KEPT > len(sent) or len(theirs) > 2 * len(mine) + 2):
+        return None  # much of it replaced, or by much more: another value of the same shape (the vendor's own)
     return f"they part at character {prefix:,}: sent {side(mine)}, got {side(theirs)}"
 
 

@@ -30,6 +30,11 @@ def test_a_change_in_the_middle_shows_a_window_on_both_sides() -> None:
                                             'got …"xxxxxxxM" + "O" + "Dyyyyyyy"…')  # fmt: skip
     assert string_difference("Solo", "Sol") == 'they part at character 3: sent "Sol" + "o", got "Sol" (ends)'
     assert string_difference("Solo", "Bob") is None  # nothing in common: another value, not a changed one
+    assert string_difference("mem_profile_member0", "mem_profile_resolved77") is None  # same shape, not ours
+    assert string_difference("mem_profile_01", "mem_profile_resolved77") is None
+    assert string_difference("Solo", "") == 'they part at character 0: sent "Solo", got "" (ends)'
+    changed = string_difference("Grace", "Grade")
+    assert changed == 'they part at character 3: sent "Gra" + "c" + "e", got "Gra" + "d" + "e"'
     assert compared("name", "Solo", "Bob") == 'name sent "Solo", got "Bob"'
     assert "differs only in letter case" in compared("name", "abc", "ABC")
     # Two of the vendor's own values (a read-back against the create): no window into either.
