@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import click
 
 from conformance import __version__
-from conformance.settings import DEFAULT_CLOCK_SKEW_S
+from conformance.settings import DEFAULT_CLOCK_SKEW_S, MOST_EXAMPLES
 
 
 class _Commands(click.Group):
@@ -76,6 +77,40 @@ def schemas_check(directory: Path | None) -> None:
     sys.exit(1 if report.problems else 0)
 
 
+class _Rate(click.FloatRange):
+    """Requests per second: more than zero, and a number (``nan`` passes a range check, it is not a rate)."""
+
+    name = "rate"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        rate = super().convert(value, param, ctx)
+        if rate != rate:
+            self.fail(f"{value!r} is not a number of requests per second", param, ctx)
+        return float(rate)
+
+
+class _PinnedRun(click.Command):
+    """``run``, whose defaults may be pinned in ``conformance.toml`` or ``pyproject.toml`` (conformance.run_config)."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:  # fmt: skip
+        from conformance.run_config import pinned_defaults
+
+        def parsers() -> dict[str, Callable[[Any], object]]:  # imported only when a file pins options
+            from conformance.run_command import parse_checks, parse_duration, parse_severities, parse_shard
+
+            return {"max-time": parse_duration, "shard": parse_shard, "checks": parse_checks,
+                    "severity": parse_severities}  # fmt: skip
+
+        path, defaults = pinned_defaults(self, Path.cwd(), parsers)
+        context = super().make_context(info_name, args, parent, default_map=defaults or None, **extra)
+        context.meta[PINNED] = (path, sorted(defaults))
+        return context
+
+
+PINNED = "conformance.pinned"  # the context's note of which file pinned which options
+
+
 def _per_target(setting: str) -> str:
     """A run default as --help shows it, per target, from the one place defaults live."""
     from conformance.settings import TARGET_DEFAULTS
@@ -90,7 +125,7 @@ def _per_target(setting: str) -> str:
     return ", ".join(f"{name} {shown(getattr(defaults, setting))}" for name, defaults in TARGET_DEFAULTS.items())
 
 
-@cli.command()
+@cli.command(cls=_PinnedRun)
 @click.option(
     "--target",
     type=click.Choice(["emulator", "live"]),
@@ -102,7 +137,7 @@ def _per_target(setting: str) -> str:
               "https://conversations.twilio.com); the emulator target ignores that variable.")  # fmt: skip
 @click.option("--configuration-id", envvar="CONFORMANCE_CONFIGURATION_ID", help="An existing configuration (live).")
 @click.option("--seed", type=int, help="Reproduce a run: the same seed sends the same requests.")
-@click.option("--max-examples", type=click.IntRange(min=1),
+@click.option("--max-examples", type=click.IntRange(min=1, max=MOST_EXAMPLES),
               help="Generated valid requests; invalid ones scale with it "
               f"(default {_per_target('max_examples')}).")  # fmt: skip
 @click.option("--max-requests", type=click.IntRange(min=1),
@@ -110,7 +145,7 @@ def _per_target(setting: str) -> str:
               f"(default {_per_target('max_requests')}).")  # fmt: skip
 @click.option("--max-time", metavar="DURATION",
               help="Time-boxed (soak, fuzz): draw and send until DURATION (90s, 10m, 2h) is spent.")  # fmt: skip
-@click.option("--rate", type=click.FloatRange(min=0, min_open=True),
+@click.option("--rate", type=_Rate(min=0, min_open=True),
               help=f"Requests per second (default {_per_target('rate')}).")  # fmt: skip
 @click.option("--workers", type=click.IntRange(min=1, max=64),
               help="Cases in flight at once; verdicts still come in plan order "
@@ -141,6 +176,9 @@ def run(target: str, base_url: str | None, configuration_id: str | None, seed: i
         baseline: Path | None, history: Path | None) -> None:  # fmt: skip
     """Send generated create requests to a target and check every response.
 
+    Options may be pinned in conformance.toml, or [tool.conformance] of pyproject.toml, in the current folder
+    (max-examples = 50, ...); flags given here win.
+
     \b
     Exit codes:
       0  PASSED: no check failed (drift warnings allowed) and every case family was judged
@@ -156,6 +194,9 @@ def run(target: str, base_url: str | None, configuration_id: str | None, seed: i
     from conformance.run_command import execute, parse_duration, parse_severities
     from conformance.targets import SetupError
 
+    path, pinned = click.get_current_context().meta.get(PINNED, (None, []))
+    if path is not None:
+        click.echo(f"conformance: options pinned in {path}: {', '.join(pinned)} (flags given win)", err=True)
     if deterministic and target != "emulator":
         raise click.UsageError("--deterministic applies to the emulator target only")
     if deterministic and workers is not None and workers > 1:

@@ -13,13 +13,14 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
+import click
 import pytest
 
 from conformance.cases import Case
 from conformance.runner import Runner, RunOptions, plan_for
-from conformance.settings import TARGET_DEFAULTS
+from conformance.settings import MOST_EXAMPLES, TARGET_DEFAULTS
 from conformance.targets import SetupError, Target, emulator_target, live_target
 
 
@@ -37,6 +38,43 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-max-requests", type=int, default=None)
     group.addoption("--conformance-rate", type=float, default=None)
     group.addoption("--conformance-shard", default=None, help="I/N: run only shard I of N")
+
+
+def _bounded(bound: click.ParamType) -> Callable[[object], object]:
+    """A check with the same bounds as `conformance run`'s option (click's types, so the two cannot drift)."""
+
+    def check(value: object) -> object:
+        if value != value:  # nan passes a range check
+            raise click.BadParameter(f"{value!r} is not a number")
+        return bound.convert(value, None, None)
+
+    return check
+
+
+def _shard(value: object) -> object:
+    from conformance.run_command import parse_shard
+
+    return parse_shard(str(value))
+
+
+CHECKED: dict[str, Callable[[object], object]] = {
+    "--conformance-max-examples": _bounded(click.IntRange(min=1, max=MOST_EXAMPLES)),
+    "--conformance-max-requests": _bounded(click.IntRange(min=1)),
+    "--conformance-rate": _bounded(click.FloatRange(min=0, min_open=True)),
+    "--conformance-shard": _shard,
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A bad option is one line (pytest's ``ERROR:``) and exit 4 (usage error), before anything is collected."""
+    for option, check in CHECKED.items():
+        value = config.getoption(option)
+        if value is None:
+            continue
+        try:
+            check(value)
+        except click.BadParameter as exc:
+            raise pytest.UsageError(f"{option}: {exc.message}") from None
 
 
 def _seed(config: pytest.Config) -> int:

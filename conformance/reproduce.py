@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conformance.checks import DEFAULT_CLOCK_SKEW_S
-from conformance.reports.document import Document, load_results
+from conformance.reports.document import Document, load_results, run_target
 from conformance.results import CaseResult
 from conformance.runner import Runner, RunOptions, plan_for
 from conformance.targets import SetupError, Target, emulator_target, live_target
@@ -31,8 +31,9 @@ class Reproduced:
 
 @contextmanager
 def target_for_run(document: Document, base_url: str | None, configuration_id: str | None) -> Iterator[Target]:
-    """Where to send the case again: ``base_url``, else the run's live API, else a fresh embedded emulator."""
-    if base_url or document["target"] == "live":
+    """Where to send the case again: ``base_url``, else the run's live API (a replayed live recording's too), else
+    a fresh embedded emulator."""
+    if base_url or run_target(document) == "live":
         yield live_target(os.environ, base_url or document["base_url"], configuration_id)
         return
     with emulator_target(deterministic=False, seed=document["seed"]) as target:

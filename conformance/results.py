@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from conformance.contract import Contract
 
 BODY_LIMIT = 4096  # bytes of a body kept in results.json; the cassette has it whole
+LONG_STRING = 200  # in a JSON body past BODY_LIMIT, a string longer than this keeps only its two ends...
+STRING_ENDS = 60  # ...of this many characters each, so the body still parses and a changed end still shows
 __all__ = ["RESULTS_FORMAT", "CaseResult", "CheckResult", "RunResult", "case_record", "latency_summary", "scrub",
            "write_atomic", "write_results"]  # fmt: skip
 
@@ -186,8 +188,32 @@ def _answered(exchange: Exchange | None) -> bool:
 
 
 def _text(body: bytes) -> str:
+    """The body as results.json keeps it: whole up to BODY_LIMIT; a longer JSON body with its long strings cut in
+    the middle (marked) when that brings it under the limit, so reports can still find a member in it; else cut."""
+    if len(body) > BODY_LIMIT and (shortened := _long_strings_shortened(body)) is not None:
+        return shortened
     text = body[:BODY_LIMIT].decode("utf-8", errors="replace")
     return text + ("…" if len(body) > BODY_LIMIT else "")
+
+
+def _long_strings_shortened(body: bytes) -> str | None:
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+
+    def shorten(node: Any) -> Any:
+        if isinstance(node, str) and len(node) > LONG_STRING:
+            left_out = len(node) - 2 * STRING_ENDS
+            return f"{node[:STRING_ENDS]}…[{left_out:,} characters left out]…{node[-STRING_ENDS:]}"
+        if isinstance(node, list):
+            return [shorten(item) for item in node]
+        if isinstance(node, dict):
+            return {key: shorten(item) for key, item in node.items()}
+        return node
+
+    text = json.dumps(shorten(value), ensure_ascii=False)
+    return text if len(text.encode("utf-8")) <= BODY_LIMIT else None
 
 
 def _request(exchange: Exchange | None) -> dict[str, Any] | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import random
-import shlex
 import sys
 import time
 from collections import Counter
@@ -30,11 +29,12 @@ from conformance.reports.document import (
     case_counts,
     headline,
     load_results,
+    reproduce_case_command,
     reproduce_command,
     undecided,
 )
 from conformance.results import CaseResult, RunResult
-from conformance.runner import Runner, RunOptions, plan_for
+from conformance.runner import STOPPED_NOT_THE_API, Runner, RunOptions, plan_for
 from conformance.settings import CASSETTES_ROOT, REPORTS_ROOT, TARGET_DEFAULTS, TIME_BOXED_EXAMPLES
 from conformance.sinks import RunSinks
 from conformance.targets import SetupError, Target, emulator_target, live_target, refuse_credentials_in
@@ -130,8 +130,9 @@ class Progress:
     REDRAW_EVERY_S = 0.1
     LINE_EVERY_S = 5.0
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, report_dir: Path | str = "DIR", clock: Callable[[], float] = time.monotonic) -> None:
         self.interactive = sys.stderr.isatty() and not os.environ.get("CI")
+        self.report_dir = report_dir  # where the reports will be, for each failing case's reproduce line
         self.failed = 0
         self._clock = clock
         self._last = clock()
@@ -146,7 +147,9 @@ class Progress:
         self.failed += bool(failed)
         if not self.interactive:
             for result in failed:
-                click.echo(f"FAIL {case.case.id} {result.check}: {result.message[:200]}", err=True)
+                click.echo(f"FAIL {case.case.id} {result.check}: {clipped(result.message, 300)}", err=True)
+            if failed:
+                click.echo(f"     {reproduce_case_command(self.report_dir, case.case.id)}", err=True)
         now = self._clock()
         due = now - self._last >= (self.REDRAW_EVERY_S if self.interactive else self.LINE_EVERY_S)
         if not (due or index == total):
@@ -158,6 +161,14 @@ class Progress:
                 click.echo("", err=True)
         else:
             click.echo(f"progress {index}/{self.of(total)} cases, {self.failed} failing", err=True)
+
+
+def clipped(text: str, limit: int) -> str:
+    """``text`` within about ``limit`` characters, cut between words (never inside one), marked with "…"."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:(") + " …"
 
 
 def print_summary(document: dict[str, Any], report_dir: Path, reproduce: str) -> None:
@@ -175,8 +186,8 @@ def print_summary(document: dict[str, Any], report_dir: Path, reproduce: str) ->
         example = group.representative
         status = confirmation_note(confirmed.get((group.check, group.cause)))
         click.echo(f"  FAIL {group.check}: {group.cause} ({len(group.cases)} cases){status} e.g. {example['case']}: "
-                   f"{example['message'][:300]}")  # fmt: skip
-        click.echo(f"       {resend_line(document, report_dir, example)[:500]}")
+                   f"{clipped(example['message'], 300)}")  # fmt: skip
+        click.echo(f"       {reproduce_case_command(report_dir, example['case'])}")
     if len(digest.groups) > CONSOLE_GROUPS:
         click.echo(f"  ... {len(digest.groups) - CONSOLE_GROUPS} more group(s) in {report_dir / 'summary.md'}")
     drift = sorted({w["message"] for w in document["warnings"]})
@@ -193,14 +204,6 @@ def confirmation_note(again: dict[str, Any] | None) -> str:
     if not again["resent"]:
         return f" [{again['status']}: no request left in the budget to re-send it]"
     return f" [{again['status']}: failed {again['failed']} of {again['resent']} re-sends]"
-
-
-def resend_line(document: dict[str, Any], report_dir: Path, failure: dict[str, Any]) -> str:
-    """What re-sends one failing case from this shell: its curl line for a live run (the credentials are this
-    shell's variables), ``conformance reproduce`` for an emulator run (that emulator is gone)."""
-    if document["target"] == "live" and failure.get("curl"):
-        return str(failure["curl"])
-    return f"conformance reproduce {shlex.quote(str(report_dir))} {shlex.quote(failure['case'])}"
 
 
 def execute(target_name: str, base_url: str | None, configuration_id: str | None, seed: int | None,
@@ -225,6 +228,7 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
         max_time_s=max_time,
         workers=1 if deterministic else workers or defaults.workers,
         draw_apart=True,
+        deterministic=deterministic,
     )
     run_id = run_id_for(target_name, seed, deterministic)
     report_dir = report_dir or REPORTS_ROOT / run_id
@@ -245,7 +249,7 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
         runner = Runner(target, options, contract=contract)
         failing = FailingGroups(sinks)
         try:
-            result = runner.run(plan, run_id, Progress(), failing)
+            result = runner.run(plan, run_id, Progress(report_dir), failing)
             if failing.groups and not result.interrupted:
                 reconfirm(runner, failing, result)
         finally:
@@ -344,7 +348,8 @@ def write_outputs(result: RunResult, sinks: RunSinks, report_dir: Path, baseline
 
 
 def broken_target(document: dict[str, Any]) -> str | None:
-    """One line when most answers did not come from the API (a proxy, an HTML page): the target, not the contract."""
+    """One line when most answers did not come from the API (a proxy, an HTML page), or a run of them stopped the
+    run: the target, not the contract."""
     answered = 0
     foreign = Counter[str]()  # reason -> cases, counted as the cases are read (they may be a view of the stream)
     for case in document["cases"]:
@@ -352,8 +357,12 @@ def broken_target(document: dict[str, Any]) -> str | None:
             answered += 1
             if (case["reason"] or "").startswith(NOT_THE_API):
                 foreign[case["reason"]] += 1
-    if not answered or foreign.total() * 2 <= answered:
+    stopped = document.get("stopped") == STOPPED_NOT_THE_API
+    if not foreign or (not stopped and foreign.total() * 2 <= answered):
         return None
-    reason = foreign.most_common(1)[0][0]
+    reason = foreign.most_common(1)[0][0].removeprefix(NOT_THE_API + ": ")
+    if stopped:
+        return (f"run stopped: {STOPPED_NOT_THE_API} ({reason}), so the rest was not sent; "
+                f"is {document['base_url']} the API?")  # fmt: skip
     return (f"{foreign.total()} of {answered} answers were not the API's own, so nothing was judged "
-            f"({reason.removeprefix(NOT_THE_API + ': ')}); is {document['base_url']} the API?")  # fmt: skip
+            f"({reason}); is {document['base_url']} the API?")  # fmt: skip

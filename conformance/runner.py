@@ -19,9 +19,11 @@ from conformance.exchange import Exchange
 from conformance.interrupts import INTERRUPTS
 from conformance.planner import drawn
 from conformance.results import CaseResult, CheckResult, RunResult
+from conformance.settings import NOT_THE_API_STREAK, TARGET_DEFAULTS
 from conformance.targets import SetupError, Target
-from conformance.transport import not_the_api
+from conformance.transport import NOT_THE_API, not_the_api
 
+STOPPED_NOT_THE_API = f"{NOT_THE_API_STREAK} answers in a row were not the API's own"
 ProgressCallback = Callable[[int, int, CaseResult], None]
 
 
@@ -48,6 +50,7 @@ class RunOptions:
     max_time_s: float | None = None  # a time-boxed run: draw and send until this is spent
     workers: int = 1  # cases in flight at once; verdicts are still reached one at a time, in plan order
     draw_apart: bool = False  # draw the plan in a child process (conformance.planner) while this one sends
+    deterministic: bool = False  # the emulator's seeded ids and controlled clock (kept for the reproduce line)
 
 
 def plan_for(target: Target, options: RunOptions, contract: Contract | None = None) -> CasePlan:
@@ -114,7 +117,7 @@ class Runner:
                 if self.options.checks is None or c.name in self.options.checks
             },
             credential_forms=list(self.target.forms),
-            policy=_policy(self.options),
+            policy=run_policy(self.options, self.target.name),
             time_budget_s=self.options.max_time_s,
             # What the plan holds per family; what the run never draws is counted from it, not listed case by case.
             families=plan.planned() if self.options.max_time_s is None else dict.fromkeys(plan.planned()),
@@ -160,6 +163,7 @@ class Runner:
         pool = ThreadPoolExecutor(self.options.workers, "send") if self.options.workers > 1 else None
         in_flight: deque[tuple[Case, Future[Sent] | Sent | BudgetExhausted | Stopped]] = deque()
         answered = False  # a case sent so far got an answer (a first case without one: no target to speak of)
+        foreign = 0  # answers in a row that were not the API's own (an HTML page, a gateway)
         cases = drawn(plan) if self.options.draw_apart else iter(plan)
 
         def dispatch(case: Case) -> None:
@@ -174,7 +178,7 @@ class Runner:
 
         def settle() -> CaseResult:
             """The oldest case in flight, once it has come back, judged (taken off the queue only then)."""
-            nonlocal answered
+            nonlocal answered, foreign
             case, pending = in_flight[0]  # taken off once it has come back: a Ctrl-C while waiting keeps it
             try:
                 sent = pending.result() if isinstance(pending, Future) else pending
@@ -190,7 +194,11 @@ class Runner:
             if not answered and exchange.status is None:
                 raise SetupError(f"target {self.target.base_url} unreachable: {exchange.error}")
             answered = True
-            return self._verdict(case, exchange, fetched)
+            verdict = self._verdict(case, exchange, fetched)
+            foreign = foreign + 1 if (verdict.reason or "").startswith(NOT_THE_API) else 0
+            if foreign >= NOT_THE_API_STREAK and result.stopped is None:
+                result.stopped = STOPPED_NOT_THE_API  # the rest would only meet the same page, at the run's rate
+            return verdict
 
         interrupted_here = False
         per_case = 2 * (self.client.limits.retries + 1)  # the most requests one case (and its read-back) can take
@@ -294,9 +302,19 @@ def judge(case: Case, exchange: Exchange, fetched: Exchange | None, state: RunSt
     return CaseResult(case, "inconclusive" if unread else "passed", exchange, fetched, checks, reason=unread)
 
 
-def _policy(options: RunOptions) -> dict[str, Any]:
-    """What the user chose that differs from the docs' defaults (results.json keeps it, so it can be repeated)."""
+def run_policy(options: RunOptions, target: str) -> dict[str, Any]:
+    """What the user chose that differs from the defaults and changes what is sent or judged (results.json keeps
+    it, so the run's reproduce line can repeat it)."""
     policy: dict[str, Any] = {}
+    defaults = TARGET_DEFAULTS.get(target)
+    if defaults is not None and options.max_requests != defaults.max_requests:
+        policy["max_requests"] = options.max_requests  # which cases the budget reaches
+    if defaults is not None and options.rate != defaults.rate:
+        policy["rate"] = options.rate  # what a rate-limited target throttles
+    if options.deterministic:
+        policy["deterministic"] = True
+    if options.checks is not None:
+        policy["checks"] = sorted(options.checks)
     if options.severities:
         policy["severities"] = dict(options.severities)
     if options.clock_skew_s != DEFAULT_CLOCK_SKEW_S:

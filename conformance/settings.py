@@ -28,6 +28,8 @@ TARGET_DEFAULTS: Final[dict[str, TargetDefaults]] = {
 # --max-time without --max-examples: a plan no time box reaches the end of (it is drawn lazily, so its size costs
 # nothing; the invalid families scale with it, a tenth per rule, so they keep coming too).
 TIME_BOXED_EXAMPLES: Final = 1_000_000_000
+MOST_EXAMPLES: Final = TIME_BOXED_EXAMPLES  # --max-examples above this is a typo (and would not fit a plan's length)
+NOT_THE_API_STREAK: Final = 5  # consecutive answers from something in between (an HTML page...) that end a run
 DEFAULT_CLOCK_SKEW_S: Final = 300.0  # how far a timestamp may be from the moment the request was sent (--clock-skew)
 REPORTS_ROOT: Final = Path("reports")
 CASSETTES_ROOT: Final = Path("cassettes")

@@ -39,6 +39,7 @@ class RunSinks:
         # A kill may land after a case is listed in the recording and before its results line: a replay of the
         # unfinished recording reads no further than this stream.
         self.recorder.unfinished["results_stream"] = str(self.stream.absolute())
+        self.recorder.metadata["policy"] = result.policy  # so a replay's reports repeat the run's options
         self._header, self._seed = scrub(result.header(), self.recorder.redactor), result.seed
 
     def case(self, result: CaseResult) -> CaseResult:

@@ -328,6 +328,7 @@ def replay(directory: Path, contract: Contract | None = None) -> RunResult:
         cassette_dir=str(directory),
         credential_forms=list(meta.get("credential_forms") or []),
         families=dict(meta.get("families") or {}),
+        policy=meta["policy"] if isinstance(meta.get("policy"), dict) else {},
     )  # fmt: skip
     state = RunState(contract, meta.get("account_id"), severities=dict(severities),
                      clock_skew_s=meta.get("clock_skew_s") or DEFAULT_CLOCK_SKEW_S)  # fmt: skip

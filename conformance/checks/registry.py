@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from conformance.cases import Case
+from conformance.checks.difference import member_differences, string_difference, summarised
 from conformance.contract import CREATE_PATH, FETCH_PATH, Contract
 from conformance.exchange import Exchange, NotJSON
 from conformance.settings import DEFAULT_CLOCK_SKEW_S  # defined with the CLI's defaults; the checks apply it
@@ -174,7 +175,10 @@ def pointer(path: Any) -> str:
 ABSENT = object()
 
 
-def shown(value: Any, limit: int = 120) -> str:
+WHOLE = 100  # characters of a value printed whole in a message; a longer one is cut (and said to be)
+
+
+def shown(value: Any, limit: int = WHOLE + 20) -> str:
     """A value as JSON (``null``, quoted strings), or ``absent``; long values cut with their length."""
     if value is ABSENT:
         return "absent"
@@ -185,26 +189,40 @@ def shown(value: Any, limit: int = 120) -> str:
     return text
 
 
-def how_differs(sent: Any, got: Any) -> str:
-    """Why two values are not equal, when printing them would not show it."""
-    if not (isinstance(sent, str) and isinstance(got, str)):
+def how_differs(sent: Any, got: Any, ours: bool = False) -> str:
+    """Why two values are not equal, when printing them would not show it: text alike to the eye (letter case,
+    spaces, Unicode forms), and a cut. With ``ours`` (``sent`` is what the suite sent), where two strings part and
+    the members of lists or objects that differ (:mod:`conformance.checks.difference`): what the vendor changed in
+    a value the suite generated, never a stretch of a value that was the vendor's own (personal data, maybe)."""
+    if ours and isinstance(sent, dict | list) and isinstance(got, dict | list):
+        return f"; differing: {summarised(member_differences(sent, got))}"
+    if not (isinstance(sent, str) and isinstance(got, str)) or sent == got:
         return ""
     if sent.lower() == got.lower():
-        return " (differs only in letter case)"
-    if sent.strip() == got.strip():
-        return " (differs only in leading or trailing whitespace)"
-    if unicodedata.normalize("NFC", sent) == unicodedata.normalize("NFC", got):
-        return " (same text in another Unicode normalisation form)"
-    if unicodedata.normalize("NFKC", sent) == unicodedata.normalize("NFKC", got):
-        return " (differs only by compatibility characters)"
-    if sent.startswith(got) and got:
+        note = " (differs only in letter case)"
+    elif sent.strip() == got.strip():
+        note = " (differs only in leading or trailing whitespace)"
+    elif unicodedata.normalize("NFC", sent) == unicodedata.normalize("NFC", got):
+        return " (same text in another Unicode normalisation form)"  # where they part would only confuse
+    elif unicodedata.normalize("NFKC", sent) == unicodedata.normalize("NFKC", got):
+        note = " (differs only by compatibility characters)"
+    elif ours:
+        note = ""
+    elif sent.startswith(got) and got:
         return f" (cut to {len(got)} of {len(sent)} characters)"
-    if len(sent) == len(got):
+    elif len(sent) == len(got):
         at = next(i for i, (a, b) in enumerate(zip(sent, got, strict=True)) if a != b)
         return f" (first difference at character {at}: U+{ord(sent[at]):04X} sent, U+{ord(got[at]):04X} returned)"
-    return ""
+    else:
+        return ""
+    window = string_difference(sent, got) if ours else None
+    return note + (f"; {window}" if window else "")
 
 
 def compared(what: str, sent: Any, got: Any) -> str:
-    """``what`` sent X, got Y, with how they differ when it is invisible."""
-    return f"{what} sent {shown(sent)}, got {shown(got)}{how_differs(sent, got)}"
+    """``what`` sent X, got Y, with how they differ (:func:`how_differs`); two long strings that share a start or
+    an end by their lengths and where they part, not by their first characters."""
+    long = isinstance(sent, str) and isinstance(got, str) and max(len(sent), len(got)) > WHOLE
+    if long and string_difference(sent, got):
+        return f"{what} sent {len(sent):,} characters, got {len(got):,}{how_differs(sent, got, ours=True)}"
+    return f"{what} sent {shown(sent)}, got {shown(got)}{how_differs(sent, got, ours=True)}"

@@ -523,6 +523,19 @@ def every_other(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bo
     return state["creates"] % 2 == 1 and _edit_at(reply, p["field"], _altered)
 
 
+@fault("transform", params={"suffix": Param(str, "-altered"), "longer_than": Param(int, 0)})
+def append_to_names(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Return every participant name longer than ``longer_than`` characters with ``suffix`` appended (a vendor
+    that decorates what it stores)."""
+    changed = False
+    for participant in _participants(reply) or []:
+        name = participant.get("name") if isinstance(participant, dict) else None
+        if isinstance(name, str) and len(name) > p["longer_than"]:
+            participant["name"] = name + p["suffix"]
+            changed = True
+    return changed
+
+
 # --- what the rule-bending switches do to a request (the wire layer calls these while they are on) ---
 
 

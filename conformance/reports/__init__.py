@@ -81,6 +81,7 @@ def write_formats(document: Document, directory: Path, baseline: Document | None
     ``trends`` (the history as of this run) adds each group's nights and the history section.
 
     Each file is written as it is rendered (atomically), and the digest is built once for both that show it.
+    Every failing case they show carries the line that reproduces it from ``directory``.
     """
     from conformance.reports.digest import build_digest
     from conformance.reports.html import html_chunks
@@ -90,9 +91,9 @@ def write_formats(document: Document, directory: Path, baseline: Document | None
 
     digest = build_digest(document, baseline)
     renderers: dict[str, Callable[[], Iterable[str]]] = {
-        "junit.xml": lambda: junit_chunks(document),
-        "summary.md": lambda: (render_summary(document, baseline, digest, trends),),
-        "report.html": lambda: html_chunks(document, baseline, digest, trends),
+        "junit.xml": lambda: junit_chunks(document, directory),
+        "summary.md": lambda: (render_summary(document, baseline, digest, trends, directory),),
+        "report.html": lambda: html_chunks(document, baseline, digest, trends, directory),
     }
     written = []
     for name in FORMATS:

@@ -3,7 +3,8 @@
 Failures are grouped by check and cause: the same expected/actual status pair for the status checks,
 else the same field path (indices folded: ``participants[0].name`` and ``participants[3].name`` are one
 cause), else the drift items found. Each group counts its cases (one unit throughout), keeps one
-representative failure (request, response, the offending member) and the rest as links. Groups come
+representative failure, its smallest request (ties: the first in plan order), with its request, response and
+the offending member, and the rest as links. Groups come
 most serious check first, then biggest. Given a baseline run, each group is new or known, and the
 baseline's groups that are gone are listed as fixed.
 """
@@ -153,6 +154,7 @@ def _groups(document: Document, listed: int = LISTED_FAILURES) -> list[Group]:
     """
     failing = {case["id"]: case["expected_status"] for case in document["cases"] if case["failed_checks"]}
     groups: dict[str, Group] = {}
+    smallest: dict[str, tuple[int, int, dict[str, Any]]] = {}  # group -> (request size, index, failure)
     for index, failure in enumerate(document["failures"]):
         cause, path = _cause(failure, failing)
         key = f"{failure['check']}: {cause}"
@@ -162,17 +164,38 @@ def _groups(document: Document, listed: int = LISTED_FAILURES) -> list[Group]:
             group.anchors.append(anchor(index))
         group.count += 1
         group.case_ids[failure["case"]] = None
+        if key not in smallest or request_size(failure) < smallest[key][0]:  # ties: the first in plan order
+            smallest[key] = (request_size(failure), index, failure)
     if sum(group.count for group in groups.values()) > listed:  # more than the page holds: each group its share
         shares = _shares({key: group.count for key, group in groups.items()}, listed)
         for group in groups.values():
             group.failures, group.anchors = [], []
+        kept_smallest: set[str] = set()
         for index, failure in enumerate(document["failures"]):
             group = groups[f"{failure['check']}: {_cause(failure, failing)[0]}"]
-            if len(group.failures) < shares[group.key]:
+            representative = index == smallest[group.key][1]
+            room = shares[group.key] - (group.key not in kept_smallest)  # a place stays free for the representative
+            if representative or len(group.failures) < room:
                 group.failures.append(failure)
                 group.anchors.append(anchor(index))
+                if representative:
+                    kept_smallest.add(group.key)
+    for key, group in groups.items():  # the representative: the group's smallest request, shown first
+        _size, index, failure = smallest[key]
+        at = group.anchors.index(anchor(index))
+        group.failures.insert(0, group.failures.pop(at))
+        group.anchors.insert(0, group.anchors.pop(at))
+        group.path = _cause(failure, failing)[1]
     rank = {name: i for i, name in enumerate(SEVERITY_ORDER)}
     return sorted(groups.values(), key=lambda g: (rank.get(g.check, len(rank)), -len(g.case_ids), g.key))
+
+
+def request_size(failure: dict[str, Any]) -> int:
+    """How big a failure's request is: its curl line (the whole request; results.json cuts long bodies), else its
+    body as kept."""
+    if failure.get("curl"):
+        return len(failure["curl"])
+    return len((failure.get("request") or {}).get("body") or "")
 
 
 def _shares(counts: dict[str, int], listed: int) -> dict[str, int]:
@@ -231,6 +254,18 @@ def highlighted(body: str | None, path: str | None) -> list[tuple[str, bool]]:
         shown[-1] += after
         out += [(part, True) for part in shown]
     return out
+
+
+AROUND = 12  # lines of a long response shown either side of the offending member
+
+
+def around(lines: list[tuple[str, bool]], context: int = AROUND) -> list[tuple[str, bool]]:
+    """The lines around the offending member (or the first ones), "…" where lines are left out: however long
+    the body, the marked member is on screen."""
+    hits = [i for i, (_line, hit) in enumerate(lines) if hit]
+    first, last = (hits[0], hits[-1]) if hits else (0, 0)
+    start, end = max(0, first - context), min(len(lines), max(last + context + 1, context * 2))
+    return [("…", False)] * bool(start) + lines[start:end] + [("…", False)] * (end < len(lines))
 
 
 def _steps(path: str) -> list[str | int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -133,16 +134,39 @@ def missing_shards(shard: str | None) -> list[str]:
     return [f"{i}/{total}" for i in range(1, total + 1) if i not in have]
 
 
+REPLAYED = "replay:"  # a replay's document names the recorded run's target after this prefix
+
+
+def run_target(document: Document) -> str:
+    """The target the run sent to (``live`` or ``emulator``), for a replay's document too."""
+    return str(document["target"]).removeprefix(REPLAYED)
+
+
+def reproduce_case_command(report_dir: Path | str, case_id: str) -> str:
+    """The command line that sends one case of the run in ``report_dir`` again and judges it again."""
+    return f"conformance reproduce {shlex.quote(str(report_dir))} {shlex.quote(case_id)}"
+
+
 def reproduce_command(document: Document) -> str:
-    """The command line that sends the same requests again."""
-    command = f"conformance run --target {document['target']} --seed {document['seed']}"
-    if document["target"] == "live" and document.get("base_url") not in (None, DEFAULT_BASE_URL):
-        command += f" --base-url {document['base_url']}"
+    """The command line that sends the same requests again and judges them the same way: every option of the run
+    that changes what is sent or judged (the credentials and configuration come from the environment)."""
+    target = run_target(document)
+    command = f"conformance run --target {target} --seed {document['seed']}"
+    if target == "live" and document.get("base_url") not in (None, DEFAULT_BASE_URL):
+        command += f" --base-url {shlex.quote(document['base_url'])}"
     if document.get("time_budget_s"):  # a time-boxed run: the same sequence, as far as the time allows
         command += f" --max-time {document['time_budget_s']:g}s"
     else:
         command += f" --max-examples {document['max_examples']}"
-    policy = document.get("policy") or {}  # the user's choices, so the command judges as the run did
+    policy = document.get("policy") or {}  # the user's choices, so the command sends and judges as the run did
+    if policy.get("max_requests") is not None:
+        command += f" --max-requests {policy['max_requests']}"
+    if policy.get("rate") is not None:
+        command += f" --rate {policy['rate']:g}"
+    if policy.get("deterministic"):
+        command += " --deterministic"
+    if policy.get("checks") is not None:
+        command += f" --checks {shlex.quote(','.join(policy['checks']))}"
     for name, severity in sorted((policy.get("severities") or {}).items()):
         command += f" --severity {name}={severity}"
     if policy.get("clock_skew_s") is not None:

@@ -1,4 +1,4 @@
-"""report.html: one self-contained page (inline CSS and SVG, no script, no network).
+"""report.html: one self-contained page (inline CSS and SVG, no network; one inline script, the copy buttons).
 
 Its size is bounded whatever the run's length: up to ``CASE_ROWS`` cases the page lists every case; past that it
 counts them per family and lists the ones that did not simply pass (at most ``LISTED_CASES``, as for inconclusive
@@ -8,18 +8,21 @@ results.jsonl have every one. The page is written as it is rendered, never held 
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import itertools
 import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
 
 from conformance.reports.charts import OUTCOME_COLOURS, check_bars, histogram_bars, status_bars
-from conformance.reports.digest import DIGEST_GROUPS, Digest, build_digest, explained, highlighted
+from conformance.reports.digest import DIGEST_GROUPS, Digest, around, build_digest, explained, highlighted
 from conformance.reports.document import (
     DRIFT_CHECKS,
     Document,
@@ -27,8 +30,21 @@ from conformance.reports.document import (
     case_group,
     headline,
     other_warnings,
+    reproduce_case_command,
     reproduce_command,
+    run_target,
 )
+
+CURL_FOLD = 1500  # a curl line longer than this (several screen lines) is folded behind "show"; never cut
+# The page's only script: the copy buttons. The CSP allows exactly this text (its hash), nothing else.
+COPY_SCRIPT = (
+    'document.documentElement.dataset.copy = "ready"; '  # the CSP let it run (a test reads this)
+    'document.addEventListener("click", function (event) {'
+    ' var button = event.target.closest("button.copy"); if (!button) { return; }'
+    ' var line = button.parentElement.querySelector("pre.curl").textContent;'
+    ' navigator.clipboard.writeText(line).then(function () { button.textContent = "copied"; }); });'
+)
+COPY_SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(COPY_SCRIPT.encode()).digest()).decode()
 
 if TYPE_CHECKING:
     from conformance.history import HistoryView
@@ -50,6 +66,7 @@ def _environment() -> jinja2.Environment:
     environment.filters["pretty"] = pretty_body
     environment.filters["highlight"] = highlighted
     environment.filters["explained"] = explained
+    environment.filters["around"] = around
     return environment
 
 
@@ -59,9 +76,10 @@ def render_html(document: Document, baseline: Document | None = None, digest: Di
 
 
 def html_chunks(document: Document, baseline: Document | None = None, digest: Digest | None = None,
-                history: HistoryView | None = None) -> Iterator[str]:  # fmt: skip
+                history: HistoryView | None = None, report_dir: Path | str = "DIR") -> Iterator[str]:  # fmt: skip
     """report.html as it is rendered, piece by piece (to be written as it comes); with the ``history`` as of this
-    run, a section of the failure groups and the trends across nights."""
+    run, a section of the failure groups and the trends across nights; every failure shown carries the line that
+    reproduces it from ``report_dir``."""
     template = _environment().get_template("report.html.j2")
     counts = document["counts"]
     return template.generate(
@@ -72,6 +90,8 @@ def html_chunks(document: Document, baseline: Document | None = None, digest: Di
         shown_groups=DIGEST_GROUPS,
         counts=counts,
         reproduce=reproduce_command(document),
+        resend=functools.partial(reproduce_case_command, report_dir),
+        target=run_target(document),
         check_bars=check_bars(document["checks"]),
         colours=OUTCOME_COLOURS,
         status_bars=status_bars(document["status_codes"]),
@@ -85,6 +105,9 @@ def html_chunks(document: Document, baseline: Document | None = None, digest: Di
         listed_cases=LISTED_CASES,
         case_rows=CASE_ROWS,
         trends=_trends(history),
+        curl_fold=CURL_FOLD,
+        copy_script=COPY_SCRIPT,
+        copy_script_hash=COPY_SCRIPT_HASH,
     )
 
 

@@ -10,9 +10,10 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from conformance.reports.document import Document, case_group
+from conformance.reports.document import Document, case_group, reproduce_case_command
 
 # Characters XML 1.0 cannot carry at all (generated names may contain them).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -42,13 +43,14 @@ class _Group:
     elapsed_ms: float = 0.0
 
 
-def render_junit(document: Document) -> str:
+def render_junit(document: Document, report_dir: Path | str = "DIR") -> str:
     """The JUnit XML text for a results document."""
-    return "".join(junit_chunks(document))
+    return "".join(junit_chunks(document, report_dir))
 
 
-def junit_chunks(document: Document) -> Iterator[str]:
-    """junit.xml a test suite at a time (to be written as it comes)."""
+def junit_chunks(document: Document, report_dir: Path | str = "DIR") -> Iterator[str]:
+    """junit.xml a test suite at a time (to be written as it comes); each failing case with the line that
+    reproduces it from ``report_dir``."""
     groups = _group(document)
     root = ET.Element("testsuites", name=f"conformance {document['run_id']}")
     suites = []
@@ -71,19 +73,20 @@ def junit_chunks(document: Document) -> Iterator[str]:
         return
     yield head.removesuffix(" />") + ">"
     for name, group, tests, failures in suites:
-        suite = _suite(document, name, group, tests, failures)
+        suite = _suite(document, name, group, tests, failures, report_dir)
         ET.indent(suite, level=1)
         yield "\n  " + ET.tostring(suite, encoding="unicode")
     yield "\n</testsuites>\n"
 
 
-def _suite(document: Document, name: str, group: _Group, tests: int, failures: int) -> ET.Element:
+def _suite(document: Document, name: str, group: _Group, tests: int, failures: int,
+           report_dir: Path | str) -> ET.Element:  # fmt: skip
     suite = ET.Element("testsuite", name=name)
     _properties(suite, document)
     for check, outcome in group.testcases.items():
         case = ET.SubElement(suite, "testcase", name=check, classname=f"conformance.{name}")
         if outcome.failed:
-            _failure(case, check, outcome)
+            _failure(case, check, outcome, report_dir)
         elif outcome.warned:
             out = ET.SubElement(case, "system-out")
             out.text = _clean(f"warning: {outcome.warned} warned result(s); see summary.md / results.json")
@@ -137,12 +140,13 @@ def _group(document: Document) -> dict[str, _Group]:
     return groups
 
 
-def _failure(case: ET.Element, check: str, outcome: _Testcase) -> None:
+def _failure(case: ET.Element, check: str, outcome: _Testcase, report_dir: Path | str) -> None:
     first = outcome.failures[0]
     element = ET.SubElement(case, "failure", message=_clean(first["message"][:MESSAGE_LIMIT]), type=check)
     lines = [f"{outcome.failed} failing case(s)"]
     for failure in outcome.failures:
         lines.append(f"- {failure['case']}: {failure['message'][:MESSAGE_LIMIT]}")
+        lines.append(f"  {reproduce_case_command(report_dir, failure['case'])}")
         if failure.get("curl"):
             lines.append(f"  {failure['curl']}")
     if outcome.failed > len(outcome.failures):

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import jinja2
 
 from conformance.coverage import named
-from conformance.reports.digest import DIGEST_GROUPS, Digest, build_digest, explained, highlighted
+from conformance.reports.digest import DIGEST_GROUPS, Digest, around, build_digest, explained, highlighted
 from conformance.reports.document import (
     Document,
     case_counts,
     drift_warnings,
     headline,
     other_warnings,
+    reproduce_case_command,
     reproduce_command,
+    run_target,
 )
 from conformance.reports.markdown import block, cell, code, table
 
@@ -49,26 +52,27 @@ def marked(lines: list[tuple[str, bool]]) -> str:
 
     Long bodies keep the lines around the offending member (or their start): a summary is read on one screen.
     """
-    hits = [i for i, (_line, hit) in enumerate(lines) if hit]
-    first, last = (hits[0], hits[-1]) if hits else (0, 0)
-    start, end = max(0, first - MD_CONTEXT), min(len(lines), max(last + MD_CONTEXT + 1, MD_CONTEXT * 2))
-    out = ["  …"] if start else []
-    for line, hit in lines[start:end]:
+    out = []
+    for line, hit in around(lines, MD_CONTEXT):
         text = line if len(line) <= MD_LINE else line[:MD_LINE] + f"… ({len(line)} characters)"
         out.append(("- " if hit else "  ") + text)
-    return "\n".join(out + (["  …"] if end < len(lines) else []))
+    return "\n".join(out)
 
 
-def render_digest(document: Document, baseline: Document | None = None, digest: Digest | None = None) -> str:
-    """The digest in Markdown: what is failing, grouped, most serious first."""
+def render_digest(document: Document, baseline: Document | None = None, digest: Digest | None = None,
+                  report_dir: Path | str = "DIR") -> str:  # fmt: skip
+    """The digest in Markdown: what is failing, grouped, most serious first; each example with the line that
+    reproduces it from ``report_dir``."""
     template = _environment().get_template("digest.md.j2")
     digest = digest if digest is not None else build_digest(document, baseline)
     limits = {"shown_groups": DIGEST_GROUPS, "shown_cases": DIGEST_CASES, "curl_limit": CURL_LIMIT}
-    return template.render(digest=digest, counts=document["counts"], target=document["target"], **limits).strip()
+    return template.render(digest=digest, counts=document["counts"], target=run_target(document),
+                           resend=functools.partial(reproduce_case_command, report_dir),
+                           report_dir=str(report_dir), **limits).strip()  # fmt: skip
 
 
 def render_summary(document: Document, baseline: Document | None = None, digest: Digest | None = None,
-                   trends: HistoryView | None = None) -> str:  # fmt: skip
+                   trends: HistoryView | None = None, report_dir: Path | str = "DIR") -> str:  # fmt: skip
     """The Markdown summary of a results document, the digest first (then each group across nights)."""
     counts = document["counts"]
     verdict = {"PASSED": "✅ PASSED", "FAILED": "❌ FAILED"}.get(headline(document), f"⚠️ {headline(document)}")
@@ -83,7 +87,7 @@ def render_summary(document: Document, baseline: Document | None = None, digest:
         f"Seed **{document['seed']}**, run `{document['run_id']}`. Reproduce: {code(reproduce_command(document))}",
         *_coverage(document),
         "",
-        render_digest(document, baseline, digest),
+        render_digest(document, baseline, digest, report_dir),
         *_across_nights(trends),
         *_confirmation(document),
         "",

@@ -305,6 +305,14 @@ def _mangle_strings(client: TestClient, faults: FaultInjector) -> None:
         assert value in (participant["name"], participant["profileId"], participant["addresses"][0]["address"])
 
 
+@case("append_to_names")
+def _append_to_names(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("append_to_names", longer_than=3)
+    sent = [{"name": "Ann", "type": "CUSTOMER"}, {"name": "Solo", "type": "AI_AGENT"}]
+    returned = create(client, full_request(participants=sent)).json()["participants"]
+    assert sorted(p["name"] for p in returned) == ["Ann", "Solo-altered"]
+
+
 @case("stale_timestamps")
 def _stale_timestamps(client: TestClient, faults: FaultInjector) -> None:
     faults.inject("stale_timestamps", scope="participants")

@@ -12,7 +12,16 @@ import pytest
 from conftest import RunFactory
 from report_helpers import Fault, invoke, write_report
 
-from conformance.reports.digest import SEVERITY_ORDER, build_digest, explained, failure_path, highlighted
+from conformance.reports.digest import (
+    LISTED_FAILURES,
+    SEVERITY_ORDER,
+    _groups,
+    build_digest,
+    explained,
+    failure_path,
+    highlighted,
+    request_size,
+)
 from conformance.reports.html import render_html
 from conformance.reports.summary import render_summary
 
@@ -149,3 +158,19 @@ def test_a_merge_of_an_incomplete_shard_set_says_so_and_the_gate_fails_it(make_r
     assert "INCOMPLETE shard set: 1/2 without 2/2" in stderr and "(INCOMPLETE)" in stdout
     code, stdout, _stderr = invoke("gate", str(tmp_path / "merged"))
     assert code == 1 and "incomplete shard set: 1/2 without 2/2" in stdout
+
+
+def test_each_groups_example_is_its_smallest_request_ties_by_plan_order(make_run: RunFactory) -> None:
+    """Every participant name comes back changed: the example is the case with the smallest request, not the
+    first (a 5,000-character name would be), and the first of equal ones; kept with the group's share too."""
+    document = make_run((("append_to_names", None, {}),)).to_json()
+    for listed in (LISTED_FAILURES, 3):
+        for group in _groups(document, listed):
+            mine = [(request_size(f), i) for i, f in enumerate(document["failures"]) if f["case"] in group.case_ids
+                    and f["check"] == group.check]  # fmt: skip
+            size, index = min(mine)
+            assert request_size(group.representative) == size
+            assert group.representative is document["failures"][index] and group.anchors[0] == f"failure-{index}"
+            assert len(group.failures) <= max(1, listed)
+    echo = next(g for g in _groups(document) if g.check == "request_echo")
+    assert len(echo.cases) > 5 and not echo.representative["case"].startswith("valid/strings/")

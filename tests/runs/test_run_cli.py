@@ -94,6 +94,11 @@ def test_reports_latest_follows_the_newest_run(tmp_path, monkeypatch) -> None:
          "conformance run --target live --seed 7 --max-examples 10"),
         ({"target": "live", "seed": 7, "max_examples": 10, "base_url": "http://127.0.0.1:8099", "shard": "2/4"},
          "conformance run --target live --seed 7 --base-url http://127.0.0.1:8099 --max-examples 10 --shard 2/4"),
+        ({"target": "emulator", "seed": 7, "max_examples": 5, "policy": {"max_requests": 50, "deterministic": True}},
+         "conformance run --target emulator --seed 7 --max-examples 5 --max-requests 50 --deterministic"),
+        ({"target": "replay:live", "seed": 7, "max_examples": 10, "base_url": "https://conversations.twilio.com",
+          "policy": {"rate": 0.5, "checks": ["read_back", "request_echo"]}},
+         "conformance run --target live --seed 7 --max-examples 10 --rate 0.5 --checks read_back,request_echo"),
     ],
 )  # fmt: skip
 def test_the_reproduce_line_sends_the_same_requests_to_the_same_place(document: dict, expected: str) -> None:
