@@ -9,6 +9,7 @@ Their names are re-exported here, so ``from conformance.emulator.models import .
 from __future__ import annotations
 
 import hmac
+import json
 import math
 import threading
 from collections.abc import Iterator, Sequence
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.contract import Contract, load_contract
-from conformance.emulator.exceptions import Conflict, InvalidParameter, NotFound, TooManyRequests
+from conformance.emulator.exceptions import Conflict, DatabaseError, InvalidParameter, NotFound, TooManyRequests
 from conformance.emulator.ids import (
     DETERMINISTIC_START_MS,
     Clock,
@@ -122,6 +123,7 @@ class Backend:
         self.contract.is_valid("request", {})  # compile the fast validator now, not on the first request
         self._errors = ErrorFinder(self.contract, "request")
         self._seed()
+        self._check_stored()
 
     @property
     def primary_account(self) -> str:
@@ -130,6 +132,25 @@ class Backend:
     def _seed(self) -> None:
         for configuration in self.seed_configurations:
             self.store.put_configuration(configuration)
+
+    def _check_stored(self) -> None:
+        """Refuse a store holding a conversation the emulator could not have written (a hand-edited row would
+        otherwise be served as is, or fail every fetch with a 500): each must match the Conversation schema and
+        read back as one."""
+        for row, conversation_id, body in self.store.conversation_rows():
+            where = f"conversation {quote(conversation_id)} (row {row})"
+            try:
+                value = json.loads(body)
+            except ValueError:
+                raise DatabaseError(f"{where} is not JSON") from None
+            if not self.contract.is_valid("conversation", value):
+                error = self.contract.errors("conversation", value)[0]
+                at = f" at {field_path(error.absolute_path)}" if error.absolute_path else ""
+                raise DatabaseError(f"{where} breaks the Conversation schema{at}: {quote(error.message, 200)}")
+            try:
+                Conversation.from_wire(value)
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise DatabaseError(f"{where} cannot be read back ({exc.__class__.__name__}: {exc})") from None
 
     def reset(self) -> None:
         """Forget every conversation and idempotency key; back to the seeded configurations."""

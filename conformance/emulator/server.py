@@ -44,14 +44,18 @@ def build_backend(settings: EmulatorSettings) -> Backend:
         raise EmulatorConfigError("deterministic mode cannot use a database: seeded ids would repeat after a restart")
     store: Store = SQLiteStore(settings.db_path) if settings.db_path is not None else MemoryStore()
     limiter = TokenBucket(settings.rate_limit, settings.rate_burst) if settings.rate_limit else None
-    return Backend(
-        accounts=settings.accounts,
-        configurations=settings.seeded_configurations(),
-        store=store,
-        clock=SteppingClock() if settings.deterministic else SystemClock(),
-        ids=IdGenerator(settings.seed if settings.deterministic else None),
-        rate_limiter=limiter,
-    )
+    try:
+        return Backend(
+            accounts=settings.accounts,
+            configurations=settings.seeded_configurations(),
+            store=store,
+            clock=SteppingClock() if settings.deterministic else SystemClock(),
+            ids=IdGenerator(settings.seed if settings.deterministic else None),
+            rate_limiter=limiter,
+        )
+    except BaseException:
+        store.close()  # a refused database is released at once, not when the collector gets to it
+        raise
 
 
 def create_app(
