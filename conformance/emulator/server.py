@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 
 from conformance.emulator.config import EmulatorSettings
+from conformance.emulator.connections import bounded_protocol
 from conformance.emulator.exceptions import EmulatorConfigError
 from conformance.emulator.faults import ActiveFault, FaultInjector
 from conformance.emulator.models import (
@@ -159,12 +160,16 @@ def bind(host: str = LOOPBACK, port: int = 0) -> socket.socket:
     return sock
 
 
-def uvicorn_config(app: Any, *, log_level: str = "warning", date_header: bool = True) -> uvicorn.Config:
-    """The server settings the emulator runs with everywhere (CLI, embedded, benchmark)."""
+def uvicorn_config(
+    app: Any, settings: EmulatorSettings | None = None, *, log_level: str = "warning", date_header: bool = True
+) -> uvicorn.Config:
+    """The server settings the emulator runs with everywhere (CLI, embedded, benchmark); the connection bounds
+    come from ``settings`` (default: the defaults)."""
+    settings = settings or EmulatorSettings()
     return uvicorn.Config(
         app,
         loop="uvloop",
-        http="httptools",
+        http=bounded_protocol(settings.read_timeout, settings.max_connections),
         lifespan="off",
         access_log=False,
         log_level=log_level,
@@ -242,7 +247,9 @@ class EmulatorServer:
             raise RuntimeError("an EmulatorServer starts once; create a new one")
         self._socket = bind(self.host, self.port)
         self.port = self._socket.getsockname()[1]
-        config = uvicorn_config(self.app, log_level=self.log_level, date_header=not self.settings.deterministic)
+        config = uvicorn_config(
+            self.app, self.settings, log_level=self.log_level, date_header=not self.settings.deterministic
+        )
         self._server = _ThreadServer(config)
         self._thread = threading.Thread(target=self._run, name=f"emulator:{self.port}", daemon=True)
         self._thread.start()
