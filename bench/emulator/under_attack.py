@@ -78,6 +78,14 @@ def attacker(port: int, stop: multiprocessing.synchronize.Event, results: multip
     results.put(answered)
 
 
+def _warm_up_big_bodies(port: int) -> None:
+    """One worst body before measuring, so the emulator's body worker (started by the first one) is up."""
+    connection = _connect(port)
+    connection.request("POST", "/v2/Conversations", next(iter(worst_bodies().values())), HEADERS)
+    connection.getresponse().read()
+    connection.close()
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -99,6 +107,7 @@ def run(rounds: int, seconds: float) -> dict[str, object]:
     hostile: list[tuple[str, int, float]] = []
     try:
         normal_client(port, 1.0)  # warm-up
+        _warm_up_big_bodies(port)
         rss_start = rss_mb(pid)
         rss_peak = rss_start
         for _ in range(rounds):

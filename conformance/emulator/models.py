@@ -89,6 +89,14 @@ class Credentials:
 DEFAULT_CREDENTIALS = Credentials(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_API_KEY, DEFAULT_API_SECRET)
 
 
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """A create request that passed validation, and its idempotency fingerprint ("" when none was asked for)."""
+
+    request: dict[str, Any]
+    fingerprint: str
+
+
 # --- the backend -----------------------------------------------------------------------
 
 
@@ -267,6 +275,32 @@ class Backend:
         """Create (or, for a repeated Idempotency-Key with the same body, return) a conversation."""
         request = self.coerce(body) if lenient else self.validate(body, raw)
         digest = fingerprint(request) if idempotency_key is not None else ""
+        return self.create_admitted(account_id, Admitted(request, digest), idempotency_key, lenient=lenient)
+
+    def admit(self, body: Any, raw: bytes | None = None, *, with_fingerprint: bool = False) -> Admitted:
+        """Validate a create request and keep only what :meth:`create_admitted` reads (for a body validated in
+        another process: what travels back is small, whatever the client sent)."""
+        request = self.validate(body, raw)
+        digest = fingerprint(request) if with_fingerprint else ""
+        kept: dict[str, Any] = {k: request[k] for k in ("configurationId", "name") if k in request}
+        if "configuration" in request:
+            kept["configuration"] = {k: v for k, v in request["configuration"].items() if k in self._override_fields}
+        if "participants" in request:
+            kept["participants"] = [self._participant_kept(item) for item in request["participants"]]
+        return Admitted(kept, digest)
+
+    def _participant_kept(self, item: dict[str, Any]) -> dict[str, Any]:
+        kept = {k: v for k, v in item.items() if k in ("name", "type", "profileId")}
+        if "addresses" in item:
+            kept["addresses"] = [self._documented_address(a) for a in item["addresses"]]
+        return kept
+
+    def create_admitted(
+        self, account_id: str, admitted: Admitted, idempotency_key: str | None, *, lenient: bool = False
+    ) -> Conversation:
+        """Create from a request already validated (or coerced, when ``lenient``); ``admitted.fingerprint`` is
+        its digest when an ``idempotency_key`` is given."""
+        request, digest = admitted.request, admitted.fingerprint
         with self._lock:
             if idempotency_key is not None:
                 prior = self.store.idempotency(account_id, idempotency_key)
