@@ -90,8 +90,8 @@ def tune_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 10)
-    # The body worker thread and the event loop share the GIL: hand it over every 1 ms (not 5), so the loop
-    # waits less behind a big body. Costs nothing while the worker is idle (one thread running).
+    # The body worker's pool threads (feeder, manager) share the GIL with the event loop: hand it over every
+    # 1 ms (not 5), so the loop waits less behind them. Costs nothing while they are idle.
     sys.setswitchinterval(0.001)
 
 
