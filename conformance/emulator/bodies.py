@@ -17,10 +17,11 @@ import threading
 import time
 import weakref
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from conformance.contract import load_contract
-from conformance.emulator.exceptions import InvalidParameter
+from conformance.emulator.exceptions import InvalidParameter, ServiceUnavailable
 from conformance.emulator.models import Admitted, Backend
 from conformance.emulator.rules import parse_json
 
@@ -49,7 +50,16 @@ class BodyWorker:
             # An app dropped without close() (an in-process test client) still ends its worker.
             weakref.finalize(self, self._pool.shutdown, wait=False, cancel_futures=True)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, admit_body, raw, with_fingerprint)
+        try:
+            return await loop.run_in_executor(self._pool, admit_body, raw, with_fingerprint)
+        except BrokenProcessPool:  # the worker died (killed, out of memory): the next big body starts a new one
+            self.close()
+            raise ServiceUnavailable(1, "The body worker stopped; retry after 1 s") from None
+
+    @property
+    def pids(self) -> list[int]:
+        """The worker's process id, once started (for tests and tools that watch it)."""
+        return list(self._pool._processes) if self._pool is not None else []  # type: ignore[attr-defined]
 
     def close(self) -> None:
         if self._pool is not None:

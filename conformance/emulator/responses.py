@@ -103,7 +103,7 @@ class EmulatorResponses:
         self.faults = faults
         self.max_body_bytes = max_body_bytes
         self._auth_cache: dict[str, str] = {}
-        self._worker = BodyWorker(backend.contract.directory)
+        self.body_worker = BodyWorker(backend.contract.directory)
 
     # --- vendor routes ---
 
@@ -184,7 +184,7 @@ class EmulatorResponses:
         """A big body's create: parsed and validated in the worker process, stored here; the 400s come in the
         same order as inline (JSON, then the ``Idempotency-Key`` length, then the contract)."""
         with_fingerprint = bool(headers.get(IDEMPOTENCY_KEY_HEADER.lower()))
-        outcome, result = await self._worker.admit(raw, with_fingerprint=with_fingerprint)
+        outcome, result = await self.body_worker.admit(raw, with_fingerprint=with_fingerprint)
         if outcome == "json":
             raise InvalidParameter(str(result))
         key = self._idempotency_key(headers)
@@ -194,7 +194,7 @@ class EmulatorResponses:
 
     def close(self) -> None:
         """Stop the body worker process, if one was started."""
-        self._worker.close()
+        self.body_worker.close()
 
     async def _injected(self, faults: FaultInjector, route: str) -> Reply | None:
         delay = faults.delay(route)

@@ -79,7 +79,7 @@ def test_the_worker_ends_with_the_emulator_process() -> None:
     script = ("import sys; from tests.emulator.hostile import send_all, worst_bodies; "
               "from conformance.emulator.server import create_app; app = create_app(); "
               "send_all(app, [worst_bodies()['100k duplicate keys']]); "
-              "import multiprocessing; print(*[p.pid for p in multiprocessing.active_children()], flush=True); "
+              "print(*app.state.responses.body_worker.pids, flush=True); "
               "import time; time.sleep(60)")  # fmt: skip
     child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
@@ -101,3 +101,15 @@ def _alive(pid: int) -> bool:
         return False
     with open(f"/proc/{pid}/stat") as stat:  # a zombie (ended, not yet reaped by init) is not alive
         return stat.read().split(") ")[-1][0] != "Z"
+
+
+def test_a_dead_worker_costs_one_503_and_is_replaced(apps: tuple[Starlette, Starlette]) -> None:
+    worker, _ = apps
+    body = big(full_request())
+    assert send_all(worker, [body])[0][0] == 201
+    [pid] = worker.state.responses.body_worker.pids
+    os.kill(pid, signal.SIGKILL)
+    while _alive(pid):
+        time.sleep(0.05)
+    (status, answer), (again, _) = send_all(worker, [body, body])
+    assert (status, again) == (503, 201) and json.loads(answer)["code"] == 20503
