@@ -40,6 +40,9 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     next request) to the end of the headers, then again to the end of the body; a client that misses it is
     disconnected. It does not run while the server itself has stopped reading (its body buffer is full),
     since that delay is not the client's. Use :func:`bounded_protocol` to set the bounds.
+
+    A request only notes when its part is due (a timer armed and cancelled per part cost ~7 us in uvloop, a
+    tenth of a create); one timer per connection wakes when the earliest note could be due and looks.
     """
 
     read_timeout: ClassVar[float] = READ_TIMEOUT_S
@@ -47,7 +50,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._deadline: TimerHandle | None = None
+        self._due: float | None = None  # loop time by which the request part in progress must have arrived
+        self._watch: TimerHandle | None = None
         self._refused = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -55,7 +59,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self._refuse(transport)
             return
         super().connection_made(transport)
-        self._arm()
+        self._due = self.loop.time() + self.read_timeout
+        self._watch = self.loop.call_at(self._due, self._look)
 
     def _refuse(self, transport: asyncio.Transport) -> None:
         # Answer, then half-close and linger: closing with the client's request unread would send a reset,
@@ -65,7 +70,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         transport.write(REFUSAL)
         if transport.can_write_eof():
             transport.write_eof()
-        self._deadline = self.loop.call_later(min(REFUSED_LINGER_S, self.read_timeout), transport.close)
+        self._watch = self.loop.call_later(min(REFUSED_LINGER_S, self.read_timeout), transport.close)
 
     def data_received(self, data: bytes) -> None:
         if not self._refused:
@@ -77,7 +82,9 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         return super().eof_received()  # type: ignore[func-returns-value]
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
         if not self._refused:
             super().connection_lost(exc)
 
@@ -85,32 +92,28 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        if self._deadline is None:  # a request on a kept-alive connection; the first one's runs from the start
-            self._arm()
+        if self._due is None:  # a request on a kept-alive connection; the first one's runs from the start
+            self._due = self.loop.time() + self.read_timeout
 
     def on_headers_complete(self) -> None:
         super().on_headers_complete()
-        self._arm()  # the body gets a deadline of its own
+        self._due = self.loop.time() + self.read_timeout  # the body gets a deadline of its own
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
-        self._disarm()  # from here on the time is the server's (and, once answered, the keep-alive timeout's)
+        self._due = None  # from here on the time is the server's (and, once answered, the keep-alive timeout's)
 
-    def _arm(self) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(self.read_timeout, self._expired)
-
-    def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
-
-    def _expired(self) -> None:
-        self._deadline = None
-        if self.flow is not None and self.flow.read_paused:
-            self._arm()  # the server is not reading: the client is not late
-        elif not self.transport.is_closing():
-            self.transport.close()
+    def _look(self) -> None:
+        """Close the connection if its request part is overdue; otherwise look again when it could be."""
+        now = self.loop.time()
+        if self._due is not None and self.flow is not None and self.flow.read_paused:
+            self._due = now + self.read_timeout  # the server is not reading: the client is not late
+        if self._due is not None and now >= self._due:
+            self._watch = None
+            if not self.transport.is_closing():
+                self.transport.close()
+            return
+        self._watch = self.loop.call_at(self._due if self._due is not None else now + self.read_timeout, self._look)
 
 
 def bounded_protocol(read_timeout: float, max_connections: int) -> type[BoundedHttpToolsProtocol]:
