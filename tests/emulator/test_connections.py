@@ -82,6 +82,24 @@ def test_the_deadline_is_per_part_so_a_slow_but_steady_client_is_served() -> Non
         assert asyncio.run(steady(emulator.port)).startswith(b"HTTP/1.1 201 ")
 
 
+def test_the_deadline_waits_while_the_server_is_not_reading() -> None:
+    """A big body sent at once, to a server that waits (the ``slow`` fault) before reading it: uvicorn stops reading
+    at 64 KiB, so the body is not all in by the deadline, yet the client is not the one late."""
+    body = json.dumps(full_request(padding="x" * 200_000)).encode()
+    head = HEAD.replace(f"Content-Length: {len(BODY)}".encode(), f"Content-Length: {len(body)}".encode())
+
+    async def send(port: int) -> bytes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(head + body)
+        answer = await asyncio.wait_for(reader.read(65536), 10)
+        writer.close()
+        return answer
+
+    with EmulatorServer(read_timeout=BOUND) as emulator:
+        emulator.inject("slow", ms=int(BOUND * 2500), route="create")
+        assert asyncio.run(send(emulator.port)).startswith(b"HTTP/1.1 201 ")
+
+
 def test_connections_past_the_cap_get_503_and_are_closed() -> None:
     with EmulatorServer(max_connections=3, read_timeout=30) as emulator:
         held = [socket.create_connection(("127.0.0.1", emulator.port)) for _ in range(3)]
