@@ -182,8 +182,9 @@ def render(result: dict[str, object], rounds: int, seconds: float, load_before: 
         "round (the plateau does not grow from round to round; Python keeps the freed arenas).",
         "",
         "How: a body of 64 KiB or more is parsed and validated in one worker process (`conformance/emulator/"
-        "bodies.py`) at CPU niceness 10, so it never holds the serving process's GIL (a thread did: json parsing "
-        "keeps it) and, when the cores are contended, the serving process runs first; big bodies queue for the "
+        "body_worker.py`, fed through a pipe by one thread) at CPU niceness 10, so it never holds the serving "
+        "process's GIL (a thread did: json parsing keeps it) and, when the cores are contended, the serving "
+        "process runs first; big bodies queue for the "
         "worker one at a time and pay for it in their own latency. The worker sends back only what a create stores. "
         "Objects and arrays are counted before parsing (more than 10,000 is a 400) and the nesting is measured "
         "on the text; null members are dropped by the decoder; an invalid body's 400 is chosen from at most 100 "

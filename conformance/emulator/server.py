@@ -90,8 +90,8 @@ def tune_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 10)
-    # The body worker's pool threads (feeder, manager) share the GIL with the event loop: hand it over every
-    # 1 ms (not 5), so the loop waits less behind them. Costs nothing while they are idle.
+    # The thread that feeds the body worker shares the GIL with the event loop: hand it over every 1 ms (not 5),
+    # so the loop waits less behind it. Costs nothing while it is idle (one thread running).
     sys.setswitchinterval(0.001)
 
 
