@@ -35,7 +35,9 @@ from tests.emulator.hostile import AUTH, worst_bodies  # noqa: E402
 SECTION = "## Emulator under hostile bodies"
 HEADERS = {"Content-Type": "application/json", "Authorization": AUTH}
 GOALS = ("Goals (issue 10): the worst 1 MiB body answered within 200 ms; a normal request never delayed by more "
-         "than 50 ms by it; memory returns afterwards.")  # fmt: skip
+         "than 50 ms by it; memory returns afterwards. Issue 18: with the attacker running, a normal create's p99 "
+         "at most 3x its quiet p99 and under 20 ms, both taken in the same run; the attacker's own throughput is "
+         "the price.")  # fmt: skip
 
 
 def _connect(port: int) -> http.client.HTTPConnection:
@@ -78,6 +80,14 @@ def attacker(port: int, stop: multiprocessing.synchronize.Event, results: multip
     results.put(answered)
 
 
+def _warm_up_big_bodies(port: int) -> None:
+    """One worst body before measuring, so the emulator's body worker (started by the first one) is up."""
+    connection = _connect(port)
+    connection.request("POST", "/v2/Conversations", next(iter(worst_bodies().values())), HEADERS)
+    connection.getresponse().read()
+    connection.close()
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -99,6 +109,7 @@ def run(rounds: int, seconds: float) -> dict[str, object]:
     hostile: list[tuple[str, int, float]] = []
     try:
         normal_client(port, 1.0)  # warm-up
+        _warm_up_big_bodies(port)
         rss_start = rss_mb(pid)
         rss_peak = rss_start
         for _ in range(rounds):
@@ -158,19 +169,24 @@ def render(result: dict[str, object], rounds: int, seconds: float, load_before: 
     quiet_all = [v for r in quiet for v in r]
     attacked_all = [v for r in attacked for v in r]
     p99_delay = percentile(attacked_all, 0.99) - percentile(quiet_all, 0.99)
+    p99_ratio = percentile(attacked_all, 0.99) / percentile(quiet_all, 0.99)
     lines += [
         "",
         f"Worst bodies, all kinds together (each time includes its 1 MiB upload over loopback): p50 "
         f"{statistics.median(times):.0f} ms, p99 {percentile(times, 0.99):.0f} ms, max {max(times):.0f} ms; "
         f"{sum(1 for _, status, _ in hostile if status >= 500)} of {len(hostile)} answers were a 5xx. A normal "
-        f"create's p99 was {p99_delay:+.1f} ms from the quiet phase's, its max {max(attacked_all):.0f} ms against "
+        f"create's p99 was {p99_delay:+.1f} ms from the quiet phase's ({p99_ratio:.2f}x), its max "
+        f"{max(attacked_all):.0f} ms against "
         f"{max(quiet_all):.0f} ms quiet (the maxima carry the shared machine's scheduling noise). Server RSS "
         f"{rss_start:.0f} MB before, {rss_peak:.0f} MB at the peak seen, {rss_end:.0f} MB a second after the last "
         "round (the plateau does not grow from round to round; Python keeps the freed arenas).",
         "",
-        "How: a body of 64 KiB or more is parsed and validated on one worker thread, so the event loop keeps serving "
-        "(and the serving process hands the GIL over every 1 ms, not 5); "
-        "objects and arrays are counted before parsing (more than 10,000 is a 400) and the nesting is measured "
+        "How: a body of 64 KiB or more is parsed and validated in one worker process (`conformance/emulator/"
+        "body_worker.py`, fed through a pipe by one thread) at CPU niceness 10, so it never holds the serving "
+        "process's GIL (a thread did: json parsing keeps it) and, when the cores are contended, the serving "
+        "process runs first; big bodies queue for the "
+        "worker one at a time and pay for it in their own latency. The worker sends back only what a create stores. "
+        "Objects and arrays are counted before parsing (more than 10,000 is a 400) and the nesting is measured "
         "on the text; null members are dropped by the decoder; an invalid body's 400 is chosen from at most 100 "
         "violations, found with the compiled validator skipping the valid halves of each array, with messages "
         "that do not print the whole value.",

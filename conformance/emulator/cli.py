@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from conformance.emulator.config import EmulatorSettings
+from conformance.emulator.config import MAX_CONNECTIONS, MAX_READ_TIMEOUT_S, READ_TIMEOUT_S, EmulatorSettings
 from conformance.emulator.exceptions import DatabaseError, EmulatorConfigError
 from conformance.emulator.server import (
     LOOPBACK,
@@ -56,6 +56,15 @@ class SettingsError(click.ClickException):
               help="Token bucket size (default: the rate, rounded up).")  # fmt: skip
 @click.option("--deterministic", is_flag=True, help="Seeded ids and a clock that advances one second per write.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --deterministic.")
+@click.option(
+    "--read-timeout",
+    type=click.FloatRange(min=0, min_open=True, max=MAX_READ_TIMEOUT_S),
+    default=READ_TIMEOUT_S,
+    show_default=True,
+    help="Seconds a client has to send a request's headers, and again its body, before it is disconnected.",
+)
+@click.option("--max-connections", type=click.IntRange(min=1), default=MAX_CONNECTIONS, show_default=True,
+              help="Connections open at once; one more is answered 503 and closed.")  # fmt: skip
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]), default="warning",
               show_default=True, help="uvicorn log level.")  # fmt: skip
 def emulator_command(
@@ -67,6 +76,8 @@ def emulator_command(
     rate_burst: int | None,
     deterministic: bool,
     seed: int,
+    read_timeout: float,
+    max_connections: int,
     log_level: str,
 ) -> None:
     """Serve the Conversations v2 emulator (POST/GET /v2/Conversations) until Ctrl+C.
@@ -76,7 +87,8 @@ def emulator_command(
     CONFORMANCE_CONFIGURATION_ID seeds a configuration with that id.
     """
     settings = load_settings(os.environ, config_file, db_path=db_path, rate_limit=rate_limit, rate_burst=rate_burst,
-                             deterministic=deterministic, seed=seed)  # fmt: skip
+                             deterministic=deterministic, seed=seed, read_timeout=read_timeout,
+                             max_connections=max_connections)  # fmt: skip
     try:
         app = create_app(settings)
     except DatabaseError as exc:
@@ -93,7 +105,8 @@ def emulator_command(
     url = f"http://{host}:{sock.getsockname()[1]}"
     click.echo(banner(url, settings, os.environ))
     sys.stdout.flush()
-    serve(ForegroundServer(uvicorn_config(app, log_level=log_level, date_header=not deterministic)), app, sock)
+    config = uvicorn_config(app, settings, log_level=log_level, date_header=not deterministic)
+    serve(ForegroundServer(config), app, sock)
 
 
 def load_settings(environ: Mapping[str, str], config_file: Path | None, **options: object) -> EmulatorSettings:

@@ -35,6 +35,9 @@ from conformance.vendor import (
 )
 
 MAX_BODY_BYTES = 1024 * 1024  # larger request bodies get 413 (an emulator assumption)
+READ_TIMEOUT_S = 10.0  # seconds a client has to send a request's headers, and again its body
+MAX_READ_TIMEOUT_S = 60.0
+MAX_CONNECTIONS = 256  # open at once; each may hold a 1 MiB body, so the cap bounds memory too
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class EmulatorSettings:
     deterministic: bool = False
     seed: int = 0
     max_body_bytes: int = MAX_BODY_BYTES
+    read_timeout: float = READ_TIMEOUT_S
+    max_connections: int = MAX_CONNECTIONS
 
     @property
     def credentials(self) -> Credentials:

@@ -9,6 +9,7 @@ Their names are re-exported here, so ``from conformance.emulator.models import .
 from __future__ import annotations
 
 import hmac
+import json
 import math
 import threading
 from collections.abc import Iterator, Sequence
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.contract import Contract, load_contract
-from conformance.emulator.exceptions import Conflict, InvalidParameter, NotFound, TooManyRequests
+from conformance.emulator.exceptions import Conflict, DatabaseError, InvalidParameter, NotFound, TooManyRequests
 from conformance.emulator.ids import (
     DETERMINISTIC_START_MS,
     Clock,
@@ -88,6 +89,14 @@ class Credentials:
 DEFAULT_CREDENTIALS = Credentials(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_API_KEY, DEFAULT_API_SECRET)
 
 
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """A create request that passed validation, and its idempotency fingerprint ("" when none was asked for)."""
+
+    request: dict[str, Any]
+    fingerprint: str
+
+
 # --- the backend -----------------------------------------------------------------------
 
 
@@ -122,6 +131,7 @@ class Backend:
         self.contract.is_valid("request", {})  # compile the fast validator now, not on the first request
         self._errors = ErrorFinder(self.contract, "request")
         self._seed()
+        self._check_stored()
 
     @property
     def primary_account(self) -> str:
@@ -130,6 +140,25 @@ class Backend:
     def _seed(self) -> None:
         for configuration in self.seed_configurations:
             self.store.put_configuration(configuration)
+
+    def _check_stored(self) -> None:
+        """Refuse a store holding a conversation the emulator could not have written (a hand-edited row would
+        otherwise be served as is, or fail every fetch with a 500): each must match the Conversation schema and
+        read back as one."""
+        for row, conversation_id, body in self.store.conversation_rows():
+            where = f"conversation {quote(conversation_id)} (row {row})"
+            try:
+                value = json.loads(body)
+            except ValueError:
+                raise DatabaseError(f"{where} is not JSON") from None
+            if not self.contract.is_valid("conversation", value):
+                error = self.contract.errors("conversation", value)[0]
+                at = f" at {field_path(error.absolute_path)}" if error.absolute_path else ""
+                raise DatabaseError(f"{where} breaks the Conversation schema{at}: {quote(error.message, 200)}")
+            try:
+                Conversation.from_wire(value)
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise DatabaseError(f"{where} cannot be read back ({exc.__class__.__name__}: {exc})") from None
 
     def reset(self) -> None:
         """Forget every conversation and idempotency key; back to the seeded configurations."""
@@ -246,6 +275,32 @@ class Backend:
         """Create (or, for a repeated Idempotency-Key with the same body, return) a conversation."""
         request = self.coerce(body) if lenient else self.validate(body, raw)
         digest = fingerprint(request) if idempotency_key is not None else ""
+        return self.create_admitted(account_id, Admitted(request, digest), idempotency_key, lenient=lenient)
+
+    def admit(self, body: Any, raw: bytes | None = None, *, with_fingerprint: bool = False) -> Admitted:
+        """Validate a create request and keep only what :meth:`create_admitted` reads (for a body validated in
+        another process: what travels back is small, whatever the client sent)."""
+        request = self.validate(body, raw)
+        digest = fingerprint(request) if with_fingerprint else ""
+        kept: dict[str, Any] = {k: request[k] for k in ("configurationId", "name") if k in request}
+        if "configuration" in request:
+            kept["configuration"] = {k: v for k, v in request["configuration"].items() if k in self._override_fields}
+        if "participants" in request:
+            kept["participants"] = [self._participant_kept(item) for item in request["participants"]]
+        return Admitted(kept, digest)
+
+    def _participant_kept(self, item: dict[str, Any]) -> dict[str, Any]:
+        kept = {k: v for k, v in item.items() if k in ("name", "type", "profileId")}
+        if "addresses" in item:
+            kept["addresses"] = [self._documented_address(a) for a in item["addresses"]]
+        return kept
+
+    def create_admitted(
+        self, account_id: str, admitted: Admitted, idempotency_key: str | None, *, lenient: bool = False
+    ) -> Conversation:
+        """Create from a request already validated (or coerced, when ``lenient``); ``admitted.fingerprint`` is
+        its digest when an ``idempotency_key`` is given."""
+        request, digest = admitted.request, admitted.fingerprint
         with self._lock:
             if idempotency_key is not None:
                 prior = self.store.idempotency(account_id, idempotency_key)

@@ -87,7 +87,7 @@ def main(argv: list[str]) -> int:
     app = create_app(settings)
     sock = socket.socket(fileno=fd)
     tune_gc()
-    server = ForegroundServer(uvicorn_config(app, date_header=not deterministic))
+    server = ForegroundServer(uvicorn_config(app, settings, date_header=not deterministic))
 
     def lifeline() -> None:
         sys.stdin.buffer.read()  # returns at EOF: the parent closed the pipe, exited or was killed

@@ -9,16 +9,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import functools
-import json
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, NoReturn, TypeVar
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from conformance.emulator.bodies import OFF_PROCESS_BYTES, BodyWorker
 from conformance.emulator.exceptions import (
     AuthenticationFailed,
     EmulatorError,
@@ -38,8 +35,8 @@ from conformance.emulator.faults import (
     normalise_enums,
     trim_arrays,
 )
-from conformance.emulator.models import Backend, Conversation, encode_json
-from conformance.emulator.rules import check_containers, quote, reject_lone_surrogates
+from conformance.emulator.models import Admitted, Backend, Conversation, encode_json
+from conformance.emulator.rules import parse_json, quote
 from conformance.vendor import IDEMPOTENCY_KEY_HEADER
 
 MAX_IDEMPOTENCY_KEY = 255  # longer keys get 400 (an emulator assumption)
@@ -47,15 +44,6 @@ _JSON_CONTENT_TYPES = frozenset(
     {"application/json", "application/json; charset=utf-8", "application/json;charset=utf-8"}
 )
 _AUTH_CACHE_SIZE = 64
-OFF_LOOP_BYTES = 64 * 1024  # bodies this big are parsed and validated on a worker thread, not the event loop
-T = TypeVar("T")
-
-
-def _reject_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def render(reply: Reply) -> Response:
@@ -78,25 +66,6 @@ def is_json_content_type(value: str | None) -> bool:
         if name.strip() == "charset" and val.strip().strip('"') not in ("utf-8", "utf8"):
             return False
     return True
-
-
-def parse_json(raw: bytes) -> Any:
-    """Strict JSON from UTF-8 bytes (no NaN/Infinity), or 400."""
-    if not raw.strip():
-        raise InvalidParameter("Request body is empty; expected a JSON object")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidParameter("Request body is not valid UTF-8") from None
-    check_containers(raw)
-    try:
-        value = _DECODER.decode(text)
-    except RecursionError:
-        raise InvalidParameter("Request body is nested too deeply") from None
-    except ValueError as exc:
-        raise InvalidParameter(f"Request body is not valid JSON: {' '.join(str(exc).split())[:200]}") from None
-    reject_lone_surrogates(text, value)
-    return value
 
 
 def _first_items_valid(responses: EmulatorResponses, body: Any) -> bool:
@@ -134,7 +103,7 @@ class EmulatorResponses:
         self.faults = faults
         self.max_body_bytes = max_body_bytes
         self._auth_cache: dict[str, str] = {}
-        self._worker: ThreadPoolExecutor | None = None  # one thread: big bodies queue behind each other, not the loop
+        self.body_worker = BodyWorker(backend.contract.directory)
 
     # --- vendor routes ---
 
@@ -154,7 +123,10 @@ class EmulatorResponses:
             if not is_json_content_type(headers.get("content-type")):
                 raise InvalidContentType()
             raw = await self._body(request, headers)
-            body = await self._off_loop(raw, parse_json, raw)
+            if not faults and len(raw) >= OFF_PROCESS_BYTES:
+                conversation = await self._create_off_process(account, raw, headers)
+                return render(_success(201, conversation, faults))
+            body = parse_json(raw)
             if faults:
                 body = self._faulty_rules(faults, body)
             if late_auth:
@@ -162,8 +134,7 @@ class EmulatorResponses:
                 account = self._account(headers, "create")
             key = self._idempotency_key(headers)
             try:
-                create = self.backend.create_conversation
-                conversation = await self._off_loop(raw, create, account, body, idempotency_key=key, raw=raw)
+                conversation = self.backend.create_conversation(account, body, idempotency_key=key, raw=raw)
             except InvalidParameter:
                 if (
                     faults and faults.switched("first_item_only", "create", lambda _p: _first_items_valid(self, body))
@@ -209,18 +180,21 @@ class EmulatorResponses:
             body = trim_arrays(body, limits)
         return body
 
-    async def _off_loop(self, body: bytes, call: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        """``call`` inline for a small body (no thread hop on the hot path), on the worker thread for a big one."""
-        if len(body) < OFF_LOOP_BYTES:
-            return call(*args, **kwargs)
-        if self._worker is None:
-            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="emulator-body")
-        return await asyncio.get_running_loop().run_in_executor(self._worker, functools.partial(call, *args, **kwargs))
+    async def _create_off_process(self, account: str, raw: bytes, headers: dict[str, str]) -> Conversation:
+        """A big body's create: parsed and validated in the worker process, stored here; the 400s come in the
+        same order as inline (JSON, then the ``Idempotency-Key`` length, then the contract)."""
+        with_fingerprint = bool(headers.get(IDEMPOTENCY_KEY_HEADER.lower()))
+        outcome, result = await self.body_worker.admit(raw, with_fingerprint=with_fingerprint)
+        if outcome == "json":
+            raise InvalidParameter(str(result))
+        key = self._idempotency_key(headers)
+        if not isinstance(result, Admitted):
+            raise InvalidParameter(result)
+        return self.backend.create_admitted(account, result, key)
 
     def close(self) -> None:
-        """Stop the worker thread, if one was started."""
-        if self._worker is not None:
-            self._worker.shutdown(wait=False)
+        """Stop the body worker process, if one was started."""
+        self.body_worker.close()
 
     async def _injected(self, faults: FaultInjector, route: str) -> Reply | None:
         delay = faults.delay(route)

@@ -8,7 +8,7 @@ import re
 from array import array
 from collections.abc import Iterator, Sequence
 from itertools import accumulate, islice
-from typing import Any
+from typing import Any, NoReturn
 
 import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
@@ -25,6 +25,32 @@ ERROR_LIMIT = 100  # the 400 names the shallowest of at most this many violation
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # as signed bytes: +1 opens, -1 closes
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON from UTF-8 bytes (no NaN/Infinity), or 400."""
+    if not raw.strip():
+        raise InvalidParameter("Request body is empty; expected a JSON object")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidParameter("Request body is not valid UTF-8") from None
+    check_containers(raw)
+    try:
+        value = _DECODER.decode(text)
+    except RecursionError:
+        raise InvalidParameter("Request body is nested too deeply") from None
+    except ValueError as exc:
+        raise InvalidParameter(f"Request body is not valid JSON: {' '.join(str(exc).split())[:200]}") from None
+    reject_lone_surrogates(text, value)
+    return value
 
 
 def quote(value: str, limit: int = QUOTE_LIMIT) -> str:

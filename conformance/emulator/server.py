@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 
 from conformance.emulator.config import EmulatorSettings
+from conformance.emulator.connections import bounded_protocol
 from conformance.emulator.exceptions import EmulatorConfigError
 from conformance.emulator.faults import ActiveFault, FaultInjector
 from conformance.emulator.models import (
@@ -44,14 +45,18 @@ def build_backend(settings: EmulatorSettings) -> Backend:
         raise EmulatorConfigError("deterministic mode cannot use a database: seeded ids would repeat after a restart")
     store: Store = SQLiteStore(settings.db_path) if settings.db_path is not None else MemoryStore()
     limiter = TokenBucket(settings.rate_limit, settings.rate_burst) if settings.rate_limit else None
-    return Backend(
-        accounts=settings.accounts,
-        configurations=settings.seeded_configurations(),
-        store=store,
-        clock=SteppingClock() if settings.deterministic else SystemClock(),
-        ids=IdGenerator(settings.seed if settings.deterministic else None),
-        rate_limiter=limiter,
-    )
+    try:
+        return Backend(
+            accounts=settings.accounts,
+            configurations=settings.seeded_configurations(),
+            store=store,
+            clock=SteppingClock() if settings.deterministic else SystemClock(),
+            ids=IdGenerator(settings.seed if settings.deterministic else None),
+            rate_limiter=limiter,
+        )
+    except BaseException:
+        store.close()  # a refused database is released at once, not when the collector gets to it
+        raise
 
 
 def create_app(
@@ -85,8 +90,8 @@ def tune_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 10)
-    # The body worker thread and the event loop share the GIL: hand it over every 1 ms (not 5), so the loop
-    # waits less behind a big body. Costs nothing while the worker is idle (one thread running).
+    # The thread that feeds the body worker shares the GIL with the event loop: hand it over every 1 ms (not 5),
+    # so the loop waits less behind it. Costs nothing while it is idle (one thread running).
     sys.setswitchinterval(0.001)
 
 
@@ -155,12 +160,16 @@ def bind(host: str = LOOPBACK, port: int = 0) -> socket.socket:
     return sock
 
 
-def uvicorn_config(app: Any, *, log_level: str = "warning", date_header: bool = True) -> uvicorn.Config:
-    """The server settings the emulator runs with everywhere (CLI, embedded, benchmark)."""
+def uvicorn_config(
+    app: Any, settings: EmulatorSettings | None = None, *, log_level: str = "warning", date_header: bool = True
+) -> uvicorn.Config:
+    """The server settings the emulator runs with everywhere (CLI, embedded, benchmark); the connection bounds
+    come from ``settings`` (default: the defaults)."""
+    settings = settings or EmulatorSettings()
     return uvicorn.Config(
         app,
         loop="uvloop",
-        http="httptools",
+        http=bounded_protocol(settings.read_timeout, settings.max_connections),
         lifespan="off",
         access_log=False,
         log_level=log_level,
@@ -238,7 +247,9 @@ class EmulatorServer:
             raise RuntimeError("an EmulatorServer starts once; create a new one")
         self._socket = bind(self.host, self.port)
         self.port = self._socket.getsockname()[1]
-        config = uvicorn_config(self.app, log_level=self.log_level, date_header=not self.settings.deterministic)
+        config = uvicorn_config(
+            self.app, self.settings, log_level=self.log_level, date_header=not self.settings.deterministic
+        )
         self._server = _ThreadServer(config)
         self._thread = threading.Thread(target=self._run, name=f"emulator:{self.port}", daemon=True)
         self._thread.start()

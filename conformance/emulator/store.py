@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -23,6 +24,7 @@ class Store(Protocol):
     def conversation(self, account_id: str, conversation_id: str) -> Conversation | None: ...
     def idempotency(self, account_id: str, key: str) -> IdempotencyRecord | None: ...
     def count_conversations(self) -> int: ...
+    def conversation_rows(self) -> Iterator[tuple[int, str, bytes | str]]: ...
     def clear(self) -> None: ...
     def close(self) -> None: ...
 
@@ -62,6 +64,13 @@ class MemoryStore:
 
     def count_conversations(self) -> int:
         return len(self._conversations)
+
+    def conversation_rows(self) -> Iterator[tuple[int, str, bytes | str]]:
+        """Every stored conversation as (row number from 1, id, JSON), oldest first."""
+        with self._lock:
+            rows = [(conversation_id, body) for conversation_id, (_account, body) in self._conversations.items()]
+        for number, (conversation_id, body) in enumerate(rows, 1):
+            yield number, conversation_id, body
 
     def clear(self) -> None:
         with self._lock:
@@ -205,6 +214,17 @@ class SQLiteStore:
     def count_conversations(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT count(*) FROM conversations").fetchone()[0])
+
+    def conversation_rows(self) -> Iterator[tuple[int, str, bytes | str]]:
+        """Every stored conversation as (rowid, id, JSON), in rowid order (read at start, before serving)."""
+        with self._lock:
+            cursor = self._db.execute("SELECT rowid, id, body FROM conversations ORDER BY rowid")
+        while True:
+            with self._lock:  # not held between batches: a caller that stops early leaves it free
+                batch = cursor.fetchmany(500)
+            if not batch:
+                return
+            yield from batch
 
     def clear(self) -> None:
         with self._lock:

@@ -64,6 +64,44 @@ def _dangling_key(db: sqlite3.Connection) -> None:
     db.execute("INSERT INTO idempotency_keys VALUES ('AC', 'k', 'f', 'conv_conversation_gone')")
 
 
+def _bogus_status(db: sqlite3.Connection) -> None:
+    db.execute("UPDATE conversations SET body = json_set(body, '$.status', 'BOGUS') WHERE rowid = 2")
+
+
+def _participants_not_objects(db: sqlite3.Connection) -> None:
+    db.execute("UPDATE conversations SET body = json_set(body, '$.participants', json('[1, 2]')) WHERE rowid = 2")
+
+
+def _participant_without_timestamps(db: sqlite3.Connection) -> None:  # schema-valid, yet no fetch could read it
+    db.execute("UPDATE conversations SET body = json_remove(body, '$.participants[0].createdAt') WHERE rowid = 2")
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "says"),
+    [(_bogus_status, r"row 2\) breaks the Conversation schema at status: 'BOGUS' is not one of \['ACTIVE'"),
+     (_participants_not_objects, r"row 2\) breaks the Conversation schema at participants\[0\]: 1 is not of type"),
+     (_participant_without_timestamps, r"row 2\) cannot be read back \(KeyError: 'createdAt'\)")],
+)  # fmt: skip
+def test_a_stored_conversation_that_is_not_a_conversation_is_refused_at_start(
+    tmp_path: Path, corrupt: Callable[[sqlite3.Connection], None], says: str
+) -> None:
+    """The first bad row is named (its id and row); the same database opened before the edit."""
+    db = tmp_path / "state.db"
+    with EmulatorServer(db_path=db) as emulator:
+        ids = [httpx.post(emulator.url + CREATE, json=full_request(), auth=API_KEY_AUTH).json()["id"] for _ in range(3)]
+    with EmulatorServer(db_path=db):  # untouched rows pass the check
+        pass
+    connection = sqlite3.connect(db)
+    corrupt(connection)
+    connection.commit()
+    connection.close()
+    with pytest.raises(DatabaseError, match=f"conversation {ids[1]} \\(" + says):  # embedded, it lets go of the file
+        EmulatorServer(db_path=db)
+    SQLiteStore(db).close()
+    line = refused_at_start(db)
+    assert re.search(f"conversation {ids[1]} \\(" + says, line), line
+
+
 @pytest.mark.parametrize(
     ("corrupt", "says"),
     [(_foreign_table, "table notes (not the emulator's)"), (_foreign_conversations, "table conversations (changed)"),

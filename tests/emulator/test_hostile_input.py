@@ -7,6 +7,7 @@ The fuzz test sends 10,000 generated bodies to the in-memory emulator and 10,000
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -20,8 +21,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from conformance.contract import load_contract
+from conformance.emulator.exceptions import InvalidParameter
 from conformance.emulator.models import DEFAULT_CONFIGURATION_ID, MAX_NESTING
-from conformance.emulator.rules import ERROR_LIMIT, MAX_CONTAINERS, QUOTE_LIMIT
+from conformance.emulator.rules import ERROR_LIMIT, MAX_CONTAINERS, QUOTE_LIMIT, parse_json
 from conformance.emulator.server import EmulatorServer, create_app
 
 from .conftest import API_KEY_AUTH, CREATE, assert_error
@@ -36,6 +38,7 @@ CONFIG = json.dumps(DEFAULT_CONFIGURATION_ID)
 def store_app(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
     app = create_app(db_path=tmp_path / "state.db" if request.param == "db" else None)
     yield app
+    app.state.responses.close()
     app.state.backend.close()
 
 
@@ -151,12 +154,18 @@ def test_400_names_the_shallowest_of_the_first_violations(client: TestClient, ba
 # --- bounded work (the real figures are in bench/RESULTS.md, from bench/emulator/under_attack.py) ---
 
 
-def test_every_worst_body_is_answered_cleanly_and_fast(store_app) -> None:  # type: ignore[no-untyped-def]
-    for kind, body in worst_bodies().items():
-        start = time.perf_counter()
-        [(status, answer)] = send_all(store_app, [body])
-        elapsed = time.perf_counter() - start
+def test_every_worst_body_is_answered_cleanly_and_its_work_is_bounded(store_app) -> None:  # type: ignore[no-untyped-def]
+    """Through the app (in its body worker) no 5xx. The work itself is timed here, in this process: the worker's
+    lower CPU priority makes its wall time on a busy machine say little about the cost of a body."""
+    bodies = worst_bodies()
+    for kind, (status, answer) in zip(bodies, send_all(store_app, list(bodies.values())), strict=True):
         assert status < 500, (kind, answer[:300])
+    backend = store_app.state.backend
+    for kind, body in bodies.items():
+        start = time.perf_counter()
+        with contextlib.suppress(InvalidParameter):
+            backend.admit(parse_json(body), body, with_fingerprint=True)
+        elapsed = time.perf_counter() - start
         assert elapsed < 1.0, f"{kind}: {elapsed:.2f} s (the goal is 0.2 s; 1 s leaves room for a loaded CI machine)"
 
 

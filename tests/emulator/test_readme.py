@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conformance.emulator.config import MAX_BODY_BYTES
+from conformance.emulator.bodies import OFF_PROCESS_BYTES, WORKER_NICENESS
+from conformance.emulator.config import MAX_BODY_BYTES, MAX_CONNECTIONS, MAX_READ_TIMEOUT_S, READ_TIMEOUT_S
 from conformance.emulator.faults import FAULTS
 from conformance.emulator.models import DEFAULT_CONFIGURATION_ID, DEFAULT_CREDENTIALS, MAX_NESTING
-from conformance.emulator.responses import MAX_IDEMPOTENCY_KEY, OFF_LOOP_BYTES
+from conformance.emulator.responses import MAX_IDEMPOTENCY_KEY
 from conformance.emulator.rules import ERROR_LIMIT, MAX_CONTAINERS, QUOTE_LIMIT
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -39,8 +40,11 @@ def test_stated_limits_and_test_identity_match_the_code() -> None:
     assert f"more than {MAX_CONTAINERS:,} objects and arrays" in text
     assert f"among the first {ERROR_LIMIT} violations" in text
     assert f"at most {QUOTE_LIMIT} characters of a client's value" in text
-    assert OFF_LOOP_BYTES == 64 * 1024 and "64 KiB or more is parsed and validated on one worker thread" in text
+    assert OFF_PROCESS_BYTES == 64 * 1024 and "64 KiB or more is parsed and validated in a worker process" in text
     assert "second emulator on the same file is refused at start" in text and "no `-wal`" in text
+    # issue 18's bounds; tested in test_connections.py and test_bodies.py
+    assert f"`--read-timeout` seconds (default {READ_TIMEOUT_S:g}, at most {MAX_READ_TIMEOUT_S:g})" in text
+    assert f"`--max-connections` (default {MAX_CONNECTIONS})" in text and f"niceness {WORKER_NICENESS}" in text
     credentials = DEFAULT_CREDENTIALS
     for value in (credentials.account_sid, credentials.auth_token, credentials.api_key, credentials.api_secret,
                   DEFAULT_CONFIGURATION_ID):  # fmt: skip
