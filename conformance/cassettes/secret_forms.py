@@ -1,0 +1,163 @@
+"""Every form a secret can take in what a vendor sends back, found and blanked.
+
+A vendor that echoes the request (a debug message quoting the ``Authorization`` header, a proxy copying
+the whole request into a header) can hand a secret back raw, JSON-escaped, percent-encoded, HTML-escaped,
+or inside base64: either alphabet, padded or not, at any byte offset of a longer encoded string, or base64
+of base64. Two passes cover all of it, each cheap on text that holds no secret:
+
+- plain forms: one regex alternation of the values, each character spelled every way an escaper writes it
+  (``/`` also as ``%2F``, ``%2f``, ``\\u002f``, ``\\/``, ``&#x2F;``...). Escapers leave ASCII letters and
+  digits alone, so the regex runs only when the text holds one of the values' alphanumeric cores;
+- encoded forms: every run of base64 characters long enough to carry a value is decoded at each of its four
+  character offsets (so every byte alignment is tried) and the decoded text is searched the same way, down
+  to ``MAX_DEPTH`` encodings. A run that carries a value is replaced whole.
+"""
+
+from __future__ import annotations
+
+import binascii
+import html
+import re
+import string
+import urllib.parse
+from collections.abc import Iterable
+
+MAX_DEPTH = 3  # base64 of base64 of base64
+VERDICTS_KEPT = 4096  # runs already decoded (ids and SIDs recur in every exchange)
+
+_ALNUM = frozenset(string.ascii_letters + string.digits)
+_RUN_CHARS = r"A-Za-z0-9+/_%\\-"  # both alphabets, and what percent- and JSON-escaping add to them
+_CLEAN = str.maketrans({"-": "+", "_": "/", "\\": None, "=": None, "%": None})
+# Every byte but a run character becomes a space, so ``bytes.split`` cuts the runs out at C speed (a regex scan
+# costs several times more, and most bodies hold no secret).
+_RUNS_APART = bytes(c if re.fullmatch(f"[{_RUN_CHARS}]", chr(c)) else 32 for c in range(256))
+_CORE = re.compile(r"[A-Za-z0-9]+")
+_SHORT_JSON_ESCAPES = {'"': '\\"', "\\": "\\\\", "/": "\\/", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
+                       "\t": "\\t"}  # fmt: skip
+
+
+def _hex(text: str) -> str:
+    """``text`` as a pattern in which hex letters match either case."""
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in text)
+
+
+def _spellings(char: str) -> list[str]:
+    """Patterns for every way an escaper writes ``char``: as is, percent-encoded, JSON-escaped, HTML-escaped."""
+    if char in _ALNUM:
+        return [char]
+    forms = {re.escape(char), _hex("".join(f"%{byte:02x}" for byte in char.encode()))}
+    forms.add("".join(r"\\u" + _hex(f"{unit:04x}") for unit in _utf16(char)))
+    if char in _SHORT_JSON_ESCAPES:
+        forms.add(re.escape(_SHORT_JSON_ESCAPES[char]))
+    if char == " ":
+        forms.add(r"\+")  # form encoding
+    forms |= {re.escape(html.escape(char)), f"&#0*{ord(char)};", "&#[xX]0*" + _hex(f"{ord(char):x}") + ";"}
+    if char == "'":
+        forms.add("&apos;")
+    return sorted(forms, key=len, reverse=True)
+
+
+def _utf16(char: str) -> list[int]:
+    encoded = char.encode("utf-16-be")
+    return [int.from_bytes(encoded[i : i + 2], "big") for i in range(0, len(encoded), 2)]
+
+
+def spelled(value: str) -> str:
+    """A pattern for ``value`` with each character in any of its spellings (mixed, as a partial escaper leaves it)."""
+    parts = []
+    for char in value:
+        forms = _spellings(char)
+        parts.append(forms[0] if len(forms) == 1 else "(?:" + "|".join(forms) + ")")
+    return "".join(parts)
+
+
+class _Plain:
+    """The plain forms of some values: a gate of alphanumeric cores, then one alternation."""
+
+    def __init__(self, values: Iterable[str]) -> None:
+        kept = _shortest_covering(values)
+        self.cores = tuple({max(_CORE.findall(value), key=len, default="") for value in kept})
+        ordered = sorted(kept, key=len, reverse=True)  # a longer value wins where two start together
+        self.pattern = re.compile("|".join(spelled(value) for value in ordered)) if ordered else None
+
+    def may_hold(self, text: str) -> bool:
+        if self.pattern is not None:
+            for core in self.cores:
+                if core in text:
+                    return True
+        return False
+
+
+def _shortest_covering(values: Iterable[str]) -> list[str]:
+    """The values without those that contain another one: blanking the shorter one already hides the longer."""
+    unique = sorted({v for v in values if v}, key=len)
+    kept: list[str] = []
+    for value in unique:
+        if not any(shorter in value for shorter in kept):
+            kept.append(value)
+    return kept
+
+
+class SecretForms:
+    """Finds ``secrets`` (and, once decoded, the ``logins`` sent as ``user:password``) in any form; see the module."""
+
+    def __init__(self, secrets: Iterable[str], logins: Iterable[str] = ()) -> None:
+        secrets = [s for s in secrets if s]
+        self._top = _Plain(secrets)
+        self._decoded = _Plain([*secrets, *logins])  # a decoded login names its user: hidden even with a wrong password
+        shortest = min((len(v.encode()) for v in _shortest_covering([*secrets, *logins])), default=0)
+        # A run carries a value only if it holds all of the value's base64 characters: 4 per 3 bytes at least.
+        self._min_length = -(-4 * shortest // 3) if shortest else None
+        self._run = re.compile(rf"(?<![{_RUN_CHARS}])[{_RUN_CHARS}]{{{self._min_length or 1},}}(?:=|%3[dD]){{0,2}}")
+        self._verdicts: dict[str, bool] = {}
+
+    def redact(self, text: str, replacement: str) -> str:
+        """``text`` with every plain occurrence, and every base64 run that carries one, replaced."""
+        if self._min_length is None:
+            return text
+        top = self._top
+        if top.may_hold(text):
+            text = top.pattern.sub(replacement, text)  # type: ignore[union-attr]
+        if len(text) >= self._min_length and self._any_run_carries(text):
+            text = self._run.sub(lambda m: replacement if self._carries(m.group(0), 1) else m.group(0), text)
+        return text
+
+    def _any_run_carries(self, text: str) -> bool:
+        minimum = self._min_length or 0
+        for run in text.encode("ascii", errors="replace").translate(_RUNS_APART).split():
+            if len(run) >= minimum and self._carries(run.decode("ascii"), 1):
+                return True
+        return False
+
+    def holds(self, text: str, depth: int = 0) -> bool:
+        """Whether ``text`` (decoded ``depth`` times already) holds a value in any form."""
+        plain = self._decoded if depth else self._top
+        if plain.may_hold(text) and plain.pattern.search(text):  # type: ignore[union-attr]
+            return True
+        if depth >= MAX_DEPTH or self._min_length is None or len(text) < self._min_length:
+            return False
+        return any(self._carries(match.group(0), depth + 1) for match in self._run.finditer(text))
+
+    def _carries(self, run: str, depth: int) -> bool:
+        """Whether a base64 run, decoded at any of its four offsets, holds a value."""
+        known = self._verdicts.get(run) if depth == 1 else None
+        if known is not None:
+            return known
+        text = urllib.parse.unquote(run) if "%" in run else run
+        clean = text.translate(_CLEAN).encode("ascii", "ignore")
+        found = False
+        for offset in range(4):
+            part = clean[offset:]
+            part = part[: len(part) - 1] if len(part) % 4 == 1 else part + b"=" * (-len(part) % 4)
+            try:
+                decoded = binascii.a2b_base64(part).decode("utf-8", errors="replace")
+            except binascii.Error:
+                continue
+            if self.holds(decoded, depth):
+                found = True
+                break
+        if depth == 1:
+            if len(self._verdicts) >= VERDICTS_KEPT:
+                self._verdicts.clear()
+            self._verdicts[run] = found
+        return found
