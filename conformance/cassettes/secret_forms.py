@@ -27,7 +27,9 @@ VERDICTS_KEPT = 4096  # runs already decoded (ids and SIDs recur in every exchan
 
 _ALNUM = frozenset(string.ascii_letters + string.digits)
 _RUN_CHARS = r"A-Za-z0-9+/_%\\-"  # both alphabets, and what percent- and JSON-escaping add to them
-_CLEAN = str.maketrans({"-": "+", "_": "/", "\\": None, "=": None, "%": None})
+_ALPHABET = string.ascii_letters + string.digits + "+/"
+# To the standard alphabet, everything else out (padding too: it is put back to fit where decoding starts).
+_CLEAN = str.maketrans({chr(c): chr(c) if chr(c) in _ALPHABET else None for c in range(128)} | {"-": "+", "_": "/"})
 # Every byte but a run character becomes a space, so ``bytes.split`` cuts the runs out at C speed (a regex scan
 # costs several times more, and most bodies hold no secret).
 _RUNS_APART = bytes(c if re.fullmatch(f"[{_RUN_CHARS}]", chr(c)) else 32 for c in range(256))
