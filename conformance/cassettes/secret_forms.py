@@ -23,7 +23,8 @@ import urllib.parse
 from collections.abc import Iterable
 
 MAX_DEPTH = 3  # base64 of base64 of base64
-VERDICTS_KEPT = 4096  # runs already decoded (ids and SIDs recur in every exchange)
+VERDICTS_KEPT = 4096  # runs already decoded, and short texts already redacted (ids, headers, messages recur)
+MEMO_CHARS = 512
 
 _ALNUM = frozenset(string.ascii_letters + string.digits)
 _RUN_CHARS = r"A-Za-z0-9+/_%\\-"  # both alphabets, and what percent- and JSON-escaping add to them
@@ -112,24 +113,32 @@ class SecretForms:
         self._min_length = -(-4 * shortest // 3) if shortest else None
         self._run = re.compile(rf"(?<![{_RUN_CHARS}])[{_RUN_CHARS}]{{{self._min_length or 1},}}(?:=|%3[dD]){{0,2}}")
         self._verdicts: dict[str, bool] = {}
+        self._memo: dict[str, str] = {}  # short texts already redacted (headers and messages recur)
 
     def redact(self, text: str, replacement: str) -> str:
         """``text`` with every plain occurrence, and every base64 run that carries one, replaced."""
-        if self._min_length is None:
+        if self._min_length is None or (len(text) < self._min_length and not self._top.may_hold(text)):
             return text
-        top = self._top
-        if top.may_hold(text):
-            text = top.pattern.sub(replacement, text)  # type: ignore[union-attr]
-        if len(text) >= self._min_length and self._any_run_carries(text):
-            text = self._run.sub(lambda m: replacement if self._carries(m.group(0), 1) else m.group(0), text)
-        return text
+        short = len(text) <= MEMO_CHARS
+        if short and (known := self._memo.get(text)) is not None:
+            return known
+        redacted = text
+        if self._top.may_hold(redacted):
+            redacted = self._top.pattern.sub(replacement, redacted)  # type: ignore[union-attr]
+        if len(redacted) >= self._min_length and self._any_run_carries(redacted):
+            redacted = self._run.sub(lambda m: replacement if self._carries(m.group(0), 1) else m.group(0), redacted)
+        if short:
+            if len(self._memo) >= VERDICTS_KEPT:
+                self._memo.clear()
+            self._memo[text] = redacted
+        return redacted
 
-    def _any_run_carries(self, text: str) -> bool:
+    def _any_run_carries(self, text: str, depth: int = 1) -> bool:
         minimum = self._min_length or 0
-        for run in text.encode("ascii", errors="replace").translate(_RUNS_APART).split():
-            if len(run) >= minimum and self._carries(run.decode("ascii"), 1):
-                return True
-        return False
+        runs = [
+            run for run in text.encode("ascii", errors="replace").translate(_RUNS_APART).split() if len(run) >= minimum
+        ]
+        return any(self._carries(run.decode("ascii"), depth) for run in runs)
 
     def holds(self, text: str, depth: int = 0) -> bool:
         """Whether ``text`` (decoded ``depth`` times already) holds a value in any form."""
@@ -138,7 +147,7 @@ class SecretForms:
             return True
         if depth >= MAX_DEPTH or self._min_length is None or len(text) < self._min_length:
             return False
-        return any(self._carries(match.group(0), depth + 1) for match in self._run.finditer(text))
+        return self._any_run_carries(text, depth + 1)
 
     def _carries(self, run: str, depth: int) -> bool:
         """Whether a base64 run, decoded at any of its four offsets, holds a value."""
@@ -147,17 +156,16 @@ class SecretForms:
             return known
         text = urllib.parse.unquote(run) if "%" in run else run
         clean = text.translate(_CLEAN).encode("ascii", "ignore")
-        found = False
+        readings = []
         for offset in range(4):
             part = clean[offset:]
             part = part[: len(part) - 1] if len(part) % 4 == 1 else part + b"=" * (-len(part) % 4)
             try:
-                decoded = binascii.a2b_base64(part).decode("utf-8", errors="replace")
+                readings.append(binascii.a2b_base64(part))
             except binascii.Error:
                 continue
-            if self.holds(decoded, depth):
-                found = True
-                break
+        # The four readings searched as one text: a newline is in no value and ends every run.
+        found = self.holds(b"\n".join(readings).decode("utf-8", errors="replace"), depth)
         if depth == 1:
             if len(self._verdicts) >= VERDICTS_KEPT:
                 self._verdicts.clear()
