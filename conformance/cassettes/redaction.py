@@ -61,7 +61,8 @@ class Redactor:
                  account_sid: str | None = None, api_key_sid: str | None = None, pii: bool = False,
                  loopback: str | None = None) -> None:  # fmt: skip
         hidden = {near for secret in secrets if secret for near in near_misses(secret)}
-        self._secrets = SecretForms(hidden, {f"{user}:{password}" for user, password in credentials if user})
+        logins = {f"{user}:{password}" for user, password in credentials if user}
+        self._secrets = SecretForms(hidden, logins, REDACTED)
         self.pii = pii
         self._sids: dict[str, str] = {}
         self._next_sid = {"AC": 1, "SK": 1}
@@ -127,7 +128,7 @@ class Redactor:
 
     def text(self, value: str) -> str:
         """``value`` with secrets, SIDs and (deterministic runs) the loopback host replaced."""
-        value = self._secrets.redact(value, REDACTED)
+        value = self._secrets.redact(value)
         if "AC" in value or "SK" in value:
             value = _SID.sub(self._sid, value)
         if self._loopback and self._loopback in value:

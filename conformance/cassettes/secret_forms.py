@@ -24,7 +24,7 @@ from collections.abc import Iterable
 
 MAX_DEPTH = 3  # base64 of base64 of base64
 VERDICTS_KEPT = 4096  # runs already decoded, and short texts already redacted (ids, headers, messages recur)
-MEMO_CHARS = 512
+MEMO_CHARS = 512  # texts and runs up to this long are remembered
 
 _ALNUM = frozenset(string.ascii_letters + string.digits)
 _RUN_CHARS = r"A-Za-z0-9+/_%\\-"  # both alphabets, and what percent- and JSON-escaping add to them
@@ -102,9 +102,11 @@ def _shortest_covering(values: Iterable[str]) -> list[str]:
 
 
 class SecretForms:
-    """Finds ``secrets`` (and, once decoded, the ``logins`` sent as ``user:password``) in any form; see the module."""
+    """Finds ``secrets`` (and, once decoded, the ``logins`` sent as ``user:password``) in any form and puts
+    ``replacement`` in their place; see the module."""
 
-    def __init__(self, secrets: Iterable[str], logins: Iterable[str] = ()) -> None:
+    def __init__(self, secrets: Iterable[str], logins: Iterable[str] = (), replacement: str = "[REDACTED]") -> None:
+        self.replacement = replacement
         secrets = [s for s in secrets if s]
         self._top = _Plain(secrets)
         self._decoded = _Plain([*secrets, *logins])  # a decoded login names its user: hidden even with a wrong password
@@ -115,14 +117,14 @@ class SecretForms:
         self._verdicts: dict[str, bool] = {}
         self._memo: dict[str, str] = {}  # short texts already redacted (headers and messages recur)
 
-    def redact(self, text: str, replacement: str) -> str:
+    def redact(self, text: str) -> str:
         """``text`` with every plain occurrence, and every base64 run that carries one, replaced."""
         if self._min_length is None or (len(text) < self._min_length and not self._top.may_hold(text)):
             return text
         short = len(text) <= MEMO_CHARS
         if short and (known := self._memo.get(text)) is not None:
             return known
-        redacted = text
+        redacted, replacement = text, self.replacement
         if self._top.may_hold(redacted):
             redacted = self._top.pattern.sub(replacement, redacted)  # type: ignore[union-attr]
         if len(redacted) >= self._min_length and self._any_run_carries(redacted):
@@ -166,7 +168,7 @@ class SecretForms:
                 continue
         # The four readings searched as one text: a newline is in no value and ends every run.
         found = self.holds(b"\n".join(readings).decode("utf-8", errors="replace"), depth)
-        if depth == 1:
+        if depth == 1 and len(run) <= MEMO_CHARS:  # a megabyte run is not worth keeping (nor likely to recur)
             if len(self._verdicts) >= VERDICTS_KEPT:
                 self._verdicts.clear()
             self._verdicts[run] = found
