@@ -21,6 +21,7 @@ import re
 import string
 import urllib.parse
 from collections.abc import Iterable
+from typing import Any
 
 MAX_DEPTH = 3  # base64 of base64 of base64
 VERDICTS_KEPT = 4096  # runs already decoded, and short texts already redacted (ids, headers, messages recur)
@@ -28,13 +29,15 @@ MEMO_CHARS = 512  # texts and runs up to this long are remembered
 
 _ALNUM = frozenset(string.ascii_letters + string.digits)
 _RUN_CHARS = r"A-Za-z0-9+/_%\\-"  # both alphabets, and what percent- and JSON-escaping add to them
-_ALPHABET = string.ascii_letters + string.digits + "+/"
+_ALPHABET = (string.ascii_letters + string.digits + "+/-_").encode()
 # To the standard alphabet, everything else out (padding too: it is put back to fit where decoding starts).
-_CLEAN = str.maketrans({chr(c): chr(c) if chr(c) in _ALPHABET else None for c in range(128)} | {"-": "+", "_": "/"})
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_NOT_BASE64 = bytes(c for c in range(256) if c not in _ALPHABET)
 # Every byte but a run character becomes a space, so ``bytes.split`` cuts the runs out at C speed (a regex scan
 # costs several times more, and most bodies hold no secret).
 _RUNS_APART = bytes(c if re.fullmatch(f"[{_RUN_CHARS}]", chr(c)) else 32 for c in range(256))
 _CORE = re.compile(r"[A-Za-z0-9]+")
+AnyStr = str | bytes
 _SHORT_JSON_ESCAPES = {'"': '\\"', "\\": "\\\\", "/": "\\/", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
                        "\t": "\\t"}  # fmt: skip
 
@@ -75,15 +78,20 @@ def spelled(value: str) -> str:
 
 
 class _Plain:
-    """The plain forms of some values: a gate of alphanumeric cores, then one alternation."""
+    """The plain forms of some values: a gate of alphanumeric cores, then one alternation (over text, or over
+    the UTF-8 bytes a decoding gives)."""
 
-    def __init__(self, values: Iterable[str]) -> None:
+    def __init__(self, values: Iterable[str], over_bytes: bool = False) -> None:
         kept = _shortest_covering(values)
-        self.cores = tuple({max(_CORE.findall(value), key=len, default="") for value in kept})
+        cores = {max(_CORE.findall(value), key=len, default="") for value in kept}
         ordered = sorted(kept, key=len, reverse=True)  # a longer value wins where two start together
-        self.pattern = re.compile("|".join(spelled(value) for value in ordered)) if ordered else None
+        pattern = "|".join(spelled(value) for value in ordered)
+        self.cores: tuple[AnyStr, ...] = tuple(c.encode() for c in cores) if over_bytes else tuple(cores)
+        self.pattern: re.Pattern[Any] | None = None
+        if ordered:
+            self.pattern = re.compile(pattern.encode() if over_bytes else pattern)
 
-    def may_hold(self, text: str) -> bool:
+    def may_hold(self, text: AnyStr) -> bool:
         if self.pattern is not None:
             for core in self.cores:
                 if core in text:
@@ -109,12 +117,13 @@ class SecretForms:
         self.replacement = replacement
         secrets = [s for s in secrets if s]
         self._top = _Plain(secrets)
-        self._decoded = _Plain([*secrets, *logins])  # a decoded login names its user: hidden even with a wrong password
+        # A decoded login names its user: hidden even with a wrong password.
+        self._decoded = _Plain([*secrets, *logins], over_bytes=True)
         shortest = min((len(v.encode()) for v in _shortest_covering([*secrets, *logins])), default=0)
         # A run carries a value only if it holds all of the value's base64 characters: 4 per 3 bytes at least.
         self._min_length = -(-4 * shortest // 3) if shortest else None
         self._run = re.compile(rf"(?<![{_RUN_CHARS}])[{_RUN_CHARS}]{{{self._min_length or 1},}}(?:=|%3[dD]){{0,2}}")
-        self._verdicts: dict[str, bool] = {}
+        self._verdicts: dict[bytes, bool] = {}
         self._memo: dict[str, str] = {}  # short texts already redacted (headers and messages recur)
 
     def redact(self, text: str) -> str:
@@ -127,37 +136,39 @@ class SecretForms:
         redacted, replacement = text, self.replacement
         if self._top.may_hold(redacted):
             redacted = self._top.pattern.sub(replacement, redacted)  # type: ignore[union-attr]
-        if len(redacted) >= self._min_length and self._any_run_carries(redacted):
-            redacted = self._run.sub(lambda m: replacement if self._carries(m.group(0), 1) else m.group(0), redacted)
+        if len(redacted) >= self._min_length and self._any_run_carries(redacted.encode("ascii", "replace"), 1):
+            carries = self._carries
+            redacted = self._run.sub(lambda m: replacement if carries(m.group(0).encode()) else m.group(0), redacted)
         if short:
             if len(self._memo) >= VERDICTS_KEPT:
                 self._memo.clear()
             self._memo[text] = redacted
         return redacted
 
-    def _any_run_carries(self, text: str, depth: int = 1) -> bool:
+    def _any_run_carries(self, data: bytes, depth: int) -> bool:
+        """Whether a run of base64 characters in ``data`` (ASCII, or what a decoding gave) carries a value."""
         minimum = self._min_length or 0
-        runs = [
-            run for run in text.encode("ascii", errors="replace").translate(_RUNS_APART).split() if len(run) >= minimum
-        ]
-        return any(self._carries(run.decode("ascii"), depth) for run in runs)
+        runs = [run for run in data.translate(_RUNS_APART).split() if len(run) >= minimum]
+        return any(self._carries(run, depth) for run in runs)
 
-    def holds(self, text: str, depth: int = 0) -> bool:
-        """Whether ``text`` (decoded ``depth`` times already) holds a value in any form."""
-        plain = self._decoded if depth else self._top
-        if plain.may_hold(text) and plain.pattern.search(text):  # type: ignore[union-attr]
+    def holds(self, text: str) -> bool:
+        """Whether ``text`` holds a value in any form."""
+        return self.redact(text) != text
+
+    def _holds_decoded(self, data: bytes, depth: int) -> bool:
+        plain = self._decoded
+        if plain.may_hold(data) and plain.pattern.search(data):  # type: ignore[union-attr]
             return True
-        if depth >= MAX_DEPTH or self._min_length is None or len(text) < self._min_length:
+        if depth >= MAX_DEPTH or len(data) < (self._min_length or 0):
             return False
-        return self._any_run_carries(text, depth + 1)
+        return self._any_run_carries(data, depth + 1)
 
-    def _carries(self, run: str, depth: int) -> bool:
+    def _carries(self, run: bytes, depth: int = 1) -> bool:
         """Whether a base64 run, decoded at any of its four offsets, holds a value."""
         known = self._verdicts.get(run) if depth == 1 else None
         if known is not None:
             return known
-        text = urllib.parse.unquote(run) if "%" in run else run
-        clean = text.translate(_CLEAN).encode("ascii", "ignore")
+        clean = (urllib.parse.unquote_to_bytes(run) if b"%" in run else run).translate(_TO_STANDARD, _NOT_BASE64)
         readings = []
         for offset in range(4):
             part = clean[offset:]
@@ -166,8 +177,8 @@ class SecretForms:
                 readings.append(binascii.a2b_base64(part))
             except binascii.Error:
                 continue
-        # The four readings searched as one text: a newline is in no value and ends every run.
-        found = self.holds(b"\n".join(readings).decode("utf-8", errors="replace"), depth)
+        # The four readings searched as one: a newline is in no value, and ends every run.
+        found = self._holds_decoded(b"\n".join(readings), depth)
         if depth == 1 and len(run) <= MEMO_CHARS:  # a megabyte run is not worth keeping (nor likely to recur)
             if len(self._verdicts) >= VERDICTS_KEPT:
                 self._verdicts.clear()
