@@ -11,12 +11,14 @@ import base64
 import binascii
 import html
 import re
+import shutil
 import urllib.parse
 from pathlib import Path
 
 import pytest
 from cassette_helpers import files, interactions, live_run
 
+from conformance.cassettes.recording import CASES_FILE, Recorder
 from conformance.emulator.config import EmulatorSettings
 from conformance.emulator.server import EmulatorServer
 
@@ -72,7 +74,16 @@ def leaks(texts: dict[str, str]) -> list[str]:
     return found
 
 
-def run_against(fault: str, tmp_path: Path) -> tuple[int, str]:
+def run_against(fault: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
+    """A live-target run against an emulator holding ``SECRETS`` with ``fault`` on; ``cases.jsonl`` (folded into
+    run.json at the end, and dropped) is kept beside the outputs, so it is scanned too."""
+    finish = Recorder.finish
+
+    def keep_the_stream(recorder: Recorder, interrupted: bool) -> Path:
+        shutil.copy(recorder.directory / CASES_FILE, tmp_path / CASES_FILE)
+        return finish(recorder, interrupted)
+
+    monkeypatch.setattr(Recorder, "finish", keep_the_stream)
     settings = EmulatorSettings().with_environment(SECRETS)
     with EmulatorServer(settings) as server:
         for params in ECHOES[fault]:
@@ -94,13 +105,15 @@ def test_the_scan_finds_what_it_looks_for() -> None:
 
 
 @pytest.mark.parametrize("fault", sorted(ECHOES))
-def test_a_vendor_that_echoes_credentials_leaks_none_into_any_artifact(tmp_path: Path, fault: str) -> None:
-    code, output = run_against(fault, tmp_path)
+def test_a_vendor_that_echoes_credentials_leaks_none_into_any_artifact(
+    tmp_path: Path, fault: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, output = run_against(fault, tmp_path, monkeypatch)
     assert code in (0, 1), output
     texts = {str(p): p.read_bytes().decode("utf-8", errors="replace") for p in files(tmp_path)}
-    # (cases.jsonl is folded into run.json at the end, and results.jsonl is what the reports are built from.)
     written = {Path(name).name for name in texts}
-    assert {"results.json", "results.jsonl", "junit.xml", "summary.md", "report.html", "run.json"} <= written
+    outputs = {"results.json", "results.jsonl", "junit.xml", "summary.md", "report.html", "run.json", CASES_FILE}
+    assert outputs <= written
     assert {f"{mode}.yaml" for mode in ("secret_case", "secret_suffix", "username_case", "stranger_real_secret",
                                         "bearer_credentials", "other_form_secret")} <= written  # fmt: skip
     texts["console"] = output
