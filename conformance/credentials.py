@@ -6,6 +6,7 @@ Light on purpose: the client, the exchange (for reproduce lines) and the redacto
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from typing import Final
 
 from conformance import vendor
@@ -46,3 +47,34 @@ def near_miss(mode: str, user: str, password: str) -> str:
     if mode == AuthMode.SECRET_SUFFIX:
         return password + "x"
     return password  # valid, other_form_secret (swapped by the caller), username_case (the user changes)
+
+
+def sent_login(mode: str, form: str, logins: Mapping[str, tuple[str, str]]) -> tuple[str, str] | None:
+    """The (username, password) a credentials mode sends for ``form`` (under Basic, or Bearer for
+    ``bearer_credentials``); None when it sends no header of its own making (none, malformed)."""
+    if mode in (AuthMode.NONE, AuthMode.MALFORMED):
+        return None
+    if mode == AuthMode.UNKNOWN_USER:  # needs no login of that form
+        return UNKNOWN_USERS[form], WRONG_SECRET
+    user, password = logins[form]
+    if mode == AuthMode.BEARER_CREDENTIALS:
+        return user, password
+    if mode == AuthMode.STRANGER_REAL_SECRET:
+        return UNKNOWN_USERS[form], password
+    if mode == AuthMode.USERNAME_CASE:
+        user = user.lower() if user.lower() != user else user.upper()
+    if mode == AuthMode.OTHER_FORM_SECRET:
+        password = next(secret for other, (_user, secret) in logins.items() if other != form)
+    return user, near_miss(mode, user, password)
+
+
+def sent_logins(logins: Mapping[str, tuple[str, str]]) -> set[tuple[str, str]]:
+    """Every (username, password) a run with these logins can send, in any mode and form: what redaction hunts."""
+    return {pair for mode in AuthMode for form in logins
+            if not (mode == AuthMode.OTHER_FORM_SECRET and len(logins) < 2)
+            and (pair := sent_login(mode, form, logins)) is not None}  # fmt: skip
+
+
+def near_misses(secret: str) -> set[str]:
+    """``secret`` and every password a mode makes from it (the made-up wrong and empty ones are no secret)."""
+    return {near_miss(mode, "", secret) for mode in AuthMode} - {WRONG_SECRET, ""} | {secret}

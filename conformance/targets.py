@@ -86,16 +86,25 @@ def live_target(env: Mapping[str, str], base_url: str | None, configuration_id: 
 
 
 def refuse_credentials_in(url: str) -> None:
-    """A base URL carrying ``user:password@`` is refused, and the message does not repeat it."""
+    """A base URL carrying ``user:password@``, a query or a fragment is refused, and the message does not repeat it.
+
+    A query or fragment is where a token would ride (``?token=...``), and the base URL is printed and written
+    into every report; a run could not use one anyway, since the API's paths are appended to the base URL."""
     try:
         parts = urllib.parse.urlsplit(url)
         carries = parts.username is not None or parts.password is not None
+        extra = "?" in url or "#" in url
     except ValueError:
-        carries = "@" in url
+        carries, extra = "@" in url, "?" in url or "#" in url
     if carries:
         raise SetupError(
             f"--base-url must not carry credentials (user:password@host); set {vendor.ENV_API_KEY} and "
             f"{vendor.ENV_API_SECRET}, or {vendor.ENV_ACCOUNT_SID} and {vendor.ENV_AUTH_TOKEN}, instead"
+        )
+    if extra:
+        raise SetupError(
+            "--base-url must not carry a query or a fragment (?... or #...): the API's paths are "
+            "appended to it, and a token there would be printed and written into the reports"
         )
 
 

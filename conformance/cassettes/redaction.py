@@ -6,9 +6,10 @@ consistent: the same account SID, name or address becomes the same placeholder o
 request, in the response that echoes it and in the error message that quotes it, so the checks
 hold on replay exactly as they did live.
 
-- the ``Authorization`` header is dropped; the password (auth token or API secret) and the Basic
-  credentials built from it are replaced by ``[REDACTED]`` wherever they appear (raw, JSON- and
-  URL-escaped, base64), never by a stable value;
+- the ``Authorization`` header is dropped; every password (auth token or API secret), every near-miss the
+  run made from one, and every ``user:password`` it sent are replaced by ``[REDACTED]`` wherever and however
+  they appear (raw, escaped, base64 at any offset or depth: :mod:`conformance.cassettes.secret_forms`),
+  never by a stable value;
 - every account SID (``AC`` + 32 hex) and API key SID (``SK`` + 32 hex) becomes a placeholder of the
   same shape: the run's own account ``AC000...0``, its key ``SK000...0``, any other one seen
   ``AC000...1``, ``AC000...2``...;
@@ -22,7 +23,6 @@ hold on replay exactly as they did live.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -32,6 +32,8 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from conformance import vendor
+from conformance.cassettes.secret_forms import SecretForms
+from conformance.credentials import near_misses, sent_logins
 
 if TYPE_CHECKING:
     from conformance.targets import Target
@@ -58,16 +60,9 @@ class Redactor:
     def __init__(self, *, secrets: Iterable[str] = (), credentials: Iterable[tuple[str, str]] = (),
                  account_sid: str | None = None, api_key_sid: str | None = None, pii: bool = False,
                  loopback: str | None = None) -> None:  # fmt: skip
-        variants: set[str] = set()
-        for secret in secrets:
-            if secret:
-                variants |= {secret, json.dumps(secret)[1:-1], urllib.parse.quote(secret, safe="")}
-        for username, password in credentials:
-            if not password:
-                continue
-            token = base64.b64encode(f"{username}:{password}".encode()).decode()
-            variants |= {token, token.rstrip("=")}
-        self.secrets: tuple[str, ...] = tuple(sorted((v for v in variants if v), key=len, reverse=True))
+        hidden = {near for secret in secrets if secret for near in near_misses(secret)}
+        logins = {f"{user}:{password}" for user, password in credentials if user}
+        self._secrets = SecretForms(hidden, logins, REDACTED)
         self.pii = pii
         self._sids: dict[str, str] = {}
         self._next_sid = {"AC": 1, "SK": 1}
@@ -85,10 +80,8 @@ class Redactor:
     @classmethod
     def for_target(cls, target: Target, *, pii: bool, deterministic: bool = False,
                    environ: Mapping[str, str] | None = None) -> Redactor:  # fmt: skip
-        """The redactor for a run against ``target``: its credentials, and every credential the environment
-        holds (an auth token is a secret even when the run authenticates with an API key)."""
-        from conformance.credentials import WRONG_SECRET
-
+        """The redactor for a run against ``target``: every login any of its cases sends, and every credential the
+        environment holds (an auth token is a secret even when the run authenticates with an API key)."""
         env = os.environ if environ is None else environ
         username = target.username
         logins = list(target.logins.values())
@@ -98,8 +91,7 @@ class Redactor:
         key_logins = [user for user, _password in logins if user.startswith("SK")]
         return cls(
             secrets=(*target.secrets, token, secret),
-            credentials=[*logins, *((user, WRONG_SECRET) for user, _password in logins), (account_sid or "", token),
-                         (api_key or "", secret)],
+            credentials=[*sent_logins(target.logins), (account_sid or "", token), (api_key or "", secret)],
             account_sid=account_sid or (username if username.startswith("AC") else None),
             api_key_sid=key_logins[0] if key_logins else api_key,
             pii=pii,
@@ -136,9 +128,7 @@ class Redactor:
 
     def text(self, value: str) -> str:
         """``value`` with secrets, SIDs and (deterministic runs) the loopback host replaced."""
-        for secret in self.secrets:
-            if secret in value:
-                value = value.replace(secret, REDACTED)
+        value = self._secrets.redact(value)
         if "AC" in value or "SK" in value:
             value = _SID.sub(self._sid, value)
         if self._loopback and self._loopback in value:

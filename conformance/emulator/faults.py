@@ -5,7 +5,8 @@ one-line description. Kinds:
 
 - ``respond``: answer instead of the emulator (e.g. a 500);
 - ``switch``: turn off one rule (auth, validation) for a request that would break it;
-- ``transform``: change an otherwise faithful reply (``on`` says which: success or error);
+- ``transform``: change an otherwise faithful reply (``on`` says which: success or error); one that
+  ``sees_request`` also gets what arrived (:class:`Inbound`), to echo it;
 - ``delay``: sleep before answering.
 
 :class:`FaultInjector` holds the active faults: each applies to the next ``count`` requests
@@ -14,9 +15,12 @@ it actually changes (``None``: until cleared), on route ``create``, ``fetch`` or
 
 from __future__ import annotations
 
+import base64
 import copy
+import json
 import threading
 import unicodedata
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -44,6 +48,21 @@ class Reply:
         return cls(exc.status, exc.body(), dict(exc.headers))
 
 
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """What a fault that echoes the request sees of it: the request line and the headers, as they arrived."""
+
+    method: str
+    target: str  # path and query
+    headers: tuple[tuple[str, str], ...]
+
+    def header(self, name: str) -> str | None:
+        return next((value for key, value in self.headers if key.lower() == name), None)
+
+    def text(self) -> str:
+        return f"{self.method} {self.target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in self.headers)
+
+
 @dataclass(frozen=True)
 class Param:
     """A fault parameter: its type and default (``None`` = optional, no default)."""
@@ -66,6 +85,7 @@ class Fault:
     params: Mapping[str, Param]
     routes: tuple[str, ...]
     on: Literal["success", "error", "any"]
+    sees_request: bool = False  # a transform called with the request too (see Inbound)
 
     def describe(self) -> dict[str, Any]:
         params = {name: {"type": p.type.__name__, "default": p.default} for name, p in self.params.items()}
@@ -81,12 +101,13 @@ def fault(
     params: Mapping[str, Param] | None = None,
     routes: tuple[str, ...] = ROUTES,
     on: Literal["success", "error", "any"] = "success",
+    sees_request: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated function as the fault named after it."""
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
         doc = " ".join((func.__doc__ or "").split())
-        FAULTS[func.__name__] = Fault(func.__name__, doc, kind, func, dict(params or {}), routes, on)
+        FAULTS[func.__name__] = Fault(func.__name__, doc, kind, func, dict(params or {}), routes, on, sees_request)
         return func
 
     return register
@@ -536,6 +557,37 @@ def append_to_names(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -
     return changed
 
 
+@fault("transform", on="error", sees_request=True)
+def echo_authorization(reply: Reply, p: Mapping[str, Any], state: dict[str, Any], request: Inbound) -> bool:
+    """Quote the request's Authorization header in error bodies, as debug messages and some proxies do: in
+    ``message``, and in ``more_info`` percent-encoded in the query with its credentials raw in the fragment."""
+    header = request.header("authorization")
+    if header is None or not isinstance(reply.body, dict):
+        return False
+    reply.body["message"] = f"{reply.body.get('message', '')} (Authorization: {header})"
+    if isinstance(reply.body.get("more_info"), str):
+        credentials = header.partition(" ")[2]
+        reply.body["more_info"] += f"?authorization={urllib.parse.quote(header, safe='')}#{credentials}"
+    return True
+
+
+_REQUEST_ENCODINGS: dict[str, Callable[[str], str]] = {
+    "base64": lambda text: base64.b64encode(text.encode("latin-1")).decode(),
+    "base64url": lambda text: base64.urlsafe_b64encode(text.encode("latin-1")).decode().rstrip("="),
+    "percent": lambda text: urllib.parse.quote(text, safe=""),
+    "json": lambda text: json.dumps(text),
+}
+
+
+@fault("transform", params={"name": Param(str, "X-Echo-Request"), "encoding": Param(str, "base64")}, on="any",
+       sees_request=True)  # fmt: skip
+def echo_request(reply: Reply, p: Mapping[str, Any], state: dict[str, Any], request: Inbound) -> bool:
+    """Copy the whole request (its line and every header, credentials included) into response header ``name``,
+    encoded as ``encoding``: ``base64``, ``base64url`` (unpadded), ``percent`` or ``json``, as debugging proxies do."""
+    reply.headers[p["name"]] = _REQUEST_ENCODINGS[p["encoding"]](request.text())
+    return True
+
+
 # --- what the rule-bending switches do to a request (the wire layer calls these while they are on) ---
 
 
@@ -589,6 +641,7 @@ FAULT_PARAM_CHECKS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "ignore_auth": lambda p: _one_of("mode", AUTH_FAILURES)(p) or _one_of("form", CREDENTIAL_FORMS)(p),
     "max_items_off_by_one": _one_of("direction", ("refuse_at_limit", "accept_past_limit")),
     "mangle_strings": _one_of("mode", tuple(_STRING_MANGLERS)),
+    "echo_request": _one_of("encoding", tuple(_REQUEST_ENCODINGS)),
     "stale_timestamps": _one_of("scope", ("all", "conversation", "participants")),
     "participant_mismatch": lambda p: None if p["field"] in ("conversationId", "accountId") else
     "field must be conversationId or accountId",
@@ -715,18 +768,21 @@ class FaultInjector:
                 return True
         return False
 
-    def transform(self, route: str, reply: Reply) -> Reply:
+    def transform(self, route: str, reply: Reply, request: Inbound | None = None) -> Reply:
         """Apply every active ``transform`` fault that fits this reply, in the order injected."""
         copied = False
         for active in self._matching("transform", route):
             on = active.fault.on
             if (on == "success" and reply.status >= 400) or (on == "error" and reply.status < 400):
                 continue
+            if active.fault.sees_request and request is None:
+                continue
             if not copied:
                 reply = Reply(
                     reply.status, copy.deepcopy(reply.body), dict(reply.headers), reply.content_type, reply.raw
                 )
                 copied = True
-            if active.fault.func(reply, active.params, active.state):
+            extra = (request,) if active.fault.sees_request else ()
+            if active.fault.func(reply, active.params, active.state, *extra):
                 self._consume(active)
         return reply

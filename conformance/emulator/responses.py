@@ -30,6 +30,7 @@ from conformance.emulator.faults import (
     FAULTS,
     FaultError,
     FaultInjector,
+    Inbound,
     Reply,
     array_sizes,
     normalise_enums,
@@ -90,6 +91,15 @@ def _headers(request: Request) -> dict[str, str]:
     return {name.decode("latin-1"): value.decode("latin-1") for name, value in request.scope["headers"]}
 
 
+def _inbound(request: Request) -> Inbound:
+    """The request as the faults that echo it see it (built only while faults are on)."""
+    scope = request.scope
+    query = scope.get("query_string", b"").decode("latin-1")
+    target = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1") + (f"?{query}" if query else "")
+    headers = tuple((name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"])
+    return Inbound(scope["method"], target, headers)
+
+
 def _success(status: int, conversation: Conversation, faults: FaultInjector) -> Reply:
     # Faults edit the body as data; without them the conversation's encoded JSON goes out as is.
     return Reply(status, conversation.to_wire()) if faults else Reply(status, raw=conversation.to_json())
@@ -113,7 +123,7 @@ class EmulatorResponses:
         if faults:
             injected = await self._injected(faults, "create")
             if injected is not None:
-                return render(faults.transform("create", injected))
+                return render(faults.transform("create", injected, _inbound(request)))
         try:
             headers = _headers(request)
             late_auth = bool(faults) and faults.switched("auth_after_validation", "create")
@@ -146,7 +156,7 @@ class EmulatorResponses:
         except EmulatorError as exc:
             reply = Reply.error(exc)
         if faults:
-            reply = faults.transform("create", reply)
+            reply = faults.transform("create", reply, _inbound(request))
         return render(reply)
 
     async def fetch_conversation(self, request: Request) -> Response:
@@ -155,7 +165,7 @@ class EmulatorResponses:
         if faults:
             injected = await self._injected(faults, "fetch")
             if injected is not None:
-                return render(faults.transform("fetch", injected))
+                return render(faults.transform("fetch", injected, _inbound(request)))
         try:
             account = self._account(_headers(request), "fetch")
             self.backend.check_rate(account)
@@ -164,7 +174,7 @@ class EmulatorResponses:
         except EmulatorError as exc:
             reply = Reply.error(exc)
         if faults:
-            reply = faults.transform("fetch", reply)
+            reply = faults.transform("fetch", reply, _inbound(request))
         return render(reply)
 
     def _faulty_rules(self, faults: FaultInjector, body: Any) -> Any:

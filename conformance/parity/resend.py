@@ -24,7 +24,7 @@ from conformance.cassettes.recording import request_headers
 from conformance.cassettes.redaction import Redactor
 from conformance.cassettes.replay import RecordedCase
 from conformance.connection import Connection, TransportError
-from conformance.credentials import UNKNOWN_USERS, WRONG_SECRET
+from conformance.credentials import UNKNOWN_USERS, WRONG_SECRET, sent_logins
 from conformance.emulator.models import Credentials
 from conformance.exchange import Exchange
 from conformance.kinds import AuthMode, CredentialForm
@@ -200,14 +200,14 @@ def body_of(exchange: Exchange | None) -> Any:
 
 
 def redactor_for(endpoint: Endpoint) -> Redactor:
-    """The redaction every parity output goes through: the emulator's credentials and the environment's
-    secrets out, the emulator's account as the placeholder a recording uses (as a run's redactor does)."""
+    """The redaction every parity output goes through: the emulator's credentials (and every login made from
+    them) and the environment's secrets out, the emulator's account as the placeholder a recording uses (as a
+    run's redactor does)."""
     credentials = endpoint.credentials
-    logins = list(credentials.logins())
     secrets = (*endpoint.secrets, *(os.environ.get(name, "") for name in (ENV_AUTH_TOKEN, ENV_API_SECRET)))
     return Redactor(
         secrets=secrets,
-        credentials=[*logins, *((user, WRONG_SECRET) for user, _password in logins)],
+        credentials=sent_logins(emulator_logins(credentials)),
         account_sid=endpoint.account_sid,
         api_key_sid=credentials.api_key,
     )

@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import json
 import re
+import urllib.parse
 
 import pytest
 
 from conformance.cassettes.redaction import ACCOUNT_PLACEHOLDER, API_KEY_PLACEHOLDER, REDACTED, Redactor
 from conformance.contract import load_contract
+from conformance.targets import Target
 
 ACCOUNT = "AC" + "3f" * 16
 KEY = "SK" + "9a" * 16
@@ -37,6 +39,53 @@ def test_secrets_are_blanked_in_text_and_bodies(leak: str) -> None:
     r = redactor()
     assert r.text(f"before {leak} after") == f"before {REDACTED} after"
     assert leak.encode() not in r.body(json.dumps({"message": f"bad {leak}"}).encode(), error=True)
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+ECHOED_REQUEST = f"POST /v2/Conversations HTTP/1.1\r\nauthorization: {_basic(KEY, SECRET)}\r\n".encode()
+
+
+@pytest.mark.parametrize(
+    "leak",
+    [
+        SECRET.swapcase(),  # secret_case
+        TOKEN + "x",  # secret_suffix
+        base64.b64encode(f"{KEY.lower()}:{TOKEN}".encode()).decode(),  # username_case
+        base64.b64encode(f"{'SK' + '7e57' * 8}:{SECRET}".encode()).decode(),  # stranger_real_secret
+        _basic(KEY, TOKEN),  # other_form_secret
+        "p%40ss%2f%22word%22%2b1",  # lower-case percent escapes
+        'p@ss\\/\\"word\\"+1',  # JSON with / escaped too
+        "p@ss/&quot;word&#34;+1",  # HTML
+        "Basic%20" + urllib.parse.quote(_basic(KEY, SECRET)[6:], safe=""),  # in a query string
+        base64.b64encode(("x" + SECRET).encode()).decode(),  # base64 at the other two offsets
+        base64.b64encode(("xy" + SECRET + "z").encode()).decode(),
+        base64.urlsafe_b64encode(f"{KEY}:{SECRET}".encode()).decode().rstrip("="),
+        base64.b64encode(ECHOED_REQUEST).decode(),  # the whole request, base64: the header's base64 inside
+        base64.urlsafe_b64encode(base64.b64encode(ECHOED_REQUEST)).decode().rstrip("="),  # and once more
+        base64.b64encode(f"{KEY}:not-the-secret".encode()).decode(),  # a login the run sent names its user
+    ],
+)
+def test_every_form_an_echo_can_carry_is_blanked(leak: str) -> None:
+    """A run's redactor knows every login its cases send (near-misses included) from its target's credentials."""
+    target = Target(
+        "live", "https://api.invalid", {"api_key": (KEY, SECRET), "account": (ACCOUNT, TOKEN)}, "c", ACCOUNT
+    )
+    r = Redactor.for_target(target, pii=False, environ={})
+    redacted = r.text(f"seen: {leak}; end")
+    assert redacted.startswith("seen: ") and redacted.endswith("; end") and REDACTED in redacted, redacted
+    assert r.text(redacted) == redacted  # idempotent
+    for value in (SECRET, TOKEN, SECRET.swapcase(), base64.b64encode(SECRET.encode()).decode()[:12]):
+        assert value not in redacted
+
+
+def test_what_carries_no_secret_is_left_alone() -> None:
+    r = redactor()
+    text = ("conv_conversation_01kabcdefghjkmnpqrstvwxyz0 " + base64.b64encode(b"a harmless base64 payload").decode()
+            + f" Basic {REDACTED} {ACCOUNT_PLACEHOLDER} p@ss/word secret %2F")  # fmt: skip
+    assert r.text(text) == text
 
 
 def test_sids_become_stable_placeholders_of_the_same_shape() -> None:

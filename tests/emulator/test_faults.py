@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote, unquote
 
 import httpx
 import pytest
@@ -359,6 +360,36 @@ def _every_other(client: TestClient, faults: FaultInjector) -> None:
     faults.inject("every_other", field="name")
     names = [create(client).json()["name"] for _ in range(4)]
     assert names == ["Support Chat-altered", "Support Chat", "Support Chat-altered", "Support Chat"]
+
+
+@case("echo_authorization")
+def _echo_authorization(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("echo_authorization")
+    wrong = "Basic " + base64.b64encode(f"{DEFAULT_API_KEY}:{DEFAULT_API_SECRET}x".encode()).decode()
+    body = create(client, auth=None, headers={"authorization": wrong}).json()
+    assert body["status"] == 401 and body["message"].endswith(f"(Authorization: {wrong})")
+    assert body["more_info"].endswith(f"?authorization={quote(wrong, safe='')}#{wrong.removeprefix('Basic ')}")
+    body = create(client, {"configurationId": "nope"}).json()  # any error, with the valid credentials too
+    assert body["status"] == 404 and "(Authorization: Basic " in body["message"]
+    assert create(client).status_code == 201  # a success is left alone
+
+
+@case("echo_request")
+def _echo_request(client: TestClient, faults: FaultInjector) -> None:
+    decode: dict[str, Callable[[str], str]] = {
+        "base64": lambda v: base64.b64decode(v).decode("latin-1"),
+        "base64url": lambda v: base64.urlsafe_b64decode(v + "=" * (-len(v) % 4)).decode("latin-1"),
+        "percent": unquote,
+        "json": json.loads,
+    }
+    for encoding, undo in decode.items():
+        faults.inject("echo_request", count=1, name=f"X-Echo-{encoding}", encoding=encoding)
+        response = client.get(f"{CREATE}/conv_conversation_x?probe=1")
+        echoed = undo(response.headers[f"x-echo-{encoding}"])
+        assert echoed.startswith("GET /v2/Conversations/conv_conversation_x?probe=1 HTTP/1.1\r\n"), echoed
+        assert f"authorization: {response.request.headers['authorization']}\r\n" in echoed
+    with pytest.raises(FaultError, match="encoding must be one of"):
+        faults.inject("echo_request", encoding="rot13")
 
 
 def test_every_registered_fault_has_a_case() -> None:

@@ -166,6 +166,18 @@ def test_a_base_url_carrying_credentials_is_refused_without_echoing_them(target:
     assert "hunter2" not in stdout + stderr and "SK1234" not in stdout + stderr
 
 
+@pytest.mark.parametrize("url", ["https://conversations.example.invalid/?token=hunter2-secret",
+                                 "https://conversations.example.invalid/v2#access_token=hunter2-secret",
+                                 "https://conversations.example.invalid?"])  # fmt: skip
+@pytest.mark.parametrize("target", ["live", "emulator"])
+def test_a_base_url_with_a_query_or_fragment_is_refused_without_echoing_it(target: str, url: str) -> None:
+    """A token in the query would be printed on the first line and written into every report: refused first."""
+    code, stdout, stderr = run("--target", target, "--base-url", url)
+    assert code == 2 and len(stderr.strip().splitlines()) == 1, stderr
+    assert "must not carry a query or a fragment" in stderr
+    assert "hunter2" not in stdout + stderr
+
+
 def test_the_emulator_with_its_port_in_use_exits_2_in_one_line() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -207,4 +219,8 @@ def test_parity_refuses_a_base_url_carrying_credentials_without_echoing_them(tmp
     result = CliRunner().invoke(cli, ["parity", str(baseline), "--report-dir", str(tmp_path),
                                       "--base-url", "http://SK1234:hunter2-secret@127.0.0.1:9"])  # fmt: skip
     assert result.exit_code == 2 and "must not carry credentials" in result.output
+    assert "hunter2" not in result.output and not any(tmp_path.iterdir())
+    result = CliRunner().invoke(cli, ["parity", str(baseline), "--report-dir", str(tmp_path),
+                                      "--base-url", "http://127.0.0.1:9/?token=hunter2-secret"])  # fmt: skip
+    assert result.exit_code == 2 and "must not carry a query or a fragment" in result.output
     assert "hunter2" not in result.output and not any(tmp_path.iterdir())

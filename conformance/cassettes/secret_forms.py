@@ -1,0 +1,186 @@
+"""Every form a secret can take in what a vendor sends back, found and blanked.
+
+A vendor that echoes the request (a debug message quoting the ``Authorization`` header, a proxy copying
+the whole request into a header) can hand a secret back raw, JSON-escaped, percent-encoded, HTML-escaped,
+or inside base64: either alphabet, padded or not, at any byte offset of a longer encoded string, or base64
+of base64. Two passes cover all of it, each cheap on text that holds no secret:
+
+- plain forms: one regex alternation of the values, each character spelled every way an escaper writes it
+  (``/`` also as ``%2F``, ``%2f``, ``\\u002f``, ``\\/``, ``&#x2F;``...). Escapers leave ASCII letters and
+  digits alone, so the regex runs only when the text holds one of the values' alphanumeric cores;
+- encoded forms: every run of base64 characters long enough to carry a value is decoded at each of its four
+  character offsets (so every byte alignment is tried) and the decoded text is searched the same way, down
+  to ``MAX_DEPTH`` encodings. A run that carries a value is replaced whole.
+"""
+
+from __future__ import annotations
+
+import binascii
+import html
+import re
+import string
+import urllib.parse
+from collections.abc import Iterable
+from typing import Any
+
+MAX_DEPTH = 3  # base64 of base64 of base64
+VERDICTS_KEPT = 4096  # runs already decoded, and short texts already redacted (ids, headers, messages recur)
+MEMO_CHARS = 512  # texts and runs up to this long are remembered
+
+_ALNUM = frozenset(string.ascii_letters + string.digits)
+_RUN_CHARS = r"A-Za-z0-9+/_%\\-"  # both alphabets, and what percent- and JSON-escaping add to them
+_ALPHABET = (string.ascii_letters + string.digits + "+/-_").encode()
+# To the standard alphabet, everything else out (padding too: it is put back to fit where decoding starts).
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_NOT_BASE64 = bytes(c for c in range(256) if c not in _ALPHABET)
+# Every byte but a run character becomes a space, so ``bytes.split`` cuts the runs out at C speed (a regex scan
+# costs several times more, and most bodies hold no secret).
+_RUNS_APART = bytes(c if re.fullmatch(f"[{_RUN_CHARS}]", chr(c)) else 32 for c in range(256))
+_CORE = re.compile(r"[A-Za-z0-9]+")
+AnyStr = str | bytes
+_SHORT_JSON_ESCAPES = {'"': '\\"', "\\": "\\\\", "/": "\\/", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
+                       "\t": "\\t"}  # fmt: skip
+
+
+def _hex(text: str) -> str:
+    """``text`` as a pattern in which hex letters match either case."""
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in text)
+
+
+def _spellings(char: str) -> list[str]:
+    """Patterns for every way an escaper writes ``char``: as is, percent-encoded, JSON-escaped, HTML-escaped."""
+    if char in _ALNUM:
+        return [char]
+    forms = {re.escape(char), _hex("".join(f"%{byte:02x}" for byte in char.encode()))}
+    forms.add("".join(r"\\u" + _hex(f"{unit:04x}") for unit in _utf16(char)))
+    if char in _SHORT_JSON_ESCAPES:
+        forms.add(re.escape(_SHORT_JSON_ESCAPES[char]))
+    if char == " ":
+        forms.add(r"\+")  # form encoding
+    forms |= {re.escape(html.escape(char)), f"&#0*{ord(char)};", "&#[xX]0*" + _hex(f"{ord(char):x}") + ";"}
+    if char == "'":
+        forms.add("&apos;")
+    return sorted(forms, key=len, reverse=True)
+
+
+def _utf16(char: str) -> list[int]:
+    encoded = char.encode("utf-16-be")
+    return [int.from_bytes(encoded[i : i + 2], "big") for i in range(0, len(encoded), 2)]
+
+
+def spelled(value: str) -> str:
+    """A pattern for ``value`` with each character in any of its spellings (mixed, as a partial escaper leaves it)."""
+    parts = []
+    for char in value:
+        forms = _spellings(char)
+        parts.append(forms[0] if len(forms) == 1 else "(?:" + "|".join(forms) + ")")
+    return "".join(parts)
+
+
+class _Plain:
+    """The plain forms of some values: a gate of alphanumeric cores, then one alternation (over text, or over
+    the UTF-8 bytes a decoding gives)."""
+
+    def __init__(self, values: Iterable[str], over_bytes: bool = False) -> None:
+        kept = _shortest_covering(values)
+        cores = {max(_CORE.findall(value), key=len, default="") for value in kept}
+        ordered = sorted(kept, key=len, reverse=True)  # a longer value wins where two start together
+        pattern = "|".join(spelled(value) for value in ordered)
+        self.cores: tuple[AnyStr, ...] = tuple(c.encode() for c in cores) if over_bytes else tuple(cores)
+        self.pattern: re.Pattern[Any] | None = None
+        if ordered:
+            self.pattern = re.compile(pattern.encode() if over_bytes else pattern)
+
+    def may_hold(self, text: AnyStr) -> bool:
+        if self.pattern is not None:
+            for core in self.cores:
+                if core in text:
+                    return True
+        return False
+
+
+def _shortest_covering(values: Iterable[str]) -> list[str]:
+    """The values without those that contain another one: blanking the shorter one already hides the longer."""
+    unique = sorted({v for v in values if v}, key=len)
+    kept: list[str] = []
+    for value in unique:
+        if not any(shorter in value for shorter in kept):
+            kept.append(value)
+    return kept
+
+
+class SecretForms:
+    """Finds ``secrets`` (and, once decoded, the ``logins`` sent as ``user:password``) in any form and puts
+    ``replacement`` in their place; see the module."""
+
+    def __init__(self, secrets: Iterable[str], logins: Iterable[str] = (), replacement: str = "[REDACTED]") -> None:
+        self.replacement = replacement
+        secrets = [s for s in secrets if s]
+        self._top = _Plain(secrets)
+        # A decoded login names its user: hidden even with a wrong password.
+        self._decoded = _Plain([*secrets, *logins], over_bytes=True)
+        shortest = min((len(v.encode()) for v in _shortest_covering([*secrets, *logins])), default=0)
+        # A run carries a value only if it holds all of the value's base64 characters: 4 per 3 bytes at least.
+        self._min_length = -(-4 * shortest // 3) if shortest else None
+        self._run = re.compile(rf"(?<![{_RUN_CHARS}])[{_RUN_CHARS}]{{{self._min_length or 1},}}(?:=|%3[dD]){{0,2}}")
+        self._verdicts: dict[bytes, bool] = {}
+        self._memo: dict[str, str] = {}  # short texts already redacted (headers and messages recur)
+
+    def redact(self, text: str) -> str:
+        """``text`` with every plain occurrence, and every base64 run that carries one, replaced."""
+        if self._min_length is None or (len(text) < self._min_length and not self._top.may_hold(text)):
+            return text
+        short = len(text) <= MEMO_CHARS
+        if short and (known := self._memo.get(text)) is not None:
+            return known
+        redacted, replacement = text, self.replacement
+        if self._top.may_hold(redacted):
+            redacted = self._top.pattern.sub(replacement, redacted)  # type: ignore[union-attr]
+        if len(redacted) >= self._min_length and self._any_run_carries(redacted.encode("ascii", "replace"), 1):
+            carries = self._carries
+            redacted = self._run.sub(lambda m: replacement if carries(m.group(0).encode()) else m.group(0), redacted)
+        if short:
+            if len(self._memo) >= VERDICTS_KEPT:
+                self._memo.clear()
+            self._memo[text] = redacted
+        return redacted
+
+    def _any_run_carries(self, data: bytes, depth: int) -> bool:
+        """Whether a run of base64 characters in ``data`` (ASCII, or what a decoding gave) carries a value."""
+        minimum = self._min_length or 0
+        runs = [run for run in data.translate(_RUNS_APART).split() if len(run) >= minimum]
+        return any(self._carries(run, depth) for run in runs)
+
+    def holds(self, text: str) -> bool:
+        """Whether ``text`` holds a value in any form."""
+        return self.redact(text) != text
+
+    def _holds_decoded(self, data: bytes, depth: int) -> bool:
+        plain = self._decoded
+        if plain.may_hold(data) and plain.pattern.search(data):  # type: ignore[union-attr]
+            return True
+        if depth >= MAX_DEPTH or len(data) < (self._min_length or 0):
+            return False
+        return self._any_run_carries(data, depth + 1)
+
+    def _carries(self, run: bytes, depth: int = 1) -> bool:
+        """Whether a base64 run, decoded at any of its four offsets, holds a value."""
+        known = self._verdicts.get(run) if depth == 1 else None
+        if known is not None:
+            return known
+        clean = (urllib.parse.unquote_to_bytes(run) if b"%" in run else run).translate(_TO_STANDARD, _NOT_BASE64)
+        readings = []
+        for offset in range(4):
+            part = clean[offset:]
+            part = part[: len(part) - 1] if len(part) % 4 == 1 else part + b"=" * (-len(part) % 4)
+            try:
+                readings.append(binascii.a2b_base64(part))
+            except binascii.Error:
+                continue
+        # The four readings searched as one: a newline is in no value, and ends every run.
+        found = self._holds_decoded(b"\n".join(readings), depth)
+        if depth == 1 and len(run) <= MEMO_CHARS:  # a megabyte run is not worth keeping (nor likely to recur)
+            if len(self._verdicts) >= VERDICTS_KEPT:
+                self._verdicts.clear()
+            self._verdicts[run] = found
+        return found
