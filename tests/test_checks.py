@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -181,7 +182,13 @@ DEVIATIONS = [
      None),  # addresses nobody sent
     ("timestamp_freshness", VALID, timed(exchange(201, conversation(createdAt="2016-01-01t00:00:00z",
                                                                     updatedAt="2016-01-01t00:00:00z"))), None),
-    ("unreturned_members", VALID, exchange(201, conversation(name=None)), None),
+    ("unreturned_members", VALID, exchange(201, _without("name")), None),
+    ("request_echo", VALID, exchange(201, conversation(name=None)), None),  # null is a value, not an absence
+    ("request_echo", VALID, exchange(201, _participants(lambda p: [{**p[0], "name": None}, p[1]])), None),
+    ("unknown_configuration_rejection", replace(UNKNOWN, constraint="configurationId.case"),
+     exchange(201, conversation()), None),  # a real id in another case names nothing
+    ("unknown_id_rejection", replace(NOT_FOUND, path="/v2/Conversations/conv_participant_x"),
+     exchange(400, error(400, 20001), method="GET"), None),  # another kind's id: 404, not 400
     ("unreturned_members", VALID, exchange(201, _without("participants")), None),
     ("participant_order", VALID, exchange(201, _participants(lambda p: p[::-1])), None),
     ("request_echo", VALID, exchange(201, _participants(lambda p: p[:1])), None),
@@ -258,7 +265,6 @@ def test_a_name_not_sent_may_come_back_any_way(response: dict[str, Any]) -> None
 @pytest.mark.parametrize("response", [
     _without("configuration"),  # the override cannot be judged: nothing is demanded
     _without("name"),
-    conversation(name=None),  # null is absent where the docs do not tell them apart
     _without("participants"),
     _participants(lambda p: [{k: v for k, v in x.items() if k in ("id", "conversationId", "accountId")} for x in p]),
     _participants(lambda p: p[::-1]),  # the docs promise no order

@@ -13,10 +13,11 @@ from conformance.access import (
     auth_cases,
     credential_form_cases,
     not_found_cases,
+    other_kind_id_cases,
     precedence_cases,
     unknown_id_auth_cases,
 )
-from conformance.cases import Case, build_plan
+from conformance.cases import Case, build_plan, reference_edge_cases
 from conformance.contract import load_contract
 from conformance.drawing import draw, examples
 from conformance.edges import container_edges, edge_cases, full_body, string_edges
@@ -72,10 +73,12 @@ def eager_plan(at_seed: int, max_examples: int, forms: tuple[str, ...]) -> list[
                           "configurationId that does not exist" + (" in a full body" if i % 2 else ""), 404,
                           {**(full if i % 2 else {}), "configurationId": f"{CONFIGURATION_ID_PREFIX}{suffix}"})
                      for i, suffix in enumerate(unknown)])  # fmt: skip
+    families.append(reference_edge_cases(CONTRACT, CONFIGURATION))
     families += auth_cases(CONFIGURATION, forms)
     families.append(precedence_cases(CONFIGURATION, at_seed))
     families.append(unknown_id_auth_cases(at_seed))
     families.append(not_found_cases(at_seed))
+    families.append(other_kind_id_cases(CONFIGURATION))
     longest = max(map(len, families))
     return [family[i] for i in range(longest) for family in families if i < len(family)]
 

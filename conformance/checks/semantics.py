@@ -2,9 +2,9 @@
 
 The docs mark every Conversation member but ``id``, ``accountId`` and ``configurationId`` optional,
 and never say in which order participants come back. So a member that is present must be right,
-a member that is absent is not demanded (``unreturned_members`` reports it), and participants are
-matched as a set (``participant_order`` reports a different order). ``null`` is the same as absent
-wherever the docs do not tell the two apart.
+``null`` included (the docs type names "string or null": null is a value the API asserts, not the one
+sent), a member that is absent is not demanded (``unreturned_members`` reports it), and participants,
+addresses and ids are compared as multisets (``participant_order`` reports a different order).
 """
 
 from __future__ import annotations
@@ -31,9 +31,14 @@ from conformance.kinds import CaseKind
 
 
 def _present(body: dict[str, Any], key: str) -> Any:
-    """The member's value, or ABSENT when it is missing or null."""
+    """The member's value, or ABSENT when it is missing or null (for what was not sent: nothing to compare)."""
     value = body.get(key)
     return ABSENT if value is None else value
+
+
+def _returned(body: dict[str, Any], key: str) -> Any:
+    """The member's value, null included, or ABSENT when it is missing (for what was sent: null is an answer)."""
+    return body.get(key, ABSENT)
 
 
 def _participant_differences(sent: dict[str, Any], got: dict[str, Any], strict: bool = False) -> list[str]:
@@ -41,13 +46,15 @@ def _participant_differences(sent: dict[str, Any], got: dict[str, Any], strict: 
     unless ``strict`` (used to pair participants by everything they show before falling back)."""
     problems = []
     for key in ("name", "type", "profileId"):
-        mine, theirs = sent.get(key), _present(got, key)
+        mine, theirs = sent.get(key), _returned(got, key)
         if mine is not None and (theirs != mine if strict else theirs is not ABSENT and theirs != mine):
             problems.append(compared(key, mine, theirs))
     mine_addresses = sent.get("addresses")
-    theirs_addresses = _present(got, "addresses")
+    theirs_addresses = _returned(got, "addresses")
     if isinstance(mine_addresses, list) and mine_addresses and isinstance(theirs_addresses, list):
         problems += _address_differences(mine_addresses, theirs_addresses, exact=sent.get("profileId") is None)
+    elif isinstance(mine_addresses, list) and mine_addresses and theirs_addresses is None:
+        problems.append(compared("addresses", mine_addresses, None))
     resolved = _present(got, "profileId")
     if sent.get("profileId") is None and resolved is not ABSENT:
         kind = _present(got, "type")
@@ -79,7 +86,7 @@ def _address_differences(sent: list[Any], got: list[Any], exact: bool) -> list[s
 def _same_address(sent: dict[str, Any], got: dict[str, Any]) -> bool:
     if got.get("channel") != sent.get("channel") or got.get("address") != sent.get("address"):
         return False
-    return sent.get("channelId") is None or got.get("channelId") in (None, sent["channelId"])
+    return sent.get("channelId") is None or _returned(got, "channelId") in (ABSENT, sent["channelId"])
 
 
 def _match(sent: list[dict[str, Any]], got: list[dict[str, Any]]) -> dict[int, int] | None:
@@ -132,7 +139,7 @@ def request_echo(ctx: Context) -> None:
     problems = []
     if got.get("configurationId") != sent.get("configurationId"):
         problems.append(compared("configurationId", sent.get("configurationId"), got.get("configurationId", ABSENT)))
-    name = _present(got, "name")
+    name = _returned(got, "name")
     if sent.get("name") is not None and name is not ABSENT and name != sent["name"]:
         problems.append(compared("name", sent["name"], name))
     problems += _participants_echo(_sent_participants(ctx), got.get("participants"))
@@ -166,12 +173,12 @@ def _participants_echo(sent: list[dict[str, Any]], got: Any) -> list[str]:
 
 @check(severity="warn", applies=_echoed)
 def unreturned_members(ctx: Context) -> None:
-    """Members that were sent but are absent (or null) in the 201: the docs make them optional, so reported only."""
+    """Members that were sent but are absent in the 201: the docs make them optional, so reported only."""
     sent, got = ctx.case.payload, ctx.created or {}
     missing = []
-    if sent.get("name") is not None and _present(got, "name") is ABSENT:
+    if sent.get("name") is not None and _returned(got, "name") is ABSENT:
         missing.append("name")
-    if sent.get("configuration") and _present(got, "configuration") is ABSENT:
+    if sent.get("configuration") and _returned(got, "configuration") is ABSENT:
         missing.append("configuration")
     participants = _sent_participants(ctx)
     returned = got.get("participants")
@@ -185,7 +192,7 @@ def unreturned_members(ctx: Context) -> None:
             for key in ("name", "type", "addresses", "profileId"):
                 if key == "profileId" and participant.get("type") != "CUSTOMER":
                     continue  # the docs: resolved only for CUSTOMER participants
-                if participant.get(key) not in (None, []) and _present(theirs, key) is ABSENT:
+                if participant.get(key) not in (None, []) and _returned(theirs, key) is ABSENT:
                     missing.append(f"participants[{i}].{key}")
             missing += _unreturned_channel_ids(participant, theirs, f"participants[{i}]")
     if missing:
@@ -379,13 +386,13 @@ def read_back(ctx: Context) -> None:
 
 
 def _differences(created: dict[str, Any], fetched: dict[str, Any], prefix: str) -> list[str]:
-    """What the read-back lost or changed. A member the create returned must come back equal (null and
-    absent alike; timestamps as instants; updatedAt may move on); the read-back may carry members the
+    """What the read-back lost or changed. A member the create returned must come back equal (null too, though
+    a null may be left out; timestamps as instants; updatedAt may move on); the read-back may carry members the
     create left out (its response may be the shorter one); participants are paired by id."""
     problems = []
     for key in sorted(created.keys()):
-        mine, theirs = _present(created, key), _present(fetched, key)
-        if key == "updatedAt" or mine is ABSENT:
+        mine, theirs = created[key], _returned(fetched, key)
+        if key == "updatedAt" or (mine is None and theirs is ABSENT):
             continue
         if key == "participants" and isinstance(mine, list) and isinstance(theirs, list):
             problems += _participant_list_differences(mine, theirs)

@@ -515,6 +515,38 @@ def fetch_mismatch(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) ->
     return True
 
 
+# --- detection, second round: ids at their edges, arrays as given, requests isolated, the wire read strictly ---
+
+
+@fault("switch", params={"mode": Param(str, "normalise")}, routes=("create",))
+def loose_references(p: Mapping[str, Any]) -> None:
+    """Look configurationId up loosely: ``normalise`` trims whitespace and invisible marks, folds letter case and
+    drops combining marks first (a near miss of a real id gets 201); ``crash`` answers 500 for an id that is not
+    plain printable ASCII or is longer than 64 characters."""
+
+
+@fault("switch", params={"mode": Param(str, "reject")}, routes=("fetch",))
+def foreign_ids(p: Mapping[str, Any]) -> None:
+    """Answer a fetch of an id that is not a conversation's (a participant's, a configuration's) with 400
+    (``reject``) or 500 (``crash``) instead of 404."""
+
+
+@fault("transform", params={"mode": Param(str, "participant_names")})
+def null_for_values(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Answer null where a value was sent: ``participant_names`` nulls every participant's name, ``empty_names``
+    turns every empty name (conversation and participants) into null."""
+    if not isinstance(reply.body, dict):
+        return False
+    changed = False
+    for item in [reply.body, *(x for x in _participants(reply) or () if isinstance(x, dict))]:
+        if item is reply.body and p["mode"] == "participant_names":
+            continue
+        if isinstance(item.get("name"), str) and (p["mode"] == "participant_names" or item["name"] == ""):
+            item["name"] = None
+            changed = True
+    return changed
+
+
 # --- what the rule-bending switches do to a request (the wire layer calls these while they are on) ---
 
 
@@ -556,6 +588,28 @@ def trim_arrays(body: Any, limits: dict[str, int]) -> Any:
     return body
 
 
+def loosely_resolved(body: Any, known: list[str]) -> Any:
+    """The body with a configurationId that loosely matches a known one replaced by it (``loose_references``)."""
+    wanted = body.get("configurationId") if isinstance(body, dict) else None
+    if isinstance(wanted, str):
+        match = next((real for real in known if _loose(real) == _loose(wanted)), None)
+        if match is not None:
+            body["configurationId"] = match
+    return body
+
+
+def _loose(value: str) -> str:
+    decomposed = unicodedata.normalize("NFD", value)
+    kept = "".join(c for c in decomposed if unicodedata.category(c) not in ("Mn", "Cf"))
+    return kept.strip().casefold()
+
+
+def odd_reference(body: Any) -> bool:
+    """Whether configurationId is one ``loose_references`` ``crash`` trips on: not plain ASCII, or over 64 long."""
+    wanted = body.get("configurationId") if isinstance(body, dict) else None
+    return isinstance(wanted, str) and (not wanted.isascii() or not wanted.isprintable() or len(wanted) > 64)
+
+
 # --- the active set --------------------------------------------------------------------
 
 
@@ -568,6 +622,9 @@ FAULT_PARAM_CHECKS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "ignore_auth": lambda p: _one_of("mode", AUTH_FAILURES)(p) or _one_of("form", CREDENTIAL_FORMS)(p),
     "max_items_off_by_one": _one_of("direction", ("refuse_at_limit", "accept_past_limit")),
     "mangle_strings": _one_of("mode", tuple(_STRING_MANGLERS)),
+    "loose_references": _one_of("mode", ("normalise", "crash")),
+    "foreign_ids": _one_of("mode", ("reject", "crash")),
+    "null_for_values": _one_of("mode", ("participant_names", "empty_names")),
     "stale_timestamps": _one_of("scope", ("all", "conversation", "participants")),
     "participant_mismatch": lambda p: None if p["field"] in ("conversationId", "accountId") else
     "field must be conversationId or accountId",

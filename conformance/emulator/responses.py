@@ -35,12 +35,14 @@ from conformance.emulator.faults import (
     FaultInjector,
     Reply,
     array_sizes,
+    loosely_resolved,
     normalise_enums,
+    odd_reference,
     trim_arrays,
 )
 from conformance.emulator.models import Backend, Conversation, encode_json
 from conformance.emulator.rules import check_containers, quote, reject_lone_surrogates
-from conformance.vendor import IDEMPOTENCY_KEY_HEADER
+from conformance.vendor import CONVERSATION_ID_PREFIX, IDEMPOTENCY_KEY_HEADER
 
 MAX_IDEMPOTENCY_KEY = 255  # longer keys get 400 (an emulator assumption)
 _JSON_CONTENT_TYPES = frozenset(
@@ -188,7 +190,13 @@ class EmulatorResponses:
         try:
             account = self._account(_headers(request), "fetch")
             self.backend.check_rate(account)
-            conversation = self.backend.fetch_conversation(account, request.path_params["id"])
+            wanted = request.path_params["id"]
+            if faults and not wanted.startswith(CONVERSATION_ID_PREFIX):
+                if faults.switched("foreign_ids", "fetch", lambda p: p["mode"] == "reject"):
+                    raise InvalidParameter(f"Invalid parameter id: {quote(wanted)} is not a conversation id")
+                if faults.switched("foreign_ids", "fetch", lambda p: p["mode"] == "crash"):
+                    raise InternalError()
+            conversation = self.backend.fetch_conversation(account, wanted)
             reply = _success(200, conversation, faults)
         except EmulatorError as exc:
             reply = Reply.error(exc)
@@ -200,6 +208,10 @@ class EmulatorResponses:
         """The request as the rule-bending switch faults see it (only called while faults are on)."""
         if faults.switched("lenient_enums", "create"):
             body = normalise_enums(body)
+        if faults.switched("loose_references", "create", lambda p: p["mode"] == "normalise"):
+            body = loosely_resolved(body, [c.id for c in self.backend.configurations()])
+        if faults.switched("loose_references", "create", lambda p: p["mode"] == "crash" and odd_reference(body)):
+            raise InternalError()
         limits = self.backend.array_limits()
         if faults.switched("max_items_off_by_one", "create", lambda p: p["direction"] == "refuse_at_limit"):
             for path, size in array_sizes(body):

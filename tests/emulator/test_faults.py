@@ -346,6 +346,40 @@ def _slow(client: TestClient, faults: FaultInjector) -> None:
     assert time.monotonic() - started >= 0.25
 
 
+@case("loose_references")
+def _loose_references(client: TestClient, faults: FaultInjector) -> None:
+    real = full_request()["configurationId"]
+    assert_error(create(client, full_request(configurationId=f" {real.upper()}\u0301 ")), 404)
+    faults.inject("loose_references")
+    assert create(client, full_request(configurationId=f" {real.upper()}\u0301 ")).json()["configurationId"] == real
+    faults.clear()
+    faults.inject("loose_references", mode="crash")
+    assert_error(create(client, full_request(configurationId=real + "\u00e9")), 500)
+    assert create(client).status_code == 201
+
+
+@case("foreign_ids")
+def _foreign_ids(client: TestClient, faults: FaultInjector) -> None:
+    participant = create(client).json()["participants"][0]["id"]
+    faults.inject("foreign_ids")
+    assert_error(client.get(f"{CREATE}/{participant}"), 400)
+    assert_error(client.get(f"{CREATE}/conv_conversation_none"), 404)  # a conversation id: still 404
+    faults.clear()
+    faults.inject("foreign_ids", mode="crash")
+    assert_error(client.get(f"{CREATE}/{participant}"), 500)
+
+
+@case("null_for_values")
+def _null_for_values(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("null_for_values")
+    body = create(client).json()
+    assert [p["name"] for p in body["participants"]] == [None, None, None] and body["name"] == "Support Chat"
+    faults.clear()
+    faults.inject("null_for_values", mode="empty_names")
+    body = create(client, full_request(name="")).json()
+    assert body["name"] is None and body["participants"][0]["name"] == "Ada"
+
+
 def test_every_registered_fault_has_a_case() -> None:
     assert set(CASES) - {"ignore_auth_everything"} == set(FAULTS)
     assert all(f.doc and "\n" not in f.doc for f in FAULTS.values())

@@ -114,6 +114,13 @@ ONLY_ONE_FAMILY: list[tuple[str, dict[str, Any], str, tuple[str, ...]]] = [
     ("mangle_strings", {"mode": "nfc"}, "request_echo", ("valid/strings/",)),
     ("stale_timestamps", {"route": "fetch"}, "timestamp_freshness", ("valid",)),
     ("unknown_enum", {"field": "participants.0.type", "value": "SUPERVISOR"}, "undocumented_enum_values", ("valid",)),
+    # Detection, second round: every string at its edges (identifiers too), ids of another kind, null as a value.
+    ("loose_references", {"mode": "normalise"}, "unknown_configuration_rejection", ("unknown_configuration/edges/",)),
+    ("loose_references", {"mode": "crash"}, "unknown_configuration_rejection", ("unknown_configuration/edges/",)),
+    ("foreign_ids", {"mode": "reject"}, "unknown_id_rejection", ("not_found/other_kind/",)),
+    ("foreign_ids", {"mode": "crash"}, "unknown_id_rejection", ("not_found/other_kind/",)),
+    ("null_for_values", {"mode": "participant_names"}, "request_echo", ("valid",)),
+    ("null_for_values", {"mode": "empty_names"}, "request_echo", ("valid",)),
 ]  # fmt: skip
 
 
