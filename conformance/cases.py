@@ -19,7 +19,14 @@ from hypothesis import strategies as st
 
 from conformance.contract import CREATE_PATH, Contract
 from conformance.drawing import draw, examples
-from conformance.edges import container_edges, edge_cases, full_body, reference_edges, string_edges
+from conformance.edges import (
+    container_edges,
+    duplicate_items,
+    edge_cases,
+    full_body,
+    reference_edges,
+    string_edges,
+)
 from conformance.generation import from_pattern, valid_requests
 from conformance.kinds import AuthMode, CaseKind, CredentialForm
 from conformance.negative import Violation, transport_cases, violations
@@ -207,6 +214,7 @@ def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_exam
         Family.of(valid("edge", edge_cases(contract, configuration_id))),
         Family.of(valid("containers", container_edges(contract, configuration_id, draw, at_seed + 500))),
         Family.of(valid("strings", string_edges(contract, configuration_id))),
+        Family.of(valid("duplicates", duplicate_items(contract, configuration_id))),
         Family.of(credential_form_cases(configuration_id, forms, full)),
     ]
     requests = valid_requests(contract, configuration_id)

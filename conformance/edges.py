@@ -9,11 +9,13 @@
   truncates or normalises is caught by ``request_echo``;
 - every member that names an existing thing (``x-references``) at the same edges, made of the real id:
   padded, lengthened, cut, in another case, with a mark, a look-alike or an astral letter. Each names
-  nothing that exists, so the API must say so (404, or 400 for a form it refuses).
+  nothing that exists, so the API must say so (404, or 400 for a form it refuses);
+- every array holding the same item twice (no array is documented unique): all of it comes back.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -119,6 +121,30 @@ def container_edges(contract: Contract, configuration_id: str, draw: Draw,
             while len(items) < limit:  # Hypothesis may stop early on a tiny space: repeat what it drew
                 items.append(items[len(items) % max(1, len(items))] if items else minimal(contract, {}))
             yield f"{site.location} at maxItems ({limit})", place(contract, base, site.location, items)
+
+
+def duplicate_items(contract: Contract, configuration_id: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(description, body): every array of the request holding one valid item twice, one array at a time and all at
+    once. No array in the docs is unique, so the API must keep both, and give both back."""
+    full = full_body(contract, configuration_id)
+    arrays = [s.location for s in request_sites(contract) if s.json_type == "array"]
+    for location in arrays:
+        item = _first_item(full, location)
+        body = place(contract, {"configurationId": configuration_id}, location, [item, copy.deepcopy(item)])
+        yield f"{location} holds the same item twice", body
+    together = full
+    for location in reversed(arrays):  # the deepest first, so the doubled items carry doubled arrays
+        item = _first_item(together, location)
+        together = place(contract, together, location, [item, copy.deepcopy(item)])
+    yield f"every array holds the same item twice ({', '.join(arrays)})", together
+
+
+def _first_item(body: Any, location: str) -> Any:
+    """The first item of the array at ``location`` in ``body`` (``participants[].addresses``: the first
+    participant's first address)."""
+    for part in location.split("."):
+        body = body[part[:-2]][0] if part.endswith("[]") else body[part]
+    return copy.deepcopy(body[0])
 
 
 def string_edges(contract: Contract, configuration_id: str) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -184,6 +184,9 @@ DEVIATIONS = [
                                                                     updatedAt="2016-01-01t00:00:00z"))), None),
     ("unreturned_members", VALID, exchange(201, _without("name")), None),
     ("request_echo", VALID, exchange(201, conversation(name=None)), None),  # null is a value, not an absence
+    ("request_echo", replace(VALID, payload={"configurationId": CONFIG, "configuration": {
+        "intelligenceConfigurationIds": ["i", "i"]}}), exchange(201, conversation(
+        participants=[], name=None, configuration={"intelligenceConfigurationIds": ["i"]})), None),  # sent twice
     ("request_echo", VALID, exchange(201, _participants(lambda p: [{**p[0], "name": None}, p[1]])), None),
     ("unknown_configuration_rejection", replace(UNKNOWN, constraint="configurationId.case"),
      exchange(201, conversation()), None),  # a real id in another case names nothing

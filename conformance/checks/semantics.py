@@ -147,12 +147,24 @@ def request_echo(ctx: Context) -> None:
     configuration = got.get("configuration")
     effective = configuration.get("intelligenceConfigurationIds") if isinstance(configuration, dict) else None
     if override and isinstance(effective, list):
-        missing = [value for value in override if value not in effective]
+        missing = _lacking(override, effective)
         if missing:
             problems.append(f"configuration.intelligenceConfigurationIds sent {shown(override)}, the returned "
                             f"configuration lacks {shown(missing)} (it has {shown(effective)})")  # fmt: skip
     if problems:
         raise CheckFailed("; ".join(problems))
+
+
+def _lacking(sent: list[Any], got: list[Any]) -> list[Any]:
+    """The items of ``sent`` that ``got`` does not carry as many times (multisets: no order, repeats count)."""
+    remaining = list(got)
+    missing = []
+    for item in sent:
+        if item in remaining:
+            remaining.remove(item)
+        else:
+            missing.append(item)
+    return missing
 
 
 def _participants_echo(sent: list[dict[str, Any]], got: Any) -> list[str]:

@@ -547,6 +547,39 @@ def null_for_values(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -
     return changed
 
 
+@fault("transform", params={"array": Param(str, "intelligenceConfigurationIds")})
+def dedupe_arrays(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Keep each item of an array once, as a set would: ``array`` ``intelligenceConfigurationIds``, ``addresses``
+    (every participant's) or ``participants`` (those alike in everything but id and timestamps)."""
+    if not isinstance(reply.body, dict):
+        return False
+    holders: list[dict[str, Any]] = []
+    if p["array"] == "intelligenceConfigurationIds" and isinstance(reply.body.get("configuration"), dict):
+        holders = [reply.body["configuration"]]
+    elif p["array"] == "addresses":
+        holders = [x for x in _participants(reply) or () if isinstance(x, dict)]
+    elif p["array"] == "participants":
+        holders = [reply.body]
+    changed = False
+    for holder in holders:
+        items = holder.get(p["array"])
+        if not isinstance(items, list):
+            continue
+        kept: list[Any] = []
+        seen: list[Any] = []
+        for item in items:
+            alike = {k: v for k, v in item.items() if k not in _OWN_MEMBERS} if isinstance(item, dict) else item
+            if alike not in seen:
+                seen.append(alike)
+                kept.append(item)
+        changed = changed or len(kept) != len(items)
+        holder[p["array"]] = kept
+    return changed
+
+
+_OWN_MEMBERS = ("id", "createdAt", "updatedAt")  # what two created participants never share
+
+
 # --- what the rule-bending switches do to a request (the wire layer calls these while they are on) ---
 
 
@@ -625,6 +658,7 @@ FAULT_PARAM_CHECKS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "loose_references": _one_of("mode", ("normalise", "crash")),
     "foreign_ids": _one_of("mode", ("reject", "crash")),
     "null_for_values": _one_of("mode", ("participant_names", "empty_names")),
+    "dedupe_arrays": _one_of("array", ("intelligenceConfigurationIds", "addresses", "participants")),
     "stale_timestamps": _one_of("scope", ("all", "conversation", "participants")),
     "participant_mismatch": lambda p: None if p["field"] in ("conversationId", "accountId") else
     "field must be conversationId or accountId",

@@ -380,6 +380,21 @@ def _null_for_values(client: TestClient, faults: FaultInjector) -> None:
     assert body["name"] is None and body["participants"][0]["name"] == "Ada"
 
 
+@case("dedupe_arrays")
+def _dedupe_arrays(client: TestClient, faults: FaultInjector) -> None:
+    twice = {"channel": "SMS", "address": "+18005550100"}
+    ada = {"name": "Ada", "type": "CUSTOMER", "addresses": [twice, twice]}
+    body = full_request(configuration={"intelligenceConfigurationIds": ["i", "i", "j"]}, participants=[ada, ada])
+    faults.inject("dedupe_arrays")
+    assert create(client, body).json()["configuration"]["intelligenceConfigurationIds"] == ["i", "j"]
+    faults.clear()
+    faults.inject("dedupe_arrays", array="addresses")
+    assert [len(p["addresses"]) for p in create(client, body).json()["participants"]] == [1, 1]
+    faults.clear()
+    faults.inject("dedupe_arrays", array="participants")
+    assert len(create(client, body).json()["participants"]) == 1
+
+
 def test_every_registered_fault_has_a_case() -> None:
     assert set(CASES) - {"ignore_auth_everything"} == set(FAULTS)
     assert all(f.doc and "\n" not in f.doc for f in FAULTS.values())

@@ -121,6 +121,11 @@ ONLY_ONE_FAMILY: list[tuple[str, dict[str, Any], str, tuple[str, ...]]] = [
     ("foreign_ids", {"mode": "crash"}, "unknown_id_rejection", ("not_found/other_kind/",)),
     ("null_for_values", {"mode": "participant_names"}, "request_echo", ("valid",)),
     ("null_for_values", {"mode": "empty_names"}, "request_echo", ("valid",)),
+    # Arrays carry exactly what was sent: duplicates kept, compared as multisets.
+    ("dedupe_arrays", {"array": "intelligenceConfigurationIds"}, "request_echo", ("valid/duplicates/",)),
+    ("dedupe_arrays", {"array": "addresses"}, "request_echo", ("valid/duplicates/",)),
+    # Drawn bodies repeat a participant by chance (an empty one, or at maxItems); the new family does every time.
+    ("dedupe_arrays", {"array": "participants"}, "request_echo", ("valid/duplicates/", "valid/containers/", "valid/0")),
 ]  # fmt: skip
 
 
