@@ -48,6 +48,8 @@ REGISTERED: tuple[str, ...] = (
     "error_code_conformance",
     "error_code_examples",
     "conflict_header",
+    "strict_json",  # schemathesis reads bodies with Python's lenient reader
+    "repeated_member_names",
     "unreturned_members",
     "participant_order",
     "undocumented_fields",

@@ -184,6 +184,14 @@ DEVIATIONS = [
                                                                     updatedAt="2016-01-01t00:00:00z"))), None),
     ("unreturned_members", VALID, exchange(201, _without("name")), None),
     ("request_echo", VALID, exchange(201, conversation(name=None)), None),  # null is a value, not an absence
+    ("strict_json", VALID, exchange(201, None, raw=b"\xef\xbb\xbf" + json.dumps(conversation()).encode()), None),
+    ("strict_json", VALID, exchange(201, None, raw=json.dumps({**conversation(), "score": float("nan")}).encode()),
+     None),
+    ("strict_json", VALID, exchange(201, None, raw=json.dumps(conversation()).encode("utf-16")), None),
+    ("repeated_member_names", VALID,
+     exchange(201, None, raw=b'{"id":"decoy",' + json.dumps(conversation()).encode()[1:]), None),
+    ("content_type_conformance", VALID,
+     exchange(201, conversation(), {"content-type": "application/json; charset=latin-1"}), None),
     ("request_echo", replace(VALID, payload={"configurationId": CONFIG, "configuration": {
         "intelligenceConfigurationIds": ["i", "i"]}}), exchange(201, conversation(
         participants=[], name=None, configuration={"intelligenceConfigurationIds": ["i"]})), None),  # sent twice

@@ -6,18 +6,18 @@ from urllib.parse import urlsplit
 
 from conformance import vendor
 from conformance.checks.registry import (
-    ABSENT,
     CheckFailed,
     Context,
     answered,
     check,
     is_error,
+    json_media_type_problem,
     of_kind,
     schema_problems,
     shown,
     why,
 )
-from conformance.exchange import NotJSON
+from conformance.exchange import Exchange, NotJSON
 from conformance.kinds import CaseKind
 
 INT32 = (-(2**31), 2**31 - 1)
@@ -85,15 +85,46 @@ def ignored_auth(ctx: Context) -> None:
 
 @check(applies=answered)
 def content_type_conformance(ctx: Context) -> None:
-    """Responses are application/json and their bodies parse."""
-    media_type = (ctx.response.content_type or "").split(";")[0].strip().lower()
-    if media_type != "application/json":
-        got = shown(ctx.response.content_type or ABSENT)
-        raise CheckFailed(f'Content-Type is {got}, expected "application/json"')
+    """Responses are application/json (UTF-8, if a charset is named) and their bodies parse."""
+    problem = json_media_type_problem(ctx.response.content_type)
+    if problem:
+        raise CheckFailed(problem)
     try:
         ctx.response.json  # noqa: B018 - parsing is the check
     except NotJSON as exc:
         raise CheckFailed(f"body does not parse as JSON: {exc}") from None
+
+
+def _bodies(ctx: Context) -> list[tuple[str, Exchange]]:
+    """(label, exchange) of every answer the case got that carries a body: its own, and the read-back."""
+    answers = [("", ctx.response)] + ([("read-back ", ctx.fetched)] if ctx.fetched is not None else [])
+    return [(label, answer) for label, answer in answers if answer.response_body]
+
+
+@check(applies=answered)
+def strict_json(ctx: Context) -> None:
+    """Bodies are JSON as RFC 8259 has it: UTF-8, no byte-order mark, no NaN or Infinity (on create and read-back)."""
+    problems = []
+    for label, answer in _bodies(ctx):
+        try:
+            problems += [f"{label}body: {p}" for p in answer.json_departures]
+        except NotJSON:
+            continue  # content_type_conformance and read_back say so
+    if problems:
+        raise CheckFailed("; ".join(problems) + " (Python reads it; stricter clients refuse it)")
+
+
+@check(severity="warn", applies=answered)
+def repeated_member_names(ctx: Context) -> None:
+    """No object in a body names a member twice (RFC 8259: names should be unique; readers differ on which wins)."""
+    found = []
+    for label, answer in _bodies(ctx):
+        try:
+            found += [f"{label}{name}" for name in answer.repeated_names]
+        except NotJSON:
+            continue
+    if found:
+        raise CheckFailed(f"member names given twice in one object: {', '.join(found)}", tuple(found))
 
 
 def _parses(ctx: Context) -> bool:

@@ -20,6 +20,7 @@ from conformance.checks.registry import (
     compared,
     how_differs,
     instant,
+    json_media_type_problem,
     schema_problems,
     shown,
     timestamped,
@@ -377,11 +378,9 @@ def read_back(ctx: Context) -> None:
     assert fetched is not None
     if fetched.status != 200:
         raise CheckFailed(f"GET {fetched.url} answered {fetched.status}, expected 200 with the created conversation")
-    media_type = (fetched.content_type or "").split(";")[0].strip().lower()
-    if media_type != "application/json":
-        raise CheckFailed(
-            f"GET {fetched.url}: Content-Type is {shown(fetched.content_type)}, expected application/json"
-        )
+    problem = json_media_type_problem(fetched.content_type)
+    if problem:
+        raise CheckFailed(f"GET {fetched.url}: {problem}")
     try:
         body = fetched.json
     except NotJSON as exc:

@@ -15,6 +15,7 @@ it actually changes (``None``: until cleared), on route ``create``, ``fetch`` or
 from __future__ import annotations
 
 import copy
+import json
 import threading
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -580,6 +581,29 @@ def dedupe_arrays(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> 
 _OWN_MEMBERS = ("id", "createdAt", "updatedAt")  # what two created participants never share
 
 
+_WIRE_DEPARTURES: dict[str, Callable[[bytes], bytes]] = {
+    "bom": lambda text: b"\xef\xbb\xbf" + text,
+    "nan": lambda text: b'{"score":NaN,' + text[1:],
+    "utf16": lambda text: text.decode().encode("utf-16"),
+    "repeated_name": lambda text: b'{"id":"conv_conversation_decoy",' + text[1:],
+}
+
+
+@fault("transform", params={"mode": Param(str, "bom")})
+def wire_departure(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Write a success body that Python reads but RFC 8259 does not allow: ``mode`` ``bom`` (a byte-order mark
+    first), ``nan`` (a NaN member), ``utf16`` (UTF-16), ``repeated_name`` (a decoy id before the real one), or
+    ``charset`` (labelled ``charset=iso-8859-1``)."""
+    if not isinstance(reply.body, dict) or not reply.body:
+        return False
+    if p["mode"] == "charset":
+        reply.content_type = f"{JSON}; charset=iso-8859-1"
+        return True
+    text = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":")).encode()
+    reply.raw = _WIRE_DEPARTURES[p["mode"]](text)
+    return True
+
+
 # --- what the rule-bending switches do to a request (the wire layer calls these while they are on) ---
 
 
@@ -658,6 +682,7 @@ FAULT_PARAM_CHECKS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "loose_references": _one_of("mode", ("normalise", "crash")),
     "foreign_ids": _one_of("mode", ("reject", "crash")),
     "null_for_values": _one_of("mode", ("participant_names", "empty_names")),
+    "wire_departure": _one_of("mode", (*_WIRE_DEPARTURES, "charset")),
     "dedupe_arrays": _one_of("array", ("intelligenceConfigurationIds", "addresses", "participants")),
     "stale_timestamps": _one_of("scope", ("all", "conversation", "participants")),
     "participant_mismatch": lambda p: None if p["field"] in ("conversationId", "accountId") else

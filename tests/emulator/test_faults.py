@@ -395,6 +395,20 @@ def _dedupe_arrays(client: TestClient, faults: FaultInjector) -> None:
     assert len(create(client, body).json()["participants"]) == 1
 
 
+@case("wire_departure")
+def _wire_departure(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("wire_departure", count=1)
+    assert create(client).content.startswith(b"\xef\xbb\xbf{")
+    faults.inject("wire_departure", mode="nan", count=1)
+    assert b'"score":NaN' in create(client).content
+    faults.inject("wire_departure", mode="utf16", count=1)
+    assert json.loads(create(client).content)["name"] == "Support Chat"  # UTF-16, which Python still reads
+    faults.inject("wire_departure", mode="repeated_name", count=1)
+    assert create(client).content.count(b'"id":"conv_conversation_') == 2
+    faults.inject("wire_departure", mode="charset", count=1)
+    assert create(client).headers["content-type"] == "application/json; charset=iso-8859-1"
+
+
 def test_every_registered_fault_has_a_case() -> None:
     assert set(CASES) - {"ignore_auth_everything"} == set(FAULTS)
     assert all(f.doc and "\n" not in f.doc for f in FAULTS.values())

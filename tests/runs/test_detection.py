@@ -9,6 +9,7 @@ else in the suite would have caught it. The faithful emulator and the variants t
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -60,19 +61,21 @@ def test_a_read_back_that_never_answers_leaves_the_run_undecided_not_passed(emul
     assert undecided(run_plan(emulator, None).to_json()) is None
 
 
-def failures(emulator: EmulatorServer, fault: str | None, **params: Any) -> dict[str, set[str]]:
-    """Run a whole plan with ``fault`` on: failing check -> the case ids it failed on."""
+def failures(emulator: EmulatorServer, fault: str | None, outcome: str = "failed",
+             severities: dict[str, str] | None = None, **params: Any) -> dict[str, set[str]]:  # fmt: skip
+    """Run a whole plan with ``fault`` on: failing (or ``outcome``) check -> the case ids it failed on."""
     emulator.reset()
     if fault is not None:
         emulator.inject(fault, **params)
     target: Target = target_for(emulator)
     plan = build_plan(load_contract(), target.configuration_id, OPTIONS.seed, OPTIONS.max_examples, target.forms)
-    runner = Runner(target, OPTIONS, client=Client(target, Limits(None, None, retries=0)))
+    options = replace(OPTIONS, severities=severities or {})
+    runner = Runner(target, options, client=Client(target, Limits(None, None, retries=0)))
     found: dict[str, set[str]] = {}
     try:
         for case in plan.cases:
             for check in runner.run_case(case).checks:
-                if check.outcome == "failed":
+                if check.outcome == outcome:
                     found.setdefault(check.check, set()).add(case.id)
     finally:
         runner.client.close()
@@ -122,6 +125,11 @@ ONLY_ONE_FAMILY: list[tuple[str, dict[str, Any], str, tuple[str, ...]]] = [
     ("null_for_values", {"mode": "participant_names"}, "request_echo", ("valid",)),
     ("null_for_values", {"mode": "empty_names"}, "request_echo", ("valid",)),
     # Arrays carry exactly what was sent: duplicates kept, compared as multisets.
+    # The wire read as strictly as the standards: every success body departs once, in one way.
+    ("wire_departure", {"mode": "bom"}, "strict_json", ("valid",)),
+    ("wire_departure", {"mode": "nan"}, "strict_json", ("valid",)),
+    ("wire_departure", {"mode": "utf16"}, "strict_json", ("valid",)),
+    ("wire_departure", {"mode": "charset"}, "content_type_conformance", ("valid",)),
     ("dedupe_arrays", {"array": "intelligenceConfigurationIds"}, "request_echo", ("valid/duplicates/",)),
     ("dedupe_arrays", {"array": "addresses"}, "request_echo", ("valid/duplicates/",)),
     # Drawn bodies repeat a participant by chance (an empty one, or at maxItems); the new family does every time.
@@ -146,3 +154,15 @@ def test_a_fault_only_one_family_can_see_is_caught_by_it(emulator: EmulatorServe
 def test_the_faithful_emulator_and_what_the_docs_allow_pass_a_whole_plan(emulator: EmulatorServer,
                                                                          variant: str | None) -> None:  # fmt: skip
     assert failures(emulator, variant) == {}
+
+
+@pytest.mark.parametrize(("fault", "params", "check"), [
+    ("wire_departure", {"mode": "repeated_name"}, "repeated_member_names"),  # RFC 8259: should, not must
+])  # fmt: skip
+def test_what_the_standards_leave_open_is_reported_and_policy_can_fail_it(
+    emulator: EmulatorServer, fault: str, params: dict[str, Any], check: str
+) -> None:
+    assert failures(emulator, fault, **params) == {}
+    assert failures(emulator, fault, "warned", **params).keys() == {check}
+    assert failures(emulator, fault, severities={check: "fail"}, **params).keys() == {check}
+    assert check not in failures(emulator, None, "warned")
