@@ -24,6 +24,7 @@ from conformance.edges import (
     duplicate_items,
     edge_cases,
     full_body,
+    isolation_pairs,
     reference_edges,
     string_edges,
 )
@@ -215,6 +216,7 @@ def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_exam
         Family.of(valid("containers", container_edges(contract, configuration_id, draw, at_seed + 500))),
         Family.of(valid("strings", string_edges(contract, configuration_id))),
         Family.of(valid("duplicates", duplicate_items(contract, configuration_id))),
+        Family.of(valid("isolation", isolation_pairs(contract, configuration_id))),
         Family.of(credential_form_cases(configuration_id, forms, full)),
     ]
     requests = valid_requests(contract, configuration_id)

@@ -147,6 +147,14 @@ def _first_item(body: Any, location: str) -> Any:
     return copy.deepcopy(body[0])
 
 
+def isolation_pairs(contract: Contract, configuration_id: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(description, body): a full body with an override, then the same body without one. In a plan the second
+    follows the first, so an override (or anything else) that sticks shows in it."""
+    full = full_body(contract, configuration_id)
+    yield "every member, with an override", full
+    yield "every member, with no override after one", {k: v for k, v in full.items() if k != "configuration"}
+
+
 def string_edges(contract: Contract, configuration_id: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """(description, body): every free string of the request set to one edge value at a time."""
     sites = [s for s in request_sites(contract) if s.is_free_string]

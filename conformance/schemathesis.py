@@ -41,6 +41,7 @@ REGISTERED: tuple[str, ...] = (
     "request_echo",
     "account_identity",
     "unique_ids",
+    "request_isolation",
     "timestamp_order",
     "timestamp_freshness",  # against the machine's clock: the target must not run on a synthetic one
     "read_back",  # judged on the stateful phase's GET of a conversation this run created

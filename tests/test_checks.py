@@ -233,7 +233,7 @@ def test_each_check_catches_its_deviation(check: str, case: Case, response: Exch
 
 
 def test_every_registered_check_has_a_deviation_test() -> None:
-    assert set(CHECKS) - {"unique_ids"} <= {d[0] for d in DEVIATIONS}
+    assert set(CHECKS) - {"unique_ids", "request_isolation"} <= {d[0] for d in DEVIATIONS}  # run-wide: below
 
 
 def test_unique_ids_catches_a_repeated_id_across_the_run() -> None:
@@ -357,3 +357,32 @@ def test_no_check_trips_over_an_odd_response(created: dict[str, Any], fetched: A
     """Whatever comes back, every check judges it: none fails with 'could not judge this response'."""
     results = outcomes(VALID, timed(exchange(201, created)), timed(exchange(200, fetched, method="GET")))
     assert not {name: m for name, (_outcome, m) in results.items() if "could not judge" in m}
+
+
+def _isolation(*responses: tuple[dict[str, Any], dict[str, Any]]) -> tuple[str, str]:
+    """request_isolation on the last of several (request, response) pairs judged in one run."""
+    state = RunState(load_contract(), ACCOUNT)
+    for i, (request, response) in enumerate(responses):
+        case = replace(VALID, id=f"valid/{i:04d}", payload=request)
+        result = outcomes(case, exchange(201, response), state=state)["request_isolation"]
+    return result
+
+
+def test_request_isolation_catches_what_one_request_leaves_in_another() -> None:
+    plain = {k: v for k, v in REQUEST.items() if k != "configuration"}
+    base = conversation()
+    other = {"intelligenceConfigurationIds": ["intel_9"], "displayName": "Default", "memoryExtractionEnabled": False}
+    overridden = {**REQUEST, "configuration": {"intelligenceConfigurationIds": ["intel_9"]}}
+    assert _isolation((plain, base), (overridden, conversation(configuration=other)), (plain, base))[0] == "passed"
+    outcome, message = _isolation((plain, base), (overridden, conversation(configuration=other)),
+                                  (plain, conversation(configuration=other)))  # fmt: skip
+    assert outcome == "failed" and "without an override show" in message and "valid/0000" in message
+    leaky = {**other, "memoryExtractionEnabled": True}  # the override changed what it did not name
+    outcome, message = _isolation((plain, base), (overridden, conversation(configuration=leaky)))
+    assert outcome == "failed" and "memoryExtractionEnabled" in message
+    stranger = {"channel": "CHAT", "address": "someone-else"}
+    elsewhere = {**plain, "participants": [{"name": "Eve", "type": "AGENT", "addresses": [stranger]}]}
+    leaked = _participants(lambda p: [{**p[0], "addresses": [*p[0]["addresses"], stranger]}, p[1]])
+    assert _isolation((plain, leaked))[0] == "passed"  # a profile may add addresses of its own
+    outcome, message = _isolation((elsewhere, conversation(participants=[])), (plain, leaked))
+    assert outcome == "failed" and "valid/0000 sent for no profile" in message

@@ -20,7 +20,14 @@ from conformance.access import (
 from conformance.cases import Case, build_plan, reference_edge_cases
 from conformance.contract import load_contract
 from conformance.drawing import draw, examples
-from conformance.edges import container_edges, duplicate_items, edge_cases, full_body, string_edges
+from conformance.edges import (
+    container_edges,
+    duplicate_items,
+    edge_cases,
+    full_body,
+    isolation_pairs,
+    string_edges,
+)
 from conformance.generation import from_pattern, valid_requests
 from conformance.kinds import CaseKind
 from conformance.negative import transport_cases, violations
@@ -42,6 +49,7 @@ def eager_plan(at_seed: int, max_examples: int, forms: tuple[str, ...]) -> list[
                 valid("containers", container_edges(CONTRACT, CONFIGURATION, draw, at_seed + 500)),
                 valid("strings", string_edges(CONTRACT, CONFIGURATION)),
                 valid("duplicates", duplicate_items(CONTRACT, CONFIGURATION)),
+                valid("isolation", isolation_pairs(CONTRACT, CONFIGURATION)),
                 credential_form_cases(CONFIGURATION, forms, full_body(CONTRACT, CONFIGURATION))]  # fmt: skip
     generated = draw(valid_requests(CONTRACT, CONFIGURATION), max_examples, at_seed)
     families.append([Case(f"valid/{i:04d}", CaseKind.VALID, "valid: generated", 201, body)

@@ -44,6 +44,10 @@ class RunState:
     clock_skew_s: float = DEFAULT_CLOCK_SKEW_S
     severities: dict[str, str] = field(default_factory=dict)  # check -> "fail" | "warn" (the user's policy)
     seen_accounts: dict[str, str] = field(default_factory=dict)  # accountId -> first case (account not given)
+    # configurationId -> (the configuration a create without an override showed, that case)
+    shared_configurations: dict[str, tuple[Any, str]] = field(default_factory=dict)
+    # (channel, address) sent -> profileId it was sent with (None: none) -> the first case that sent it
+    sent_addresses: dict[tuple[Any, Any], dict[Any, str]] = field(default_factory=dict)
 
 
 @dataclass

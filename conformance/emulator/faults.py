@@ -581,6 +581,43 @@ def dedupe_arrays(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> 
 _OWN_MEMBERS = ("id", "createdAt", "updatedAt")  # what two created participants never share
 
 
+@fault("transform")
+def sticky_override(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Let an override stick: once a conversation showed another configuration than the first one seen, later
+    conversations showing the first one show that override instead (as if it had been written to the store)."""
+    configuration = reply.body.get("configuration") if isinstance(reply.body, dict) else None
+    if not isinstance(configuration, dict):
+        return False
+    first = state.setdefault("first", copy.deepcopy(configuration))
+    if configuration != first:
+        state["last"] = copy.deepcopy(configuration)
+        return False
+    if "last" not in state:
+        return False
+    reply.body["configuration"] = copy.deepcopy(state["last"])
+    return True
+
+
+@fault("transform")
+def leak_addresses(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Give every participant with a profileId the first address any conversation returned (a cache keyed too
+    loosely), when it does not carry it already."""
+    participants = [x for x in _participants(reply) or () if isinstance(x, dict)]
+    if "address" not in state:
+        carried = [a for x in participants for a in x.get("addresses") or () if isinstance(a, dict)]
+        if not carried:
+            return False
+        state["address"] = copy.deepcopy(carried[0])
+        return False
+    changed = False
+    for participant in participants:
+        addresses = participant.get("addresses")
+        if participant.get("profileId") and state["address"] not in (addresses or []):
+            participant["addresses"] = [*(addresses or []), copy.deepcopy(state["address"])]
+            changed = True
+    return changed
+
+
 _WIRE_DEPARTURES: dict[str, Callable[[bytes], bytes]] = {
     "bom": lambda text: b"\xef\xbb\xbf" + text,
     "nan": lambda text: b'{"score":NaN,' + text[1:],

@@ -409,6 +409,30 @@ def _wire_departure(client: TestClient, faults: FaultInjector) -> None:
     assert create(client).headers["content-type"] == "application/json; charset=iso-8859-1"
 
 
+@case("sticky_override")
+def _sticky_override(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("sticky_override")
+    plain = {k: v for k, v in full_request().items() if k != "configuration"}
+    stored = create(client, plain).json()["configuration"]
+    assert "intelligence_1" not in stored.get("intelligenceConfigurationIds", [])
+    assert create(client).json()["configuration"]["intelligenceConfigurationIds"] == [
+        "intelligence_1",
+        "intelligence_2",
+    ]
+    assert create(client, plain).json()["configuration"]["intelligenceConfigurationIds"] == [
+        "intelligence_1", "intelligence_2"]  # fmt: skip
+
+
+@case("leak_addresses")
+def _leak_addresses(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("leak_addresses")
+    first = create(client).json()["participants"][0]["addresses"][0]
+    alone = {"name": "Cy", "type": "CUSTOMER", "profileId": "mem_profile_other"}
+    participants = create(client, full_request(participants=[alone, {"name": "Dee"}])).json()["participants"]
+    assert participants[0]["addresses"] == [first]
+    assert not participants[1].get("addresses")  # no profile: nothing added
+
+
 def test_every_registered_fault_has_a_case() -> None:
     assert set(CASES) - {"ignore_auth_everything"} == set(FAULTS)
     assert all(f.doc and "\n" not in f.doc for f in FAULTS.values())

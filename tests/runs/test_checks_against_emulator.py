@@ -108,6 +108,7 @@ FAULT_CASES: list[tuple[str, str, dict[str, Any], str, bool]] = [
     ("account_identity", "wrong_account", {}, "valid", False),
     ("account_identity", "participant_mismatch", {"field": "accountId"}, "valid", True),
     ("unique_ids", "duplicate_ids", {}, "valid", False),
+    ("request_isolation", "leak_addresses", {}, "valid", True),
     ("timestamp_order", "updated_before_created", {}, "valid", False),
     ("timestamp_freshness", "stale_timestamps", {}, "valid", False),
     ("read_back", "fetch_not_found", {}, "valid", False),

@@ -125,6 +125,9 @@ ONLY_ONE_FAMILY: list[tuple[str, dict[str, Any], str, tuple[str, ...]]] = [
     ("null_for_values", {"mode": "participant_names"}, "request_echo", ("valid",)),
     ("null_for_values", {"mode": "empty_names"}, "request_echo", ("valid",)),
     # Arrays carry exactly what was sent: duplicates kept, compared as multisets.
+    # One request never shows up in another.
+    ("sticky_override", {}, "request_isolation", ("valid",)),
+    ("leak_addresses", {}, "request_isolation", ("valid",)),
     # The wire read as strictly as the standards: every success body departs once, in one way.
     ("wire_departure", {"mode": "bom"}, "strict_json", ("valid",)),
     ("wire_departure", {"mode": "nan"}, "strict_json", ("valid",)),
