@@ -184,6 +184,9 @@ DEVIATIONS = [
                                                                     updatedAt="2016-01-01t00:00:00z"))), None),
     ("unreturned_members", VALID, exchange(201, _without("name")), None),
     ("request_echo", VALID, exchange(201, conversation(name=None)), None),  # null is a value, not an absence
+    ("null_as_absent", replace(VALID, payload={**REQUEST, "name": None}), exchange(400, error(400, 20001)), None),
+    ("content_type_enforced", replace(INVALID, constraint="content_type", description="invalid: Content-Type absent"),
+     exchange(201, conversation()), None),
     ("strict_json", VALID, exchange(201, None, raw=b"\xef\xbb\xbf" + json.dumps(conversation()).encode()), None),
     ("strict_json", VALID, exchange(201, None, raw=json.dumps({**conversation(), "score": float("nan")}).encode()),
      None),

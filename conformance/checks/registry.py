@@ -128,6 +128,15 @@ def is_error(ctx: Context) -> bool:
     return ctx.status is not None and ctx.status >= 400
 
 
+def sends_null(payload: Any) -> bool:
+    """Whether a request body gives some object member as explicit null, at any depth."""
+    if isinstance(payload, dict):
+        return any(value is None or sends_null(value) for value in payload.values())
+    if isinstance(payload, list):
+        return any(sends_null(item) for item in payload)
+    return False
+
+
 def why(ctx: Context) -> str:
     """The API's own explanation of an error, to put beside an unexpected status."""
     body = ctx.body

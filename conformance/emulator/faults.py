@@ -618,6 +618,17 @@ def leak_addresses(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) ->
     return changed
 
 
+@fault("switch", routes=("create",))
+def refuse_null(p: Mapping[str, Any]) -> None:
+    """Not a deviation the docs decide: refuse (400) a body giving an optional member as explicit null, at any depth,
+    where the emulator takes null as absent."""
+
+
+@fault("switch", routes=("create",))
+def any_content_type(p: Mapping[str, Any]) -> None:
+    """Not a deviation the docs decide: read a JSON body whatever its Content-Type says (or without one)."""
+
+
 _WIRE_DEPARTURES: dict[str, Callable[[bytes], bytes]] = {
     "bom": lambda text: b"\xef\xbb\xbf" + text,
     "nan": lambda text: b'{"score":NaN,' + text[1:],

@@ -40,7 +40,7 @@ from conformance.emulator.faults import (
     odd_reference,
     trim_arrays,
 )
-from conformance.emulator.models import Backend, Conversation, encode_json
+from conformance.emulator.models import Backend, Conversation, encode_json, strip_nulls
 from conformance.emulator.rules import check_containers, quote, reject_lone_surrogates
 from conformance.vendor import CONVERSATION_ID_PREFIX, IDEMPOTENCY_KEY_HEADER
 
@@ -153,7 +153,9 @@ class EmulatorResponses:
             account = "" if late_auth else self._account(headers, "create")
             if not late_auth:
                 self.backend.check_rate(account)
-            if not is_json_content_type(headers.get("content-type")):
+            if not is_json_content_type(headers.get("content-type")) and not (
+                faults and faults.switched("any_content_type", "create")
+            ):
                 raise InvalidContentType()
             raw = await self._body(request, headers)
             body = await self._off_loop(raw, parse_json, raw)
@@ -208,6 +210,8 @@ class EmulatorResponses:
         """The request as the rule-bending switch faults see it (only called while faults are on)."""
         if faults.switched("lenient_enums", "create"):
             body = normalise_enums(body)
+        if faults.switched("refuse_null", "create", lambda _p: strip_nulls(body) != body):
+            raise InvalidParameter("Invalid parameter: null is not a value for an optional member")
         if faults.switched("loose_references", "create", lambda p: p["mode"] == "normalise"):
             body = loosely_resolved(body, [c.id for c in self.backend.configurations()])
         if faults.switched("loose_references", "create", lambda p: p["mode"] == "crash" and odd_reference(body)):

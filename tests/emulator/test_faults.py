@@ -433,6 +433,21 @@ def _leak_addresses(client: TestClient, faults: FaultInjector) -> None:
     assert not participants[1].get("addresses")  # no profile: nothing added
 
 
+@case("refuse_null")
+def _refuse_null(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("refuse_null")
+    assert_error(create(client, full_request(name=None)), 400)
+    assert_error(create(client, full_request(participants=[{"name": None}])), 400)
+    assert create(client).status_code == 201
+
+
+@case("any_content_type")
+def _any_content_type(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("any_content_type")
+    body = json.dumps(full_request()).encode()
+    assert client.post(CREATE, content=body, headers={"Content-Type": "text/plain"}).status_code == 201
+
+
 def test_every_registered_fault_has_a_case() -> None:
     assert set(CASES) - {"ignore_auth_everything"} == set(FAULTS)
     assert all(f.doc and "\n" not in f.doc for f in FAULTS.values())

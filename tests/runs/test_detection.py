@@ -161,6 +161,8 @@ def test_the_faithful_emulator_and_what_the_docs_allow_pass_a_whole_plan(emulato
 
 @pytest.mark.parametrize(("fault", "params", "check"), [
     ("wire_departure", {"mode": "repeated_name"}, "repeated_member_names"),  # RFC 8259: should, not must
+    ("refuse_null", {}, "null_as_absent"),  # the docs type no request member nullable
+    ("any_content_type", {}, "content_type_enforced"),  # the docs give the encoding, not a refusal
 ])  # fmt: skip
 def test_what_the_standards_leave_open_is_reported_and_policy_can_fail_it(
     emulator: EmulatorServer, fault: str, params: dict[str, Any], check: str
