@@ -389,3 +389,7 @@ def test_request_isolation_catches_what_one_request_leaves_in_another() -> None:
     assert _isolation((plain, leaked))[0] == "passed"  # a profile may add addresses of its own
     outcome, message = _isolation((elsewhere, conversation(participants=[])), (plain, leaked))
     assert outcome == "failed" and "valid/0000 sent for no profile" in message
+    unnamed = {k: v for k, v in plain.items() if k != "name"}
+    assert _isolation((unnamed, conversation(name="Named by the vendor")))[0] == "passed"
+    outcome, message = _isolation((plain, base), (unnamed, base))  # "Support Chat", sent by the first case
+    assert outcome == "failed" and "case valid/0000 sent that name" in message

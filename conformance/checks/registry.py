@@ -48,6 +48,7 @@ class RunState:
     shared_configurations: dict[str, tuple[Any, str]] = field(default_factory=dict)
     # (channel, address) sent -> profileId it was sent with (None: none) -> the first case that sent it
     sent_addresses: dict[tuple[Any, Any], dict[Any, str]] = field(default_factory=dict)
+    sent_names: dict[str, str] = field(default_factory=dict)  # conversation name sent -> the first case that sent it
 
 
 @dataclass

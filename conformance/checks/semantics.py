@@ -321,11 +321,16 @@ def unique_ids(ctx: Context) -> None:
 def request_isolation(ctx: Context) -> None:
     """Nothing of one request shows up in another: one shared configuration, overrides that stay put, own addresses.
 
-    Creates without an override show the same configuration, an override changes only what it names, and an
-    address returned unsent was not sent for another profile."""
+    Creates without an override show the same configuration, an override changes only what it names, a name
+    returned unsent is not another request's, and an address returned unsent was not sent for another profile."""
     sent, got, state = ctx.case.payload, ctx.created or {}, ctx.state
     problems = _configuration_leaks(ctx, sent, got)
     problems += _address_leaks(ctx, _sent_participants(ctx), got.get("participants"))
+    name = got.get("name")
+    if sent.get("name") is None and isinstance(name, str) and name and name in state.sent_names:
+        problems.append(f"name is {shown(name)} though none was sent; case {state.sent_names[name]} sent that name")
+    if isinstance(sent.get("name"), str):
+        state.sent_names.setdefault(sent["name"], ctx.case.id)
     for participant in _sent_participants(ctx):  # remembered after judging: an address may come back in its own case
         for address in _listed(participant.get("addresses")):
             if isinstance(address, dict):

@@ -629,6 +629,22 @@ def any_content_type(p: Mapping[str, Any]) -> None:
     """Not a deviation the docs decide: read a JSON body whatever its Content-Type says (or without one)."""
 
 
+@fault("transform")
+def cached_name(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Answer a conversation created without a name with the last name any conversation had (a cache that
+    outlives its request)."""
+    if not isinstance(reply.body, dict):
+        return False
+    name = reply.body.get("name")
+    if isinstance(name, str) and name:
+        state["name"] = name
+        return False
+    if "name" not in state:
+        return False
+    reply.body["name"] = state["name"]
+    return True
+
+
 _WIRE_DEPARTURES: dict[str, Callable[[bytes], bytes]] = {
     "bom": lambda text: b"\xef\xbb\xbf" + text,
     "nan": lambda text: b'{"score":NaN,' + text[1:],

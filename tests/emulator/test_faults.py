@@ -448,6 +448,14 @@ def _any_content_type(client: TestClient, faults: FaultInjector) -> None:
     assert client.post(CREATE, content=body, headers={"Content-Type": "text/plain"}).status_code == 201
 
 
+@case("cached_name")
+def _cached_name(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("cached_name")
+    assert create(client).json()["name"] == "Support Chat"
+    unnamed = {k: v for k, v in full_request().items() if k != "name"}
+    assert create(client, unnamed).json()["name"] == "Support Chat"
+
+
 def test_every_registered_fault_has_a_case() -> None:
     assert set(CASES) - {"ignore_auth_everything"} == set(FAULTS)
     assert all(f.doc and "\n" not in f.doc for f in FAULTS.values())

@@ -128,6 +128,7 @@ ONLY_ONE_FAMILY: list[tuple[str, dict[str, Any], str, tuple[str, ...]]] = [
     # One request never shows up in another.
     ("sticky_override", {}, "request_isolation", ("valid",)),
     ("leak_addresses", {}, "request_isolation", ("valid",)),
+    ("cached_name", {}, "request_isolation", ("valid",)),
     # The wire read as strictly as the standards: every success body departs once, in one way.
     ("wire_departure", {"mode": "bom"}, "strict_json", ("valid",)),
     ("wire_departure", {"mode": "nan"}, "strict_json", ("valid",)),
