@@ -13,7 +13,7 @@ import random
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from conformance.cases import CREATED_ID, CREATED_PARTICIPANT_ID, Case
+from conformance.cases import CREATED_ACCOUNT_ID, CREATED_ID, CREATED_PARTICIPANT_ID, Case
 from conformance.contract import CREATE_PATH, FETCH_PATH
 from conformance.credentials import FORM_LABELS, MALFORMED_AUTHORIZATION
 from conformance.kinds import AuthMode, CaseKind, CredentialForm
@@ -105,7 +105,7 @@ def not_found_cases(at_seed: int, count: int = 2) -> list[Case]:
 
 def other_kind_id_cases(configuration_id: str) -> list[Case]:
     """GET, on the conversation route, of ids the run knows that name something else: they name no conversation."""
-    others = {"participant": CREATED_PARTICIPANT_ID, "configuration": configuration_id}
+    others = {"participant": CREATED_PARTICIPANT_ID, "account": CREATED_ACCOUNT_ID, "configuration": configuration_id}
     return [Case(f"not_found/other_kind/{kind}", CaseKind.NOT_FOUND, f"GET of a {kind} id on the conversation route",
                  404, raw_body=b"", content_type=None, method="GET", path=FETCH_PATH.replace("{id}", value))
             for kind, value in others.items()]  # fmt: skip

@@ -38,6 +38,21 @@ JSON_CONTENT_TYPE = "application/json"
 UNKNOWN_REFERENCE = {"configuration": CaseKind.UNKNOWN_CONFIGURATION}  # x-references kind -> the case kind naming none
 CREATED_ID = "{created}"  # in a case's path: a conversation this run created, filled in when it is sent
 CREATED_PARTICIPANT_ID = "{created_participant}"  # in a case's path: a participant this run created
+CREATED_ACCOUNT_ID = "{created_account}"  # in a case's path: the account a conversation this run created names
+
+
+def _first_participant_id(conversation: dict[str, Any]) -> Any:
+    participants = conversation.get("participants")
+    first = participants[0] if isinstance(participants, list) and participants else None
+    return first.get("id") if isinstance(first, dict) else None
+
+
+# What a created conversation lets later cases name, by the placeholder that stands for it in their path.
+CREATED_IDS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    CREATED_ID: lambda conversation: conversation.get("id"),
+    CREATED_PARTICIPANT_ID: _first_participant_id,
+    CREATED_ACCOUNT_ID: lambda conversation: conversation.get("accountId"),
+}
 
 
 @dataclass(frozen=True)
@@ -69,16 +84,16 @@ class Case:
         return self.raw_body is None and isinstance(self.payload, dict)
 
     @property
-    def reads_created(self) -> bool:
-        """Its path names something this run created (filled in when it is sent)."""
-        return CREATED_ID in self.path or CREATED_PARTICIPANT_ID in self.path
+    def reads_created(self) -> list[str]:
+        """The placeholders in its path: what this run created that it names (filled in when it is sent)."""
+        return [placeholder for placeholder in CREATED_IDS if placeholder in self.path]
 
-    def with_created(self, conversation_id: str, participant_id: str) -> Case:
-        """The case with its path pointing at what this run created (when it asks for it)."""
-        if not self.reads_created:
-            return self
-        path = self.path.replace(CREATED_ID, conversation_id).replace(CREATED_PARTICIPANT_ID, participant_id)
-        return replace(self, path=path)
+    def with_created(self, ids: dict[str, str]) -> Case:
+        """The case with its path pointing at what this run created (``ids``: placeholder -> id)."""
+        path = self.path
+        for placeholder in self.reads_created:
+            path = path.replace(placeholder, ids[placeholder])
+        return replace(self, path=path) if path != self.path else self
 
 
 @dataclass(frozen=True)

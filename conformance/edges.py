@@ -34,6 +34,9 @@ STRING_EDGES: dict[str, str] = {
     "markup": "<b>Tom & \"Jerry\"</b> 'it''s' \\ / %20 {{name}} ${x} &amp;",
     "rtl": "\u05e9\u05dc\u05d5\u05dd \u200f\u0645\u0631\u062d\u0628\u0627\u200e end",  # Hebrew, Arabic, marks
     "empty": "",
+    "controls": "line one\nline two\r\n\ttab \u0000 nul \u001b esc \u007f del",  # kept, not stripped
+    "invisible": "zero\u200bwidth\u200cnon\u200djoiner\ufeffbom\u00adsoft hyphen",  # format characters
+    "fullwidth": "\uff26\uff55\uff4c\uff4c\uff57\uff49\uff44\uff54\uff48 \u2460 \ufb01",  # NFKC changes them
 }
 _CYRILLIC = str.maketrans(
     "aceopxyACEOPXY", "\u0430\u0441\u0435\u043e\u0440\u0445\u0443\u0410\u0421\u0415\u041e\u0420\u0425\u0423"
@@ -44,6 +47,12 @@ def _lookalike(real: str) -> str:
     """The id with its first Latin letter that has a Cyrillic twin swapped for it (appended when none has)."""
     at = next((i for i, c in enumerate(real) if c.translate(_CYRILLIC) != c), None)
     return real + "\u0430" if at is None else real[:at] + real[at].translate(_CYRILLIC) + real[at + 1 :]
+
+
+def _fullwidth(real: str) -> str:
+    """The id with its first ASCII letter in its fullwidth form (NFKC folds it back)."""
+    at = next((i for i, c in enumerate(real) if c.isascii() and c.isalpha()), None)
+    return real + "\uff41" if at is None else real[:at] + chr(ord(real[at]) + 0xFEE0) + real[at + 1 :]
 
 
 # A real id changed at one edge: each result names nothing that exists.
@@ -58,6 +67,9 @@ REFERENCE_EDGES: dict[str, Callable[[str], str]] = {
     "rtl": lambda real: "\u200f" + real,
     "markup": lambda real: f"<b>{real}</b>",
     "empty": lambda _real: "",
+    "nul": lambda real: real + "\u0000",  # a C string ends there
+    "invisible": lambda real: real[: len(real) // 2] + "\u200b" + real[len(real) // 2 :],
+    "fullwidth": lambda real: _fullwidth(real),
 }
 Draw = Callable[[st.SearchStrategy[Any], int, int], list[Any]]
 

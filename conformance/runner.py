@@ -11,7 +11,15 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from conformance.access import never_created_id
-from conformance.cases import CREATED_ID, CREATED_PARTICIPANT_ID, Case, CasePlan, build_plan
+from conformance.cases import (
+    CREATED_ACCOUNT_ID,
+    CREATED_ID,
+    CREATED_IDS,
+    CREATED_PARTICIPANT_ID,
+    Case,
+    CasePlan,
+    build_plan,
+)
 from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S, CheckFailed, Context, RunState
 from conformance.client import RETRY_STATUSES, BudgetExhausted, Client, Limits, Stopped
 from conformance.contract import Contract, load_contract
@@ -93,8 +101,7 @@ class Runner:
         self.client = client or Client(target, Limits(options.max_requests, options.rate))
         self.state = RunState(self.contract, target.account_sid, clock_skew_s=options.clock_skew_s,
                               severities=dict(options.severities))  # fmt: skip
-        self.created_example: str | None = None  # what cases that read "a created conversation" read
-        self.created_participant: str | None = None  # and "a created participant"
+        self.created: dict[str, str] = {}  # placeholder -> what cases that read "a created conversation" read
         self._stopping = False  # interrupted: send nothing more, judge what was sent
 
     def run(self, plan: CasePlan, run_id: str, progress: ProgressCallback | None = None,
@@ -214,7 +221,7 @@ class Runner:
                         break
                     # A case that reads "a created conversation" waits for the cases before it, so it reads the
                     # same one it would in a sequential run: the first created, in plan order.
-                    while self._unfilled(case) and in_flight:
+                    while in_flight and self._unfilled(case):
                         yield settle()
                     dispatch(case)
                     handed += 1
@@ -264,35 +271,27 @@ class Runner:
 
     def _unfilled(self, case: Case) -> bool:
         """The case reads something created that no case judged so far has created."""
-        return (CREATED_ID in case.path and self.created_example is None) or (
-            CREATED_PARTICIPANT_ID in case.path and self.created_participant is None
-        )
+        return any(placeholder not in self.created for placeholder in case.reads_created)
 
     def _filled(self, case: Case) -> Case:
-        """The case, reading the first conversation (participant) this run created when it asks for one, or one
-        never created."""
+        """The case, reading the first conversation (its participant, its account) this run created when it asks for
+        one, or one never created."""
+        if not case.reads_created:
+            return case
         seed = self.options.seed
-        return case.with_created(
-            self.created_example or never_created_id(seed, 1000),
-            self.created_participant or never_created_id(seed, 1001, PARTICIPANT_ID_PREFIX),
-        )
+        never = {CREATED_ID: never_created_id(seed, 1000),
+                 CREATED_PARTICIPANT_ID: never_created_id(seed, 1001, PARTICIPANT_ID_PREFIX),
+                 CREATED_ACCOUNT_ID: never_created_id(seed, 1002, "AC")}  # fmt: skip
+        return case.with_created({**never, **self.created})
 
     def _verdict(self, case: Case, exchange: Exchange, fetched: Exchange | None) -> CaseResult:
-        if self.created_example is None and exchange.created_id:
-            self.created_example = exchange.created_id
-        if self.created_participant is None and exchange.created_id:
-            self.created_participant = _first_participant_id(exchange.created or {})
+        if exchange.created_id and len(self.created) < len(CREATED_IDS):
+            for placeholder, named in CREATED_IDS.items():
+                value = named(exchange.created or {})
+                if placeholder not in self.created and isinstance(value, str) and value:
+                    self.created[placeholder] = value
         with INTERRUPTS.held():  # a Ctrl-C waits until the case is judged and handed on, never lost in between
             return judge(case, exchange, fetched, self.state, self.options.checks)
-
-
-def _first_participant_id(conversation: dict[str, Any]) -> str | None:
-    participants = conversation.get("participants")
-    for participant in participants if isinstance(participants, list) else ():
-        pid = participant.get("id") if isinstance(participant, dict) else None
-        if isinstance(pid, str) and pid:
-            return pid
-    return None
 
 
 Sent = tuple[Exchange, Exchange | None]  # a case's request and its read-back, as they came back

@@ -445,14 +445,17 @@ _STRING_MANGLERS: dict[str, Callable[[str, int], str]] = {
     "strip": lambda text, _length: text.strip(),
     "nfc": lambda text, _length: unicodedata.normalize("NFC", text),
     "drop_astral": lambda text, _length: "".join("\ufffd" if ord(c) > 0xFFFF else c for c in text),
+    "nfkc": lambda text, _length: unicodedata.normalize("NFKC", text),
+    "drop_controls": lambda text, _length: "".join(c for c in text if unicodedata.category(c) != "Cc"),
 }
 
 
 @fault("transform", params={"mode": Param(str, "truncate"), "length": Param(int, 1000)})
 def mangle_strings(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
     """Store echoed strings (names, profile ids, addresses, channel ids, intelligence ids) changed: ``mode``
-    ``truncate`` (to ``length`` characters), ``strip`` (whitespace), ``nfc`` (Unicode normalisation) or
-    ``drop_astral`` (characters beyond the BMP become U+FFFD)."""
+    ``truncate`` (to ``length`` characters), ``strip`` (whitespace), ``nfc`` (Unicode normalisation), ``drop_astral``
+    (characters beyond the BMP become U+FFFD), ``nfkc`` (compatibility forms folded) or ``drop_controls`` (control
+    characters removed)."""
     mangle = _STRING_MANGLERS[p["mode"]]
     changed = False
 

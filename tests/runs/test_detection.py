@@ -115,6 +115,9 @@ ONLY_ONE_FAMILY: list[tuple[str, dict[str, Any], str, tuple[str, ...]]] = [
     ("max_items_off_by_one", {}, "positive_data_acceptance", ("valid/containers/",)),
     ("mangle_strings", {"mode": "truncate"}, "request_echo", ("valid/strings/",)),
     ("mangle_strings", {"mode": "nfc"}, "request_echo", ("valid/strings/",)),
+    # Drawn text holds compatibility and control characters now and then; the string edges hold them every time.
+    ("mangle_strings", {"mode": "nfkc"}, "request_echo", ("valid/strings/", "valid/0", "valid/containers/")),
+    ("mangle_strings", {"mode": "drop_controls"}, "request_echo", ("valid/strings/", "valid/0", "valid/containers/")),
     ("stale_timestamps", {"route": "fetch"}, "timestamp_freshness", ("valid",)),
     ("unknown_enum", {"field": "participants.0.type", "value": "SUPERVISOR"}, "undocumented_enum_values", ("valid",)),
     # Detection, second round: every string at its edges (identifiers too), ids of another kind, null as a value.
