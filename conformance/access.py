@@ -13,7 +13,7 @@ import random
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from conformance.cases import CREATED_ID, Case
+from conformance.cases import CREATED_ACCOUNT_ID, CREATED_ID, CREATED_PARTICIPANT_ID, Case
 from conformance.contract import CREATE_PATH, FETCH_PATH
 from conformance.credentials import FORM_LABELS, MALFORMED_AUTHORIZATION
 from conformance.kinds import AuthMode, CaseKind, CredentialForm
@@ -29,10 +29,10 @@ NEAR_MISSES = {
 _ROUTES = {"create": ("POST", CREATE_PATH), "fetch": ("GET", FETCH_PATH.replace("{id}", CREATED_ID))}
 
 
-def never_created_id(at_seed: int, index: int = 0) -> str:
-    """A conversation id of the documented shape that no create returned (seeded, so reproducible)."""
+def never_created_id(at_seed: int, index: int = 0, prefix: str = CONVERSATION_ID_PREFIX) -> str:
+    """An id of the documented shape (a conversation's by default) that no create returned (seeded)."""
     rng = random.Random(at_seed * 7919 + index)
-    return CONVERSATION_ID_PREFIX + "".join(rng.choice("0123456789abcdefghjkmnpqrstvwxyz") for _ in range(26))
+    return prefix + "".join(rng.choice("0123456789abcdefghjkmnpqrstvwxyz") for _ in range(26))
 
 
 def auth_cases(configuration_id: str, forms: Sequence[str]) -> Iterator[list[Case]]:
@@ -101,3 +101,11 @@ def not_found_cases(at_seed: int, count: int = 2) -> list[Case]:
     return [Case(f"not_found/{i}", CaseKind.NOT_FOUND, "GET of a conversation id that was never created", 404,
                  raw_body=b"", content_type=None, method="GET",
                  path=FETCH_PATH.replace("{id}", never_created_id(at_seed, i))) for i in range(count)]  # fmt: skip
+
+
+def other_kind_id_cases(configuration_id: str) -> list[Case]:
+    """GET, on the conversation route, of ids the run knows that name something else: they name no conversation."""
+    others = {"participant": CREATED_PARTICIPANT_ID, "account": CREATED_ACCOUNT_ID, "configuration": configuration_id}
+    return [Case(f"not_found/other_kind/{kind}", CaseKind.NOT_FOUND, f"GET of a {kind} id on the conversation route",
+                 404, raw_body=b"", content_type=None, method="GET", path=FETCH_PATH.replace("{id}", value))
+            for kind, value in others.items()]  # fmt: skip

@@ -20,7 +20,15 @@ from hypothesis import strategies as st
 from conformance.contract import CREATE_PATH, Contract
 from conformance.coverage import family_of
 from conformance.drawing import draw, examples
-from conformance.edges import container_edges, edge_cases, full_body, string_edges
+from conformance.edges import (
+    container_edges,
+    duplicate_items,
+    edge_cases,
+    full_body,
+    isolation_pairs,
+    reference_edges,
+    string_edges,
+)
 from conformance.generation import from_pattern, valid_requests
 from conformance.kinds import AuthMode, CaseKind, CredentialForm
 from conformance.negative import Violation, transport_cases, violations
@@ -28,7 +36,24 @@ from conformance.surface import place
 from conformance.vendor import CONFIGURATION_ID_PREFIX
 
 JSON_CONTENT_TYPE = "application/json"
+UNKNOWN_REFERENCE = {"configuration": CaseKind.UNKNOWN_CONFIGURATION}  # x-references kind -> the case kind naming none
 CREATED_ID = "{created}"  # in a case's path: a conversation this run created, filled in when it is sent
+CREATED_PARTICIPANT_ID = "{created_participant}"  # in a case's path: a participant this run created
+CREATED_ACCOUNT_ID = "{created_account}"  # in a case's path: the account a conversation this run created names
+
+
+def _first_participant_id(conversation: dict[str, Any]) -> Any:
+    participants = conversation.get("participants")
+    first = participants[0] if isinstance(participants, list) and participants else None
+    return first.get("id") if isinstance(first, dict) else None
+
+
+# What a created conversation lets later cases name, by the placeholder that stands for it in their path.
+CREATED_IDS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    CREATED_ID: lambda conversation: conversation.get("id"),
+    CREATED_PARTICIPANT_ID: _first_participant_id,
+    CREATED_ACCOUNT_ID: lambda conversation: conversation.get("accountId"),
+}
 
 
 @dataclass(frozen=True)
@@ -45,7 +70,7 @@ class Case:
     auth: str = AuthMode.VALID  # an AuthMode
     method: str = "POST"
     path: str = CREATE_PATH
-    constraint: str | None = None  # for invalid cases: "participants[].type.enum"
+    constraint: str | None = None  # invalid: "participants[].type.enum"; an unknown reference: "configurationId.cut"
     credentials: str | None = None  # a CredentialForm; None: the target's default
     authorization: str | None = None  # the header a malformed-credentials case sends as it is
 
@@ -59,9 +84,17 @@ class Case:
     def is_json_payload(self) -> bool:
         return self.raw_body is None and isinstance(self.payload, dict)
 
-    def with_created(self, conversation_id: str) -> Case:
-        """The case with its path pointing at ``conversation_id`` (when it asks for a created one)."""
-        return replace(self, path=self.path.replace(CREATED_ID, conversation_id)) if CREATED_ID in self.path else self
+    @property
+    def reads_created(self) -> list[str]:
+        """The placeholders in its path: what this run created that it names (filled in when it is sent)."""
+        return [placeholder for placeholder in CREATED_IDS if placeholder in self.path]
+
+    def with_created(self, ids: dict[str, str]) -> Case:
+        """The case with its path pointing at what this run created (``ids``: placeholder -> id)."""
+        path = self.path
+        for placeholder in self.reads_created:
+            path = path.replace(placeholder, ids[placeholder])
+        return replace(self, path=path) if path != self.path else self
 
 
 @dataclass(frozen=True)
@@ -214,6 +247,7 @@ def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_exam
         auth_cases,
         credential_form_cases,
         not_found_cases,
+        other_kind_id_cases,
         precedence_cases,
         unknown_id_auth_cases,
     )
@@ -227,6 +261,8 @@ def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_exam
         Family.of(valid("edge", edge_cases(contract, configuration_id))),
         Family.of(valid("containers", container_edges(contract, configuration_id, draw, at_seed + 500))),
         Family.of(valid("strings", string_edges(contract, configuration_id))),
+        Family.of(valid("duplicates", duplicate_items(contract, configuration_id))),
+        Family.of(valid("isolation", isolation_pairs(contract, configuration_id))),
         Family.of(credential_form_cases(configuration_id, forms, full)),
     ]
     requests = valid_requests(contract, configuration_id)
@@ -261,12 +297,22 @@ def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_exam
             yield unknown_stub(i, {**full, **configuration} if i % 2 else configuration)
 
     families.append(Family(unknown, unknown_configurations, unknown_stub))
+    families.append(Family.of(reference_edge_cases(contract, configuration_id)))
     families += map(Family.of, auth_cases(configuration_id, forms))
     families.append(Family.of(precedence_cases(configuration_id, at_seed)))
     families.append(Family.of(unknown_id_auth_cases(at_seed)))
     families.append(Family.of(not_found_cases(at_seed)))
+    families.append(Family.of(other_kind_id_cases(configuration_id)))
     return CasePlan(at_seed, families, recipe=PlanRecipe(str(contract.directory), configuration_id, at_seed,
                                                          max_examples, tuple(forms)))  # fmt: skip
+
+
+def reference_edge_cases(contract: Contract, configuration_id: str) -> list[Case]:
+    """Every member naming an existing thing, set to the real id changed at one edge: it names nothing."""
+    return [Case(f"unknown_{kind}/edges/{location}.{edge}", UNKNOWN_REFERENCE[kind],
+                 f"{location} is the real {kind} id changed at an edge ({edge}): names nothing", 404, body,
+                 constraint=f"{location}.{edge}")
+            for kind, location, edge, body in reference_edges(contract, configuration_id)]  # fmt: skip
 
 
 def _violation_family(contract: Contract, violation: Violation, bases: _Drawn, per_rule: int,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import shlex
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from conformance import jsontext
 from conformance.credentials import CREDENTIAL_VARIABLES, WRONG_SECRET
 from conformance.kinds import AuthMode, CredentialForm
 
@@ -62,12 +62,26 @@ class Exchange:
     tries: list[Attempt] = field(default_factory=list, repr=False)  # every answered attempt, for the recorder
 
     @cached_property
-    def json(self) -> Any:
-        """The parsed response body; raises NotJSON."""
+    def _read(self) -> tuple[Any, bool]:
         try:
-            return json.loads(self.response_body)
+            return jsontext.read(self.response_body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise NotJSON(str(exc)) from None
+
+    @property
+    def json(self) -> Any:
+        """The parsed response body, read as leniently as Python reads JSON; raises NotJSON."""
+        return self._read[0]
+
+    @property
+    def json_departures(self) -> list[str]:
+        """How the body departs from RFC 8259 (a byte-order mark, not UTF-8, NaN); raises NotJSON."""
+        return [] if self._read[1] else jsontext.departures(self.response_body)
+
+    @property
+    def repeated_names(self) -> list[str]:
+        """Member names the body gives twice in one object; raises NotJSON."""
+        return jsontext.repeated_names(self.response_body, self._read[0])
 
     @property
     def created(self) -> dict[str, Any] | None:

@@ -135,8 +135,8 @@ def request_overrides(contract: Contract, configuration_id: str) -> dict[str, Ca
 
 
 def valid_requests(contract: Contract, configuration_id: str) -> Strategy:
-    """Valid create bodies, with optional fields sometimes sent as explicit null (the emulator and
-    the official Node library treat that as absent; see README, emulator assumptions)."""
+    """Valid create bodies, with optional fields sometimes sent as explicit null (the emulator takes it as absent;
+    the docs do not say, so a refusal is reported: README, "Null means absent")."""
     body = from_schema(contract, contract.schema("request"), overrides=request_overrides(contract, configuration_id))
     return body.flatmap(_maybe_nulls(contract))
 

@@ -11,7 +11,15 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from conformance.access import never_created_id
-from conformance.cases import CREATED_ID, Case, CasePlan, build_plan
+from conformance.cases import (
+    CREATED_ACCOUNT_ID,
+    CREATED_ID,
+    CREATED_IDS,
+    CREATED_PARTICIPANT_ID,
+    Case,
+    CasePlan,
+    build_plan,
+)
 from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S, CheckFailed, Context, RunState
 from conformance.client import RETRY_STATUSES, BudgetExhausted, Client, Limits, Stopped
 from conformance.contract import Contract, load_contract
@@ -22,6 +30,7 @@ from conformance.results import CaseResult, CheckResult, RunResult
 from conformance.settings import NOT_THE_API_STREAK, TARGET_DEFAULTS
 from conformance.targets import SetupError, Target
 from conformance.transport import NOT_THE_API, not_the_api
+from conformance.vendor import PARTICIPANT_ID_PREFIX
 
 STOPPED_NOT_THE_API = f"{NOT_THE_API_STREAK} answers in a row were not the API's own"
 ProgressCallback = Callable[[int, int, CaseResult], None]
@@ -95,7 +104,7 @@ class Runner:
         self.client = client or Client(target, Limits(options.max_requests, options.rate))
         self.state = RunState(self.contract, target.account_sid, clock_skew_s=options.clock_skew_s,
                               severities=dict(options.severities))  # fmt: skip
-        self.created_example: str | None = None  # what cases that read "a created conversation" read
+        self.created: dict[str, str] = {}  # placeholder -> what cases that read "a created conversation" read
         self._stopping = False  # interrupted: send nothing more, judge what was sent
 
     def run(self, plan: CasePlan, run_id: str, progress: ProgressCallback | None = None,
@@ -218,7 +227,7 @@ class Runner:
                         break
                     # A case that reads "a created conversation" waits for the cases before it, so it reads the
                     # same one it would in a sequential run: the first created, in plan order.
-                    while CREATED_ID in case.path and self.created_example is None and in_flight:
+                    while in_flight and self._unfilled(case):
                         yield settle()
                     dispatch(case)
                 if not in_flight:
@@ -262,13 +271,27 @@ class Runner:
         case = self._filled(case)
         return self._verdict(case, *self._send(case))
 
+    def _unfilled(self, case: Case) -> bool:
+        """The case reads something created that no case judged so far has created."""
+        return any(placeholder not in self.created for placeholder in case.reads_created)
+
     def _filled(self, case: Case) -> Case:
-        """The case, reading the first conversation this run created when it asks for one (or one never created)."""
-        return case.with_created(self.created_example or never_created_id(self.options.seed, 1000))
+        """The case, reading the first conversation (its participant, its account) this run created when it asks for
+        one, or one never created."""
+        if not case.reads_created:
+            return case
+        seed = self.options.seed
+        never = {CREATED_ID: never_created_id(seed, 1000),
+                 CREATED_PARTICIPANT_ID: never_created_id(seed, 1001, PARTICIPANT_ID_PREFIX),
+                 CREATED_ACCOUNT_ID: never_created_id(seed, 1002, "AC")}  # fmt: skip
+        return case.with_created({**never, **self.created})
 
     def _verdict(self, case: Case, exchange: Exchange, fetched: Exchange | None) -> CaseResult:
-        if self.created_example is None and exchange.created_id:
-            self.created_example = exchange.created_id
+        if exchange.created_id and len(self.created) < len(CREATED_IDS):
+            for placeholder, named in CREATED_IDS.items():
+                value = named(exchange.created or {})
+                if placeholder not in self.created and isinstance(value, str) and value:
+                    self.created[placeholder] = value
         with INTERRUPTS.held():  # a Ctrl-C waits until the case is judged and handed on, never lost in between
             return judge(case, exchange, fetched, self.state, self.options.checks)
 

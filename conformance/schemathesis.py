@@ -41,6 +41,7 @@ REGISTERED: tuple[str, ...] = (
     "request_echo",
     "account_identity",
     "unique_ids",
+    "request_isolation",
     "timestamp_order",
     "timestamp_freshness",  # against the machine's clock: the target must not run on a synthetic one
     "read_back",  # judged on the stateful phase's GET of a conversation this run created
@@ -48,6 +49,8 @@ REGISTERED: tuple[str, ...] = (
     "error_code_conformance",
     "error_code_examples",
     "conflict_header",
+    "strict_json",  # schemathesis reads bodies with Python's lenient reader
+    "repeated_member_names",
     "unreturned_members",
     "participant_order",
     "undocumented_fields",
@@ -65,6 +68,8 @@ NOT_REGISTERED: dict[str, str] = {
     "response_schema_conformance": "schemathesis: response_schema_conformance",
     "unknown_configuration_rejection": "needs a case known to name a missing configuration; schemathesis cannot say",
     "unknown_id_rejection": "needs a GET known to name an id never created; schemathesis cannot say",
+    "null_as_absent": "needs a case known to send an explicit null; schemathesis's own acceptance check judges its own",
+    "content_type_enforced": "needs a case known to send JSON under another Content-Type; schemathesis cannot say",
 }
 _FETCHED_ONLY = frozenset({"read_back"})  # judged when the GET of a created conversation comes back
 _NOT_A_READ_BACK = frozenset({401, 403, 429, 503})  # the stateful phase also fetches without credentials

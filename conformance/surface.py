@@ -32,9 +32,15 @@ class Site:
         return kind if isinstance(kind, str) else None
 
     @property
+    def references(self) -> str | None:
+        """What existing thing the member names (``x-references``: ``configuration``), or None."""
+        return self.node.get("x-references")
+
+    @property
     def is_free_string(self) -> bool:
-        """A string the schemas leave free (no enum, no pattern): any text is valid there."""
-        return self.json_type == "string" and "enum" not in self.node and "pattern" not in self.node
+        """A string the schemas leave free (no enum, no pattern, naming nothing): any text is valid and kept."""
+        return (self.json_type == "string" and "enum" not in self.node and "pattern" not in self.node
+                and self.references is None)  # fmt: skip
 
 
 def request_sites(contract: Contract) -> list[Site]:

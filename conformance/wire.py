@@ -1,8 +1,8 @@
 """The request body as it travels: the request schema, with ``null`` allowed for every optional member.
 
-The docs type the request's optional members without ``null``, yet the vendor's own helper
-libraries serialise every unset field as ``null`` (``{"name": null, "channelId": null}``), so the
-API must take an explicit ``null`` as "absent". ``schemas/create-conversation-request.schema.json``
+The docs type the request's optional members without ``null`` and do not say what an explicit
+``null`` gets; the suite sends it as "absent" and reports a refusal (``null_as_absent``, README,
+"Null means absent"). ``schemas/create-conversation-request.schema.json``
 stays exactly as documented (generation, the emulator and the docs tests read it); ``openapi.yaml``
 describes the wire with the derived file this module writes, so tools that read only the OpenAPI
 document (schemathesis) neither send ``null`` as invalid data nor fail a server for accepting it.
@@ -35,7 +35,7 @@ def wire_request_schema(contract: Contract) -> dict[str, Any]:
     root["title"] = f"{root['title']} (wire)"
     root["$comment"] = (
         f"Generated from {SCHEMA_FILES['request']} by `python -m conformance.wire`; do not edit. "
-        "Optional members also accept null, which means absent (the vendor's libraries send it)."
+        "Optional members also accept null, which means absent (the docs do not say; a refusal is reported)."
     )
     return root
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -181,7 +182,27 @@ DEVIATIONS = [
      None),  # addresses nobody sent
     ("timestamp_freshness", VALID, timed(exchange(201, conversation(createdAt="2016-01-01t00:00:00z",
                                                                     updatedAt="2016-01-01t00:00:00z"))), None),
-    ("unreturned_members", VALID, exchange(201, conversation(name=None)), None),
+    ("unreturned_members", VALID, exchange(201, _without("name")), None),
+    ("request_echo", VALID, exchange(201, conversation(name=None)), None),  # null is a value, not an absence
+    ("null_as_absent", replace(VALID, payload={**REQUEST, "name": None}), exchange(400, error(400, 20001)), None),
+    ("content_type_enforced", replace(INVALID, constraint="content_type", description="invalid: Content-Type absent"),
+     exchange(201, conversation()), None),
+    ("strict_json", VALID, exchange(201, None, raw=b"\xef\xbb\xbf" + json.dumps(conversation()).encode()), None),
+    ("strict_json", VALID, exchange(201, None, raw=json.dumps({**conversation(), "score": float("nan")}).encode()),
+     None),
+    ("strict_json", VALID, exchange(201, None, raw=json.dumps(conversation()).encode("utf-16")), None),
+    ("repeated_member_names", VALID,
+     exchange(201, None, raw=b'{"id":"decoy",' + json.dumps(conversation()).encode()[1:]), None),
+    ("content_type_conformance", VALID,
+     exchange(201, conversation(), {"content-type": "application/json; charset=latin-1"}), None),
+    ("request_echo", replace(VALID, payload={"configurationId": CONFIG, "configuration": {
+        "intelligenceConfigurationIds": ["i", "i"]}}), exchange(201, conversation(
+        participants=[], name=None, configuration={"intelligenceConfigurationIds": ["i"]})), None),  # sent twice
+    ("request_echo", VALID, exchange(201, _participants(lambda p: [{**p[0], "name": None}, p[1]])), None),
+    ("unknown_configuration_rejection", replace(UNKNOWN, constraint="configurationId.case"),
+     exchange(201, conversation()), None),  # a real id in another case names nothing
+    ("unknown_id_rejection", replace(NOT_FOUND, path="/v2/Conversations/conv_participant_x"),
+     exchange(400, error(400, 20001), method="GET"), None),  # another kind's id: 404, not 400
     ("unreturned_members", VALID, exchange(201, _without("participants")), None),
     ("participant_order", VALID, exchange(201, _participants(lambda p: p[::-1])), None),
     ("request_echo", VALID, exchange(201, _participants(lambda p: p[:1])), None),
@@ -215,7 +236,7 @@ def test_each_check_catches_its_deviation(check: str, case: Case, response: Exch
 
 
 def test_every_registered_check_has_a_deviation_test() -> None:
-    assert set(CHECKS) - {"unique_ids"} <= {d[0] for d in DEVIATIONS}
+    assert set(CHECKS) - {"unique_ids", "request_isolation"} <= {d[0] for d in DEVIATIONS}  # run-wide: below
 
 
 def test_unique_ids_catches_a_repeated_id_across_the_run() -> None:
@@ -258,7 +279,6 @@ def test_a_name_not_sent_may_come_back_any_way(response: dict[str, Any]) -> None
 @pytest.mark.parametrize("response", [
     _without("configuration"),  # the override cannot be judged: nothing is demanded
     _without("name"),
-    conversation(name=None),  # null is absent where the docs do not tell them apart
     _without("participants"),
     _participants(lambda p: [{k: v for k, v in x.items() if k in ("id", "conversationId", "accountId")} for x in p]),
     _participants(lambda p: p[::-1]),  # the docs promise no order
@@ -340,3 +360,36 @@ def test_no_check_trips_over_an_odd_response(created: dict[str, Any], fetched: A
     """Whatever comes back, every check judges it: none fails with 'could not judge this response'."""
     results = outcomes(VALID, timed(exchange(201, created)), timed(exchange(200, fetched, method="GET")))
     assert not {name: m for name, (_outcome, m) in results.items() if "could not judge" in m}
+
+
+def _isolation(*responses: tuple[dict[str, Any], dict[str, Any]]) -> tuple[str, str]:
+    """request_isolation on the last of several (request, response) pairs judged in one run."""
+    state = RunState(load_contract(), ACCOUNT)
+    for i, (request, response) in enumerate(responses):
+        case = replace(VALID, id=f"valid/{i:04d}", payload=request)
+        result = outcomes(case, exchange(201, response), state=state)["request_isolation"]
+    return result
+
+
+def test_request_isolation_catches_what_one_request_leaves_in_another() -> None:
+    plain = {k: v for k, v in REQUEST.items() if k != "configuration"}
+    base = conversation()
+    other = {"intelligenceConfigurationIds": ["intel_9"], "displayName": "Default", "memoryExtractionEnabled": False}
+    overridden = {**REQUEST, "configuration": {"intelligenceConfigurationIds": ["intel_9"]}}
+    assert _isolation((plain, base), (overridden, conversation(configuration=other)), (plain, base))[0] == "passed"
+    outcome, message = _isolation((plain, base), (overridden, conversation(configuration=other)),
+                                  (plain, conversation(configuration=other)))  # fmt: skip
+    assert outcome == "failed" and "without an override show" in message and "valid/0000" in message
+    leaky = {**other, "memoryExtractionEnabled": True}  # the override changed what it did not name
+    outcome, message = _isolation((plain, base), (overridden, conversation(configuration=leaky)))
+    assert outcome == "failed" and "memoryExtractionEnabled" in message
+    stranger = {"channel": "CHAT", "address": "someone-else"}
+    elsewhere = {**plain, "participants": [{"name": "Eve", "type": "AGENT", "addresses": [stranger]}]}
+    leaked = _participants(lambda p: [{**p[0], "addresses": [*p[0]["addresses"], stranger]}, p[1]])
+    assert _isolation((plain, leaked))[0] == "passed"  # a profile may add addresses of its own
+    outcome, message = _isolation((elsewhere, conversation(participants=[])), (plain, leaked))
+    assert outcome == "failed" and "valid/0000 sent for no profile" in message
+    unnamed = {k: v for k, v in plain.items() if k != "name"}
+    assert _isolation((unnamed, conversation(name="Named by the vendor")))[0] == "passed"
+    outcome, message = _isolation((plain, base), (unnamed, base))  # "Support Chat", sent by the first case
+    assert outcome == "failed" and "case valid/0000 sent that name" in message

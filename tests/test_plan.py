@@ -13,13 +13,21 @@ from conformance.access import (
     auth_cases,
     credential_form_cases,
     not_found_cases,
+    other_kind_id_cases,
     precedence_cases,
     unknown_id_auth_cases,
 )
-from conformance.cases import Case, build_plan
+from conformance.cases import Case, build_plan, reference_edge_cases
 from conformance.contract import load_contract
 from conformance.drawing import draw, examples
-from conformance.edges import container_edges, edge_cases, full_body, string_edges
+from conformance.edges import (
+    container_edges,
+    duplicate_items,
+    edge_cases,
+    full_body,
+    isolation_pairs,
+    string_edges,
+)
 from conformance.generation import from_pattern, valid_requests
 from conformance.kinds import CaseKind
 from conformance.negative import transport_cases, violations
@@ -40,6 +48,8 @@ def eager_plan(at_seed: int, max_examples: int, forms: tuple[str, ...]) -> list[
     families = [valid("edge", edge_cases(CONTRACT, CONFIGURATION)),
                 valid("containers", container_edges(CONTRACT, CONFIGURATION, draw, at_seed + 500)),
                 valid("strings", string_edges(CONTRACT, CONFIGURATION)),
+                valid("duplicates", duplicate_items(CONTRACT, CONFIGURATION)),
+                valid("isolation", isolation_pairs(CONTRACT, CONFIGURATION)),
                 credential_form_cases(CONFIGURATION, forms, full_body(CONTRACT, CONFIGURATION))]  # fmt: skip
     generated = draw(valid_requests(CONTRACT, CONFIGURATION), max_examples, at_seed)
     families.append([Case(f"valid/{i:04d}", CaseKind.VALID, "valid: generated", 201, body)
@@ -72,10 +82,12 @@ def eager_plan(at_seed: int, max_examples: int, forms: tuple[str, ...]) -> list[
                           "configurationId that does not exist" + (" in a full body" if i % 2 else ""), 404,
                           {**(full if i % 2 else {}), "configurationId": f"{CONFIGURATION_ID_PREFIX}{suffix}"})
                      for i, suffix in enumerate(unknown)])  # fmt: skip
+    families.append(reference_edge_cases(CONTRACT, CONFIGURATION))
     families += auth_cases(CONFIGURATION, forms)
     families.append(precedence_cases(CONFIGURATION, at_seed))
     families.append(unknown_id_auth_cases(at_seed))
     families.append(not_found_cases(at_seed))
+    families.append(other_kind_id_cases(CONFIGURATION))
     longest = max(map(len, families))
     return [family[i] for i in range(longest) for family in families if i < len(family)]
 

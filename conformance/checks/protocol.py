@@ -6,19 +6,21 @@ from urllib.parse import urlsplit
 
 from conformance import vendor
 from conformance.checks.registry import (
-    ABSENT,
     CheckFailed,
     Context,
     answered,
     check,
     is_error,
+    json_media_type_problem,
     of_kind,
     schema_problems,
+    sends_null,
     shown,
     why,
 )
-from conformance.exchange import NotJSON
+from conformance.exchange import Exchange, NotJSON
 from conformance.kinds import CaseKind
+from conformance.negative import CONTENT_TYPE_CONSTRAINT
 
 INT32 = (-(2**31), 2**31 - 1)
 
@@ -42,32 +44,58 @@ def status_code_conformance(ctx: Context) -> None:
                           f"{', '.join(map(str, sorted(documented)))}{why(ctx)}")  # fmt: skip
 
 
-@check(applies=of_kind(CaseKind.VALID))
+def _sends_null(ctx: Context) -> bool:
+    return sends_null(ctx.case.payload)
+
+
+def _other_content_type(ctx: Context) -> bool:
+    return ctx.case.constraint == CONTENT_TYPE_CONSTRAINT
+
+
+@check(applies=lambda ctx: of_kind(CaseKind.VALID)(ctx) and not _sends_null(ctx))
 def positive_data_acceptance(ctx: Context) -> None:
     """A request valid by the docs is created: 201."""
     if ctx.status != 201:
         raise CheckFailed(f"expected 201 for a valid request ({ctx.case.description}), got {ctx.status}{why(ctx)}")
 
 
-@check(applies=of_kind(CaseKind.INVALID))
+@check(severity="warn", applies=lambda ctx: of_kind(CaseKind.VALID)(ctx) and _sends_null(ctx))
+def null_as_absent(ctx: Context) -> None:
+    """A valid request with an optional member sent as explicit null is created (the docs do not say: reported)."""
+    if ctx.status != 201:
+        raise CheckFailed(f"expected 201 for a valid request with an explicit null ({ctx.case.description}), the "
+                          f"docs type no request member nullable, got {ctx.status}{why(ctx)}")  # fmt: skip
+
+
+@check(applies=lambda ctx: of_kind(CaseKind.INVALID)(ctx) and not _other_content_type(ctx))
 def negative_data_rejection(ctx: Context) -> None:
     """A request the docs make invalid is refused with 400."""
     if ctx.status != 400:
         raise CheckFailed(f"expected 400 for {ctx.case.description}, got {ctx.status}{why(ctx)}")
 
 
+@check(severity="warn", applies=lambda ctx: of_kind(CaseKind.INVALID)(ctx) and _other_content_type(ctx))
+def content_type_enforced(ctx: Context) -> None:
+    """A JSON body under another Content-Type (or none) is refused with 400 (the docs give the encoding: reported)."""
+    if ctx.status != 400:
+        raise CheckFailed(f"expected 400 for a JSON body with {ctx.case.description.removeprefix('invalid: ')}, "
+                          f"got {ctx.status}{why(ctx)}")  # fmt: skip
+
+
 @check(applies=of_kind(CaseKind.UNKNOWN_CONFIGURATION))
 def unknown_configuration_rejection(ctx: Context) -> None:
-    """A configurationId that does not exist is refused with 404."""
-    if ctx.status != 404:
-        raise CheckFailed(f"expected 404 for a configurationId that does not exist, got {ctx.status}{why(ctx)}")
+    """A configurationId that names no configuration is refused with 404 (or 400 for an id whose form is refused)."""
+    allowed = (404, 400) if ctx.case.constraint else (404,)  # a real id changed at an edge may be refused as malformed
+    if ctx.status not in allowed:
+        raise CheckFailed(f"expected {' or '.join(map(str, allowed))} for {ctx.case.description}, "
+                          f"got {ctx.status}{why(ctx)}")  # fmt: skip
 
 
 @check(applies=of_kind(CaseKind.NOT_FOUND))
 def unknown_id_rejection(ctx: Context) -> None:
-    """GET of a conversation id that was never created is 404."""
+    """GET of an id that names no conversation (never created, or another kind's id) is 404."""
     if ctx.status != 404:
-        raise CheckFailed(f"expected 404 for GET {urlsplit(ctx.response.url).path} (never created), "
+        raise CheckFailed(f"expected 404 for GET {urlsplit(ctx.response.url).path} ({ctx.case.description}), "
                           f"got {ctx.status}{why(ctx)}")  # fmt: skip
 
 
@@ -83,15 +111,46 @@ def ignored_auth(ctx: Context) -> None:
 
 @check(applies=answered)
 def content_type_conformance(ctx: Context) -> None:
-    """Responses are application/json and their bodies parse."""
-    media_type = (ctx.response.content_type or "").split(";")[0].strip().lower()
-    if media_type != "application/json":
-        got = shown(ctx.response.content_type or ABSENT)
-        raise CheckFailed(f'Content-Type is {got}, expected "application/json"')
+    """Responses are application/json (UTF-8, if a charset is named) and their bodies parse."""
+    problem = json_media_type_problem(ctx.response.content_type)
+    if problem:
+        raise CheckFailed(problem)
     try:
         ctx.response.json  # noqa: B018 - parsing is the check
     except NotJSON as exc:
         raise CheckFailed(f"body does not parse as JSON: {exc}") from None
+
+
+def _bodies(ctx: Context) -> list[tuple[str, Exchange]]:
+    """(label, exchange) of every answer the case got that carries a body: its own, and the read-back."""
+    answers = [("", ctx.response)] + ([("read-back ", ctx.fetched)] if ctx.fetched is not None else [])
+    return [(label, answer) for label, answer in answers if answer.response_body]
+
+
+@check(applies=answered)
+def strict_json(ctx: Context) -> None:
+    """Bodies are JSON as RFC 8259 has it: UTF-8, no byte-order mark, no NaN or Infinity (on create and read-back)."""
+    problems = []
+    for label, answer in _bodies(ctx):
+        try:
+            problems += [f"{label}body: {p}" for p in answer.json_departures]
+        except NotJSON:
+            continue  # content_type_conformance and read_back say so
+    if problems:
+        raise CheckFailed("; ".join(problems) + " (Python reads it; stricter clients refuse it)")
+
+
+@check(severity="warn", applies=answered)
+def repeated_member_names(ctx: Context) -> None:
+    """No object in a body names a member twice (RFC 8259: names should be unique; readers differ on which wins)."""
+    found = []
+    for label, answer in _bodies(ctx):
+        try:
+            found += [f"{label}{name}" for name in answer.repeated_names]
+        except NotJSON:
+            continue
+    if found:
+        raise CheckFailed(f"member names given twice in one object: {', '.join(found)}", tuple(found))
 
 
 def _parses(ctx: Context) -> bool:

@@ -9,6 +9,7 @@ apply to a response (a schema check on a 400, say) are skipped.
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -44,6 +45,11 @@ class RunState:
     clock_skew_s: float = DEFAULT_CLOCK_SKEW_S
     severities: dict[str, str] = field(default_factory=dict)  # check -> "fail" | "warn" (the user's policy)
     seen_accounts: dict[str, str] = field(default_factory=dict)  # accountId -> first case (account not given)
+    # configurationId -> (the configuration a create without an override showed, that case)
+    shared_configurations: dict[str, tuple[Any, str]] = field(default_factory=dict)
+    # (channel, address) sent -> profileId it was sent with (None: none) -> the first case that sent it
+    sent_addresses: dict[tuple[Any, Any], dict[Any, str]] = field(default_factory=dict)
+    sent_names: dict[str, str] = field(default_factory=dict)  # conversation name sent -> the first case that sent it
 
 
 @dataclass
@@ -124,6 +130,15 @@ def is_error(ctx: Context) -> bool:
     return ctx.status is not None and ctx.status >= 400
 
 
+def sends_null(payload: Any) -> bool:
+    """Whether a request body gives some object member as explicit null, at any depth."""
+    if isinstance(payload, dict):
+        return any(value is None or sends_null(value) for value in payload.values())
+    if isinstance(payload, list):
+        return any(sends_null(item) for item in payload)
+    return False
+
+
 def why(ctx: Context) -> str:
     """The API's own explanation of an error, to put beside an unexpected status."""
     body = ctx.body
@@ -132,9 +147,25 @@ def why(ctx: Context) -> str:
     return ""
 
 
+def json_media_type_problem(content_type: str | None) -> str | None:
+    """Why a Content-Type is not JSON's: not ``application/json``, or a charset other than UTF-8 (RFC 8259 8.1)."""
+    media_type, *params = (part.strip() for part in (content_type or "").split(";"))
+    if media_type.lower() != "application/json":
+        return f'Content-Type is {shown(content_type or ABSENT)}, expected "application/json"'
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            return f"Content-Type is {shown(content_type)}: JSON is UTF-8 (RFC 8259 8.1), not {value.strip()}"
+    return None
+
+
+# RFC 3339 5.6 date-time: Python's fromisoformat also takes a space or no separator, no offset, basic and week forms
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})\Z")
+
+
 def instant(value: Any) -> datetime | None:
     """An RFC 3339 timestamp with an offset, or None (the schema check reports malformed ones)."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not _RFC3339.match(value):
         return None
     try:  # RFC 3339 allows a lower-case t and z; Python's parser wants them upper case
         parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))

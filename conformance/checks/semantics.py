@@ -2,9 +2,9 @@
 
 The docs mark every Conversation member but ``id``, ``accountId`` and ``configurationId`` optional,
 and never say in which order participants come back. So a member that is present must be right,
-a member that is absent is not demanded (``unreturned_members`` reports it), and participants are
-matched as a set (``participant_order`` reports a different order). ``null`` is the same as absent
-wherever the docs do not tell the two apart.
+``null`` included (the docs type names "string or null": null is a value the API asserts, not the one
+sent), a member that is absent is not demanded (``unreturned_members`` reports it), and participants,
+addresses and ids are compared as multisets (``participant_order`` reports a different order).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from conformance.checks.registry import (
     compared,
     how_differs,
     instant,
+    json_media_type_problem,
     schema_problems,
     shown,
     timestamped,
@@ -31,9 +32,14 @@ from conformance.kinds import CaseKind
 
 
 def _present(body: dict[str, Any], key: str) -> Any:
-    """The member's value, or ABSENT when it is missing or null."""
+    """The member's value, or ABSENT when it is missing or null (for what was not sent: nothing to compare)."""
     value = body.get(key)
     return ABSENT if value is None else value
+
+
+def _returned(body: dict[str, Any], key: str) -> Any:
+    """The member's value, null included, or ABSENT when it is missing (for what was sent: null is an answer)."""
+    return body.get(key, ABSENT)
 
 
 def _participant_differences(sent: dict[str, Any], got: dict[str, Any], strict: bool = False) -> list[str]:
@@ -41,13 +47,15 @@ def _participant_differences(sent: dict[str, Any], got: dict[str, Any], strict: 
     unless ``strict`` (used to pair participants by everything they show before falling back)."""
     problems = []
     for key in ("name", "type", "profileId"):
-        mine, theirs = sent.get(key), _present(got, key)
+        mine, theirs = sent.get(key), _returned(got, key)
         if mine is not None and (theirs != mine if strict else theirs is not ABSENT and theirs != mine):
             problems.append(compared(key, mine, theirs))
     mine_addresses = sent.get("addresses")
-    theirs_addresses = _present(got, "addresses")
+    theirs_addresses = _returned(got, "addresses")
     if isinstance(mine_addresses, list) and mine_addresses and isinstance(theirs_addresses, list):
         problems += _address_differences(mine_addresses, theirs_addresses, exact=sent.get("profileId") is None)
+    elif isinstance(mine_addresses, list) and mine_addresses and theirs_addresses is None:
+        problems.append(compared("addresses", mine_addresses, None))
     resolved = _present(got, "profileId")
     if sent.get("profileId") is None and resolved is not ABSENT:
         kind = _present(got, "type")
@@ -79,7 +87,7 @@ def _address_differences(sent: list[Any], got: list[Any], exact: bool) -> list[s
 def _same_address(sent: dict[str, Any], got: dict[str, Any]) -> bool:
     if got.get("channel") != sent.get("channel") or got.get("address") != sent.get("address"):
         return False
-    return sent.get("channelId") is None or got.get("channelId") in (None, sent["channelId"])
+    return sent.get("channelId") is None or _returned(got, "channelId") in (ABSENT, sent["channelId"])
 
 
 def _match(sent: list[dict[str, Any]], got: list[dict[str, Any]]) -> dict[int, int] | None:
@@ -132,7 +140,7 @@ def request_echo(ctx: Context) -> None:
     problems = []
     if got.get("configurationId") != sent.get("configurationId"):
         problems.append(compared("configurationId", sent.get("configurationId"), got.get("configurationId", ABSENT)))
-    name = _present(got, "name")
+    name = _returned(got, "name")
     if sent.get("name") is not None and name is not ABSENT and name != sent["name"]:
         problems.append(compared("name", sent["name"], name))
     problems += _participants_echo(_sent_participants(ctx), got.get("participants"))
@@ -140,12 +148,24 @@ def request_echo(ctx: Context) -> None:
     configuration = got.get("configuration")
     effective = configuration.get("intelligenceConfigurationIds") if isinstance(configuration, dict) else None
     if override and isinstance(effective, list):
-        missing = [value for value in override if value not in effective]
+        missing = _lacking(override, effective)
         if missing:
             problems.append(f"configuration.intelligenceConfigurationIds sent {shown(override)}, the returned "
                             f"configuration lacks {shown(missing)} (it has {shown(effective)})")  # fmt: skip
     if problems:
         raise CheckFailed("; ".join(problems))
+
+
+def _lacking(sent: list[Any], got: list[Any]) -> list[Any]:
+    """The items of ``sent`` that ``got`` does not carry as many times (multisets: no order, repeats count)."""
+    remaining = list(got)
+    missing = []
+    for item in sent:
+        if item in remaining:
+            remaining.remove(item)
+        else:
+            missing.append(item)
+    return missing
 
 
 def _participants_echo(sent: list[dict[str, Any]], got: Any) -> list[str]:
@@ -166,12 +186,12 @@ def _participants_echo(sent: list[dict[str, Any]], got: Any) -> list[str]:
 
 @check(severity="warn", applies=_echoed)
 def unreturned_members(ctx: Context) -> None:
-    """Members that were sent but are absent (or null) in the 201: the docs make them optional, so reported only."""
+    """Members that were sent but are absent in the 201: the docs make them optional, so reported only."""
     sent, got = ctx.case.payload, ctx.created or {}
     missing = []
-    if sent.get("name") is not None and _present(got, "name") is ABSENT:
+    if sent.get("name") is not None and _returned(got, "name") is ABSENT:
         missing.append("name")
-    if sent.get("configuration") and _present(got, "configuration") is ABSENT:
+    if sent.get("configuration") and _returned(got, "configuration") is ABSENT:
         missing.append("configuration")
     participants = _sent_participants(ctx)
     returned = got.get("participants")
@@ -185,7 +205,7 @@ def unreturned_members(ctx: Context) -> None:
             for key in ("name", "type", "addresses", "profileId"):
                 if key == "profileId" and participant.get("type") != "CUSTOMER":
                     continue  # the docs: resolved only for CUSTOMER participants
-                if participant.get(key) not in (None, []) and _present(theirs, key) is ABSENT:
+                if participant.get(key) not in (None, []) and _returned(theirs, key) is ABSENT:
                     missing.append(f"participants[{i}].{key}")
             missing += _unreturned_channel_ids(participant, theirs, f"participants[{i}]")
     if missing:
@@ -294,6 +314,79 @@ def unique_ids(ctx: Context) -> None:
         raise CheckFailed("; ".join(problems))
 
 
+# --- isolation: one request never shows up in another --------------------------------------------------
+
+
+@check(applies=_echoed)
+def request_isolation(ctx: Context) -> None:
+    """Nothing of one request shows up in another: one shared configuration, overrides that stay put, own addresses.
+
+    Creates without an override show the same configuration, an override changes only what it names, a name
+    returned unsent is not another request's, and an address returned unsent was not sent for another profile."""
+    sent, got, state = ctx.case.payload, ctx.created or {}, ctx.state
+    problems = _configuration_leaks(ctx, sent, got)
+    problems += _address_leaks(ctx, _sent_participants(ctx), got.get("participants"))
+    name = got.get("name")
+    if sent.get("name") is None and isinstance(name, str) and name and name in state.sent_names:
+        problems.append(f"name is {shown(name)} though none was sent; case {state.sent_names[name]} sent that name")
+    if isinstance(sent.get("name"), str):
+        state.sent_names.setdefault(sent["name"], ctx.case.id)
+    for participant in _sent_participants(ctx):  # remembered after judging: an address may come back in its own case
+        for address in _listed(participant.get("addresses")):
+            if isinstance(address, dict):
+                key = (address.get("channel"), address.get("address"))
+                state.sent_addresses.setdefault(key, {}).setdefault(participant.get("profileId"), ctx.case.id)
+    if problems:
+        raise CheckFailed("; ".join(problems))
+
+
+def _configuration_leaks(ctx: Context, sent: dict[str, Any], got: dict[str, Any]) -> list[str]:
+    configuration = got.get("configuration")
+    if not isinstance(configuration, dict) or not isinstance(got.get("configurationId"), str):
+        return []
+    override = sent.get("configuration")
+    named = {k for k, v in override.items() if v is not None} if isinstance(override, dict) else set()
+    shared = ctx.state.shared_configurations.get(got["configurationId"])
+    if shared is None:
+        if not named:
+            ctx.state.shared_configurations[got["configurationId"]] = (configuration, ctx.case.id)
+        return []
+    base, first = shared
+    changed = sorted(k for k in set(base) | set(configuration) if k not in named
+                     and _returned(base, k) != _returned(configuration, k))  # fmt: skip
+    if not changed:
+        return []
+    what = f"an override of {', '.join(sorted(named))}" if named else "no override"
+    return [f"configuration.{key} is {shown(_returned(configuration, key))} with {what}; conversations of the same "
+            f"configuration created without an override show {shown(_returned(base, key))} (first: case {first})"
+            for key in changed]  # fmt: skip
+
+
+def _address_leaks(ctx: Context, sent: list[dict[str, Any]], got: Any) -> list[str]:
+    """Addresses returned that this participant did not send (a profile may add its own) but another request of
+    the run sent for another profile: they belong to someone else."""
+    returned = [p if isinstance(p, dict) else {} for p in _listed(got)]
+    if not sent or len(returned) != len(sent):
+        return []  # request_echo judges the count
+    pairing = _match(sent, returned) or {i: i for i in range(len(sent))}
+    problems = []
+    for i, participant in enumerate(sent):
+        extra = [a for a in _listed(returned[pairing[i]].get("addresses")) if isinstance(a, dict)]
+        for address in _listed(participant.get("addresses")):
+            match = next((a for a in extra if isinstance(address, dict) and _same_address(address, a)), None)
+            if match is not None:
+                extra.remove(match)
+        for address in extra:
+            senders = ctx.state.sent_addresses.get((address.get("channel"), address.get("address")), {})
+            others = {profile: case for profile, case in senders.items() if profile != participant.get("profileId")}
+            if others:
+                profile, case = next(iter(others.items()))
+                problems.append(f"participants[{i}] (profileId {shown(participant.get('profileId', ABSENT))}) came "
+                                f"back with address {shown(address)}, which it did not send and case {case} sent for "
+                                f"{'no profile' if profile is None else f'profile {shown(profile)}'}")  # fmt: skip
+    return problems
+
+
 # --- time ----------------------------------------------------------------------------------------------
 
 
@@ -358,11 +451,9 @@ def read_back(ctx: Context) -> None:
     assert fetched is not None
     if fetched.status != 200:
         raise CheckFailed(f"GET {fetched.url} answered {fetched.status}, expected 200 with the created conversation")
-    media_type = (fetched.content_type or "").split(";")[0].strip().lower()
-    if media_type != "application/json":
-        raise CheckFailed(
-            f"GET {fetched.url}: Content-Type is {shown(fetched.content_type)}, expected application/json"
-        )
+    problem = json_media_type_problem(fetched.content_type)
+    if problem:
+        raise CheckFailed(f"GET {fetched.url}: {problem}")
     try:
         body = fetched.json
     except NotJSON as exc:
@@ -379,13 +470,13 @@ def read_back(ctx: Context) -> None:
 
 
 def _differences(created: dict[str, Any], fetched: dict[str, Any], prefix: str) -> list[str]:
-    """What the read-back lost or changed. A member the create returned must come back equal (null and
-    absent alike; timestamps as instants; updatedAt may move on); the read-back may carry members the
+    """What the read-back lost or changed. A member the create returned must come back equal (null too, though
+    a null may be left out; timestamps as instants; updatedAt may move on); the read-back may carry members the
     create left out (its response may be the shorter one); participants are paired by id."""
     problems = []
     for key in sorted(created.keys()):
-        mine, theirs = _present(created, key), _present(fetched, key)
-        if key == "updatedAt" or mine is ABSENT:
+        mine, theirs = created[key], _returned(fetched, key)
+        if key == "updatedAt" or (mine is None and theirs is ABSENT):
             continue
         if key == "participants" and isinstance(mine, list) and isinstance(theirs, list):
             problems += _participant_list_differences(mine, theirs)

@@ -465,14 +465,17 @@ _STRING_MANGLERS: dict[str, Callable[[str, int], str]] = {
     "strip": lambda text, _length: text.strip(),
     "nfc": lambda text, _length: unicodedata.normalize("NFC", text),
     "drop_astral": lambda text, _length: "".join("\ufffd" if ord(c) > 0xFFFF else c for c in text),
+    "nfkc": lambda text, _length: unicodedata.normalize("NFKC", text),
+    "drop_controls": lambda text, _length: "".join(c for c in text if unicodedata.category(c) != "Cc"),
 }
 
 
 @fault("transform", params={"mode": Param(str, "truncate"), "length": Param(int, 1000)})
 def mangle_strings(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
     """Store echoed strings (names, profile ids, addresses, channel ids, intelligence ids) changed: ``mode``
-    ``truncate`` (to ``length`` characters), ``strip`` (whitespace), ``nfc`` (Unicode normalisation) or
-    ``drop_astral`` (characters beyond the BMP become U+FFFD)."""
+    ``truncate`` (to ``length`` characters), ``strip`` (whitespace), ``nfc`` (Unicode normalisation), ``drop_astral``
+    (characters beyond the BMP become U+FFFD), ``nfkc`` (compatibility forms folded) or ``drop_controls`` (control
+    characters removed)."""
     mangle = _STRING_MANGLERS[p["mode"]]
     changed = False
 
@@ -588,6 +591,158 @@ def echo_request(reply: Reply, p: Mapping[str, Any], state: dict[str, Any], requ
     return True
 
 
+# --- detection, second round: ids at their edges, arrays as given, requests isolated, the wire read strictly ---
+
+
+@fault("switch", params={"mode": Param(str, "normalise")}, routes=("create",))
+def loose_references(p: Mapping[str, Any]) -> None:
+    """Look configurationId up loosely: ``normalise`` trims whitespace and invisible marks, folds letter case and
+    drops combining marks first (a near miss of a real id gets 201); ``crash`` answers 500 for an id that is not
+    plain printable ASCII or is longer than 64 characters."""
+
+
+@fault("switch", params={"mode": Param(str, "reject")}, routes=("fetch",))
+def foreign_ids(p: Mapping[str, Any]) -> None:
+    """Answer a fetch of an id that is not a conversation's (a participant's, a configuration's) with 400
+    (``reject``) or 500 (``crash``) instead of 404."""
+
+
+@fault("transform", params={"mode": Param(str, "participant_names")})
+def null_for_values(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Answer null where a value was sent: ``participant_names`` nulls every participant's name, ``empty_names``
+    turns every empty name (conversation and participants) into null."""
+    if not isinstance(reply.body, dict):
+        return False
+    changed = False
+    for item in [reply.body, *(x for x in _participants(reply) or () if isinstance(x, dict))]:
+        if item is reply.body and p["mode"] == "participant_names":
+            continue
+        if isinstance(item.get("name"), str) and (p["mode"] == "participant_names" or item["name"] == ""):
+            item["name"] = None
+            changed = True
+    return changed
+
+
+@fault("transform", params={"array": Param(str, "intelligenceConfigurationIds")})
+def dedupe_arrays(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Keep each item of an array once, as a set would: ``array`` ``intelligenceConfigurationIds``, ``addresses``
+    (every participant's) or ``participants`` (those alike in everything but id and timestamps)."""
+    if not isinstance(reply.body, dict):
+        return False
+    holders: list[dict[str, Any]] = []
+    if p["array"] == "intelligenceConfigurationIds" and isinstance(reply.body.get("configuration"), dict):
+        holders = [reply.body["configuration"]]
+    elif p["array"] == "addresses":
+        holders = [x for x in _participants(reply) or () if isinstance(x, dict)]
+    elif p["array"] == "participants":
+        holders = [reply.body]
+    changed = False
+    for holder in holders:
+        items = holder.get(p["array"])
+        if not isinstance(items, list):
+            continue
+        kept: list[Any] = []
+        seen: list[Any] = []
+        for item in items:
+            alike = {k: v for k, v in item.items() if k not in _OWN_MEMBERS} if isinstance(item, dict) else item
+            if alike not in seen:
+                seen.append(alike)
+                kept.append(item)
+        changed = changed or len(kept) != len(items)
+        holder[p["array"]] = kept
+    return changed
+
+
+_OWN_MEMBERS = ("id", "createdAt", "updatedAt")  # what two created participants never share
+
+
+@fault("transform")
+def sticky_override(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Let an override stick: once a conversation showed another configuration than the first one seen, later
+    conversations showing the first one show that override instead (as if it had been written to the store)."""
+    configuration = reply.body.get("configuration") if isinstance(reply.body, dict) else None
+    if not isinstance(configuration, dict):
+        return False
+    first = state.setdefault("first", copy.deepcopy(configuration))
+    if configuration != first:
+        state["last"] = copy.deepcopy(configuration)
+        return False
+    if "last" not in state:
+        return False
+    reply.body["configuration"] = copy.deepcopy(state["last"])
+    return True
+
+
+@fault("transform")
+def leak_addresses(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Give every participant with a profileId the first address any conversation returned (a cache keyed too
+    loosely), when it does not carry it already."""
+    participants = [x for x in _participants(reply) or () if isinstance(x, dict)]
+    if "address" not in state:
+        carried = [a for x in participants for a in x.get("addresses") or () if isinstance(a, dict)]
+        if not carried:
+            return False
+        state["address"] = copy.deepcopy(carried[0])
+        return False
+    changed = False
+    for participant in participants:
+        addresses = participant.get("addresses")
+        if participant.get("profileId") and state["address"] not in (addresses or []):
+            participant["addresses"] = [*(addresses or []), copy.deepcopy(state["address"])]
+            changed = True
+    return changed
+
+
+@fault("switch", routes=("create",))
+def refuse_null(p: Mapping[str, Any]) -> None:
+    """Not a deviation the docs decide: refuse (400) a body giving an optional member as explicit null, at any depth,
+    where the emulator takes null as absent."""
+
+
+@fault("switch", routes=("create",))
+def any_content_type(p: Mapping[str, Any]) -> None:
+    """Not a deviation the docs decide: read a JSON body whatever its Content-Type says (or without one)."""
+
+
+@fault("transform")
+def cached_name(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Answer a conversation created without a name with the last name any conversation had (a cache that
+    outlives its request)."""
+    if not isinstance(reply.body, dict):
+        return False
+    name = reply.body.get("name")
+    if isinstance(name, str) and name:
+        state["name"] = name
+        return False
+    if "name" not in state:
+        return False
+    reply.body["name"] = state["name"]
+    return True
+
+
+_WIRE_DEPARTURES: dict[str, Callable[[bytes], bytes]] = {
+    "bom": lambda text: b"\xef\xbb\xbf" + text,
+    "nan": lambda text: b'{"score":NaN,' + text[1:],
+    "utf16": lambda text: text.decode().encode("utf-16"),
+    "repeated_name": lambda text: b'{"id":"conv_conversation_decoy",' + text[1:],
+}
+
+
+@fault("transform", params={"mode": Param(str, "bom")})
+def wire_departure(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
+    """Write a success body that Python reads but RFC 8259 does not allow: ``mode`` ``bom`` (a byte-order mark
+    first), ``nan`` (a NaN member), ``utf16`` (UTF-16), ``repeated_name`` (a decoy id before the real one), or
+    ``charset`` (labelled ``charset=iso-8859-1``)."""
+    if not isinstance(reply.body, dict) or not reply.body:
+        return False
+    if p["mode"] == "charset":
+        reply.content_type = f"{JSON}; charset=iso-8859-1"
+        return True
+    text = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":")).encode()
+    reply.raw = _WIRE_DEPARTURES[p["mode"]](text)
+    return True
+
+
 # --- what the rule-bending switches do to a request (the wire layer calls these while they are on) ---
 
 
@@ -629,6 +784,28 @@ def trim_arrays(body: Any, limits: dict[str, int]) -> Any:
     return body
 
 
+def loosely_resolved(body: Any, known: list[str]) -> Any:
+    """The body with a configurationId that loosely matches a known one replaced by it (``loose_references``)."""
+    wanted = body.get("configurationId") if isinstance(body, dict) else None
+    if isinstance(wanted, str):
+        match = next((real for real in known if _loose(real) == _loose(wanted)), None)
+        if match is not None:
+            body["configurationId"] = match
+    return body
+
+
+def _loose(value: str) -> str:
+    decomposed = unicodedata.normalize("NFD", value)
+    kept = "".join(c for c in decomposed if unicodedata.category(c) not in ("Mn", "Cf"))
+    return kept.strip().casefold()
+
+
+def odd_reference(body: Any) -> bool:
+    """Whether configurationId is one ``loose_references`` ``crash`` trips on: not plain ASCII, or over 64 long."""
+    wanted = body.get("configurationId") if isinstance(body, dict) else None
+    return isinstance(wanted, str) and (not wanted.isascii() or not wanted.isprintable() or len(wanted) > 64)
+
+
 # --- the active set --------------------------------------------------------------------
 
 
@@ -641,6 +818,11 @@ FAULT_PARAM_CHECKS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "ignore_auth": lambda p: _one_of("mode", AUTH_FAILURES)(p) or _one_of("form", CREDENTIAL_FORMS)(p),
     "max_items_off_by_one": _one_of("direction", ("refuse_at_limit", "accept_past_limit")),
     "mangle_strings": _one_of("mode", tuple(_STRING_MANGLERS)),
+    "loose_references": _one_of("mode", ("normalise", "crash")),
+    "foreign_ids": _one_of("mode", ("reject", "crash")),
+    "null_for_values": _one_of("mode", ("participant_names", "empty_names")),
+    "wire_departure": _one_of("mode", (*_WIRE_DEPARTURES, "charset")),
+    "dedupe_arrays": _one_of("array", ("intelligenceConfigurationIds", "addresses", "participants")),
     "echo_request": _one_of("encoding", tuple(_REQUEST_ENCODINGS)),
     "stale_timestamps": _one_of("scope", ("all", "conversation", "participants")),
     "participant_mismatch": lambda p: None if p["field"] in ("conversationId", "accountId") else

@@ -33,12 +33,14 @@ from conformance.emulator.faults import (
     Inbound,
     Reply,
     array_sizes,
+    loosely_resolved,
     normalise_enums,
+    odd_reference,
     trim_arrays,
 )
-from conformance.emulator.models import Admitted, Backend, Conversation, encode_json
+from conformance.emulator.models import Admitted, Backend, Conversation, encode_json, strip_nulls
 from conformance.emulator.rules import parse_json, quote
-from conformance.vendor import IDEMPOTENCY_KEY_HEADER
+from conformance.vendor import CONVERSATION_ID_PREFIX, IDEMPOTENCY_KEY_HEADER
 
 MAX_IDEMPOTENCY_KEY = 255  # longer keys get 400 (an emulator assumption)
 _JSON_CONTENT_TYPES = frozenset(
@@ -130,7 +132,9 @@ class EmulatorResponses:
             account = "" if late_auth else self._account(headers, "create")
             if not late_auth:
                 self.backend.check_rate(account)
-            if not is_json_content_type(headers.get("content-type")):
+            if not is_json_content_type(headers.get("content-type")) and not (
+                faults and faults.switched("any_content_type", "create")
+            ):
                 raise InvalidContentType()
             raw = await self._body(request, headers)
             if not faults and len(raw) >= OFF_PROCESS_BYTES:
@@ -169,7 +173,13 @@ class EmulatorResponses:
         try:
             account = self._account(_headers(request), "fetch")
             self.backend.check_rate(account)
-            conversation = self.backend.fetch_conversation(account, request.path_params["id"])
+            wanted = request.path_params["id"]
+            if faults and not wanted.startswith(CONVERSATION_ID_PREFIX):
+                if faults.switched("foreign_ids", "fetch", lambda p: p["mode"] == "reject"):
+                    raise InvalidParameter(f"Invalid parameter id: {quote(wanted)} is not a conversation id")
+                if faults.switched("foreign_ids", "fetch", lambda p: p["mode"] == "crash"):
+                    raise InternalError()
+            conversation = self.backend.fetch_conversation(account, wanted)
             reply = _success(200, conversation, faults)
         except EmulatorError as exc:
             reply = Reply.error(exc)
@@ -181,6 +191,12 @@ class EmulatorResponses:
         """The request as the rule-bending switch faults see it (only called while faults are on)."""
         if faults.switched("lenient_enums", "create"):
             body = normalise_enums(body)
+        if faults.switched("refuse_null", "create", lambda _p: strip_nulls(body) != body):
+            raise InvalidParameter("Invalid parameter: null is not a value for an optional member")
+        if faults.switched("loose_references", "create", lambda p: p["mode"] == "normalise"):
+            body = loosely_resolved(body, [c.id for c in self.backend.configurations()])
+        if faults.switched("loose_references", "create", lambda p: p["mode"] == "crash" and odd_reference(body)):
+            raise InternalError()
         limits = self.backend.array_limits()
         if faults.switched("max_items_off_by_one", "create", lambda p: p["direction"] == "refuse_at_limit"):
             for path, size in array_sizes(body):

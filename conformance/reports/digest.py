@@ -22,12 +22,14 @@ from conformance.reports.document import Document
 # Checks whose failure is a status the contract did not call for: grouped by (expected, got).
 STATUS_CHECKS = frozenset({
     "no_server_error", "status_code_conformance", "positive_data_acceptance", "negative_data_rejection",
-    "unknown_configuration_rejection", "unknown_id_rejection", "ignored_auth",
+    "unknown_configuration_rejection", "unknown_id_rejection", "ignored_auth", "null_as_absent",
+    "content_type_enforced",
 })  # fmt: skip
 # Most serious first: security, then data the caller gets wrong, then the rest of the contract.
 SEVERITY_ORDER = (
     "ignored_auth", "no_server_error", "account_identity", "unique_ids", "positive_data_acceptance",
-    "read_back", "request_echo", "response_schema_conformance", "undocumented_enum_values",
+    "read_back", "request_echo", "request_isolation", "response_schema_conformance", "strict_json",
+    "undocumented_enum_values",
     "negative_data_rejection", "unknown_configuration_rejection", "unknown_id_rejection", "status_code_conformance",
     "content_type_conformance", "error_code_conformance", "error_body_conformance", "timestamp_order",
     "timestamp_freshness", "conflict_header",

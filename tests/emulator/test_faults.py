@@ -392,6 +392,116 @@ def _echo_request(client: TestClient, faults: FaultInjector) -> None:
         faults.inject("echo_request", encoding="rot13")
 
 
+@case("loose_references")
+def _loose_references(client: TestClient, faults: FaultInjector) -> None:
+    real = full_request()["configurationId"]
+    assert_error(create(client, full_request(configurationId=f" {real.upper()}\u0301 ")), 404)
+    faults.inject("loose_references")
+    assert create(client, full_request(configurationId=f" {real.upper()}\u0301 ")).json()["configurationId"] == real
+    faults.clear()
+    faults.inject("loose_references", mode="crash")
+    assert_error(create(client, full_request(configurationId=real + "\u00e9")), 500)
+    assert create(client).status_code == 201
+
+
+@case("foreign_ids")
+def _foreign_ids(client: TestClient, faults: FaultInjector) -> None:
+    participant = create(client).json()["participants"][0]["id"]
+    faults.inject("foreign_ids")
+    assert_error(client.get(f"{CREATE}/{participant}"), 400)
+    assert_error(client.get(f"{CREATE}/conv_conversation_none"), 404)  # a conversation id: still 404
+    faults.clear()
+    faults.inject("foreign_ids", mode="crash")
+    assert_error(client.get(f"{CREATE}/{participant}"), 500)
+
+
+@case("null_for_values")
+def _null_for_values(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("null_for_values")
+    body = create(client).json()
+    assert [p["name"] for p in body["participants"]] == [None, None, None] and body["name"] == "Support Chat"
+    faults.clear()
+    faults.inject("null_for_values", mode="empty_names")
+    body = create(client, full_request(name="")).json()
+    assert body["name"] is None and body["participants"][0]["name"] == "Ada"
+
+
+@case("dedupe_arrays")
+def _dedupe_arrays(client: TestClient, faults: FaultInjector) -> None:
+    twice = {"channel": "SMS", "address": "+18005550100"}
+    ada = {"name": "Ada", "type": "CUSTOMER", "addresses": [twice, twice]}
+    body = full_request(configuration={"intelligenceConfigurationIds": ["i", "i", "j"]}, participants=[ada, ada])
+    faults.inject("dedupe_arrays")
+    assert create(client, body).json()["configuration"]["intelligenceConfigurationIds"] == ["i", "j"]
+    faults.clear()
+    faults.inject("dedupe_arrays", array="addresses")
+    assert [len(p["addresses"]) for p in create(client, body).json()["participants"]] == [1, 1]
+    faults.clear()
+    faults.inject("dedupe_arrays", array="participants")
+    assert len(create(client, body).json()["participants"]) == 1
+
+
+@case("wire_departure")
+def _wire_departure(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("wire_departure", count=1)
+    assert create(client).content.startswith(b"\xef\xbb\xbf{")
+    faults.inject("wire_departure", mode="nan", count=1)
+    assert b'"score":NaN' in create(client).content
+    faults.inject("wire_departure", mode="utf16", count=1)
+    assert json.loads(create(client).content)["name"] == "Support Chat"  # UTF-16, which Python still reads
+    faults.inject("wire_departure", mode="repeated_name", count=1)
+    assert create(client).content.count(b'"id":"conv_conversation_') == 2
+    faults.inject("wire_departure", mode="charset", count=1)
+    assert create(client).headers["content-type"] == "application/json; charset=iso-8859-1"
+
+
+@case("sticky_override")
+def _sticky_override(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("sticky_override")
+    plain = {k: v for k, v in full_request().items() if k != "configuration"}
+    stored = create(client, plain).json()["configuration"]
+    assert "intelligence_1" not in stored.get("intelligenceConfigurationIds", [])
+    assert create(client).json()["configuration"]["intelligenceConfigurationIds"] == [
+        "intelligence_1",
+        "intelligence_2",
+    ]
+    assert create(client, plain).json()["configuration"]["intelligenceConfigurationIds"] == [
+        "intelligence_1", "intelligence_2"]  # fmt: skip
+
+
+@case("leak_addresses")
+def _leak_addresses(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("leak_addresses")
+    first = create(client).json()["participants"][0]["addresses"][0]
+    alone = {"name": "Cy", "type": "CUSTOMER", "profileId": "mem_profile_other"}
+    participants = create(client, full_request(participants=[alone, {"name": "Dee"}])).json()["participants"]
+    assert participants[0]["addresses"] == [first]
+    assert not participants[1].get("addresses")  # no profile: nothing added
+
+
+@case("refuse_null")
+def _refuse_null(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("refuse_null")
+    assert_error(create(client, full_request(name=None)), 400)
+    assert_error(create(client, full_request(participants=[{"name": None}])), 400)
+    assert create(client).status_code == 201
+
+
+@case("any_content_type")
+def _any_content_type(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("any_content_type")
+    body = json.dumps(full_request()).encode()
+    assert client.post(CREATE, content=body, headers={"Content-Type": "text/plain"}).status_code == 201
+
+
+@case("cached_name")
+def _cached_name(client: TestClient, faults: FaultInjector) -> None:
+    faults.inject("cached_name")
+    assert create(client).json()["name"] == "Support Chat"
+    unnamed = {k: v for k, v in full_request().items() if k != "name"}
+    assert create(client, unnamed).json()["name"] == "Support Chat"
+
+
 def test_every_registered_fault_has_a_case() -> None:
     assert set(CASES) - {"ignore_auth_everything"} == set(FAULTS)
     assert all(f.doc and "\n" not in f.doc for f in FAULTS.values())

@@ -9,6 +9,7 @@ import pytest
 
 from conformance.cases import Case, build_plan
 from conformance.checks import CHECKS
+from conformance.checks.registry import sends_null
 from conformance.client import Client, Limits
 from conformance.contract import load_contract
 from conformance.emulator.server import EmulatorServer
@@ -42,7 +43,10 @@ def pick(plan: list[Case], kind: str, count: int = 3, with_participants: bool = 
         listed = case.payload.get("participants") if isinstance(case.payload, dict) else None
         return len(listed) if isinstance(listed, list) else 0
 
-    chosen = [c for c in plan if c.kind == kind and (not with_participants or participants(c) >= 2)]
+    # "valid+null": valid cases that send an explicit null; "invalid+content_type": those breaking that constraint
+    kind, _, also = kind.partition("+")
+    chosen = [c for c in plan if c.kind == kind and (not with_participants or participants(c) >= 2)
+              and (not also or (sends_null(c.payload) if also == "null" else c.constraint == also))]  # fmt: skip
     return chosen[:count]
 
 
@@ -89,6 +93,9 @@ FAULT_CASES: list[tuple[str, str, dict[str, Any], str, bool]] = [
     ("unknown_id_rejection", "fetch_unknown", {}, "not_found", False),
     ("content_type_conformance", "wrong_content_type", {}, "valid", False),
     ("content_type_conformance", "invalid_json", {}, "invalid", False),
+    ("content_type_conformance", "wire_departure", {"mode": "charset"}, "valid", False),
+    ("strict_json", "wire_departure", {"mode": "bom"}, "valid", False),
+    ("repeated_member_names", "wire_departure", {"mode": "repeated_name"}, "valid", False),
     ("response_schema_conformance", "missing_field", {"field": "id"}, "valid", False),
     ("response_schema_conformance", "wrong_type", {"field": "participants"}, "valid", False),
     ("response_schema_conformance", "bad_timestamp", {}, "valid", False),
@@ -105,6 +112,9 @@ FAULT_CASES: list[tuple[str, str, dict[str, Any], str, bool]] = [
     ("account_identity", "wrong_account", {}, "valid", False),
     ("account_identity", "participant_mismatch", {"field": "accountId"}, "valid", True),
     ("unique_ids", "duplicate_ids", {}, "valid", False),
+    ("request_isolation", "leak_addresses", {}, "valid", True),
+    ("null_as_absent", "refuse_null", {}, "valid+null", False),
+    ("content_type_enforced", "any_content_type", {}, "invalid+content_type", False),
     ("timestamp_order", "updated_before_created", {}, "valid", False),
     ("timestamp_freshness", "stale_timestamps", {}, "valid", False),
     ("read_back", "fetch_not_found", {}, "valid", False),
