@@ -6,15 +6,14 @@ and each thread talks over its own keep-alive connection.
 
 from __future__ import annotations
 
-import base64
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from conformance.auth_modes import Login, definition
 from conformance.cases import Case
 from conformance.connection import Connection, TransportError
-from conformance.credentials import UNKNOWN_USERS, WRONG_SECRET, near_miss
 from conformance.exchange import Attempt, Exchange
 from conformance.kinds import AuthMode
 from conformance.targets import Target
@@ -87,34 +86,21 @@ class Client:
         url = f"{self.target.base_url}/v2/Conversations/{conversation_id}"
         return self._send(Exchange("GET", url, {}, b"", AuthMode.VALID, credentials=form))
 
-    def _auth(self, exchange: Exchange) -> tuple[str, str] | None:
-        """The (username, password) an exchange authenticates with; None when it sends its own header or none."""
-        mode, form = exchange.auth, exchange.credentials or self.target.forms[0]
-        if mode in (AuthMode.NONE, AuthMode.MALFORMED, AuthMode.BEARER_CREDENTIALS):
-            return None
-        if mode in (AuthMode.UNKNOWN_USER, AuthMode.STRANGER_REAL_SECRET):
-            secret = self.target.login(form)[1] if mode == AuthMode.STRANGER_REAL_SECRET else WRONG_SECRET
-            return UNKNOWN_USERS[form], secret
-        user, password = self.target.login(form)
-        if mode == AuthMode.USERNAME_CASE:
-            user = user.lower() if user.lower() != user else user.upper()
-        if mode == AuthMode.OTHER_FORM_SECRET:
-            password = self.target.login(next(f for f in self.target.forms if f != form))[1]
-        return user, near_miss(mode, user, password)
+    def _login(self, exchange: Exchange) -> Login:
+        """What the exchange's credentials mode starts from: the real login of its form (when the run has it)."""
+        form = exchange.credentials or self.target.forms[0]
+        user, password = self.target.logins.get(form, ("", ""))
+        others = [login[1] for name, login in self.target.logins.items() if name != form]
+        return Login(form, user, password, others[0] if others else None, exchange.authorization)
 
     def _send(self, exchange: Exchange) -> Exchange:
         path = exchange.url.removeprefix(self.target.base_url)
-        auth = self._auth(exchange)
-        if exchange.auth in (AuthMode.UNKNOWN_USER, AuthMode.STRANGER_REAL_SECRET) and auth is not None:
-            exchange.username = auth[0]  # a made-up SID: the reproduce line names it
+        mode, login = definition(exchange.auth), self._login(exchange)
+        exchange.username = mode.username(login) or exchange.username  # a made-up SID: the reproduce line names it
         chosen = dict(exchange.request_headers)
-        if auth is not None:
-            chosen["Authorization"] = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
-        if exchange.authorization is not None:
-            chosen["Authorization"] = exchange.authorization
-        if exchange.auth == AuthMode.BEARER_CREDENTIALS:
-            login = ":".join(self.target.login(exchange.credentials or self.target.forms[0]))
-            chosen["Authorization"] = "Bearer " + base64.b64encode(login.encode()).decode()
+        header = mode.header(login)
+        if header is not None:
+            chosen["Authorization"] = header
         connection = self._connection
         headers = connection.headers(chosen, exchange.request_body, exchange.method)
         backoff = self.limits.backoff_s

@@ -9,7 +9,7 @@ import base64
 from typing import Final
 
 from conformance import vendor
-from conformance.kinds import AuthMode, CredentialForm
+from conformance.kinds import CredentialForm
 
 WRONG_SECRET: Final = "not-the-secret"  # the password of the wrong-credentials cases
 # Well-formed SIDs that are no real account or key, and none of the placeholders the project writes
@@ -33,16 +33,3 @@ CREDENTIAL_VARIABLES: Final[dict[str, tuple[str, str]]] = {
     CredentialForm.API_KEY: (vendor.ENV_API_KEY, vendor.ENV_API_SECRET),
     CredentialForm.ACCOUNT: (vendor.ENV_ACCOUNT_SID, vendor.ENV_AUTH_TOKEN),
 }
-
-
-def near_miss(mode: str, user: str, password: str) -> str:
-    """The password a credentials mode sends for a real ``user``/``password`` pair (the pair itself when valid)."""
-    if mode == AuthMode.WRONG_SECRET:
-        return WRONG_SECRET
-    if mode == AuthMode.EMPTY_SECRET:
-        return ""
-    if mode == AuthMode.SECRET_CASE:
-        return password.swapcase() if password.swapcase() != password else password + "A"
-    if mode == AuthMode.SECRET_SUFFIX:
-        return password + "x"
-    return password  # valid, other_form_secret (swapped by the caller), username_case (the user changes)

@@ -8,16 +8,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from conformance.credentials import CREDENTIAL_VARIABLES, WRONG_SECRET
-from conformance.kinds import AuthMode, CredentialForm
-
-
-def _other_password(form: str | None) -> str:
-    """The secret variable of the form that is not ``form`` (the crossed-credentials cases)."""
-    other = (
-        CredentialForm.ACCOUNT if (form or CredentialForm.API_KEY) == CredentialForm.API_KEY else CredentialForm.API_KEY
-    )
-    return CREDENTIAL_VARIABLES[other][1]
+from conformance.auth_modes import CurlNames, definition, other_form
+from conformance.credentials import CREDENTIAL_VARIABLES
+from conformance.kinds import CredentialForm
 
 
 @dataclass(frozen=True)
@@ -94,26 +87,9 @@ class Exchange:
         """A shell line that repeats the request; credentials come from the environment, never from here."""
         parts = ["curl", "-sS", "-X", self.method, shlex.quote(self.url)]
         user_variable, password_variable = CREDENTIAL_VARIABLES[self.credentials or CredentialForm.API_KEY]
-        user = {
-            AuthMode.VALID: f'"${user_variable}:${password_variable}"',
-            AuthMode.WRONG_SECRET: f'"${user_variable}:{WRONG_SECRET}"',
-            AuthMode.EMPTY_SECRET: f'"${user_variable}:"',
-            AuthMode.OTHER_FORM_SECRET: f'"${user_variable}:${_other_password(self.credentials)}"',
-            AuthMode.SECRET_CASE: f'"${user_variable}:$(printf %s "${password_variable}" | tr a-zA-Z A-Za-z)"',
-            AuthMode.SECRET_SUFFIX: f'"${user_variable}:${{{password_variable}}}x"',
-            AuthMode.USERNAME_CASE: f'"$(printf %s "${user_variable}" | tr A-Z a-z):${password_variable}"',
-            AuthMode.STRANGER_REAL_SECRET: f'"{self.username}:${password_variable}"',
-            AuthMode.UNKNOWN_USER: shlex.quote(f"{self.username}:{WRONG_SECRET}"),
-        }.get(self.auth)  # type: ignore[call-overload]
-        if user:
-            parts += ["-u", user]
-        if self.auth == AuthMode.BEARER_CREDENTIALS:  # name split for the same reason as below
-            token = f'$(printf %s "${user_variable}:${password_variable}" | base64 -w0)'
-            parts += ["-H", f'"Author""ization: Bearer {token}"']
-        if self.auth == AuthMode.MALFORMED and self.authorization:
-            # The header name is split by shell quoting so no artifact ever carries an auth header line
-            # (leak scans look for one); pasted into a shell it is the header the case sent.
-            parts += ["-H", f'"Author""ization: "{shlex.quote(self.authorization)}']
+        other_password_variable = CREDENTIAL_VARIABLES[other_form(self.credentials)][1]
+        parts += definition(self.auth).curl(CurlNames(user_variable, password_variable, other_password_variable,
+                                                      self.username, self.authorization))  # fmt: skip
         for name, value in self.request_headers.items():
             parts += ["-H", shlex.quote(f"{name}: {value}")]
         if self.request_body or self.method == "POST":

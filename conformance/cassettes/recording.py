@@ -223,6 +223,8 @@ class Recorder:
             "constraint": case.constraint,
             "auth": case.auth,
             "credentials": case.credentials,
+            # A malformed case's header: made up, no credential in it; parity re-sends it as it was sent.
+            **({"malformed_header": case.authorization} if case.authorization is not None else {}),
             "json_payload": case.is_json_payload,
             "cassette": record.cassette if record and (record.request or record.fetch) else None,
             "request": record.request if record else [],

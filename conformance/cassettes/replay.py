@@ -218,7 +218,7 @@ def _case_problem(case: Any) -> str | None:
     for key, allowed in (("kind", KINDS), ("auth", AUTHS), ("outcome", OUTCOMES)):
         if case.get(key) not in allowed:
             return f"{key!r} must be one of {', '.join(allowed)}, got {case.get(key)!r}"
-    for key in ("constraint", "cassette", "reason"):
+    for key in ("constraint", "cassette", "reason", "malformed_header"):
         if case.get(key) is not None and not isinstance(case[key], str):
             return f"{key!r} must be a string or null"
     if case.get("credentials") is not None and case["credentials"] not in FORMS:
@@ -331,7 +331,8 @@ def rebuild_case(entry: dict[str, Any], request: dict[str, Any] | None, where: s
     """The case a ``run.json`` entry and its recorded request describe (the request says what was sent)."""
     fixed = {"id": entry["id"], "kind": entry["kind"], "description": entry["description"],
              "expected_status": entry["expected_status"], "constraint": entry.get("constraint"),
-             "auth": entry["auth"], "credentials": entry.get("credentials")}  # fmt: skip
+             "auth": entry["auth"], "credentials": entry.get("credentials"),
+             "authorization": entry.get("malformed_header")}  # fmt: skip
     if request is None:
         return Case(**fixed)
     body: bytes = request["body"]

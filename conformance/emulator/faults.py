@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from conformance.auth_modes import REFUSED
 from conformance.emulator.exceptions import EmulatorError, InternalError, NotFound, ServiceUnavailable, TooManyRequests
 
 ROUTES = ("create", "fetch")
@@ -194,20 +195,7 @@ def fetch_not_found(p: Mapping[str, Any]) -> Reply:
     return Reply.error(NotFound("Injected fault: the requested resource was not found"))
 
 
-AUTH_FAILURES = (
-    "any",
-    "none",
-    "malformed",
-    "bearer_credentials",
-    "wrong_secret",
-    "empty_secret",
-    "other_form_secret",
-    "secret_case",
-    "secret_suffix",
-    "username_case",
-    "stranger_real_secret",
-    "unknown_user",
-)
+AUTH_FAILURES = ("any", *REFUSED)  # what ignore_auth may let in: every credentials mode that must get 401
 CREDENTIAL_FORMS = ("any", "api_key", "account")
 
 

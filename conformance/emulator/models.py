@@ -47,6 +47,7 @@ from conformance.emulator.rules import (
     strip_nulls,
 )
 from conformance.emulator.store import MemoryStore, SQLiteStore, Store
+from conformance.kinds import AuthMode
 from conformance.vendor import CONFIGURATION_ID_PREFIX, CONVERSATION_ID_PREFIX, PARTICIPANT_ID_PREFIX
 
 __all__ = [
@@ -150,25 +151,24 @@ class Backend:
             return None
         return known[1]
 
-    def login_failure(self, username: str, password: str) -> str:
-        """Why basic credentials that did not authenticate failed, as the suite's credentials modes name it:
-        unknown_user, username_case, stranger_real_secret, empty_secret, other_form_secret, secret_case,
-        secret_suffix or wrong_secret (the ``ignore_auth`` fault can let one of them in)."""
+    def login_failure(self, username: str, password: str) -> AuthMode:
+        """Why basic credentials that did not authenticate failed, as the suite's credentials modes name it
+        (the ``ignore_auth`` fault can let one of them in)."""
         known = self._logins.get(username)
         if known is None:
             if any(username.lower() == user.lower() for user in self._logins):
-                return "username_case"
+                return AuthMode.USERNAME_CASE
             secrets = {secret for secret, _account in self._logins.values()}
-            return "stranger_real_secret" if password in secrets else "unknown_user"
+            return AuthMode.STRANGER_REAL_SECRET if password in secrets else AuthMode.UNKNOWN_USER
         real = known[0]
         if not password:
-            return "empty_secret"
+            return AuthMode.EMPTY_SECRET
         siblings = [p for c in self.accounts if c.account_sid == known[1] for _u, p in c.logins()]
         if password in siblings:
-            return "other_form_secret"
+            return AuthMode.OTHER_FORM_SECRET
         if password.lower() == real.lower():
-            return "secret_case"
-        return "secret_suffix" if password.startswith(real) else "wrong_secret"
+            return AuthMode.SECRET_CASE
+        return AuthMode.SECRET_SUFFIX if password.startswith(real) else AuthMode.WRONG_SECRET
 
     def array_limits(self) -> dict[str, int]:
         """maxItems of the request's bounded arrays, by dotted path (the array-limit faults read it)."""

@@ -40,6 +40,7 @@ from conformance.emulator.faults import (
 )
 from conformance.emulator.models import Backend, Conversation, encode_json
 from conformance.emulator.rules import check_containers, quote, reject_lone_surrogates
+from conformance.kinds import AuthMode
 from conformance.vendor import IDEMPOTENCY_KEY_HEADER
 
 MAX_IDEMPOTENCY_KEY = 255  # longer keys get 400 (an emulator assumption)
@@ -256,10 +257,9 @@ class EmulatorResponses:
         return self.backend.authenticate(username, password) if colon else None
 
     def _auth_failure(self, header: str | None) -> tuple[str, str]:
-        """Why credentials failed (none, malformed, bearer_credentials, or what ``Backend.login_failure``
-        says) and the username's form."""
+        """Why credentials failed (the credentials mode that sends such a header) and the username's form."""
         if not header:
-            return "none", "any"
+            return AuthMode.NONE, "any"
         scheme, _, token = header.strip().partition(" ")
         try:
             decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
@@ -268,9 +268,9 @@ class EmulatorResponses:
         username, colon, password = decoded.partition(":")
         form = "account" if username[:2].upper() == "AC" else "api_key"
         if scheme.lower() == "bearer" and colon and self.backend.authenticate(username, password):
-            return "bearer_credentials", form
+            return AuthMode.BEARER_CREDENTIALS, form
         if scheme.lower() != "basic" or not colon:
-            return "malformed", "any"
+            return AuthMode.MALFORMED, "any"
         return self.backend.login_failure(username, password), form
 
     def _idempotency_key(self, headers: dict[str, str]) -> str | None:

@@ -85,7 +85,8 @@ def _compare_case(recorded: RecordedCase, vendor: CaseResult, resender: Resender
                   allowed: frozenset[str] | None, result: ParityResult) -> list[Difference]:  # fmt: skip
     assert recorded.exchange is not None and recorded.request is not None
     fixed = resender.aliases.fixed
-    sent, answer = resender.send(recorded.request, recorded.case.auth, recorded.case.credentials)
+    sent, answer = resender.send(recorded.request, recorded.case.auth, recorded.case.credentials,
+                                 recorded.case.authorization)  # fmt: skip
     answer = replace(answer, cassette=recorded.exchange.cassette, interaction=recorded.exchange.interaction)
     case = rebuild_case(recorded.entry, sent, recorded.where, recorded.exchange.cassette or "", 0)
     differences = compare_answers(recorded.exchange, answer, recorded.case.id, fixed)

@@ -9,7 +9,6 @@ value replaced by the emulator's own (:class:`Aliases`).
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -20,18 +19,17 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance.auth_modes import Belongs, Login, definition
 from conformance.cassettes.recording import request_headers
 from conformance.cassettes.redaction import Redactor
 from conformance.cassettes.replay import RecordedCase
 from conformance.connection import Connection, TransportError
-from conformance.credentials import UNKNOWN_USERS, WRONG_SECRET
+from conformance.credentials import WRONG_SECRET
 from conformance.emulator.models import Credentials
 from conformance.exchange import Exchange
-from conformance.kinds import AuthMode, CredentialForm
+from conformance.kinds import CredentialForm
 from conformance.targets import emulator_logins
 from conformance.vendor import ENV_API_SECRET, ENV_AUTH_TOKEN
-
-GARBAGE_AUTHORIZATION = "Basic %%%-not-base64-%%%"  # for a credentials mode this module does not know
 
 
 @dataclass(frozen=True)
@@ -51,36 +49,20 @@ class Endpoint:
         return tuple(s for s in (self.credentials.auth_token, self.credentials.api_secret) if s)
 
 
-def _basic(username: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
-
-
-def authorization(mode: str, credentials: Credentials, form: str | None = None) -> str | None:
+def authorization(mode: str, credentials: Credentials, form: str | None = None,
+                  header: str | None = None) -> str | None:  # fmt: skip
     """The ``Authorization`` header a case is re-sent with, from the credentials mode and form ``run.json`` names.
 
-    ``valid`` authenticates with the emulator's own login of that form (the API key pair by default, as a
-    run does); every other mode was meant to be refused, so it is refused the same way here (the
-    made-up values come from :mod:`conformance.credentials`), and a mode this table does not know gets
-    a garbage header.
+    Every mode is re-sent as it was sent (:mod:`conformance.auth_modes`), built on the emulator's own login of
+    that form (the API key pair by default, as a run does); ``header`` is the one a malformed case sent.
     """
     logins = emulator_logins(credentials)
-    if not logins:
-        return GARBAGE_AUTHORIZATION
-    chosen = form if form in logins else next(iter(logins))
-    user, password = logins[chosen]
-    other = next((login for name, login in logins.items() if name != chosen), None)
-    table: dict[str, tuple[str, str] | None] = {
-        AuthMode.VALID: (user, password),
-        AuthMode.NONE: None,
-        AuthMode.WRONG_SECRET: (user, WRONG_SECRET),
-        AuthMode.EMPTY_SECRET: (user, ""),
-        AuthMode.OTHER_FORM_SECRET: (user, other[1] if other else WRONG_SECRET),
-        AuthMode.UNKNOWN_USER: (UNKNOWN_USERS[form or CredentialForm.API_KEY], WRONG_SECRET),
-    }
-    if mode not in table:
-        return GARBAGE_AUTHORIZATION  # malformed, and any mode added later
-    login = table[mode]
-    return _basic(*login) if login else None
+    chosen = form if form in logins else next(iter(logins), CredentialForm.API_KEY)
+    if form is not None and definition(mode).belongs == Belongs.ANY_FORM:
+        chosen = form  # a made-up user of the form it was sent as, whatever logins the emulator has
+    user, password = logins.get(chosen, ("", ""))
+    others = [login[1] for name, login in logins.items() if name != chosen]
+    return definition(mode).header(Login(chosen, user, password, others[0] if others else None, header))
 
 
 class Aliases:
@@ -164,13 +146,15 @@ class Resender:
     def close(self) -> None:
         self._http.close()
 
-    def send(self, request: dict[str, Any], auth: str, form: str | None = None) -> tuple[dict[str, Any], Exchange]:
-        """(the request as re-sent, in the shape a cassette holds it; the emulator's answer)."""
+    def send(self, request: dict[str, Any], auth: str, form: str | None = None,
+             malformed: str | None = None) -> tuple[dict[str, Any], Exchange]:  # fmt: skip
+        """(the request as re-sent, in the shape a cassette holds it; the emulator's answer); ``malformed`` is the
+        header a malformed-credentials case sent."""
         split = urlsplit(request["uri"])
         target = self.aliases.text(split.path + (f"?{split.query}" if split.query else ""))
         headers = {name: self.aliases.text(value) for name, value in request_headers(request).items()}
         body = self.aliases.body(request["body"])
-        header = authorization(auth, self.endpoint.credentials, form)
+        header = authorization(auth, self.endpoint.credentials, form, malformed)
         sent_headers = {**headers, **({"Authorization": header} if header else {})}
         url = f"{self.endpoint.base_url}{target}"
         exchange = Exchange(request["method"], url, headers, body, auth, credentials=form)
