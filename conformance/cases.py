@@ -28,6 +28,7 @@ from conformance.vendor import CONFIGURATION_ID_PREFIX
 
 JSON_CONTENT_TYPE = "application/json"
 CREATED_ID = "{created}"  # in a case's path: a conversation this run created, filled in when it is sent
+CREATED_BY_SECOND = "{created-by-second}"  # in a case's path: a conversation the second account created
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Case:
     constraint: str | None = None  # for invalid cases: "participants[].type.enum"
     credentials: str | None = None  # a CredentialForm; None: the target's default
     authorization: str | None = None  # the header a malformed-credentials case sends as it is
+    account: str | None = None  # Account.SECOND for the second account's requests; None: the first (the run's)
 
     @property
     def body(self) -> bytes:
@@ -58,9 +60,14 @@ class Case:
     def is_json_payload(self) -> bool:
         return self.raw_body is None and isinstance(self.payload, dict)
 
-    def with_created(self, conversation_id: str) -> Case:
-        """The case with its path pointing at ``conversation_id`` (when it asks for a created one)."""
-        return replace(self, path=self.path.replace(CREATED_ID, conversation_id)) if CREATED_ID in self.path else self
+    def with_created(self, conversation_id: str, by_second: str | None = None) -> Case:
+        """The case with its path pointing at ``conversation_id`` (when it asks for one the first account created)
+        or at ``by_second`` (when it asks for one of the second account's)."""
+        if CREATED_ID in self.path:
+            return replace(self, path=self.path.replace(CREATED_ID, conversation_id))
+        if CREATED_BY_SECOND in self.path and by_second is not None:
+            return replace(self, path=self.path.replace(CREATED_BY_SECOND, by_second))
+        return self
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,8 @@ class PlanRecipe:
     seed: int
     max_examples: int
     forms: tuple[str, ...]
+    second_forms: tuple[str, ...] = ()  # the second account's credential forms (none: its cases are listed unrun)
+    second_configuration_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -174,7 +183,8 @@ class _Drawn:
 
 
 def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_examples: int,
-               forms: tuple[str, ...] = (CredentialForm.API_KEY,)) -> CasePlan:  # fmt: skip
+               forms: tuple[str, ...] = (CredentialForm.API_KEY,), second_forms: tuple[str, ...] = (),
+               second_configuration_id: str | None = None) -> CasePlan:  # fmt: skip
     """Every case of a run, interleaved so a small request budget still touches every family.
 
     Only the cheap families are built here; generated cases are drawn when the plan is iterated.
@@ -186,6 +196,7 @@ def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_exam
         precedence_cases,
         unknown_id_auth_cases,
     )
+    from conformance.cross_account import cross_account_cases
 
     def valid(family: str, described: Any) -> list[Case]:
         return [Case(f"valid/{family}/{i:02d}", CaseKind.VALID, f"valid: {what}", 201, body)
@@ -234,8 +245,11 @@ def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_exam
     families.append(Family.of(precedence_cases(configuration_id, at_seed)))
     families.append(Family.of(unknown_id_auth_cases(at_seed)))
     families.append(Family.of(not_found_cases(at_seed)))
+    families.append(Family.of(cross_account_cases(configuration_id, forms, second_forms, second_configuration_id,
+                                                  full, at_seed)))  # fmt: skip
     return CasePlan(at_seed, families, recipe=PlanRecipe(str(contract.directory), configuration_id, at_seed,
-                                                         max_examples, tuple(forms)))  # fmt: skip
+                                                         max_examples, tuple(forms), tuple(second_forms),
+                                                         second_configuration_id))  # fmt: skip
 
 
 def _violation_family(contract: Contract, violation: Violation, bases: _Drawn, per_rule: int,

@@ -79,18 +79,21 @@ class Client:
     def send_case(self, case: Case) -> Exchange:
         headers = {"Content-Type": case.content_type} if case.content_type else {}
         exchange = Exchange(case.method, f"{self.target.base_url}{case.path}", headers, case.body, case.auth,
-                            credentials=case.credentials, authorization=case.authorization)  # fmt: skip
+                            credentials=case.credentials, authorization=case.authorization,
+                            account=case.account)  # fmt: skip
         return self._send(exchange)
 
-    def fetch(self, conversation_id: str, form: str | None = None) -> Exchange:
+    def fetch(self, conversation_id: str, form: str | None = None, account: str | None = None) -> Exchange:
         url = f"{self.target.base_url}/v2/Conversations/{conversation_id}"
-        return self._send(Exchange("GET", url, {}, b"", AuthMode.VALID, credentials=form))
+        return self._send(Exchange("GET", url, {}, b"", AuthMode.VALID, credentials=form, account=account))
 
     def _login(self, exchange: Exchange) -> Login:
-        """What the exchange's credentials mode starts from: the real login of its form (when the run has it)."""
-        form = exchange.credentials or self.target.forms[0]
-        user, password = self.target.logins.get(form, ("", ""))
-        others = [login[1] for name, login in self.target.logins.items() if name != form]
+        """What the exchange's credentials mode starts from: the real login of its form (when the run has it), of
+        the account it names."""
+        logins = self.target.logins_of(exchange.account)
+        form = exchange.credentials or next(iter(logins), self.target.forms[0])
+        user, password = logins.get(form, ("", ""))
+        others = [login[1] for name, login in logins.items() if name != form]
         return Login(form, user, password, others[0] if others else None, exchange.authorization)
 
     def _send(self, exchange: Exchange) -> Exchange:

@@ -48,6 +48,7 @@ class Exchange:
     cassette: str | None = None  # where the recorder put it
     interaction: int | None = None
     credentials: str | None = None  # the CredentialForm the request used (None: the target's default)
+    account: str | None = None  # Account.SECOND when the second account sent it; None: the first (the run's)
     username: str | None = None  # sent as the user of unknown_user cases (a made-up SID, not a secret)
     authorization: str | None = None  # the header of a malformed-credentials case (carries no credential)
     sent_at: float | None = None  # wall clock (epoch s) when sent; None when the target's clock is synthetic

@@ -11,15 +11,17 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from conformance.access import never_created_id
-from conformance.cases import CREATED_ID, Case, CasePlan, build_plan
+from conformance.cases import CREATED_BY_SECOND, CREATED_ID, Case, CasePlan, build_plan
 from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S, CheckFailed, Context, RunState
 from conformance.client import RETRY_STATUSES, BudgetExhausted, Client, Limits, Stopped
 from conformance.contract import Contract, load_contract
+from conformance.cross_account import crosses
 from conformance.exchange import Exchange
 from conformance.interrupts import INTERRUPTS
+from conformance.kinds import Account
 from conformance.planner import drawn
 from conformance.results import CaseResult, CheckResult, RunResult
-from conformance.targets import SetupError, Target
+from conformance.targets import SECOND_ACCOUNT_MISSING, SECOND_CONFIGURATION_MISSING, SetupError, Target
 from conformance.transport import not_the_api
 
 ProgressCallback = Callable[[int, int, CaseResult], None]
@@ -52,7 +54,8 @@ class RunOptions:
 
 def plan_for(target: Target, options: RunOptions, contract: Contract | None = None) -> CasePlan:
     plan = build_plan(contract or load_contract(), target.configuration_id, options.seed, options.max_examples,
-                      target.forms)  # fmt: skip
+                      target.forms, target.second_forms,
+                      target.second.configuration_id if target.second else None)  # fmt: skip
     return plan.shard(*options.shard) if options.shard else plan
 
 
@@ -78,6 +81,7 @@ def run_checks(case: Case, exchange: Exchange, fetched: Exchange | None, state: 
             results.append(CheckResult(check.name, severity, "failed", message))
         else:
             results.append(CheckResult(check.name, severity, "passed"))
+    state.remember(case, exchange)
     return results
 
 
@@ -91,8 +95,10 @@ class Runner:
         self.contract = contract or load_contract()
         self.client = client or Client(target, Limits(options.max_requests, options.rate))
         self.state = RunState(self.contract, target.account_sid, clock_skew_s=options.clock_skew_s,
-                              severities=dict(options.severities))  # fmt: skip
+                              severities=dict(options.severities),
+                              second_account_sid=target.second.account_sid if target.second else None)  # fmt: skip
         self.created_example: str | None = None  # what cases that read "a created conversation" read
+        self.created_by_second: str | None = None  # what cases that read "the second account's conversation" read
         self._stopping = False  # interrupted: send nothing more, judge what was sent
 
     def run(self, plan: CasePlan, run_id: str, progress: ProgressCallback | None = None,
@@ -159,13 +165,17 @@ class Runner:
         deadline = None if self.options.max_time_s is None else time.monotonic() + self.options.max_time_s
         window = 1 if self.options.workers <= 1 else self.options.workers * 4
         pool = ThreadPoolExecutor(self.options.workers, "send") if self.options.workers > 1 else None
-        in_flight: deque[tuple[Case, Future[Sent] | Sent | BudgetExhausted | Stopped]] = deque()
+        in_flight: deque[tuple[Case, Future[Sent] | Sent | BudgetExhausted | Stopped | Unsendable]] = deque()
         handed = 0  # cases handed to a sender so far (a prefix of the plan)
         answered = False  # a case sent so far got an answer (a first case without one: no target to speak of)
         cases = drawn(plan) if self.options.draw_apart else iter(plan)
 
         def dispatch(case: Case) -> None:
+            reason = self.unrunnable(case)  # before it is filled: the path says whose conversation it reads
             case = self._filled(case)
+            if reason is not None:
+                in_flight.append((case, Unsendable(reason)))
+                return
             if pool is not None:
                 in_flight.append((case, pool.submit(self._send, case)))
                 return
@@ -183,6 +193,8 @@ class Runner:
             except (BudgetExhausted, Stopped) as exc:
                 sent = exc
             in_flight.popleft()
+            if isinstance(sent, Unsendable):
+                return CaseResult(case, "not_run", reason=str(sent))
             if isinstance(sent, BudgetExhausted):
                 result.stopped = "request budget spent"
                 return CaseResult(case, "not_run", reason="request budget spent")
@@ -212,7 +224,7 @@ class Runner:
                         break
                     # A case that reads "a created conversation" waits for the cases before it, so it reads the
                     # same one it would in a sequential run: the first created, in plan order.
-                    while CREATED_ID in case.path and self.created_example is None and in_flight:
+                    while self._awaits(case) and in_flight:
                         yield settle()
                     dispatch(case)
                     handed += 1
@@ -250,28 +262,56 @@ class Runner:
         created = exchange.created_id
         if created and (self.client.remaining is None or self.client.remaining > 0):
             try:
-                return exchange, self.client.fetch(created, case.credentials)
+                return exchange, self.client.fetch(created, case.credentials, case.account)
             except (BudgetExhausted, Stopped):  # another sender took the last of the budget, or interrupted
                 pass
         return exchange, None
 
     def run_case(self, case: Case) -> CaseResult:
         """Send one case (retries, read-back) and check it; every answered attempt rides on its exchanges."""
+        reason = self.unrunnable(case)
         case = self._filled(case)
+        if reason is not None:
+            return CaseResult(case, "not_run", reason=reason)
         return self._verdict(case, *self._send(case))
 
+    def unrunnable(self, case: Case) -> str | None:
+        """Why the case cannot be sent to this target (it needs a second account, or one with a configuration)."""
+        if not crosses(case):
+            return None
+        if self.target.second is None:
+            return SECOND_ACCOUNT_MISSING
+        creates = case.account == Account.SECOND and case.expected_status == 201
+        if self.target.second.configuration_id is None and (creates or CREATED_BY_SECOND in case.path):
+            return SECOND_CONFIGURATION_MISSING
+        return None
+
+    def _awaits(self, case: Case) -> bool:
+        """Whether the case reads a conversation its account has not created yet (it waits for the cases before)."""
+        return (CREATED_ID in case.path and self.created_example is None) or (
+            CREATED_BY_SECOND in case.path and self.created_by_second is None)  # fmt: skip
+
     def _filled(self, case: Case) -> Case:
-        """The case, reading the first conversation this run created when it asks for one (or one never created)."""
-        return case.with_created(self.created_example or never_created_id(self.options.seed, 1000))
+        """The case, reading the first conversation this run (or its second account) created when it asks for one
+        (or one never created)."""
+        return case.with_created(self.created_example or never_created_id(self.options.seed, 1000),
+                                 self.created_by_second or never_created_id(self.options.seed, 1001))  # fmt: skip
 
     def _verdict(self, case: Case, exchange: Exchange, fetched: Exchange | None) -> CaseResult:
-        if self.created_example is None and exchange.created_id:
+        if case.account == Account.SECOND:
+            if self.created_by_second is None and exchange.created_id:
+                self.created_by_second = exchange.created_id
+        elif self.created_example is None and exchange.created_id:
             self.created_example = exchange.created_id
         with INTERRUPTS.held():  # a Ctrl-C waits until the case is judged and handed on, never lost in between
             return judge(case, exchange, fetched, self.state, self.options.checks)
 
 
 Sent = tuple[Exchange, Exchange | None]  # a case's request and its read-back, as they came back
+
+
+class Unsendable(Exception):
+    """The case cannot go to this target; the message says why (it is listed as not run)."""
 
 
 def judge(case: Case, exchange: Exchange, fetched: Exchange | None, state: RunState,

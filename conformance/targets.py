@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from conformance import vendor
-from conformance.kinds import CredentialForm
+from conformance.kinds import Account, CredentialForm
 
 if TYPE_CHECKING:
     from conformance.emulator.models import Credentials
@@ -22,6 +22,24 @@ class SetupError(Exception):
     """The run cannot start (missing credentials, bad option, unreachable target): one line for the user."""
 
 
+SECOND_ACCOUNT_MISSING = (
+    f"cross-account cases not run: set {vendor.ENV_SECOND_API_KEY} and {vendor.ENV_SECOND_API_SECRET}, and/or "
+    f"{vendor.ENV_SECOND_ACCOUNT_SID} and {vendor.ENV_SECOND_AUTH_TOKEN}, for a second account"
+)
+SECOND_CONFIGURATION_MISSING = (
+    f"not run: the second account has no configuration to create with (set {vendor.ENV_SECOND_CONFIGURATION_ID})"
+)
+
+
+@dataclass(frozen=True)
+class SecondAccount:
+    """The other account of the cross-account cases: it must never reach the first's conversations."""
+
+    logins: Mapping[str, tuple[str, str]] = field(repr=False)  # CredentialForm -> (username, password)
+    configuration_id: str | None  # a configuration of its own, when known
+    account_sid: str | None  # the accountId its conversations must carry, when known
+
+
 @dataclass(frozen=True)
 class Target:
     name: str  # "emulator" | "live"
@@ -30,6 +48,7 @@ class Target:
     configuration_id: str
     account_sid: str | None  # the accountId responses must carry, when known
     synthetic_clock: bool = False  # the target's clock is not the wall clock (deterministic emulator)
+    second: SecondAccount | None = None  # None: the cross-account cases are not run
 
     @property
     def forms(self) -> tuple[str, ...]:
@@ -48,10 +67,21 @@ class Target:
         """(username, password) of ``form``, or of the default form."""
         return self.logins[form or self.forms[0]]
 
+    def logins_of(self, account: str | None) -> Mapping[str, tuple[str, str]]:
+        """The logins of ``account`` (an Account; None: the first), empty when the run has no such account."""
+        if account == Account.SECOND:
+            return self.second.logins if self.second is not None else {}
+        return self.logins
+
+    @property
+    def second_forms(self) -> tuple[str, ...]:
+        return tuple(self.second.logins) if self.second is not None else ()
+
     @property
     def secrets(self) -> tuple[str, ...]:
-        """Values that must never reach a file: every password; SIDs are redacted separately."""
-        return tuple(password for _username, password in self.logins.values())
+        """Values that must never reach a file: every password of both accounts; SIDs are redacted separately."""
+        logins = [*self.logins.values(), *(self.second.logins.values() if self.second is not None else ())]
+        return tuple(password for _username, password in logins)
 
 
 def live_target(env: Mapping[str, str], base_url: str | None, configuration_id: str | None) -> Target:
@@ -73,6 +103,7 @@ def live_target(env: Mapping[str, str], base_url: str | None, configuration_id: 
         raise SetupError(
             f"live target needs an existing configuration: pass --configuration-id or set {vendor.ENV_CONFIGURATION_ID}"
         )
+    second = second_account(env)
     refuse_credentials_in(base_url)
     if not base_url.startswith(("http://", "https://")):
         raise SetupError(f"--base-url must be an http(s) URL, got {base_url!r}")
@@ -82,7 +113,26 @@ def live_target(env: Mapping[str, str], base_url: str | None, configuration_id: 
         Connection(base_url)  # checks the URL and the environment's proxy settings; connects to nothing
     except ValueError as exc:
         raise SetupError(f"cannot send to {base_url!r}: {exc}") from None
-    return Target("live", base_url.rstrip("/"), logins, configuration_id, account_sid)
+    return Target("live", base_url.rstrip("/"), logins, configuration_id, account_sid, second=second)
+
+
+def second_account(env: Mapping[str, str]) -> SecondAccount | None:
+    """The second account from ``CONFORMANCE_SECOND_*``, or None when none is set (a half-set pair is an error)."""
+    names = (vendor.ENV_SECOND_API_KEY, vendor.ENV_SECOND_API_SECRET, vendor.ENV_SECOND_ACCOUNT_SID,
+             vendor.ENV_SECOND_AUTH_TOKEN)  # fmt: skip
+    key, secret, sid, token = (env.get(name, "").strip() or None for name in names)
+    if (key is None) != (secret is None):
+        raise SetupError(f"{vendor.ENV_SECOND_API_KEY} and {vendor.ENV_SECOND_API_SECRET} must be set together")
+    if token is not None and sid is None:
+        raise SetupError(f"{vendor.ENV_SECOND_AUTH_TOKEN} is set but {vendor.ENV_SECOND_ACCOUNT_SID} is not")
+    logins: dict[str, tuple[str, str]] = {}
+    if key is not None and secret is not None:
+        logins[CredentialForm.API_KEY] = key, secret
+    if sid is not None and token is not None:
+        logins[CredentialForm.ACCOUNT] = sid, token
+    if not logins:
+        return None
+    return SecondAccount(logins, env.get(vendor.ENV_SECOND_CONFIGURATION_ID, "").strip() or None, sid)
 
 
 def refuse_credentials_in(url: str) -> None:
@@ -118,10 +168,13 @@ def emulator_target(*, deterministic: bool = False, seed: int = 0) -> Iterator[T
 
 
 def target_for(server: EmulatorServer | EmulatorProcess, *, synthetic_clock: bool = False) -> Target:
-    """A target aimed at a running emulator, with every credential form of its primary account."""
+    """A target aimed at a running emulator, with every credential form of its primary account and its second one."""
     settings = server.settings
+    other = settings.second_account
+    second = None if other is None else SecondAccount(emulator_logins(other), settings.second_configuration_id,
+                                                      other.account_sid)  # fmt: skip
     return Target("emulator", server.url, emulator_logins(settings.credentials), settings.configuration_id,
-                  settings.credentials.account_sid, synthetic_clock)  # fmt: skip
+                  settings.credentials.account_sid, synthetic_clock, second)  # fmt: skip
 
 
 def emulator_logins(credentials: Credentials) -> dict[str, tuple[str, str]]:

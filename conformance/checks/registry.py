@@ -18,6 +18,7 @@ from typing import Any, Literal
 from conformance.cases import Case
 from conformance.contract import CREATE_PATH, FETCH_PATH, Contract
 from conformance.exchange import Exchange, NotJSON
+from conformance.kinds import Account, CaseKind
 from conformance.settings import DEFAULT_CLOCK_SKEW_S  # defined with the CLI's defaults; the checks apply it
 
 Severity = Literal["fail", "warn"]
@@ -43,6 +44,19 @@ class RunState:
     clock_skew_s: float = DEFAULT_CLOCK_SKEW_S
     severities: dict[str, str] = field(default_factory=dict)  # check -> "fail" | "warn" (the user's policy)
     seen_accounts: dict[str, str] = field(default_factory=dict)  # accountId -> first case (account not given)
+    second_account_sid: str | None = None  # the accountId of the second account's conversations, when known
+    # (account, credential form) -> its GET of an id never created: what a read of another account's must match
+    never_created: dict[tuple[str | None, str | None], Exchange] = field(default_factory=dict)
+    seen_second_accounts: dict[str, str] = field(default_factory=dict)  # as seen_accounts, for the second account
+
+    def expected_account(self, account: str | None) -> str | None:
+        """The accountId conversations created by ``account`` (an Account; None: the first) must carry, if known."""
+        return self.second_account_sid if account == Account.SECOND else self.account_sid
+
+    def remember(self, case: Case, response: Exchange) -> None:
+        """Keep what later checks compare with: each caller's first answer to a GET of an id never created."""
+        if case.kind == CaseKind.NOT_FOUND and response.status is not None:
+            self.never_created.setdefault((case.account, case.credentials), response)
 
 
 @dataclass

@@ -503,6 +503,42 @@ def fetch_mismatch(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) ->
     return True
 
 
+# --- cross-account isolation: the second account reaching the first's data (the wire layer acts on these) ---
+
+FORMS_OF_CALLER = ("any", "api_key", "account")
+
+
+@fault("switch", params={"form": Param(str, "any")}, routes=("fetch",))
+def cross_account_read(p: Mapping[str, Any]) -> None:
+    """Answer a read of another account's conversation with that conversation, for a caller authenticated with
+    credential form ``form`` (api_key, account) or any."""
+
+
+@fault("switch", routes=("fetch",))
+def cross_account_forbidden(p: Mapping[str, Any]) -> None:
+    """Answer a read of another account's conversation with 403 (so a caller learns it exists), not 404."""
+
+
+@fault("switch", routes=("create",))
+def cross_account_configuration(p: Mapping[str, Any]) -> None:
+    """Create with another account's configurationId (the conversation is the caller's) instead of 404."""
+
+
+@fault("switch")
+def foreign_account_id(p: Mapping[str, Any]) -> None:
+    """Give the conversations (and participants) of every account but the primary the primary's accountId."""
+
+
+def with_account_id(body: Any, account_id: str) -> Any:
+    """A conversation body whose accountId, and each participant's, is ``account_id`` (``foreign_account_id``)."""
+    if isinstance(body, dict):
+        body = {**body, "accountId": account_id}
+        if isinstance(body.get("participants"), list):
+            body["participants"] = [{**item, "accountId": account_id} if isinstance(item, dict) else item
+                                    for item in body["participants"]]  # fmt: skip
+    return body
+
+
 # --- what the rule-bending switches do to a request (the wire layer calls these while they are on) ---
 
 
@@ -555,6 +591,7 @@ FAULT_PARAM_CHECKS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "error_body_wrong": _one_of("mode", ("missing_more_info", "status_mismatch", "more_info_not_link")),
     "ignore_auth": lambda p: _one_of("mode", AUTH_FAILURES)(p) or _one_of("form", CREDENTIAL_FORMS)(p),
     "max_items_off_by_one": _one_of("direction", ("refuse_at_limit", "accept_past_limit")),
+    "cross_account_read": _one_of("form", FORMS_OF_CALLER),
     "mangle_strings": _one_of("mode", tuple(_STRING_MANGLERS)),
     "stale_timestamps": _one_of("scope", ("all", "conversation", "participants")),
     "participant_mismatch": lambda p: None if p["field"] in ("conversationId", "accountId") else

@@ -52,7 +52,8 @@ from conformance.vendor import CONFIGURATION_ID_PREFIX, CONVERSATION_ID_PREFIX, 
 
 __all__ = [
     "ACTIVE", "DEFAULT_ACCOUNT_SID", "DEFAULT_API_KEY", "DEFAULT_API_SECRET", "DEFAULT_AUTH_TOKEN",
-    "DEFAULT_CONFIGURATION_ID", "DEFAULT_CREDENTIALS", "DETERMINISTIC_START_MS", "MAX_NESTING", "Backend", "Clock",
+    "DEFAULT_CONFIGURATION_ID", "DEFAULT_CREDENTIALS", "DEFAULT_SECOND_CONFIGURATION_ID", "DEFAULT_SECOND_CREDENTIALS",
+    "DETERMINISTIC_START_MS", "MAX_NESTING", "Backend", "Clock",
     "Configuration", "Conversation", "Credentials", "IdGenerator", "IdempotencyRecord", "MemoryStore", "Participant",
     "SQLiteStore", "SteppingClock", "Store", "SystemClock", "TokenBucket", "default_settings", "describe_error",
     "encode_json", "field_path", "fingerprint", "format_timestamp", "json_type", "strip_nulls",
@@ -65,6 +66,13 @@ DEFAULT_AUTH_TOKEN = "emulator_auth_token"
 DEFAULT_API_KEY = "SK" + "0" * 32
 DEFAULT_API_SECRET = "emulator_api_secret"
 DEFAULT_CONFIGURATION_ID = CONFIGURATION_ID_PREFIX + "0" * 19 + "default"
+# The second account, so a run crosses from one account to the other without any setup. Its SIDs are no
+# redaction placeholder (those are zeros and a small counter).
+DEFAULT_SECOND_ACCOUNT_SID = "AC" + "5ec0" * 8
+DEFAULT_SECOND_AUTH_TOKEN = "emulator_second_auth_token"
+DEFAULT_SECOND_API_KEY = "SK" + "5ec0" * 8
+DEFAULT_SECOND_API_SECRET = "emulator_second_api_secret"
+DEFAULT_SECOND_CONFIGURATION_ID = CONFIGURATION_ID_PREFIX + "0" * 20 + "second"
 
 ACTIVE = "ACTIVE"
 
@@ -87,6 +95,8 @@ class Credentials:
 
 
 DEFAULT_CREDENTIALS = Credentials(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_API_KEY, DEFAULT_API_SECRET)
+DEFAULT_SECOND_CREDENTIALS = Credentials(DEFAULT_SECOND_ACCOUNT_SID, DEFAULT_SECOND_AUTH_TOKEN, DEFAULT_SECOND_API_KEY,
+                                         DEFAULT_SECOND_API_SECRET)  # fmt: skip
 
 
 # --- the backend -----------------------------------------------------------------------
@@ -242,8 +252,11 @@ class Backend:
         idempotency_key: str | None = None,
         lenient: bool = False,
         raw: bytes | None = None,
+        any_account_configuration: bool = False,
     ) -> Conversation:
-        """Create (or, for a repeated Idempotency-Key with the same body, return) a conversation."""
+        """Create (or, for a repeated Idempotency-Key with the same body, return) a conversation.
+
+        ``any_account_configuration`` lets a configuration of another account be used (a fault, never the rule)."""
         request = self.coerce(body) if lenient else self.validate(body, raw)
         digest = fingerprint(request) if idempotency_key is not None else ""
         with self._lock:
@@ -255,16 +268,21 @@ class Backend:
                     original = self.store.conversation(account_id, prior.conversation_id)
                     if original is not None:
                         return original
-            configuration = self._configuration_for(account_id, request, lenient)
+            configuration = self._configuration_for(account_id, request, lenient, any_account_configuration)
             conversation = self._build(account_id, configuration, request, lenient)
             self.store.put_conversation(conversation, idempotency_key, digest)
         return conversation
 
-    def _configuration_for(self, account_id: str, request: dict[str, Any], lenient: bool) -> Configuration:
+    def _configuration_for(self, account_id: str, request: dict[str, Any], lenient: bool,
+                           any_account: bool = False) -> Configuration:  # fmt: skip
         configuration_id = request["configurationId"]
         if lenient and not isinstance(configuration_id, str):
             configuration_id = self.default_configuration_id(account_id) or ""
         configuration = self.store.configuration(account_id, configuration_id)
+        for other in self.accounts if any_account and configuration is None else ():
+            configuration = self.store.configuration(other.account_sid, configuration_id)
+            if configuration is not None:
+                break
         if configuration is None:
             raise NotFound(f"Configuration {quote(str(configuration_id))} was not found (configurationId)")
         return configuration
@@ -317,6 +335,16 @@ class Backend:
         if conversation is None:
             raise NotFound(f"The requested resource /v2/Conversations/{quote(conversation_id)} was not found")
         return conversation
+
+    def owned_elsewhere(self, account_id: str, conversation_id: str) -> Conversation | None:
+        """The conversation ``conversation_id`` of an account other than ``account_id``, if one has it (the
+        cross-account faults read it; the rules never do)."""
+        for other in self.accounts:
+            if other.account_sid != account_id:
+                found = self.store.conversation(other.account_sid, conversation_id)
+                if found is not None:
+                    return found
+        return None
 
     def count_conversations(self) -> int:
         return self.store.count_conversations()

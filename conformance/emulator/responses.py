@@ -22,6 +22,7 @@ from starlette.responses import Response
 from conformance.emulator.exceptions import (
     AuthenticationFailed,
     EmulatorError,
+    Forbidden,
     InternalError,
     InvalidContentType,
     InvalidParameter,
@@ -37,6 +38,7 @@ from conformance.emulator.faults import (
     array_sizes,
     normalise_enums,
     trim_arrays,
+    with_account_id,
 )
 from conformance.emulator.models import Backend, Conversation, encode_json
 from conformance.emulator.rules import check_containers, quote, reject_lone_surrogates
@@ -117,6 +119,16 @@ def _first_items_valid(responses: EmulatorResponses, body: Any) -> bool:
     return True
 
 
+def _username_form(header: str | None) -> str:
+    """The credential form of a Basic header's username (an Account SID or an API key SID)."""
+    _scheme, _, token = (header or "").strip().partition(" ")
+    try:
+        username = base64.b64decode(token.strip(), validate=True).decode("utf-8").partition(":")[0]
+    except (binascii.Error, ValueError):
+        return "any"
+    return "account" if username[:2].upper() == "AC" else "api_key"
+
+
 def _headers(request: Request) -> dict[str, str]:
     """Request headers as a plain dict, built once (ASGI names are lower case; a repeated header's last value wins)."""
     return {name.decode("latin-1"): value.decode("latin-1") for name, value in request.scope["headers"]}
@@ -162,8 +174,11 @@ class EmulatorResponses:
                 self.backend.validate(body)
                 account = self._account(headers, "create")
             key = self._idempotency_key(headers)
+            create: Callable[..., Conversation] = self.backend.create_conversation
+            if faults and faults.switched("cross_account_configuration", "create",
+                                          lambda _p: self._foreign_configuration(account, body)):  # fmt: skip
+                create = functools.partial(create, any_account_configuration=True)
             try:
-                create = self.backend.create_conversation
                 conversation = await self._off_loop(raw, create, account, body, idempotency_key=key, raw=raw)
             except InvalidParameter:
                 if (
@@ -173,6 +188,8 @@ class EmulatorResponses:
                 else:
                     raise
             reply = _success(201, conversation, faults)
+            if faults:
+                reply = self._foreign_account_id(faults, "create", account, reply)
         except EmulatorError as exc:
             reply = Reply.error(exc)
         if faults:
@@ -187,15 +204,48 @@ class EmulatorResponses:
             if injected is not None:
                 return render(faults.transform("fetch", injected))
         try:
-            account = self._account(_headers(request), "fetch")
+            headers = _headers(request)
+            account = self._account(headers, "fetch")
             self.backend.check_rate(account)
-            conversation = self.backend.fetch_conversation(account, request.path_params["id"])
+            try:
+                conversation = self.backend.fetch_conversation(account, request.path_params["id"])
+            except NotFound:
+                if not faults:
+                    raise
+                conversation = self._cross_account_read(faults, account, headers, request.path_params["id"])
             reply = _success(200, conversation, faults)
+            if faults:
+                reply = self._foreign_account_id(faults, "fetch", account, reply)
         except EmulatorError as exc:
             reply = Reply.error(exc)
         if faults:
             reply = faults.transform("fetch", reply)
         return render(reply)
+
+    def _cross_account_read(self, faults: FaultInjector, account: str, headers: dict[str, str],
+                            conversation_id: str) -> Conversation:  # fmt: skip
+        """Another account's conversation, under the cross-account read faults; NotFound as faithful otherwise."""
+        found = self.backend.owned_elsewhere(account, conversation_id)
+        if found is not None:
+            form = _username_form(headers.get("authorization"))
+            if faults.switched("cross_account_read", "fetch", lambda p: p["form"] in ("any", form)):
+                return found
+            if faults.switched("cross_account_forbidden", "fetch"):
+                raise Forbidden()
+        raise NotFound(f"The requested resource /v2/Conversations/{quote(conversation_id)} was not found")
+
+    def _foreign_configuration(self, account: str, body: Any) -> bool:
+        configuration_id = body.get("configurationId") if isinstance(body, dict) else None
+        return isinstance(configuration_id, str) and any(
+            c.id == configuration_id and c.account_id != account for c in self.backend.configurations()
+        )
+
+    def _foreign_account_id(self, faults: FaultInjector, route: str, account: str, reply: Reply) -> Reply:
+        """The reply with the primary account's id on another account's conversation (``foreign_account_id``)."""
+        primary = self.backend.primary_account
+        if account != primary and reply.status < 300 and faults.switched("foreign_account_id", route):
+            reply.body = with_account_id(reply.body, primary)
+        return reply
 
     def _faulty_rules(self, faults: FaultInjector, body: Any) -> Any:
         """The request as the rule-bending switch faults see it (only called while faults are on)."""
@@ -256,7 +306,7 @@ class EmulatorResponses:
         username, colon, password = decoded.partition(":")
         return self.backend.authenticate(username, password) if colon else None
 
-    def _auth_failure(self, header: str | None) -> tuple[str, str]:
+    def _auth_failure(self, header: str | None) -> tuple[str, AuthMode | str]:
         """Why credentials failed (the credentials mode that sends such a header) and the username's form."""
         if not header:
             return AuthMode.NONE, "any"

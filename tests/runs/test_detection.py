@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from conformance.cases import build_plan
 from conformance.client import Client, Limits
 from conformance.contract import load_contract
 from conformance.emulator.server import EmulatorServer
@@ -66,7 +65,7 @@ def failures(emulator: EmulatorServer, fault: str | None, **params: Any) -> dict
     if fault is not None:
         emulator.inject(fault, **params)
     target: Target = target_for(emulator)
-    plan = build_plan(load_contract(), target.configuration_id, OPTIONS.seed, OPTIONS.max_examples, target.forms)
+    plan = plan_for(target, OPTIONS, load_contract())
     runner = Runner(target, OPTIONS, client=Client(target, Limits(None, None, retries=0)))
     found: dict[str, set[str]] = {}
     try:
@@ -87,12 +86,14 @@ ONLY_ONE_FAMILY: list[tuple[str, dict[str, Any], str, tuple[str, ...]]] = [
     ("ignore_auth", {"mode": "unknown_user"}, "ignored_auth",
      ("auth/create/unknown_user/", "auth/fetch/unknown_user/")),
     ("ignore_auth", {"mode": "wrong_secret", "form": "account"}, "ignored_auth",
-     ("auth/create/wrong_secret/account", "auth/fetch/wrong_secret/account")),
+     ("auth/create/wrong_secret/account", "auth/fetch/wrong_secret/account",
+      "cross_account/auth/second_reads_first/account", "cross_account/auth/first_reads_second/account")),
     ("ignore_auth", {"mode": "empty_secret"}, "ignored_auth",
      ("auth/create/empty_secret/", "auth/fetch/empty_secret/")),
     ("ignore_auth", {"mode": "other_form_secret"}, "ignored_auth",
      ("auth/create/other_form_secret/", "auth/fetch/other_form_secret/")),
-    ("ignore_auth", {"route": "fetch"}, "ignored_auth", ("auth/fetch/", "auth/fetch_unknown/")),
+    ("ignore_auth", {"route": "fetch"}, "ignored_auth", ("auth/fetch/", "auth/fetch_unknown/",
+                                                         "cross_account/auth/")),
     ("ignore_auth", {"mode": "secret_case"}, "ignored_auth", ("auth/create/secret_case/", "auth/fetch/secret_case/")),
     ("ignore_auth", {"mode": "secret_suffix"}, "ignored_auth",
      ("auth/create/secret_suffix/", "auth/fetch/secret_suffix/")),
@@ -105,15 +106,24 @@ ONLY_ONE_FAMILY: list[tuple[str, dict[str, Any], str, tuple[str, ...]]] = [
     ("first_item_only", {}, "negative_data_rejection",  # maxItems + 1 shrinks to one item under this fault too
      ("invalid/participants[]", "invalid/participants.maxItems", "invalid/configuration.intelligence")),
     ("auth_after_validation", {}, "ignored_auth", ("auth/precedence/",)),
-    ("error_code", {"status": 401, "code": 20001}, "error_code_conformance", ("auth/",)),
-    ("fetch_unknown", {}, "unknown_id_rejection", ("not_found/",)),
+    ("error_code", {"status": 401, "code": 20001}, "error_code_conformance", ("auth/", "cross_account/auth/")),
+    ("fetch_unknown", {}, "unknown_id_rejection", ("not_found/", "cross_account/never_created/",
+                                                   "cross_account/read/")),
     ("lenient_enums", {}, "negative_data_rejection", ("invalid/participants[].type.enum/",
                                                       "invalid/participants[].addresses[].channel.enum/")),
     ("max_items_off_by_one", {}, "positive_data_acceptance", ("valid/containers/",)),
     ("mangle_strings", {"mode": "truncate"}, "request_echo", ("valid/strings/",)),
     ("mangle_strings", {"mode": "nfc"}, "request_echo", ("valid/strings/",)),
-    ("stale_timestamps", {"route": "fetch"}, "timestamp_freshness", ("valid",)),
-    ("unknown_enum", {"field": "participants.0.type", "value": "SUPERVISOR"}, "undocumented_enum_values", ("valid",)),
+    ("stale_timestamps", {"route": "fetch"}, "timestamp_freshness", ("valid", "cross_account/create/")),
+    ("unknown_enum", {"field": "participants.0.type", "value": "SUPERVISOR"}, "undocumented_enum_values",
+     ("valid", "cross_account/create/")),
+    # One account reaching the other's data: only the cross-account cases (the emulator's second account) see it.
+    ("cross_account_read", {}, "cross_account_isolation", ("cross_account/read/",)),
+    ("cross_account_read", {"form": "account"}, "cross_account_isolation",
+     ("cross_account/read/second_reads_first/account", "cross_account/read/first_reads_second/account")),
+    ("cross_account_forbidden", {}, "cross_account_isolation", ("cross_account/read/",)),
+    ("cross_account_configuration", {}, "cross_account_isolation", ("cross_account/configuration/",)),
+    ("foreign_account_id", {}, "account_identity", ("cross_account/create/second/",)),
 ]  # fmt: skip
 
 
