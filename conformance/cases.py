@@ -246,7 +246,7 @@ def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_exam
     families.append(Family.of(unknown_id_auth_cases(at_seed)))
     families.append(Family.of(not_found_cases(at_seed)))
     families.append(Family.of(cross_account_cases(configuration_id, forms, second_forms, second_configuration_id,
-                                                  full, at_seed)))  # fmt: skip
+                                                  full)))  # fmt: skip
     return CasePlan(at_seed, families, recipe=PlanRecipe(str(contract.directory), configuration_id, at_seed,
                                                          max_examples, tuple(forms), tuple(second_forms),
                                                          second_configuration_id))  # fmt: skip

@@ -9,7 +9,7 @@ import base64
 from typing import Final
 
 from conformance import vendor
-from conformance.kinds import CredentialForm
+from conformance.kinds import Account, CredentialForm
 
 WRONG_SECRET: Final = "not-the-secret"  # the password of the wrong-credentials cases
 # Well-formed SIDs that are no real account or key, and none of the placeholders the project writes
@@ -33,3 +33,12 @@ CREDENTIAL_VARIABLES: Final[dict[str, tuple[str, str]]] = {
     CredentialForm.API_KEY: (vendor.ENV_API_KEY, vendor.ENV_API_SECRET),
     CredentialForm.ACCOUNT: (vendor.ENV_ACCOUNT_SID, vendor.ENV_AUTH_TOKEN),
 }
+SECOND_CREDENTIAL_VARIABLES: Final[dict[str, tuple[str, str]]] = {  # the second account's (cross-account cases)
+    CredentialForm.API_KEY: (vendor.ENV_SECOND_API_KEY, vendor.ENV_SECOND_API_SECRET),
+    CredentialForm.ACCOUNT: (vendor.ENV_SECOND_ACCOUNT_SID, vendor.ENV_SECOND_AUTH_TOKEN),
+}
+
+
+def credential_variables(account: str | None) -> dict[str, tuple[str, str]]:
+    """The variables each form of ``account`` (an Account; None: the first) is read from."""
+    return SECOND_CREDENTIAL_VARIABLES if account == Account.SECOND else CREDENTIAL_VARIABLES

@@ -4,7 +4,8 @@ The docs make every resource belong to an account, and the vendor's error model 
 caller cannot see with 404. So, with every credential form each account has:
 
 - the second account reading a conversation the first created is 404, and looks exactly like a GET of an
-  id that never existed (same status, code and body members: the baseline cases here are those GETs);
+  id that never existed (same status, code and body members: each such read is followed by that GET, by the
+  same caller, as its second request);
 - the second account creating with the first's configurationId is 404;
 - the second account creating with its own configuration is 201, and the conversation is its own;
 - the first account reading that conversation is 404;
@@ -19,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from conformance.access import never_created_id
 from conformance.cases import CREATED_BY_SECOND, CREATED_ID, Case
 from conformance.contract import CREATE_PATH, FETCH_PATH
 from conformance.credentials import FORM_LABELS
@@ -31,19 +31,12 @@ _READ: dict[str, Any] = {"raw_body": b"", "content_type": None, "method": "GET"}
 
 
 def cross_account_cases(configuration_id: str, forms: Sequence[str], second_forms: Sequence[str],
-                        second_configuration_id: str | None, body: dict[str, Any],
-                        at_seed: int) -> list[Case]:  # fmt: skip
-    """The family, in the order its cases depend on each other (baselines, then reads of created conversations)."""
+                        second_configuration_id: str | None, body: dict[str, Any]) -> list[Case]:  # fmt: skip
+    """The family, in the order its cases depend on each other (the second's create before reads of it)."""
     seconds = tuple(second_forms) or LISTED_FORMS
-    never = FETCH_PATH.replace("{id}", never_created_id(at_seed, 70))
     of_first, of_second = FETCH_PATH.replace("{id}", CREATED_ID), FETCH_PATH.replace("{id}", CREATED_BY_SECOND)
     second = Account.SECOND
     cases: list[Case] = []
-    for account, account_forms in ((second, seconds), (None, forms)):
-        who = "second" if account else "first"
-        cases += [Case(f"{FAMILY}never_created/{who}/{form}", CaseKind.NOT_FOUND,
-                       f"GET of an id never created, as the {who} account ({FORM_LABELS[form]})", 404, **_READ,
-                       path=never, credentials=form, account=account) for form in account_forms]  # fmt: skip
     cases += [Case(f"{FAMILY}auth/second_reads_first/{form}", CaseKind.AUTH,
                    f"credentials: the second account's wrong secret ({FORM_LABELS[form]}) reading the first's "
                    "conversation", 401, **_READ, path=of_first, auth=AuthMode.WRONG_SECRET, credentials=form,
@@ -67,6 +60,11 @@ def cross_account_cases(configuration_id: str, forms: Sequence[str], second_form
                    f"the first account ({FORM_LABELS[form]}) reading the second's conversation", 404, **_READ,
                    path=of_second, credentials=form) for form in forms]  # fmt: skip
     return cases
+
+
+def compared_with_never_created(case: Case) -> bool:
+    """Whether the case is a read of another account's conversation (its second request: an id never created)."""
+    return case.kind == CaseKind.CROSS_ACCOUNT and case.method == "GET"
 
 
 def crosses(case: Case) -> bool:

@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import Any
 
 from conformance.auth_modes import CurlNames, definition, other_form
-from conformance.credentials import CREDENTIAL_VARIABLES
+from conformance.credentials import credential_variables
 from conformance.kinds import CredentialForm
 
 
@@ -87,8 +87,9 @@ class Exchange:
     def curl(self) -> str:
         """A shell line that repeats the request; credentials come from the environment, never from here."""
         parts = ["curl", "-sS", "-X", self.method, shlex.quote(self.url)]
-        user_variable, password_variable = CREDENTIAL_VARIABLES[self.credentials or CredentialForm.API_KEY]
-        other_password_variable = CREDENTIAL_VARIABLES[other_form(self.credentials)][1]
+        variables = credential_variables(self.account)
+        user_variable, password_variable = variables[self.credentials or CredentialForm.API_KEY]
+        other_password_variable = variables[other_form(self.credentials)][1]
         parts += definition(self.auth).curl(CurlNames(user_variable, password_variable, other_password_variable,
                                                       self.username, self.authorization))  # fmt: skip
         for name, value in self.request_headers.items():

@@ -34,7 +34,14 @@ from conformance.results import CaseResult, RunResult
 from conformance.runner import Runner, RunOptions, plan_for
 from conformance.settings import CASSETTES_ROOT, REPORTS_ROOT, TARGET_DEFAULTS, TIME_BOXED_EXAMPLES
 from conformance.sinks import RunSinks
-from conformance.targets import SetupError, Target, emulator_target, live_target, refuse_credentials_in
+from conformance.targets import (
+    SECOND_ACCOUNT_MISSING,
+    SetupError,
+    Target,
+    emulator_target,
+    live_target,
+    refuse_credentials_in,
+)
 from conformance.transport import NOT_THE_API
 
 CONSOLE_GROUPS = 8  # failure groups printed at the end of a run; summary.md and report.html have them all
@@ -223,6 +230,8 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
         size = f"{len(plan)} cases" if max_time is None else f"up to {max_time:g} s of cases"
         click.echo(f"conformance run {run_id}: {size} against {target.name} {target.base_url} (seed {seed})",
                    err=True)  # fmt: skip
+        if target.second is None:
+            click.echo(f"conformance: {SECOND_ACCOUNT_MISSING}", err=True)
         recorder = Recorder.for_run(cassette_dir, target, options, run_id, pii=redact_pii, deterministic=deterministic)
         sinks = RunSinks(report_dir, recorder, contract)
         runner = Runner(target, options, contract=contract)

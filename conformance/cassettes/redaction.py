@@ -92,14 +92,20 @@ class Redactor:
         env = os.environ if environ is None else environ
         username = target.username
         logins = list(target.logins.values())
+        second = list(target.second.logins.values()) if target.second is not None else []
         account_sid = target.account_sid or env.get(vendor.ENV_ACCOUNT_SID) or None
         api_key = env.get(vendor.ENV_API_KEY) or None
         token, secret = env.get(vendor.ENV_AUTH_TOKEN) or "", env.get(vendor.ENV_API_SECRET) or ""
+        # The second account's, from the environment too: a secret even when the run did not use it.
+        second_env = [(env.get(user) or "", env.get(password) or "") for user, password in (
+            (vendor.ENV_SECOND_ACCOUNT_SID, vendor.ENV_SECOND_AUTH_TOKEN),
+            (vendor.ENV_SECOND_API_KEY, vendor.ENV_SECOND_API_SECRET))]  # fmt: skip
         key_logins = [user for user, _password in logins if user.startswith("SK")]
+        every = [*logins, *second]
         return cls(
-            secrets=(*target.secrets, token, secret),
-            credentials=[*logins, *((user, WRONG_SECRET) for user, _password in logins), (account_sid or "", token),
-                         (api_key or "", secret)],
+            secrets=(*target.secrets, token, secret, *(password for _user, password in second_env)),
+            credentials=[*every, *((user, WRONG_SECRET) for user, _password in every), (account_sid or "", token),
+                         (api_key or "", secret), *second_env],
             account_sid=account_sid or (username if username.startswith("AC") else None),
             api_key_sid=key_logins[0] if key_logins else api_key,
             pii=pii,

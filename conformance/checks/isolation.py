@@ -19,10 +19,9 @@ _ID = re.compile(r"conv_conversation_[0-9A-Za-z]+")
 
 
 def _baseline(ctx: Context) -> Exchange | None:
-    """The same caller's GET of an id never created, when the run has one to compare a cross-account read with."""
-    if ctx.case.method != "GET":
-        return None
-    return ctx.state.never_created.get((ctx.case.account, ctx.case.credentials))
+    """The same caller's GET of an id never created, sent after a cross-account read to compare it with."""
+    fetched = ctx.fetched if ctx.case.kind == CaseKind.CROSS_ACCOUNT and ctx.case.method == "GET" else None
+    return fetched if fetched is not None and fetched.status is not None else None
 
 
 def _error(exchange: Exchange) -> dict[str, Any] | None:

@@ -45,18 +45,11 @@ class RunState:
     severities: dict[str, str] = field(default_factory=dict)  # check -> "fail" | "warn" (the user's policy)
     seen_accounts: dict[str, str] = field(default_factory=dict)  # accountId -> first case (account not given)
     second_account_sid: str | None = None  # the accountId of the second account's conversations, when known
-    # (account, credential form) -> its GET of an id never created: what a read of another account's must match
-    never_created: dict[tuple[str | None, str | None], Exchange] = field(default_factory=dict)
     seen_second_accounts: dict[str, str] = field(default_factory=dict)  # as seen_accounts, for the second account
 
     def expected_account(self, account: str | None) -> str | None:
         """The accountId conversations created by ``account`` (an Account; None: the first) must carry, if known."""
         return self.second_account_sid if account == Account.SECOND else self.account_sid
-
-    def remember(self, case: Case, response: Exchange) -> None:
-        """Keep what later checks compare with: each caller's first answer to a GET of an id never created."""
-        if case.kind == CaseKind.NOT_FOUND and response.status is not None:
-            self.never_created.setdefault((case.account, case.credentials), response)
 
 
 @dataclass
@@ -64,7 +57,9 @@ class Context:
     case: Case
     response: Exchange
     state: RunState
-    fetched: Exchange | None = None  # GET /v2/Conversations/{id} after a 201
+    # GET /v2/Conversations/{id} after a 201; after a read of another account's conversation, the same caller's
+    # GET of an id never created (what that read must look like)
+    fetched: Exchange | None = None
 
     @property
     def status(self) -> int | None:
@@ -88,9 +83,14 @@ class Context:
         return self.response.created
 
     @property
+    def read_back(self) -> Exchange | None:
+        """The GET of the conversation this case created, when there was one."""
+        return self.fetched if self.case.kind != CaseKind.CROSS_ACCOUNT else None
+
+    @property
     def fetched_body(self) -> dict[str, Any] | None:
         """The read-back's body when it answered 200 with an object."""
-        if self.fetched is None or self.fetched.status != 200:
+        if self.read_back is None or self.fetched is None or self.fetched.status != 200:
             return None
         try:
             body = self.fetched.json

@@ -357,7 +357,7 @@ def _iso(epoch: float) -> str:
 # --- read-back -------------------------------------------------------------------------------------------
 
 
-@check(applies=lambda ctx: ctx.fetched is not None)
+@check(applies=lambda ctx: ctx.read_back is not None)
 def read_back(ctx: Context) -> None:
     """GET /v2/Conversations/{id} answers 200 with the conversation as it was created, field for field."""
     fetched = ctx.fetched

@@ -27,9 +27,11 @@ from conformance.connection import Connection, TransportError
 from conformance.credentials import WRONG_SECRET
 from conformance.emulator.models import Credentials
 from conformance.exchange import Exchange
-from conformance.kinds import CredentialForm
+from conformance.kinds import Account, CredentialForm
 from conformance.targets import emulator_logins
-from conformance.vendor import ENV_API_SECRET, ENV_AUTH_TOKEN
+from conformance.vendor import ENV_API_SECRET, ENV_AUTH_TOKEN, ENV_SECOND_API_SECRET, ENV_SECOND_AUTH_TOKEN
+
+SECRET_VARIABLES = (ENV_AUTH_TOKEN, ENV_API_SECRET, ENV_SECOND_AUTH_TOKEN, ENV_SECOND_API_SECRET)
 
 
 @dataclass(frozen=True)
@@ -39,14 +41,21 @@ class Endpoint:
     base_url: str
     credentials: Credentials
     configuration_id: str
+    second: Credentials | None = None  # the account the cross-account cases are re-sent as
+    second_configuration_id: str | None = None
 
     @property
     def account_sid(self) -> str:
         return self.credentials.account_sid
 
+    def credentials_of(self, account: str | None) -> Credentials | None:
+        """The credentials of ``account`` (an Account; None: the first), None when the emulator has no such one."""
+        return self.second if account == Account.SECOND else self.credentials
+
     @property
     def secrets(self) -> tuple[str, ...]:
-        return tuple(s for s in (self.credentials.auth_token, self.credentials.api_secret) if s)
+        accounts = (self.credentials, *((self.second,) if self.second else ()))
+        return tuple(s for c in accounts for s in (c.auth_token, c.api_secret) if s)
 
 
 def authorization(mode: str, credentials: Credentials, form: str | None = None,
@@ -114,15 +123,18 @@ def _ids(body: Any, path: str = "") -> Iterator[tuple[str, str]]:
             yield from _ids(item, f"{path}[{index}]")
 
 
-def recorded_configuration(cases: Iterable[RecordedCase]) -> str | None:
+def recorded_configuration(cases: Iterable[RecordedCase], account: str | None = None) -> str | None:
     """The run's configuration: the ``configurationId`` its created conversations were made with.
 
     ``run.json`` does not name it, so it is read off the requests the vendor answered 2xx (the unknown-
     configuration cases send made-up ids and are answered 404); failing that, the commonest one sent.
+    ``account`` picks whose (an Account; None: the first's), by the cases sent as that account.
     """
     created: Counter[str] = Counter()
     sent: Counter[str] = Counter()
     for recorded in cases:
+        if recorded.case.account != account:
+            continue
         payload = recorded.case.payload
         value = payload.get("configurationId") if isinstance(payload, dict) else None
         if not isinstance(value, str) or not value:
@@ -146,18 +158,21 @@ class Resender:
     def close(self) -> None:
         self._http.close()
 
-    def send(self, request: dict[str, Any], auth: str, form: str | None = None,
-             malformed: str | None = None) -> tuple[dict[str, Any], Exchange]:  # fmt: skip
+    def send(self, request: dict[str, Any], auth: str, form: str | None = None, malformed: str | None = None,
+             account: str | None = None) -> tuple[dict[str, Any], Exchange]:  # fmt: skip
         """(the request as re-sent, in the shape a cassette holds it; the emulator's answer); ``malformed`` is the
-        header a malformed-credentials case sent."""
+        header a malformed-credentials case sent, ``account`` the account it was sent as (an Account)."""
         split = urlsplit(request["uri"])
         target = self.aliases.text(split.path + (f"?{split.query}" if split.query else ""))
         headers = {name: self.aliases.text(value) for name, value in request_headers(request).items()}
         body = self.aliases.body(request["body"])
-        header = authorization(auth, self.endpoint.credentials, form, malformed)
+        credentials = self.endpoint.credentials_of(account)
+        if credentials is None:
+            raise ValueError("the emulator has no second account to re-send this case as")
+        header = authorization(auth, credentials, form, malformed)
         sent_headers = {**headers, **({"Authorization": header} if header else {})}
         url = f"{self.endpoint.base_url}{target}"
-        exchange = Exchange(request["method"], url, headers, body, auth, credentials=form)
+        exchange = Exchange(request["method"], url, headers, body, auth, credentials=form, account=account)
         self.sent += 1
         try:
             answer = self._http.request(request["method"], target,
@@ -187,8 +202,8 @@ def redactor_for(endpoint: Endpoint) -> Redactor:
     """The redaction every parity output goes through: the emulator's credentials and the environment's
     secrets out, the emulator's account as the placeholder a recording uses (as a run's redactor does)."""
     credentials = endpoint.credentials
-    logins = list(credentials.logins())
-    secrets = (*endpoint.secrets, *(os.environ.get(name, "") for name in (ENV_AUTH_TOKEN, ENV_API_SECRET)))
+    logins = [*credentials.logins(), *(endpoint.second.logins() if endpoint.second else ())]
+    secrets = (*endpoint.secrets, *(os.environ.get(name, "") for name in SECRET_VARIABLES))
     return Redactor(
         secrets=secrets,
         credentials=[*logins, *((user, WRONG_SECRET) for user, _password in logins)],
@@ -210,7 +225,8 @@ def embedded_emulator(seed: int) -> Iterator[Endpoint]:
     except EmulatorConfigError as exc:
         raise SetupError(f"emulator: {exc}") from None
     with EmulatorServer(settings) as server:
-        yield Endpoint(server.url, server.credentials, server.configuration_id)
+        yield Endpoint(server.url, server.credentials, server.configuration_id, settings.second_account,
+                       settings.second_configuration_id)  # fmt: skip
 
 
 def running_emulator(base_url: str) -> Endpoint:
@@ -238,4 +254,5 @@ def running_emulator(base_url: str) -> Endpoint:
     account = settings.credentials.account_sid
     ids = [c.get("id") for c in listed if isinstance(c, dict) and c.get("accountId") == account]
     configuration = next((i for i in ids if isinstance(i, str)), settings.configuration_id)
-    return Endpoint(base_url, settings.credentials, configuration)
+    return Endpoint(base_url, settings.credentials, configuration, settings.second_account,
+                    settings.second_configuration_id)  # fmt: skip
