@@ -13,6 +13,7 @@ from conformance import vendor
 from conformance.kinds import Account, CredentialForm
 
 if TYPE_CHECKING:
+    from conformance.emulator.config import EmulatorSettings
     from conformance.emulator.models import Credentials
     from conformance.emulator.process import EmulatorProcess
     from conformance.emulator.server import EmulatorServer
@@ -169,11 +170,15 @@ def emulator_target(*, deterministic: bool = False, seed: int = 0) -> Iterator[T
 
 def target_for(server: EmulatorServer | EmulatorProcess, *, synthetic_clock: bool = False) -> Target:
     """A target aimed at a running emulator, with every credential form of its primary account and its second one."""
-    settings = server.settings
+    return settings_target(server.settings, server.url, synthetic_clock=synthetic_clock)
+
+
+def settings_target(settings: EmulatorSettings, url: str, *, synthetic_clock: bool = False) -> Target:
+    """A target for an emulator of ``settings`` at ``url``: its primary account, and its second one."""
     other = settings.second_account
     second = None if other is None else SecondAccount(emulator_logins(other), settings.second_configuration_id,
                                                       other.account_sid)  # fmt: skip
-    return Target("emulator", server.url, emulator_logins(settings.credentials), settings.configuration_id,
+    return Target("emulator", url, emulator_logins(settings.credentials), settings.configuration_id,
                   settings.credentials.account_sid, synthetic_clock, second)  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from conformance.access import (
 )
 from conformance.cases import Case, build_plan
 from conformance.contract import load_contract
+from conformance.cross_account import cross_account_cases
 from conformance.drawing import draw, examples
 from conformance.edges import container_edges, edge_cases, full_body, string_edges
 from conformance.generation import from_pattern, valid_requests
@@ -76,6 +77,7 @@ def eager_plan(at_seed: int, max_examples: int, forms: tuple[str, ...]) -> list[
     families.append(precedence_cases(CONFIGURATION, at_seed))
     families.append(unknown_id_auth_cases(at_seed))
     families.append(not_found_cases(at_seed))
+    families.append(cross_account_cases(CONFIGURATION, forms, (), None, full))  # no second account: listed unrun
     longest = max(map(len, families))
     return [family[i] for i in range(longest) for family in families if i < len(family)]
 

@@ -519,6 +519,11 @@ def cross_account_forbidden(p: Mapping[str, Any]) -> None:
     """Answer a read of another account's conversation with 403 (so a caller learns it exists), not 404."""
 
 
+@fault("switch", routes=("fetch",))
+def cross_account_message(p: Mapping[str, Any]) -> None:
+    """Answer a read of another account's conversation with 404 and a message that says it exists elsewhere."""
+
+
 @fault("switch", routes=("create",))
 def cross_account_configuration(p: Mapping[str, Any]) -> None:
     """Create with another account's configurationId (the conversation is the caller's) instead of 404."""

@@ -232,6 +232,8 @@ class EmulatorResponses:
                 return found
             if faults.switched("cross_account_forbidden", "fetch"):
                 raise Forbidden()
+            if faults.switched("cross_account_message", "fetch"):
+                raise NotFound(f"Conversation {quote(conversation_id)} belongs to another account")
         raise NotFound(f"The requested resource /v2/Conversations/{quote(conversation_id)} was not found")
 
     def _foreign_configuration(self, account: str, body: Any) -> bool:

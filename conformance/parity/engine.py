@@ -12,6 +12,7 @@ from conformance.cassettes.replay import RecordedCase, Recording, judge_recorded
 from conformance.checks import RunState
 from conformance.client import RETRY_STATUSES
 from conformance.contract import Contract, load_contract
+from conformance.cross_account import compared_with_never_created
 from conformance.kinds import Account
 from conformance.parity.compare import Difference, compare_answers, compare_verdicts
 from conformance.parity.resend import Aliases, Endpoint, Resender, body_of, recorded_configuration
@@ -104,9 +105,15 @@ def _compare_case(recorded: RecordedCase, vendor: CaseResult, resender: Resender
     resender.aliases.learn(body_of(recorded.exchange), body_of(answer))
     fetched = None
     # Read back only what the vendor read back and answered (a read-back still throttled was left unjudged),
-    # and only when the emulator created something to read (when it did not, the create's status says why).
+    # and only when the emulator created something to read (when it did not, the create's status says why);
+    # a cross-account read's second request (a GET of an id never created) goes whatever the first got.
     vendor_read = recorded.fetched is not None and recorded.fetched.status not in (None, *RETRY_STATUSES)
-    if vendor_read and recorded.fetched is not None and recorded.fetch_request is not None and answer.created_id:
+    if (
+        vendor_read
+        and recorded.fetched is not None
+        and recorded.fetch_request is not None
+        and (answer.created_id or compared_with_never_created(as_sent))
+    ):
         _sent, fetched = resender.send(recorded.fetch_request, "valid", as_sent.credentials, None,
                                        as_sent.account)  # fmt: skip
         fetched = replace(fetched, cassette=recorded.fetched.cassette, interaction=recorded.fetched.interaction)
