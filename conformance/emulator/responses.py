@@ -209,10 +209,10 @@ class EmulatorResponses:
             self.backend.check_rate(account)
             try:
                 conversation = self.backend.fetch_conversation(account, request.path_params["id"])
-            except NotFound:
+            except NotFound as missing:
                 if not faults:
                     raise
-                conversation = self._cross_account_read(faults, account, headers, request.path_params["id"])
+                conversation = self._cross_account_read(faults, account, headers, request.path_params["id"], missing)
             reply = _success(200, conversation, faults)
             if faults:
                 reply = self._foreign_account_id(faults, "fetch", account, reply)
@@ -222,9 +222,10 @@ class EmulatorResponses:
             reply = faults.transform("fetch", reply)
         return render(reply)
 
-    def _cross_account_read(self, faults: FaultInjector, account: str, headers: dict[str, str],
-                            conversation_id: str) -> Conversation:  # fmt: skip
-        """Another account's conversation, under the cross-account read faults; NotFound as faithful otherwise."""
+    def _cross_account_read(self, faults: FaultInjector, account: str, headers: dict[str, str], conversation_id: str,
+                            missing: NotFound) -> Conversation:  # fmt: skip
+        """Another account's conversation, under the cross-account read faults; ``missing`` (the faithful answer)
+        otherwise."""
         found = self.backend.owned_elsewhere(account, conversation_id)
         if found is not None:
             form = _username_form(headers.get("authorization"))
@@ -234,7 +235,7 @@ class EmulatorResponses:
                 raise Forbidden()
             if faults.switched("cross_account_message", "fetch"):
                 raise NotFound(f"Conversation {quote(conversation_id)} belongs to another account")
-        raise NotFound(f"The requested resource /v2/Conversations/{quote(conversation_id)} was not found")
+        raise missing
 
     def _foreign_configuration(self, account: str, body: Any) -> bool:
         configuration_id = body.get("configurationId") if isinstance(body, dict) else None
@@ -308,7 +309,7 @@ class EmulatorResponses:
         username, colon, password = decoded.partition(":")
         return self.backend.authenticate(username, password) if colon else None
 
-    def _auth_failure(self, header: str | None) -> tuple[str, AuthMode | str]:
+    def _auth_failure(self, header: str | None) -> tuple[AuthMode, str]:
         """Why credentials failed (the credentials mode that sends such a header) and the username's form."""
         if not header:
             return AuthMode.NONE, "any"
