@@ -38,9 +38,9 @@ class AuthMode(StrEnum):
 
 
 class Account(StrEnum):
-    """Which of the run's accounts a request authenticates as (never its credentials)."""
+    """Which of the run's accounts a request authenticates as (never its credentials). The account the run is about
+    (TWILIO_*) is the default, written as no account at all (None, absent), so only the other one is named."""
 
-    FIRST = "first"  # the account the run is about (TWILIO_*)
     SECOND = "second"  # the other account of the cross-account cases (CONFORMANCE_SECOND_*)
 
 
