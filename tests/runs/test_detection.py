@@ -59,8 +59,10 @@ def test_a_read_back_that_never_answers_leaves_the_run_undecided_not_passed(emul
     assert undecided(run_plan(emulator, None).to_json()) is None
 
 
-def failures(emulator: EmulatorServer, fault: str | None, **params: Any) -> dict[str, set[str]]:
-    """Run a whole plan with ``fault`` on: failing check -> the case ids it failed on."""
+def failures(
+    emulator: EmulatorServer, fault: str | None, outcome: str = "failed", **params: Any
+) -> dict[str, set[str]]:
+    """Run a whole plan with ``fault`` on: failing (or ``outcome``) check -> the case ids it failed on."""
     emulator.reset()
     if fault is not None:
         emulator.inject(fault, **params)
@@ -71,7 +73,7 @@ def failures(emulator: EmulatorServer, fault: str | None, **params: Any) -> dict
     try:
         for case in plan.cases:
             for check in runner.run_case(case).checks:
-                if check.outcome == "failed":
+                if check.outcome == outcome:
                     found.setdefault(check.check, set()).add(case.id)
     finally:
         runner.client.close()
@@ -137,6 +139,14 @@ def test_a_fault_only_one_family_can_see_is_caught_by_it(emulator: EmulatorServe
     assert found.get(check), f"{fault} {params} went unnoticed: {found}"
     outside = {case for cases in found.values() for case in cases if not case.startswith(families)}
     assert outside == set(), f"cases outside {families} failed too, so the family is not what caught it"
+
+
+def test_an_existence_oracle_is_reported_by_the_cross_account_reads_alone(emulator: EmulatorServer) -> None:
+    """A message that tells another account's conversation from one that never existed: a warning, and only there."""
+    assert failures(emulator, "cross_account_message") == {}
+    warned = failures(emulator, "cross_account_message", outcome="warned")
+    assert set(warned) == {"existence_oracle"} and warned["existence_oracle"]
+    assert all(case.startswith("cross_account/read/") for case in warned["existence_oracle"])
 
 
 @pytest.mark.parametrize("variant", [None, "omit_optional", "participants_reordered"])
