@@ -105,6 +105,14 @@ def live_target(env: Mapping[str, str], base_url: str | None, configuration_id: 
             f"live target needs an existing configuration: pass --configuration-id or set {vendor.ENV_CONFIGURATION_ID}"
         )
     second = second_account(env)
+    if second is not None and (
+        (account_sid is not None and second.account_sid == account_sid)
+        or set(second.logins.values()) & set(logins.values())
+    ):
+        raise SetupError(
+            f"the second account ({vendor.ENV_SECOND_API_KEY}, ...) must be another account than the first, "
+            "with its own credentials: the cross-account cases check that one cannot reach the other's data"
+        )
     refuse_credentials_in(base_url)
     if not base_url.startswith(("http://", "https://")):
         raise SetupError(f"--base-url must be an http(s) URL, got {base_url!r}")

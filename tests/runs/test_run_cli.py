@@ -53,6 +53,9 @@ def invoke(args: list[str], env: dict[str, str | None]) -> tuple[int, str]:
          "CONFORMANCE_SECOND_API_KEY and CONFORMANCE_SECOND_API_SECRET must be set together"),
         ([], {"CONFORMANCE_SECOND_ACCOUNT_SID": "not-a-sid", "CONFORMANCE_SECOND_AUTH_TOKEN": "t"},
          "emulator: CONFORMANCE_SECOND_ACCOUNT_SID must be AC"),
+        (["--target", "live"], {**LIVE_ENV, "CONFORMANCE_SECOND_API_KEY": LIVE_ENV["TWILIO_API_KEY"],
+                                "CONFORMANCE_SECOND_API_SECRET": LIVE_ENV["TWILIO_API_SECRET"]},
+         "must be another account than the first"),
     ],
 )  # fmt: skip
 def test_bad_setup_is_one_clear_line_and_exit_2(args: list[str], env: dict[str, str], expected: str) -> None:
