@@ -10,21 +10,28 @@ an id never created is 404.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from conformance.auth_modes import tried_with
 from conformance.cases import CREATED_ACCOUNT_ID, CREATED_ID, CREATED_PARTICIPANT_ID, Case
 from conformance.contract import CREATE_PATH, FETCH_PATH
 from conformance.credentials import FORM_LABELS, MALFORMED_AUTHORIZATION
-from conformance.kinds import AuthMode, CaseKind, CredentialForm
+from conformance.kinds import AuthMode, CaseKind
 from conformance.vendor import CONFIGURATION_ID_PREFIX, CONVERSATION_ID_PREFIX
 
-NEAR_MISSES = {
-    AuthMode.SECRET_CASE: "the secret in another letter case",
-    AuthMode.SECRET_SUFFIX: "the secret with a character appended",
-    AuthMode.USERNAME_CASE: "the username in lower case",
-    AuthMode.STRANGER_REAL_SECRET: "an unknown username with the real secret",
-    AuthMode.BEARER_CREDENTIALS: "the real credentials under the Bearer scheme",
+# The modes sent with a credential form, in plan order, and how a case of each describes itself. The near
+# misses of the real credentials (case, suffix, stranger, Bearer) get in where a comparison is lenient.
+WITH_A_FORM: dict[str, Callable[[str], str]] = {
+    AuthMode.WRONG_SECRET: lambda form: f"wrong secret ({FORM_LABELS[form]})",
+    AuthMode.EMPTY_SECRET: lambda form: f"empty secret ({FORM_LABELS[form]})",
+    AuthMode.SECRET_CASE: lambda form: f"the secret in another letter case ({FORM_LABELS[form]})",
+    AuthMode.SECRET_SUFFIX: lambda form: f"the secret with a character appended ({FORM_LABELS[form]})",
+    AuthMode.USERNAME_CASE: lambda form: f"the username in lower case ({FORM_LABELS[form]})",
+    AuthMode.STRANGER_REAL_SECRET: lambda form: f"an unknown username with the real secret ({FORM_LABELS[form]})",
+    AuthMode.BEARER_CREDENTIALS: lambda form: f"the real credentials under the Bearer scheme ({FORM_LABELS[form]})",
+    AuthMode.OTHER_FORM_SECRET: lambda form: f"the other form's secret ({FORM_LABELS[form]} username)",
+    AuthMode.UNKNOWN_USER: lambda form: f"unknown user ({FORM_LABELS[form]} form)",
 }
 _ROUTES = {"create": ("POST", CREATE_PATH), "fetch": ("GET", FETCH_PATH.replace("{id}", CREATED_ID))}
 
@@ -51,19 +58,12 @@ def auth_cases(configuration_id: str, forms: Sequence[str]) -> Iterator[list[Cas
         yield [case(AuthMode.NONE, "0", "none")]
         yield [case(AuthMode.MALFORMED, str(i), f"malformed credentials header ({why})", authorization=header)
                for i, (why, header) in enumerate(MALFORMED_AUTHORIZATION.items())]  # fmt: skip
-        yield [case(AuthMode.WRONG_SECRET, form, f"wrong secret ({FORM_LABELS[form]})", credentials=form)
-               for form in forms]  # fmt: skip
-        yield [case(AuthMode.EMPTY_SECRET, form, f"empty secret ({FORM_LABELS[form]})", credentials=form)
-               for form in forms]  # fmt: skip
-        # Near misses of the real credentials: a lenient comparison lets them in.
-        for mode, what in NEAR_MISSES.items():
-            yield [case(mode, form, f"{what} ({FORM_LABELS[form]})", credentials=form) for form in forms]
-        if len(forms) > 1:  # each username with the other form's secret: a pair that belongs to no login
-            yield [case(AuthMode.OTHER_FORM_SECRET, form, f"the other form's secret ({FORM_LABELS[form]} username)",
-                        credentials=form) for form in forms]  # fmt: skip
-        # An unknown user needs no credentials of ours, so every form is tried whatever the run has.
-        yield [case(AuthMode.UNKNOWN_USER, form, f"unknown user ({FORM_LABELS[form]} form)", credentials=form)
-               for form in CredentialForm]  # fmt: skip
+        # Each mode with the forms it belongs to (auth_modes): the other form's secret needs both; an unknown
+        # user needs no credentials of ours, so every form is tried whatever the run has.
+        for mode, what in WITH_A_FORM.items():
+            family = [case(mode, form, what(form), credentials=form) for form in tried_with(mode, forms)]
+            if family:
+                yield family
 
 
 def unknown_id_auth_cases(at_seed: int) -> list[Case]:

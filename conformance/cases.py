@@ -54,6 +54,7 @@ CREATED_IDS: dict[str, Callable[[dict[str, Any]], Any]] = {
     CREATED_PARTICIPANT_ID: _first_participant_id,
     CREATED_ACCOUNT_ID: lambda conversation: conversation.get("accountId"),
 }
+CREATED_BY_SECOND = "{created-by-second}"  # in a case's path: a conversation the second account created
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class Case:
     constraint: str | None = None  # invalid: "participants[].type.enum"; an unknown reference: "configurationId.cut"
     credentials: str | None = None  # a CredentialForm; None: the target's default
     authorization: str | None = None  # the header a malformed-credentials case sends as it is
+    account: str | None = None  # Account.SECOND for the second account's requests; None: the first (the run's)
 
     @property
     def body(self) -> bytes:
@@ -87,7 +89,7 @@ class Case:
     @property
     def reads_created(self) -> list[str]:
         """The placeholders in its path: what this run created that it names (filled in when it is sent)."""
-        return [placeholder for placeholder in CREATED_IDS if placeholder in self.path]
+        return [placeholder for placeholder in (*CREATED_IDS, CREATED_BY_SECOND) if placeholder in self.path]
 
     def with_created(self, ids: dict[str, str]) -> Case:
         """The case with its path pointing at what this run created (``ids``: placeholder -> id)."""
@@ -106,6 +108,8 @@ class PlanRecipe:
     seed: int
     max_examples: int
     forms: tuple[str, ...]
+    second_forms: tuple[str, ...] = ()  # the second account's credential forms (none: its cases are listed unrun)
+    second_configuration_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -238,7 +242,8 @@ class _Drawn:
 
 
 def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_examples: int,
-               forms: tuple[str, ...] = (CredentialForm.API_KEY,)) -> CasePlan:  # fmt: skip
+               forms: tuple[str, ...] = (CredentialForm.API_KEY,), second_forms: tuple[str, ...] = (),
+               second_configuration_id: str | None = None) -> CasePlan:  # fmt: skip
     """Every case of a run, interleaved so a small request budget still touches every family.
 
     Only the cheap families are built here; generated cases are drawn when the plan is iterated.
@@ -251,6 +256,7 @@ def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_exam
         precedence_cases,
         unknown_id_auth_cases,
     )
+    from conformance.cross_account import cross_account_cases
 
     def valid(family: str, described: Any) -> list[Case]:
         return [Case(f"valid/{family}/{i:02d}", CaseKind.VALID, f"valid: {what}", 201, body)
@@ -303,8 +309,11 @@ def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_exam
     families.append(Family.of(unknown_id_auth_cases(at_seed)))
     families.append(Family.of(not_found_cases(at_seed)))
     families.append(Family.of(other_kind_id_cases(configuration_id)))
+    families.append(Family.of(cross_account_cases(configuration_id, forms, second_forms, second_configuration_id,
+                                                  full)))  # fmt: skip
     return CasePlan(at_seed, families, recipe=PlanRecipe(str(contract.directory), configuration_id, at_seed,
-                                                         max_examples, tuple(forms)))  # fmt: skip
+                                                         max_examples, tuple(forms), tuple(second_forms),
+                                                         second_configuration_id))  # fmt: skip
 
 
 def reference_edge_cases(contract: Contract, configuration_id: str) -> list[Case]:

@@ -6,15 +6,14 @@ and each thread talks over its own keep-alive connection.
 
 from __future__ import annotations
 
-import base64
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from conformance.auth_modes import Login, definition
 from conformance.cases import Case
 from conformance.connection import Connection, TransportError
-from conformance.credentials import sent_login
 from conformance.exchange import Attempt, Exchange
 from conformance.kinds import AuthMode
 from conformance.targets import Target
@@ -80,24 +79,31 @@ class Client:
     def send_case(self, case: Case) -> Exchange:
         headers = {"Content-Type": case.content_type} if case.content_type else {}
         exchange = Exchange(case.method, f"{self.target.base_url}{case.path}", headers, case.body, case.auth,
-                            credentials=case.credentials, authorization=case.authorization)  # fmt: skip
+                            credentials=case.credentials, authorization=case.authorization,
+                            account=case.account)  # fmt: skip
         return self._send(exchange)
 
-    def fetch(self, conversation_id: str, form: str | None = None) -> Exchange:
+    def fetch(self, conversation_id: str, form: str | None = None, account: str | None = None) -> Exchange:
         url = f"{self.target.base_url}/v2/Conversations/{conversation_id}"
-        return self._send(Exchange("GET", url, {}, b"", AuthMode.VALID, credentials=form))
+        return self._send(Exchange("GET", url, {}, b"", AuthMode.VALID, credentials=form, account=account))
+
+    def _login(self, exchange: Exchange) -> Login:
+        """What the exchange's credentials mode starts from: the real login of its form (when the run has it), of
+        the account it names."""
+        logins = self.target.logins_of(exchange.account)
+        form = exchange.credentials or next(iter(logins), self.target.forms[0])
+        user, password = logins.get(form, ("", ""))
+        others = [login[1] for name, login in logins.items() if name != form]
+        return Login(form, user, password, others[0] if others else None, exchange.authorization)
 
     def _send(self, exchange: Exchange) -> Exchange:
         path = exchange.url.removeprefix(self.target.base_url)
-        auth = sent_login(exchange.auth, exchange.credentials or self.target.forms[0], self.target.logins)
-        if exchange.auth in (AuthMode.UNKNOWN_USER, AuthMode.STRANGER_REAL_SECRET) and auth is not None:
-            exchange.username = auth[0]  # a made-up SID: the reproduce line names it
+        mode, login = definition(exchange.auth), self._login(exchange)
+        exchange.username = mode.username(login) or exchange.username  # a made-up SID: the reproduce line names it
         chosen = dict(exchange.request_headers)
-        if auth is not None:
-            scheme = "Bearer" if exchange.auth == AuthMode.BEARER_CREDENTIALS else "Basic"
-            chosen["Authorization"] = f"{scheme} " + base64.b64encode(":".join(auth).encode()).decode()
-        if exchange.authorization is not None:
-            chosen["Authorization"] = exchange.authorization
+        header = mode.header(login)
+        if header is not None:
+            chosen["Authorization"] = header
         connection = self._connection
         headers = connection.headers(chosen, exchange.request_body, exchange.method)
         backoff = self.limits.backoff_s

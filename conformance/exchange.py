@@ -8,16 +8,9 @@ from functools import cached_property
 from typing import Any
 
 from conformance import jsontext
-from conformance.credentials import CREDENTIAL_VARIABLES, WRONG_SECRET
-from conformance.kinds import AuthMode, CredentialForm
-
-
-def _other_password(form: str | None) -> str:
-    """The secret variable of the form that is not ``form`` (the crossed-credentials cases)."""
-    other = (
-        CredentialForm.ACCOUNT if (form or CredentialForm.API_KEY) == CredentialForm.API_KEY else CredentialForm.API_KEY
-    )
-    return CREDENTIAL_VARIABLES[other][1]
+from conformance.auth_modes import CurlNames, definition, other_form
+from conformance.credentials import credential_variables
+from conformance.kinds import CredentialForm
 
 
 @dataclass(frozen=True)
@@ -55,6 +48,7 @@ class Exchange:
     cassette: str | None = None  # where the recorder put it
     interaction: int | None = None
     credentials: str | None = None  # the CredentialForm the request used (None: the target's default)
+    account: str | None = None  # Account.SECOND when the second account sent it; None: the first (the run's)
     username: str | None = None  # sent as the user of unknown_user cases (a made-up SID, not a secret)
     authorization: str | None = None  # the header of a malformed-credentials case (carries no credential)
     sent_at: float | None = None  # wall clock (epoch s) when sent; None when the target's clock is synthetic
@@ -107,27 +101,11 @@ class Exchange:
     def curl(self) -> str:
         """A shell line that repeats the request; credentials come from the environment, never from here."""
         parts = ["curl", "-sS", "-X", self.method, shlex.quote(self.url)]
-        user_variable, password_variable = CREDENTIAL_VARIABLES[self.credentials or CredentialForm.API_KEY]
-        user = {
-            AuthMode.VALID: f'"${user_variable}:${password_variable}"',
-            AuthMode.WRONG_SECRET: f'"${user_variable}:{WRONG_SECRET}"',
-            AuthMode.EMPTY_SECRET: f'"${user_variable}:"',
-            AuthMode.OTHER_FORM_SECRET: f'"${user_variable}:${_other_password(self.credentials)}"',
-            AuthMode.SECRET_CASE: f'"${user_variable}:$(printf %s "${password_variable}" | tr a-zA-Z A-Za-z)"',
-            AuthMode.SECRET_SUFFIX: f'"${user_variable}:${{{password_variable}}}x"',
-            AuthMode.USERNAME_CASE: f'"$(printf %s "${user_variable}" | tr A-Z a-z):${password_variable}"',
-            AuthMode.STRANGER_REAL_SECRET: f'"{self.username}:${password_variable}"',
-            AuthMode.UNKNOWN_USER: shlex.quote(f"{self.username}:{WRONG_SECRET}"),
-        }.get(self.auth)  # type: ignore[call-overload]
-        if user:
-            parts += ["-u", user]
-        if self.auth == AuthMode.BEARER_CREDENTIALS:  # name split for the same reason as below
-            token = f'$(printf %s "${user_variable}:${password_variable}" | base64 -w0)'
-            parts += ["-H", f'"Author""ization: Bearer {token}"']
-        if self.auth == AuthMode.MALFORMED and self.authorization:
-            # The header name is split by shell quoting so no artifact ever carries an auth header line
-            # (leak scans look for one); pasted into a shell it is the header the case sent.
-            parts += ["-H", f'"Author""ization: "{shlex.quote(self.authorization)}']
+        variables = credential_variables(self.account)
+        user_variable, password_variable = variables[self.credentials or CredentialForm.API_KEY]
+        other_password_variable = variables[other_form(self.credentials)][1]
+        parts += definition(self.auth).curl(CurlNames(user_variable, password_variable, other_password_variable,
+                                                      self.username, self.authorization))  # fmt: skip
         for name, value in self.request_headers.items():
             parts += ["-H", shlex.quote(f"{name}: {value}")]
         if self.request_body or self.method == "POST":

@@ -17,6 +17,7 @@ class CaseKind(StrEnum):
     UNKNOWN_CONFIGURATION = "unknown_configuration"  # a configurationId that does not exist: 404
     AUTH = "auth"  # missing or wrong credentials, on any route: 401
     NOT_FOUND = "not_found"  # GET of a conversation id never created: 404
+    CROSS_ACCOUNT = "cross_account"  # one account reaching the other's conversation or configuration: 404
 
 
 class AuthMode(StrEnum):
@@ -34,6 +35,13 @@ class AuthMode(StrEnum):
     BEARER_CREDENTIALS = "bearer_credentials"  # the real username:secret, base64, under the Bearer scheme
     UNKNOWN_USER = "unknown_user"  # a well-formed SID that is no account or key of ours
     MALFORMED = "malformed"  # an Authorization header that is not valid Basic credentials
+
+
+class Account(StrEnum):
+    """Which of the run's accounts a request authenticates as (never its credentials). The account the run is about
+    (TWILIO_*) is the default, written as no account at all (None, absent), so only the other one is named."""
+
+    SECOND = "second"  # the other account of the cross-account cases (CONFORMANCE_SECOND_*)
 
 
 class CredentialForm(StrEnum):

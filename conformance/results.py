@@ -167,6 +167,7 @@ def _case(case: CaseResult) -> dict[str, Any]:
         "kind": case.case.kind,
         "auth": case.case.auth,
         "credentials": case.case.credentials,
+        "account": case.case.account,
         "method": case.case.method,
         "description": case.case.description,
         "expected_status": case.case.expected_status,
@@ -220,7 +221,7 @@ def _request(exchange: Exchange | None) -> dict[str, Any] | None:
     if exchange is None:
         return None
     return {"method": exchange.method, "url": exchange.url, "headers": exchange.request_headers,
-            "auth": exchange.auth, "credentials": exchange.credentials,
+            "auth": exchange.auth, "credentials": exchange.credentials, "account": exchange.account,
             "body": _text(exchange.request_body)}  # fmt: skip
 
 

@@ -37,7 +37,15 @@ from conformance.results import CaseResult, RunResult
 from conformance.runner import STOPPED_NOT_THE_API, Runner, RunOptions, plan_for
 from conformance.settings import CASSETTES_ROOT, REPORTS_ROOT, TARGET_DEFAULTS, TIME_BOXED_EXAMPLES
 from conformance.sinks import RunSinks
-from conformance.targets import SetupError, Target, emulator_target, live_target, refuse_credentials_in
+from conformance.targets import (
+    SECOND_ACCOUNT_MISSING,
+    SetupError,
+    Target,
+    emulator_target,
+    live_target,
+    refuse_credentials_in,
+    refuse_short_secrets,
+)
 from conformance.transport import NOT_THE_API
 
 CONSOLE_GROUPS = 8  # failure groups printed at the end of a run; summary.md and report.html have them all
@@ -107,6 +115,7 @@ def parse_severities(values: tuple[str, ...]) -> dict[str, str]:
 @contextmanager
 def open_target(name: str, base_url: str | None, configuration_id: str | None, *, deterministic: bool,
                 seed: int) -> Iterator[Target]:  # fmt: skip
+    refuse_short_secrets(os.environ)  # both targets read the credential variables
     if name == "live":
         yield live_target(os.environ, base_url, configuration_id)
         return
@@ -244,6 +253,9 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
         size = f"{len(plan)} cases" if max_time is None else f"up to {max_time:g} s of cases"
         click.echo(f"conformance run {run_id}: {size} against {target.name} {target.base_url} (seed {seed})",
                    err=True)  # fmt: skip
+        if target.second is None:
+            click.echo(f"conformance: {SECOND_ACCOUNT_MISSING} (their families go unjudged: INCOMPLETE at best)",
+                       err=True)  # fmt: skip
         recorder = Recorder.for_run(cassette_dir, target, options, run_id, pii=redact_pii, deterministic=deterministic)
         sinks = RunSinks(report_dir, recorder, contract)
         runner = Runner(target, options, contract=contract)

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from conformance.access import never_created_id
 from conformance.cases import (
     CREATED_ACCOUNT_ID,
+    CREATED_BY_SECOND,
     CREATED_ID,
     CREATED_IDS,
     CREATED_PARTICIPANT_ID,
@@ -23,12 +24,14 @@ from conformance.cases import (
 from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S, CheckFailed, Context, RunState
 from conformance.client import RETRY_STATUSES, BudgetExhausted, Client, Limits, Stopped
 from conformance.contract import Contract, load_contract
+from conformance.cross_account import compared_with_never_created, crosses
 from conformance.exchange import Exchange
 from conformance.interrupts import INTERRUPTS
+from conformance.kinds import Account
 from conformance.planner import drawn
 from conformance.results import CaseResult, CheckResult, RunResult
 from conformance.settings import NOT_THE_API_STREAK, TARGET_DEFAULTS
-from conformance.targets import SetupError, Target
+from conformance.targets import SECOND_ACCOUNT_MISSING, SECOND_CONFIGURATION_MISSING, SetupError, Target
 from conformance.transport import NOT_THE_API, not_the_api
 from conformance.vendor import PARTICIPANT_ID_PREFIX
 
@@ -64,7 +67,8 @@ class RunOptions:
 
 def plan_for(target: Target, options: RunOptions, contract: Contract | None = None) -> CasePlan:
     plan = build_plan(contract or load_contract(), target.configuration_id, options.seed, options.max_examples,
-                      target.forms)  # fmt: skip
+                      target.forms, target.second_forms,
+                      target.second.configuration_id if target.second else None)  # fmt: skip
     return plan.shard(*options.shard) if options.shard else plan
 
 
@@ -103,8 +107,11 @@ class Runner:
         self.contract = contract or load_contract()
         self.client = client or Client(target, Limits(options.max_requests, options.rate))
         self.state = RunState(self.contract, target.account_sid, clock_skew_s=options.clock_skew_s,
-                              severities=dict(options.severities))  # fmt: skip
-        self.created: dict[str, str] = {}  # placeholder -> what cases that read "a created conversation" read
+                              severities=dict(options.severities),
+                              second_account_sid=target.second.account_sid if target.second else None)  # fmt: skip
+        # placeholder -> what cases that read "a created conversation" (its participant, its account, the second
+        # account's conversation) read
+        self.created: dict[str, str] = {}
         self._stopping = False  # interrupted: send nothing more, judge what was sent
 
     def run(self, plan: CasePlan, run_id: str, progress: ProgressCallback | None = None,
@@ -170,13 +177,17 @@ class Runner:
         deadline = None if self.options.max_time_s is None else time.monotonic() + self.options.max_time_s
         window = 1 if self.options.workers <= 1 else self.options.workers * 4
         pool = ThreadPoolExecutor(self.options.workers, "send") if self.options.workers > 1 else None
-        in_flight: deque[tuple[Case, Future[Sent] | Sent | BudgetExhausted | Stopped]] = deque()
+        in_flight: deque[tuple[Case, Future[Sent] | Sent | BudgetExhausted | Stopped | Unsendable]] = deque()
         answered = False  # a case sent so far got an answer (a first case without one: no target to speak of)
         foreign = 0  # answers in a row that were not the API's own (an HTML page, a gateway)
         cases = drawn(plan) if self.options.draw_apart else iter(plan)
 
         def dispatch(case: Case) -> None:
+            reason = self.unrunnable(case)  # before it is filled: the path says whose conversation it reads
             case = self._filled(case)
+            if reason is not None:
+                in_flight.append((case, Unsendable(reason)))
+                return
             if pool is not None:
                 in_flight.append((case, pool.submit(self._send, case)))
                 return
@@ -194,6 +205,8 @@ class Runner:
             except (BudgetExhausted, Stopped) as exc:
                 sent = exc
             in_flight.popleft()
+            if isinstance(sent, Unsendable):
+                return CaseResult(case, "not_run", reason=str(sent))
             if isinstance(sent, BudgetExhausted):
                 result.stopped = "request budget spent"
                 return CaseResult(case, "not_run", reason="request budget spent")
@@ -256,38 +269,63 @@ class Runner:
                 close()  # a plan drawn in a child process stops its child
 
     def _send(self, case: Case) -> Sent:
-        """The case's request and, when it created a conversation and the budget allows, its read-back."""
+        """The case's request and, when it created a conversation and the budget allows, its read-back; after a
+        read of another account's conversation, the same caller's GET of an id never created (what it must match)."""
         exchange = self.client.send_case(case)
+        if compared_with_never_created(case) and (self.client.remaining is None or self.client.remaining > 0):
+            never = never_created_id(self.options.seed, 1002)
+            try:
+                return exchange, self.client.fetch(never, case.credentials, case.account)
+            except (BudgetExhausted, Stopped):
+                return exchange, None
         created = exchange.created_id
         if created and (self.client.remaining is None or self.client.remaining > 0):
             try:
-                return exchange, self.client.fetch(created, case.credentials)
+                return exchange, self.client.fetch(created, case.credentials, case.account)
             except (BudgetExhausted, Stopped):  # another sender took the last of the budget, or interrupted
                 pass
         return exchange, None
 
     def run_case(self, case: Case) -> CaseResult:
         """Send one case (retries, read-back) and check it; every answered attempt rides on its exchanges."""
+        reason = self.unrunnable(case)
         case = self._filled(case)
+        if reason is not None:
+            return CaseResult(case, "not_run", reason=reason)
         return self._verdict(case, *self._send(case))
+
+    def unrunnable(self, case: Case) -> str | None:
+        """Why the case cannot be sent to this target (it needs a second account, or one with a configuration)."""
+        if not crosses(case):
+            return None
+        if self.target.second is None:
+            return SECOND_ACCOUNT_MISSING
+        creates = case.account == Account.SECOND and case.expected_status == 201
+        if self.target.second.configuration_id is None and (creates or CREATED_BY_SECOND in case.path):
+            return SECOND_CONFIGURATION_MISSING
+        return None
 
     def _unfilled(self, case: Case) -> bool:
         """The case reads something created that no case judged so far has created."""
         return any(placeholder not in self.created for placeholder in case.reads_created)
 
     def _filled(self, case: Case) -> Case:
-        """The case, reading the first conversation (its participant, its account) this run created when it asks for
-        one, or one never created."""
+        """The case, reading the first conversation (its participant, its account) this run created, or the first
+        its second account created, when it asks for one; or one never created."""
         if not case.reads_created:
             return case
         seed = self.options.seed
         never = {CREATED_ID: never_created_id(seed, 1000),
                  CREATED_PARTICIPANT_ID: never_created_id(seed, 1001, PARTICIPANT_ID_PREFIX),
-                 CREATED_ACCOUNT_ID: never_created_id(seed, 1002, "AC")}  # fmt: skip
+                 CREATED_ACCOUNT_ID: never_created_id(seed, 1002, "AC"),
+                 CREATED_BY_SECOND: never_created_id(seed, 1003)}  # fmt: skip
         return case.with_created({**never, **self.created})
 
     def _verdict(self, case: Case, exchange: Exchange, fetched: Exchange | None) -> CaseResult:
-        if exchange.created_id and len(self.created) < len(CREATED_IDS):
+        if case.account == Account.SECOND:
+            if CREATED_BY_SECOND not in self.created and exchange.created_id:
+                self.created[CREATED_BY_SECOND] = exchange.created_id
+        elif exchange.created_id and any(placeholder not in self.created for placeholder in CREATED_IDS):
             for placeholder, named in CREATED_IDS.items():
                 value = named(exchange.created or {})
                 if placeholder not in self.created and isinstance(value, str) and value:
@@ -297,6 +335,10 @@ class Runner:
 
 
 Sent = tuple[Exchange, Exchange | None]  # a case's request and its read-back, as they came back
+
+
+class Unsendable(Exception):
+    """The case cannot go to this target; the message says why (it is listed as not run)."""
 
 
 def judge(case: Case, exchange: Exchange, fetched: Exchange | None, state: RunState,

@@ -23,7 +23,7 @@ TARGET_DEFAULTS: Final[dict[str, TargetDefaults]] = {
     # contract surface once (every rule of the schema walk, the auth matrix for two credential forms,
     # the edges and their read-backs: 220 requests at 10 examples, 38 of them read-backs) with room for retries.
     # One case at a time, so the vendor sees a polite, ordered client.
-    "live": TargetDefaults(max_examples=10, max_requests=300, rate=2.0, redact_pii=True, workers=1),
+    "live": TargetDefaults(max_examples=10, max_requests=400, rate=2.0, redact_pii=True, workers=1),
 }
 # --max-time without --max-examples: a plan no time box reaches the end of (it is drawn lazily, so its size costs
 # nothing; the invalid families scale with it, a tenth per rule, so they keep coming too).

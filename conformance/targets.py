@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from conformance import vendor
-from conformance.kinds import CredentialForm
+from conformance.kinds import Account, CredentialForm
 
 if TYPE_CHECKING:
+    from conformance.emulator.config import EmulatorSettings
     from conformance.emulator.models import Credentials
     from conformance.emulator.process import EmulatorProcess
     from conformance.emulator.server import EmulatorServer
@@ -20,6 +21,24 @@ if TYPE_CHECKING:
 
 class SetupError(Exception):
     """The run cannot start (missing credentials, bad option, unreachable target): one line for the user."""
+
+
+SECOND_ACCOUNT_MISSING = (
+    f"cross-account cases not run: set {vendor.ENV_SECOND_API_KEY} and {vendor.ENV_SECOND_API_SECRET}, and/or "
+    f"{vendor.ENV_SECOND_ACCOUNT_SID} and {vendor.ENV_SECOND_AUTH_TOKEN}, for a second account"
+)
+SECOND_CONFIGURATION_MISSING = (
+    f"not run: the second account has no configuration to create with (set {vendor.ENV_SECOND_CONFIGURATION_ID})"
+)
+
+
+@dataclass(frozen=True)
+class SecondAccount:
+    """The other account of the cross-account cases: it must never reach the first's conversations."""
+
+    logins: Mapping[str, tuple[str, str]] = field(repr=False)  # CredentialForm -> (username, password)
+    configuration_id: str | None  # a configuration of its own, when known
+    account_sid: str | None  # the accountId its conversations must carry, when known
 
 
 @dataclass(frozen=True)
@@ -30,6 +49,7 @@ class Target:
     configuration_id: str
     account_sid: str | None  # the accountId responses must carry, when known
     synthetic_clock: bool = False  # the target's clock is not the wall clock (deterministic emulator)
+    second: SecondAccount | None = None  # None: the cross-account cases are not run
 
     @property
     def forms(self) -> tuple[str, ...]:
@@ -48,10 +68,21 @@ class Target:
         """(username, password) of ``form``, or of the default form."""
         return self.logins[form or self.forms[0]]
 
+    def logins_of(self, account: str | None) -> Mapping[str, tuple[str, str]]:
+        """The logins of ``account`` (an Account; None: the first), empty when the run has no such account."""
+        if account == Account.SECOND:
+            return self.second.logins if self.second is not None else {}
+        return self.logins
+
+    @property
+    def second_forms(self) -> tuple[str, ...]:
+        return tuple(self.second.logins) if self.second is not None else ()
+
     @property
     def secrets(self) -> tuple[str, ...]:
-        """Values that must never reach a file: every password; SIDs are redacted separately."""
-        return tuple(password for _username, password in self.logins.values())
+        """Values that must never reach a file: every password of both accounts; SIDs are redacted separately."""
+        logins = [*self.logins.values(), *(self.second.logins.values() if self.second is not None else ())]
+        return tuple(password for _username, password in logins)
 
 
 def live_target(env: Mapping[str, str], base_url: str | None, configuration_id: str | None) -> Target:
@@ -73,6 +104,15 @@ def live_target(env: Mapping[str, str], base_url: str | None, configuration_id: 
         raise SetupError(
             f"live target needs an existing configuration: pass --configuration-id or set {vendor.ENV_CONFIGURATION_ID}"
         )
+    second = second_account(env)
+    if second is not None and (
+        (account_sid is not None and second.account_sid == account_sid)
+        or set(second.logins.values()) & set(logins.values())
+    ):
+        raise SetupError(
+            f"the second account ({vendor.ENV_SECOND_API_KEY}, ...) must be another account than the first, "
+            "with its own credentials: the cross-account cases check that one cannot reach the other's data"
+        )
     refuse_credentials_in(base_url)
     if not base_url.startswith(("http://", "https://")):
         raise SetupError(f"--base-url must be an http(s) URL, got {base_url!r}")
@@ -82,7 +122,41 @@ def live_target(env: Mapping[str, str], base_url: str | None, configuration_id: 
         Connection(base_url)  # checks the URL and the environment's proxy settings; connects to nothing
     except ValueError as exc:
         raise SetupError(f"cannot send to {base_url!r}: {exc}") from None
-    return Target("live", base_url.rstrip("/"), logins, configuration_id, account_sid)
+    return Target("live", base_url.rstrip("/"), logins, configuration_id, account_sid, second=second)
+
+
+MIN_SECRET_LENGTH = 8  # Twilio's auth tokens and API secrets are 32 characters
+
+
+def refuse_short_secrets(env: Mapping[str, str]) -> None:
+    """A secret variable set to fewer than ``MIN_SECRET_LENGTH`` characters is refused: text that short turns up
+    inside unrelated words and JSON keys, so it could neither be told apart to be redacted nor masked without
+    mangling the reports."""
+    for name in (vendor.ENV_AUTH_TOKEN, vendor.ENV_API_SECRET, vendor.ENV_SECOND_AUTH_TOKEN,
+                 vendor.ENV_SECOND_API_SECRET):  # fmt: skip
+        value = env.get(name, "")
+        if 0 < len(value) < MIN_SECRET_LENGTH:
+            raise SetupError(f"{name} is {len(value)} character(s); a secret shorter than {MIN_SECRET_LENGTH} cannot "
+                             "be kept out of the reports (Twilio's are 32)")  # fmt: skip
+
+
+def second_account(env: Mapping[str, str]) -> SecondAccount | None:
+    """The second account from ``CONFORMANCE_SECOND_*``, or None when none is set (a half-set pair is an error)."""
+    names = (vendor.ENV_SECOND_API_KEY, vendor.ENV_SECOND_API_SECRET, vendor.ENV_SECOND_ACCOUNT_SID,
+             vendor.ENV_SECOND_AUTH_TOKEN)  # fmt: skip
+    key, secret, sid, token = (env.get(name, "").strip() or None for name in names)
+    if (key is None) != (secret is None):
+        raise SetupError(f"{vendor.ENV_SECOND_API_KEY} and {vendor.ENV_SECOND_API_SECRET} must be set together")
+    if token is not None and sid is None:
+        raise SetupError(f"{vendor.ENV_SECOND_AUTH_TOKEN} is set but {vendor.ENV_SECOND_ACCOUNT_SID} is not")
+    logins: dict[str, tuple[str, str]] = {}
+    if key is not None and secret is not None:
+        logins[CredentialForm.API_KEY] = key, secret
+    if sid is not None and token is not None:
+        logins[CredentialForm.ACCOUNT] = sid, token
+    if not logins:
+        return None
+    return SecondAccount(logins, env.get(vendor.ENV_SECOND_CONFIGURATION_ID, "").strip() or None, sid)
 
 
 def refuse_credentials_in(url: str) -> None:
@@ -127,10 +201,17 @@ def emulator_target(*, deterministic: bool = False, seed: int = 0) -> Iterator[T
 
 
 def target_for(server: EmulatorServer | EmulatorProcess, *, synthetic_clock: bool = False) -> Target:
-    """A target aimed at a running emulator, with every credential form of its primary account."""
-    settings = server.settings
-    return Target("emulator", server.url, emulator_logins(settings.credentials), settings.configuration_id,
-                  settings.credentials.account_sid, synthetic_clock)  # fmt: skip
+    """A target aimed at a running emulator, with every credential form of its primary account and its second one."""
+    return settings_target(server.settings, server.url, synthetic_clock=synthetic_clock)
+
+
+def settings_target(settings: EmulatorSettings, url: str, *, synthetic_clock: bool = False) -> Target:
+    """A target for an emulator of ``settings`` at ``url``: its primary account, and its second one."""
+    other = settings.second_account
+    second = None if other is None else SecondAccount(emulator_logins(other), settings.second_configuration_id,
+                                                      other.account_sid)  # fmt: skip
+    return Target("emulator", url, emulator_logins(settings.credentials), settings.configuration_id,
+                  settings.credentials.account_sid, synthetic_clock, second)  # fmt: skip
 
 
 def emulator_logins(credentials: Credentials) -> dict[str, tuple[str, str]]:

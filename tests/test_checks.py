@@ -83,6 +83,12 @@ UNKNOWN = Case(
 AUTH = Case("auth/none", "auth", "credentials: none", 401, {"configurationId": CONFIG}, auth="none")
 NOT_FOUND = Case("not_found/0", "not_found", "never created", 404, raw_body=b"", content_type=None, method="GET",
                  path="/v2/Conversations/conv_conversation_none")  # fmt: skip
+SECOND_ACCOUNT = "AC" + "5ec0" * 8
+CROSS_READ = Case("cross_account/read/second_reads_first/api_key", "cross_account", "the second account reading the "
+                  "first's conversation", 404, raw_body=b"", content_type=None, method="GET", path=f"/v2/Conversations/"
+                  f"{CONV}", credentials="api_key", account="second")  # fmt: skip
+SECOND_CREATES = Case("cross_account/create/second/api_key", "valid", "valid: the second account creating", 201,
+                      REQUEST, credentials="api_key", account="second")  # fmt: skip
 CREATED_AT = datetime(2026, 11, 24, 10, 0, tzinfo=UTC).timestamp()  # what conversation() says
 
 
@@ -208,6 +214,10 @@ DEVIATIONS = [
     ("request_echo", VALID, exchange(201, _participants(lambda p: p[:1])), None),
     ("request_echo", VALID, exchange(201, conversation(configuration={"intelligenceConfigurationIds": []})), None),
     ("account_identity", VALID, exchange(201, conversation(accountId="AC" + "b" * 32)), None),
+    ("account_identity", SECOND_CREATES, exchange(201, conversation()), None),  # the first account's accountId
+    ("cross_account_isolation", CROSS_READ, exchange(200, conversation(), method="GET"), None),
+    ("cross_account_isolation", CROSS_READ, exchange(403, error(403, 20403), method="GET"), None),
+    ("cross_account_isolation", CROSS_READ, exchange(404, {"message": "not found"}, method="GET"), None),
     ("account_identity", VALID, exchange(201, _participants(lambda p: [{**p[0], "conversationId": "x"}, p[1]])), None),
     ("timestamp_order", VALID, exchange(201, conversation(updatedAt="2026-11-24T09:00:00Z")), None),
     ("timestamp_freshness", VALID, timed(exchange(201, conversation()), datetime.now(UTC).timestamp()), None),
@@ -236,7 +246,26 @@ def test_each_check_catches_its_deviation(check: str, case: Case, response: Exch
 
 
 def test_every_registered_check_has_a_deviation_test() -> None:
-    assert set(CHECKS) - {"unique_ids", "request_isolation"} <= {d[0] for d in DEVIATIONS}  # run-wide: below
+    run_wide_or_warning = {"unique_ids", "request_isolation", "existence_oracle"}  # below
+    assert set(CHECKS) - run_wide_or_warning <= {d[0] for d in DEVIATIONS}
+
+
+def test_a_cross_account_read_must_look_like_an_id_that_never_existed() -> None:
+    """The caller's own GET of a never-created id is the baseline: other members or code fail, a message warns."""
+    state = RunState(load_contract(), ACCOUNT, second_account_sid=SECOND_ACCOUNT)
+    baseline = {**error(404, 20404), "message": "The requested resource /v2/Conversations/conv_conversation_none "
+                "was not found"}  # fmt: skip
+    never = exchange(404, baseline, method="GET")
+    same = {**baseline, "message": baseline["message"].replace("conv_conversation_none", CONV)}
+    assert failing(outcomes(CROSS_READ, exchange(404, same, method="GET"), never, state)) == set()
+    oracle = outcomes(CROSS_READ, exchange(404, {**same, "message": "Conversation belongs to another account"},
+                                           method="GET"), never, state)  # fmt: skip
+    assert failing(oracle) == {"existence_oracle"} and "exists" in oracle["existence_oracle"][1]
+    told_apart = outcomes(CROSS_READ, exchange(404, {**same, "owner": "AC1"}, method="GET"), never, state)
+    assert told_apart["cross_account_isolation"][0] == "failed" and "body members" in told_apart[
+        "cross_account_isolation"][1]  # fmt: skip
+    assert outcomes(SECOND_CREATES, exchange(201, conversation(accountId=SECOND_ACCOUNT, participants=[])),
+                    state=state)["account_identity"][0] == "passed"  # fmt: skip
 
 
 def test_unique_ids_catches_a_repeated_id_across_the_run() -> None:

@@ -19,6 +19,7 @@ from conformance.access import (
 )
 from conformance.cases import Case, build_plan, reference_edge_cases
 from conformance.contract import load_contract
+from conformance.cross_account import cross_account_cases
 from conformance.drawing import draw, examples
 from conformance.edges import (
     container_edges,
@@ -88,6 +89,7 @@ def eager_plan(at_seed: int, max_examples: int, forms: tuple[str, ...]) -> list[
     families.append(unknown_id_auth_cases(at_seed))
     families.append(not_found_cases(at_seed))
     families.append(other_kind_id_cases(CONFIGURATION))
+    families.append(cross_account_cases(CONFIGURATION, forms, (), None, full))  # no second account: listed unrun
     longest = max(map(len, families))
     return [family[i] for i in range(longest) for family in families if i < len(family)]
 

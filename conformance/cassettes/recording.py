@@ -223,6 +223,9 @@ class Recorder:
             "constraint": case.constraint,
             "auth": case.auth,
             "credentials": case.credentials,
+            # A malformed case's header: made up, no credential in it; parity re-sends it as it was sent.
+            **({"malformed_header": case.authorization} if case.authorization is not None else {}),
+            **({"account": case.account} if case.account is not None else {}),  # which account, never its secrets
             "json_payload": case.is_json_payload,
             "cassette": record.cassette if record and (record.request or record.fetch) else None,
             "request": record.request if record else [],

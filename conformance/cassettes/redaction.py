@@ -32,8 +32,8 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from conformance import vendor
+from conformance.auth_modes import near_misses, sent_logins
 from conformance.cassettes.secret_forms import SecretForms
-from conformance.credentials import near_misses, sent_logins
 
 if TYPE_CHECKING:
     from conformance.targets import Target
@@ -85,13 +85,20 @@ class Redactor:
         env = os.environ if environ is None else environ
         username = target.username
         logins = list(target.logins.values())
+        second = list(target.second.logins.values()) if target.second is not None else []
         account_sid = target.account_sid or env.get(vendor.ENV_ACCOUNT_SID) or None
         api_key = env.get(vendor.ENV_API_KEY) or None
         token, secret = env.get(vendor.ENV_AUTH_TOKEN) or "", env.get(vendor.ENV_API_SECRET) or ""
+        # The second account's, from the environment too: a secret even when the run did not use it.
+        second_env = [(env.get(user) or "", env.get(password) or "") for user, password in (
+            (vendor.ENV_SECOND_ACCOUNT_SID, vendor.ENV_SECOND_AUTH_TOKEN),
+            (vendor.ENV_SECOND_API_KEY, vendor.ENV_SECOND_API_SECRET))]  # fmt: skip
         key_logins = [user for user, _password in logins if user.startswith("SK")]
+        every = [*logins, *second]
         return cls(
-            secrets=(*target.secrets, token, secret),
-            credentials=[*sent_logins(target.logins), (account_sid or "", token), (api_key or "", secret)],
+            secrets=(*target.secrets, token, secret, *(password for _user, password in second_env)),
+            credentials=[*sent_logins(target.logins), *(sent_logins(target.second.logins) if target.second else ()),
+                         *every, (account_sid or "", token), (api_key or "", secret), *second_env],
             account_sid=account_sid or (username if username.startswith("AC") else None),
             api_key_sid=key_logins[0] if key_logins else api_key,
             pii=pii,

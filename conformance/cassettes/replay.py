@@ -37,7 +37,7 @@ from conformance.cassettes.recording import (
 from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S, RunState
 from conformance.contract import Contract, load_contract
 from conformance.exchange import Exchange
-from conformance.kinds import AuthMode, CaseKind, CaseOutcome, CredentialForm, values
+from conformance.kinds import Account, AuthMode, CaseKind, CaseOutcome, CredentialForm, values
 from conformance.results import CaseResult, RunResult
 from conformance.runner import _now, judge
 from conformance.stream import ResultsStream, StreamError
@@ -239,9 +239,11 @@ def _case_problem(case: Any) -> str | None:
     for key, allowed in (("kind", KINDS), ("auth", AUTHS), ("outcome", OUTCOMES)):
         if case.get(key) not in allowed:
             return f"{key!r} must be one of {', '.join(allowed)}, got {case.get(key)!r}"
-    for key in ("constraint", "cassette", "reason"):
+    for key in ("constraint", "cassette", "reason", "malformed_header"):
         if case.get(key) is not None and not isinstance(case[key], str):
             return f"{key!r} must be a string or null"
+    if case.get("account") not in (None, Account.SECOND):
+        return f"'account' must be {Account.SECOND!r} or absent (the first account), got {case['account']!r}"
     if case.get("credentials") is not None and case["credentials"] not in FORMS:
         return f"'credentials' must be one of {', '.join(FORMS)} or null, got {case['credentials']!r}"
     for key in ("sent_at", "received_at", "fetch_received_at"):
@@ -291,7 +293,7 @@ class Recording:
         request, response = self.cassettes.interaction(name, attempts[-1], where)
         case = rebuild_case(entry, request, where, str(self.directory / name), attempts[-1])
         exchange = _exchange(request, response, case.auth, len(attempts), name, attempts[-1])
-        exchange.credentials = case.credentials
+        exchange.credentials, exchange.account = case.credentials, case.account
         exchange.sent_at, exchange.received_at = entry.get("sent_at"), entry.get("received_at")
         fetched, fetch_request = None, None
         if entry["fetch"]:
@@ -299,6 +301,7 @@ class Recording:
             fetch_request, fetch_response = self.cassettes.interaction(name, index, where)
             fetched = _exchange(fetch_request, fetch_response, "valid", len(entry["fetch"]), name, index)
             fetched.credentials, fetched.received_at = case.credentials, entry.get("fetch_received_at")
+            fetched.account = case.account
         return RecordedCase(entry, where, case, exchange, fetched, request, fetch_request)
 
 
@@ -354,7 +357,8 @@ def rebuild_case(entry: dict[str, Any], request: dict[str, Any] | None, where: s
     """The case a ``run.json`` entry and its recorded request describe (the request says what was sent)."""
     fixed = {"id": entry["id"], "kind": entry["kind"], "description": entry["description"],
              "expected_status": entry["expected_status"], "constraint": entry.get("constraint"),
-             "auth": entry["auth"], "credentials": entry.get("credentials")}  # fmt: skip
+             "auth": entry["auth"], "credentials": entry.get("credentials"),
+             "authorization": entry.get("malformed_header"), "account": entry.get("account")}  # fmt: skip
     if request is None:
         return Case(**fixed)
     body: bytes = request["body"]

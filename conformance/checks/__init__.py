@@ -1,11 +1,12 @@
 """The checks: one small function per property of the contract, registered by one decorator.
 
 ``registry`` holds the machinery and what a check sees; the checks live by theme, registered in
-the order reports list them: ``protocol`` (statuses, wire format, the error contract),
+the order reports list them: ``isolation`` (one account never reaches another's data), ``protocol`` (statuses,
+wire format, the error contract),
 ``semantics`` (echo, identity, ids, time, read-back), ``undocumented`` (drift).
 """
 
-from conformance.checks import protocol, semantics, undocumented  # noqa: F401 - importing registers them
+from conformance.checks import isolation, protocol, semantics, undocumented  # noqa: F401 - importing registers them
 from conformance.checks.registry import (
     CHECKS,
     DEFAULT_CLOCK_SKEW_S,

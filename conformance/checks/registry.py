@@ -20,6 +20,7 @@ from conformance.cases import Case
 from conformance.checks.difference import member_differences, string_difference, summarised
 from conformance.contract import CREATE_PATH, FETCH_PATH, Contract
 from conformance.exchange import Exchange, NotJSON
+from conformance.kinds import Account, CaseKind
 from conformance.settings import DEFAULT_CLOCK_SKEW_S  # defined with the CLI's defaults; the checks apply it
 
 Severity = Literal["fail", "warn"]
@@ -50,6 +51,12 @@ class RunState:
     # (channel, address) sent -> profileId it was sent with (None: none) -> the first case that sent it
     sent_addresses: dict[tuple[Any, Any], dict[Any, str]] = field(default_factory=dict)
     sent_names: dict[str, str] = field(default_factory=dict)  # conversation name sent -> the first case that sent it
+    second_account_sid: str | None = None  # the accountId of the second account's conversations, when known
+    seen_second_accounts: dict[str, str] = field(default_factory=dict)  # as seen_accounts, for the second account
+
+    def expected_account(self, account: str | None) -> str | None:
+        """The accountId conversations created by ``account`` (an Account; None: the first) must carry, if known."""
+        return self.second_account_sid if account == Account.SECOND else self.account_sid
 
 
 @dataclass
@@ -57,7 +64,9 @@ class Context:
     case: Case
     response: Exchange
     state: RunState
-    fetched: Exchange | None = None  # GET /v2/Conversations/{id} after a 201
+    # GET /v2/Conversations/{id} after a 201; after a read of another account's conversation, the same caller's
+    # GET of an id never created (what that read must look like)
+    fetched: Exchange | None = None
 
     @property
     def status(self) -> int | None:
@@ -81,9 +90,14 @@ class Context:
         return self.response.created
 
     @property
+    def read_back(self) -> Exchange | None:
+        """The GET of the conversation this case created, when there was one."""
+        return self.fetched if self.case.kind != CaseKind.CROSS_ACCOUNT else None
+
+    @property
     def fetched_body(self) -> dict[str, Any] | None:
         """The read-back's body when it answered 200 with an object."""
-        if self.fetched is None or self.fetched.status != 200:
+        if self.read_back is None or self.fetched is None or self.fetched.status != 200:
             return None
         try:
             body = self.fetched.json

@@ -26,7 +26,7 @@ from conformance.checks.registry import (
     timestamped,
 )
 from conformance.exchange import NotJSON
-from conformance.kinds import CaseKind
+from conformance.kinds import Account, CaseKind
 
 # --- echo: what was sent comes back ---------------------------------------------------------------
 
@@ -252,14 +252,20 @@ def account_identity(ctx: Context) -> None:
     """accountId is the caller's account; every participant belongs to this conversation and account."""
     got = ctx.created or {}
     problems = []
-    expected = ctx.state.account_sid
-    if expected and got.get("accountId") != expected:
+    second = ctx.case.account == Account.SECOND
+    expected = ctx.state.expected_account(ctx.case.account)
+    firsts = {ctx.state.account_sid, *ctx.state.seen_accounts} - {None}
+    if second and got.get("accountId") in firsts:
+        problems.append(f"accountId is {shown(got['accountId'])}, the first account's: a conversation the second "
+                        "account created belongs to the first")  # fmt: skip
+    elif expected and got.get("accountId") != expected:
         problems.append(f"accountId is {shown(got.get('accountId', ABSENT))}, the authenticated account is "
                         f"{shown(expected)}{_case_note(expected, got.get('accountId'))}")  # fmt: skip
     elif not expected and isinstance(got.get("accountId"), str):
         # The account is not known (an API key alone): one caller, one account, through the whole run.
-        first = ctx.state.seen_accounts.setdefault(got["accountId"], ctx.case.id)
-        others = [account for account in ctx.state.seen_accounts if account != got["accountId"]]
+        seen = ctx.state.seen_second_accounts if second else ctx.state.seen_accounts
+        first = seen.setdefault(got["accountId"], ctx.case.id)
+        others = [account for account in seen if account != got["accountId"]]
         if others and first == ctx.case.id:
             problems.append(
                 f"accountId is {shown(got['accountId'])}, earlier conversations of this run (same "
@@ -444,7 +450,7 @@ def _iso(epoch: float) -> str:
 # --- read-back -------------------------------------------------------------------------------------------
 
 
-@check(applies=lambda ctx: ctx.fetched is not None)
+@check(applies=lambda ctx: ctx.read_back is not None)
 def read_back(ctx: Context) -> None:
     """GET /v2/Conversations/{id} answers 200 with the conversation as it was created, field for field."""
     fetched = ctx.fetched

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import click
 
-from conformance.emulator.config import MAX_CONNECTIONS, MAX_READ_TIMEOUT_S, READ_TIMEOUT_S, EmulatorSettings
+from conformance.emulator.config import (
+    FIRST_ACCOUNT_VARIABLES,
+    MAX_CONNECTIONS,
+    MAX_READ_TIMEOUT_S,
+    READ_TIMEOUT_S,
+    SECOND_ACCOUNT_VARIABLES,
+    EmulatorSettings,
+)
 from conformance.emulator.exceptions import DatabaseError, EmulatorConfigError
 from conformance.emulator.server import (
     LOOPBACK,
@@ -23,14 +30,7 @@ from conformance.emulator.server import (
     uvicorn_config,
 )
 from conformance.emulator.urls import CONTROL_PREFIX
-from conformance.vendor import (
-    ENV_ACCOUNT_SID,
-    ENV_API_KEY,
-    ENV_API_SECRET,
-    ENV_AUTH_TOKEN,
-    ENV_BASE_URL,
-    ENV_CONFIGURATION_ID,
-)
+from conformance.vendor import ENV_BASE_URL, ENV_CONFIGURATION_ID, ENV_SECOND_CONFIGURATION_ID
 
 DEFAULT_PORT = 8099
 LOOPBACK_RATE = 200.0  # requests/s the printed live command uses: the live default (2/s) spares the vendor, not us
@@ -122,23 +122,27 @@ def load_settings(environ: Mapping[str, str], config_file: Path | None, **option
 
 def banner(url: str, settings: EmulatorSettings, environ: Mapping[str, str]) -> str:
     """What the emulator prints on start: where it is, and the exports that aim a run in another shell at it."""
-    credentials = settings.credentials
     lines = [
         f"Conversations emulator listening on {url}",
         f"  control API: {url}{CONTROL_PREFIX}  (health, reset, configurations, faults)",
         "  to run the suite against it from another shell, paste (the same variables drive the live target):",
         f"    export {ENV_BASE_URL}={shlex.quote(url)}",
-        f"    export {ENV_ACCOUNT_SID}={shlex.quote(credentials.account_sid)}",
     ]
-    for variable, value in ((ENV_AUTH_TOKEN, credentials.auth_token), (ENV_API_KEY, credentials.api_key),
-                            (ENV_API_SECRET, credentials.api_secret)):  # fmt: skip
-        if value is None:
-            continue
-        if variable in (ENV_AUTH_TOKEN, ENV_API_SECRET) and environ.get(variable, "").strip() == value:
-            lines.append(f"    # {variable}: as set in this shell's environment (not printed); set it there too")
-        else:
-            lines.append(f"    export {variable}={shlex.quote(value)}")
-    lines.append(f"    export {ENV_CONFIGURATION_ID}={shlex.quote(settings.configuration_id)}")
+    accounts = [(settings.credentials, FIRST_ACCOUNT_VARIABLES, ENV_CONFIGURATION_ID, settings.configuration_id)]
+    if settings.second_account is not None:  # the cross-account cases' second account
+        accounts.append((settings.second_account, SECOND_ACCOUNT_VARIABLES, ENV_SECOND_CONFIGURATION_ID,
+                         settings.second_configuration_id))  # fmt: skip
+    for credentials, (sid, token, key, secret), configuration_variable, configuration in accounts:
+        lines.append(f"    export {sid}={shlex.quote(credentials.account_sid)}")
+        for variable, value in ((token, credentials.auth_token), (key, credentials.api_key),
+                                (secret, credentials.api_secret)):  # fmt: skip
+            if value is None:
+                continue
+            if variable in (token, secret) and environ.get(variable, "").strip() == value:
+                lines.append(f"    # {variable}: as set in this shell's environment (not printed); set it there too")
+            else:
+                lines.append(f"    export {variable}={shlex.quote(value)}")
+        lines.append(f"    export {configuration_variable}={shlex.quote(configuration)}")
     lines.append(f"  then, in that shell: conformance run --target live --rate {LOOPBACK_RATE:g}")
     extra = [c.id for c in settings.configurations]
     if extra:

@@ -13,12 +13,10 @@ from typing import Any
 from conformance.contract import load_contract
 from conformance.emulator.exceptions import EmulatorConfigError
 from conformance.emulator.models import (
-    DEFAULT_ACCOUNT_SID,
-    DEFAULT_API_KEY,
-    DEFAULT_API_SECRET,
-    DEFAULT_AUTH_TOKEN,
     DEFAULT_CONFIGURATION_ID,
     DEFAULT_CREDENTIALS,
+    DEFAULT_SECOND_CONFIGURATION_ID,
+    DEFAULT_SECOND_CREDENTIALS,
     Configuration,
     Credentials,
     default_settings,
@@ -32,6 +30,11 @@ from conformance.vendor import (
     ENV_API_SECRET,
     ENV_AUTH_TOKEN,
     ENV_CONFIGURATION_ID,
+    ENV_SECOND_ACCOUNT_SID,
+    ENV_SECOND_API_KEY,
+    ENV_SECOND_API_SECRET,
+    ENV_SECOND_AUTH_TOKEN,
+    ENV_SECOND_CONFIGURATION_ID,
 )
 
 MAX_BODY_BYTES = 1024 * 1024  # larger request bodies get 413 (an emulator assumption)
@@ -42,10 +45,12 @@ MAX_CONNECTIONS = 256  # open at once; each may hold a 1 MiB body, so the cap bo
 
 @dataclass(frozen=True)
 class EmulatorSettings:
-    """Everything that shapes one emulator instance. ``accounts[0]`` is the primary account."""
+    """Everything that shapes one emulator instance. ``accounts[0]`` is the primary account, ``accounts[1]`` the
+    second one of the cross-account cases."""
 
-    accounts: tuple[Credentials, ...] = (DEFAULT_CREDENTIALS,)
+    accounts: tuple[Credentials, ...] = (DEFAULT_CREDENTIALS, DEFAULT_SECOND_CREDENTIALS)
     configuration_id: str = DEFAULT_CONFIGURATION_ID
+    second_configuration_id: str = DEFAULT_SECOND_CONFIGURATION_ID  # seeded for the second account
     configurations: tuple[Configuration, ...] = ()  # beyond the seeded one, e.g. from a config file
     db_path: Path | None = None
     rate_limit: float | None = None  # requests per second per account; None = off
@@ -60,6 +65,10 @@ class EmulatorSettings:
     def credentials(self) -> Credentials:
         return self.accounts[0]
 
+    @property
+    def second_account(self) -> Credentials | None:
+        return self.accounts[1] if len(self.accounts) > 1 else None
+
     def seeded_configurations(self) -> tuple[Configuration, ...]:
         """The seeded configuration, the contract's example one (both for the primary account), then the extra ones.
 
@@ -72,6 +81,9 @@ class EmulatorSettings:
         seeded = [
             Configuration(i, account, default_settings(i)) for i in dict.fromkeys(ids) if (account, i) not in taken
         ]
+        second, own = self.second_account, self.second_configuration_id
+        if second is not None and (second.account_sid, own) not in taken and second.account_sid != account:
+            seeded.append(Configuration(own, second.account_sid, default_settings(own)))
         return (*seeded, *self.configurations)
 
     def replace(self, **changes: Any) -> EmulatorSettings:
@@ -86,6 +98,12 @@ class EmulatorSettings:
         configuration_id = environ.get(ENV_CONFIGURATION_ID, "").strip()
         if configuration_id:
             settings = settings.replace(configuration_id=configuration_id)
+        second = credentials_from_env(environ, SECOND_ACCOUNT_VARIABLES)
+        if second is not None:
+            settings = settings.replace(accounts=(settings.accounts[0], second, *settings.accounts[2:]))
+        configuration_id = environ.get(ENV_SECOND_CONFIGURATION_ID, "").strip()
+        if configuration_id:
+            settings = settings.replace(second_configuration_id=configuration_id)
         return settings
 
     def with_config_file(self, path: Path) -> EmulatorSettings:
@@ -98,27 +116,35 @@ def example_configuration_id() -> str:
     return load_contract().node("request", "configurationId")["examples"][0]
 
 
-def credentials_from_env(environ: Mapping[str, str]) -> Credentials | None:
-    """The credentials the environment names, or None when it names none.
+FIRST_ACCOUNT_VARIABLES = (ENV_ACCOUNT_SID, ENV_AUTH_TOKEN, ENV_API_KEY, ENV_API_SECRET)
+SECOND_ACCOUNT_VARIABLES = (ENV_SECOND_ACCOUNT_SID, ENV_SECOND_AUTH_TOKEN, ENV_SECOND_API_KEY, ENV_SECOND_API_SECRET)
+
+
+def credentials_from_env(environ: Mapping[str, str], variables: tuple[str, ...] = FIRST_ACCOUNT_VARIABLES
+                         ) -> Credentials | None:  # fmt: skip
+    """The credentials the environment names (``variables``: account SID, auth token, API key, API secret of one
+    account), or None when it names none.
 
     A complete pair (Account SID + auth token, API key + secret) means exactly those are
-    accepted; with only ``TWILIO_ACCOUNT_SID`` set, that account uses the test secrets.
+    accepted; with only the account SID set, that account uses the test secrets.
     """
-    sid, token, key, secret = (environ.get(name, "").strip() or None for name in
-                               (ENV_ACCOUNT_SID, ENV_AUTH_TOKEN, ENV_API_KEY, ENV_API_SECRET))  # fmt: skip
+    sid_name, token_name, key_name, secret_name = variables
+    sid, token, key, secret = (environ.get(name, "").strip() or None for name in variables)
     if (key is None) != (secret is None):
-        raise EmulatorConfigError(f"{ENV_API_KEY} and {ENV_API_SECRET} must be set together")
+        raise EmulatorConfigError(f"{key_name} and {secret_name} must be set together")
     if token is not None and sid is None:
-        raise EmulatorConfigError(f"{ENV_AUTH_TOKEN} is set but {ENV_ACCOUNT_SID} is not")
+        raise EmulatorConfigError(f"{token_name} is set but {sid_name} is not")
     if sid is not None and not ACCOUNT_SID_PATTERN.match(sid):
-        raise EmulatorConfigError(f"{ENV_ACCOUNT_SID} must be AC followed by 32 hex digits")
+        raise EmulatorConfigError(f"{sid_name} must be AC followed by 32 hex digits")
     if key is not None and not API_KEY_SID_PATTERN.match(key):
-        raise EmulatorConfigError(f"{ENV_API_KEY} must be SK followed by 32 hex digits")
+        raise EmulatorConfigError(f"{key_name} must be SK followed by 32 hex digits")
+    first = variables == FIRST_ACCOUNT_VARIABLES
+    fallback = DEFAULT_CREDENTIALS if first else DEFAULT_SECOND_CREDENTIALS
     if token is None and key is None:
         if sid is None:
             return None
-        return Credentials(sid, DEFAULT_AUTH_TOKEN, DEFAULT_API_KEY, DEFAULT_API_SECRET)
-    return Credentials(sid or DEFAULT_ACCOUNT_SID, token, key, secret)
+        return Credentials(sid, fallback.auth_token, fallback.api_key, fallback.api_secret)
+    return Credentials(sid or fallback.account_sid, token, key, secret)
 
 
 def read_config_file(path: Path) -> dict[str, Any]:

@@ -62,6 +62,13 @@ class NotFound(EmulatorError):
     default_message = "The requested resource was not found"
 
 
+class Forbidden(EmulatorError):
+    """403: the caller is known but may not see the resource (the ``cross_account_forbidden`` fault's answer)."""
+
+    status = 403
+    default_message = "The requested resource belongs to another account"
+
+
 class MethodNotAllowed(EmulatorError):
     """405: the path exists but not for this method."""
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from conformance.auth_modes import REFUSED
 from conformance.emulator.exceptions import EmulatorError, InternalError, NotFound, ServiceUnavailable, TooManyRequests
 
 ROUTES = ("create", "fetch")
@@ -215,20 +216,7 @@ def fetch_not_found(p: Mapping[str, Any]) -> Reply:
     return Reply.error(NotFound("Injected fault: the requested resource was not found"))
 
 
-AUTH_FAILURES = (
-    "any",
-    "none",
-    "malformed",
-    "bearer_credentials",
-    "wrong_secret",
-    "empty_secret",
-    "other_form_secret",
-    "secret_case",
-    "secret_suffix",
-    "username_case",
-    "stranger_real_secret",
-    "unknown_user",
-)
+AUTH_FAILURES = ("any", *REFUSED)  # what ignore_auth may let in: every credentials mode that must get 401
 CREDENTIAL_FORMS = ("any", "api_key", "account")
 
 
@@ -743,6 +731,47 @@ def wire_departure(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) ->
     return True
 
 
+# --- cross-account isolation: the second account reaching the first's data (the wire layer acts on these) ---
+
+FORMS_OF_CALLER = ("any", "api_key", "account")
+
+
+@fault("switch", params={"form": Param(str, "any")}, routes=("fetch",))
+def cross_account_read(p: Mapping[str, Any]) -> None:
+    """Answer a read of another account's conversation with that conversation, for a caller authenticated with
+    credential form ``form`` (api_key, account) or any."""
+
+
+@fault("switch", routes=("fetch",))
+def cross_account_forbidden(p: Mapping[str, Any]) -> None:
+    """Answer a read of another account's conversation with 403 (so a caller learns it exists), not 404."""
+
+
+@fault("switch", routes=("fetch",))
+def cross_account_message(p: Mapping[str, Any]) -> None:
+    """Answer a read of another account's conversation with 404 and a message that says it exists elsewhere."""
+
+
+@fault("switch", routes=("create",))
+def cross_account_configuration(p: Mapping[str, Any]) -> None:
+    """Create with another account's configurationId (the conversation is the caller's) instead of 404."""
+
+
+@fault("switch")
+def foreign_account_id(p: Mapping[str, Any]) -> None:
+    """Give the conversations (and participants) of every account but the primary the primary's accountId."""
+
+
+def with_account_id(body: Any, account_id: str) -> Any:
+    """A conversation body whose accountId, and each participant's, is ``account_id`` (``foreign_account_id``)."""
+    if isinstance(body, dict):
+        body = {**body, "accountId": account_id}
+        if isinstance(body.get("participants"), list):
+            body["participants"] = [{**item, "accountId": account_id} if isinstance(item, dict) else item
+                                    for item in body["participants"]]  # fmt: skip
+    return body
+
+
 # --- what the rule-bending switches do to a request (the wire layer calls these while they are on) ---
 
 
@@ -817,6 +846,7 @@ FAULT_PARAM_CHECKS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "error_body_wrong": _one_of("mode", ("missing_more_info", "status_mismatch", "more_info_not_link")),
     "ignore_auth": lambda p: _one_of("mode", AUTH_FAILURES)(p) or _one_of("form", CREDENTIAL_FORMS)(p),
     "max_items_off_by_one": _one_of("direction", ("refuse_at_limit", "accept_past_limit")),
+    "cross_account_read": _one_of("form", FORMS_OF_CALLER),
     "mangle_strings": _one_of("mode", tuple(_STRING_MANGLERS)),
     "loose_references": _one_of("mode", ("normalise", "crash")),
     "foreign_ids": _one_of("mode", ("reject", "crash")),

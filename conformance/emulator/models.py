@@ -48,11 +48,13 @@ from conformance.emulator.rules import (
     strip_nulls,
 )
 from conformance.emulator.store import MemoryStore, SQLiteStore, Store
+from conformance.kinds import AuthMode
 from conformance.vendor import CONFIGURATION_ID_PREFIX, CONVERSATION_ID_PREFIX, PARTICIPANT_ID_PREFIX
 
 __all__ = [
     "ACTIVE", "DEFAULT_ACCOUNT_SID", "DEFAULT_API_KEY", "DEFAULT_API_SECRET", "DEFAULT_AUTH_TOKEN",
-    "DEFAULT_CONFIGURATION_ID", "DEFAULT_CREDENTIALS", "DETERMINISTIC_START_MS", "MAX_NESTING", "Backend", "Clock",
+    "DEFAULT_CONFIGURATION_ID", "DEFAULT_CREDENTIALS", "DEFAULT_SECOND_CONFIGURATION_ID", "DEFAULT_SECOND_CREDENTIALS",
+    "DETERMINISTIC_START_MS", "MAX_NESTING", "Backend", "Clock",
     "Configuration", "Conversation", "Credentials", "IdGenerator", "IdempotencyRecord", "MemoryStore", "Participant",
     "SQLiteStore", "SteppingClock", "Store", "SystemClock", "TokenBucket", "default_settings", "describe_error",
     "encode_json", "field_path", "fingerprint", "format_timestamp", "json_type", "strip_nulls",
@@ -65,6 +67,13 @@ DEFAULT_AUTH_TOKEN = "emulator_auth_token"
 DEFAULT_API_KEY = "SK" + "0" * 32
 DEFAULT_API_SECRET = "emulator_api_secret"
 DEFAULT_CONFIGURATION_ID = CONFIGURATION_ID_PREFIX + "0" * 19 + "default"
+# The second account, so a run crosses from one account to the other without any setup. Its SIDs are no
+# redaction placeholder (those are zeros and a small counter).
+DEFAULT_SECOND_ACCOUNT_SID = "AC" + "5ec0" * 8
+DEFAULT_SECOND_AUTH_TOKEN = "emulator_second_auth_token"
+DEFAULT_SECOND_API_KEY = "SK" + "5ec0" * 8
+DEFAULT_SECOND_API_SECRET = "emulator_second_api_secret"
+DEFAULT_SECOND_CONFIGURATION_ID = CONFIGURATION_ID_PREFIX + "0" * 20 + "second"
 
 ACTIVE = "ACTIVE"
 
@@ -87,6 +96,8 @@ class Credentials:
 
 
 DEFAULT_CREDENTIALS = Credentials(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_API_KEY, DEFAULT_API_SECRET)
+DEFAULT_SECOND_CREDENTIALS = Credentials(DEFAULT_SECOND_ACCOUNT_SID, DEFAULT_SECOND_AUTH_TOKEN, DEFAULT_SECOND_API_KEY,
+                                         DEFAULT_SECOND_API_SECRET)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,25 +190,24 @@ class Backend:
             return None
         return known[1]
 
-    def login_failure(self, username: str, password: str) -> str:
-        """Why basic credentials that did not authenticate failed, as the suite's credentials modes name it:
-        unknown_user, username_case, stranger_real_secret, empty_secret, other_form_secret, secret_case,
-        secret_suffix or wrong_secret (the ``ignore_auth`` fault can let one of them in)."""
+    def login_failure(self, username: str, password: str) -> AuthMode:
+        """Why basic credentials that did not authenticate failed, as the suite's credentials modes name it
+        (the ``ignore_auth`` fault can let one of them in)."""
         known = self._logins.get(username)
         if known is None:
             if any(username.lower() == user.lower() for user in self._logins):
-                return "username_case"
+                return AuthMode.USERNAME_CASE
             secrets = {secret for secret, _account in self._logins.values()}
-            return "stranger_real_secret" if password in secrets else "unknown_user"
+            return AuthMode.STRANGER_REAL_SECRET if password in secrets else AuthMode.UNKNOWN_USER
         real = known[0]
         if not password:
-            return "empty_secret"
+            return AuthMode.EMPTY_SECRET
         siblings = [p for c in self.accounts if c.account_sid == known[1] for _u, p in c.logins()]
         if password in siblings:
-            return "other_form_secret"
+            return AuthMode.OTHER_FORM_SECRET
         if password.lower() == real.lower():
-            return "secret_case"
-        return "secret_suffix" if password.startswith(real) else "wrong_secret"
+            return AuthMode.SECRET_CASE
+        return AuthMode.SECRET_SUFFIX if password.startswith(real) else AuthMode.WRONG_SECRET
 
     def array_limits(self) -> dict[str, int]:
         """maxItems of the request's bounded arrays, by dotted path (the array-limit faults read it)."""
@@ -271,11 +281,20 @@ class Backend:
         idempotency_key: str | None = None,
         lenient: bool = False,
         raw: bytes | None = None,
+        any_account_configuration: bool = False,
     ) -> Conversation:
-        """Create (or, for a repeated Idempotency-Key with the same body, return) a conversation."""
+        """Create (or, for a repeated Idempotency-Key with the same body, return) a conversation.
+
+        ``any_account_configuration`` lets a configuration of another account be used (a fault, never the rule)."""
         request = self.coerce(body) if lenient else self.validate(body, raw)
         digest = fingerprint(request) if idempotency_key is not None else ""
-        return self.create_admitted(account_id, Admitted(request, digest), idempotency_key, lenient=lenient)
+        return self.create_admitted(
+            account_id,
+            Admitted(request, digest),
+            idempotency_key,
+            lenient=lenient,
+            any_account_configuration=any_account_configuration,
+        )
 
     def admit(self, body: Any, raw: bytes | None = None, *, with_fingerprint: bool = False) -> Admitted:
         """Validate a create request and keep only what :meth:`create_admitted` reads (for a body validated in
@@ -296,7 +315,13 @@ class Backend:
         return kept
 
     def create_admitted(
-        self, account_id: str, admitted: Admitted, idempotency_key: str | None, *, lenient: bool = False
+        self,
+        account_id: str,
+        admitted: Admitted,
+        idempotency_key: str | None,
+        *,
+        lenient: bool = False,
+        any_account_configuration: bool = False,
     ) -> Conversation:
         """Create from a request already validated (or coerced, when ``lenient``); ``admitted.fingerprint`` is
         its digest when an ``idempotency_key`` is given."""
@@ -310,16 +335,21 @@ class Backend:
                     original = self.store.conversation(account_id, prior.conversation_id)
                     if original is not None:
                         return original
-            configuration = self._configuration_for(account_id, request, lenient)
+            configuration = self._configuration_for(account_id, request, lenient, any_account_configuration)
             conversation = self._build(account_id, configuration, request, lenient)
             self.store.put_conversation(conversation, idempotency_key, digest)
         return conversation
 
-    def _configuration_for(self, account_id: str, request: dict[str, Any], lenient: bool) -> Configuration:
+    def _configuration_for(self, account_id: str, request: dict[str, Any], lenient: bool,
+                           any_account: bool = False) -> Configuration:  # fmt: skip
         configuration_id = request["configurationId"]
         if lenient and not isinstance(configuration_id, str):
             configuration_id = self.default_configuration_id(account_id) or ""
         configuration = self.store.configuration(account_id, configuration_id)
+        for other in self.accounts if any_account and configuration is None else ():
+            configuration = self.store.configuration(other.account_sid, configuration_id)
+            if configuration is not None:
+                break
         if configuration is None:
             raise NotFound(f"Configuration {quote(str(configuration_id))} was not found (configurationId)")
         return configuration
@@ -372,6 +402,16 @@ class Backend:
         if conversation is None:
             raise NotFound(f"The requested resource /v2/Conversations/{quote(conversation_id)} was not found")
         return conversation
+
+    def owned_elsewhere(self, account_id: str, conversation_id: str) -> Conversation | None:
+        """The conversation ``conversation_id`` of an account other than ``account_id``, if one has it (the
+        cross-account faults read it; the rules never do)."""
+        for other in self.accounts:
+            if other.account_sid != account_id:
+                found = self.store.conversation(other.account_sid, conversation_id)
+                if found is not None:
+                    return found
+        return None
 
     def count_conversations(self) -> int:
         return self.store.count_conversations()

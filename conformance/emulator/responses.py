@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -19,6 +21,7 @@ from conformance.emulator.bodies import OFF_PROCESS_BYTES, BodyWorker
 from conformance.emulator.exceptions import (
     AuthenticationFailed,
     EmulatorError,
+    Forbidden,
     InternalError,
     InvalidContentType,
     InvalidParameter,
@@ -37,9 +40,11 @@ from conformance.emulator.faults import (
     normalise_enums,
     odd_reference,
     trim_arrays,
+    with_account_id,
 )
 from conformance.emulator.models import Admitted, Backend, Conversation, encode_json, strip_nulls
 from conformance.emulator.rules import parse_json, quote
+from conformance.kinds import AuthMode
 from conformance.vendor import CONVERSATION_ID_PREFIX, IDEMPOTENCY_KEY_HEADER
 
 MAX_IDEMPOTENCY_KEY = 255  # longer keys get 400 (an emulator assumption)
@@ -86,6 +91,16 @@ def _first_items_valid(responses: EmulatorResponses, body: Any) -> bool:
     except InvalidParameter:
         return False
     return True
+
+
+def _username_form(header: str | None) -> str:
+    """The credential form of a Basic header's username (an Account SID or an API key SID)."""
+    _scheme, _, token = (header or "").strip().partition(" ")
+    try:
+        username = base64.b64decode(token.strip(), validate=True).decode("utf-8").partition(":")[0]
+    except (binascii.Error, ValueError):
+        return "any"
+    return "account" if username[:2].upper() == "AC" else "api_key"
 
 
 def _headers(request: Request) -> dict[str, str]:
@@ -147,8 +162,12 @@ class EmulatorResponses:
                 self.backend.validate(body)
                 account = self._account(headers, "create")
             key = self._idempotency_key(headers)
+            create: Callable[..., Conversation] = self.backend.create_conversation
+            if faults and faults.switched("cross_account_configuration", "create",
+                                          lambda _p: self._foreign_configuration(account, body)):  # fmt: skip
+                create = functools.partial(create, any_account_configuration=True)
             try:
-                conversation = self.backend.create_conversation(account, body, idempotency_key=key, raw=raw)
+                conversation = create(account, body, idempotency_key=key, raw=raw)
             except InvalidParameter:
                 if (
                     faults and faults.switched("first_item_only", "create", lambda _p: _first_items_valid(self, body))
@@ -157,6 +176,8 @@ class EmulatorResponses:
                 else:
                     raise
             reply = _success(201, conversation, faults)
+            if faults:
+                reply = self._foreign_account_id(faults, "create", account, reply)
         except EmulatorError as exc:
             reply = Reply.error(exc)
         if faults:
@@ -171,7 +192,8 @@ class EmulatorResponses:
             if injected is not None:
                 return render(faults.transform("fetch", injected, _inbound(request)))
         try:
-            account = self._account(_headers(request), "fetch")
+            headers = _headers(request)
+            account = self._account(headers, "fetch")
             self.backend.check_rate(account)
             wanted = request.path_params["id"]
             if faults and not wanted.startswith(CONVERSATION_ID_PREFIX):
@@ -179,13 +201,48 @@ class EmulatorResponses:
                     raise InvalidParameter(f"Invalid parameter id: {quote(wanted)} is not a conversation id")
                 if faults.switched("foreign_ids", "fetch", lambda p: p["mode"] == "crash"):
                     raise InternalError()
-            conversation = self.backend.fetch_conversation(account, wanted)
+            try:
+                conversation = self.backend.fetch_conversation(account, wanted)
+            except NotFound as missing:
+                if not faults:
+                    raise
+                conversation = self._cross_account_read(faults, account, headers, wanted, missing)
             reply = _success(200, conversation, faults)
+            if faults:
+                reply = self._foreign_account_id(faults, "fetch", account, reply)
         except EmulatorError as exc:
             reply = Reply.error(exc)
         if faults:
             reply = faults.transform("fetch", reply, _inbound(request))
         return render(reply)
+
+    def _cross_account_read(self, faults: FaultInjector, account: str, headers: dict[str, str], conversation_id: str,
+                            missing: NotFound) -> Conversation:  # fmt: skip
+        """Another account's conversation, under the cross-account read faults; ``missing`` (the faithful answer)
+        otherwise."""
+        found = self.backend.owned_elsewhere(account, conversation_id)
+        if found is not None:
+            form = _username_form(headers.get("authorization"))
+            if faults.switched("cross_account_read", "fetch", lambda p: p["form"] in ("any", form)):
+                return found
+            if faults.switched("cross_account_forbidden", "fetch"):
+                raise Forbidden()
+            if faults.switched("cross_account_message", "fetch"):
+                raise NotFound(f"Conversation {quote(conversation_id)} belongs to another account")
+        raise missing
+
+    def _foreign_configuration(self, account: str, body: Any) -> bool:
+        configuration_id = body.get("configurationId") if isinstance(body, dict) else None
+        return isinstance(configuration_id, str) and any(
+            c.id == configuration_id and c.account_id != account for c in self.backend.configurations()
+        )
+
+    def _foreign_account_id(self, faults: FaultInjector, route: str, account: str, reply: Reply) -> Reply:
+        """The reply with the primary account's id on another account's conversation (``foreign_account_id``)."""
+        primary = self.backend.primary_account
+        if account != primary and reply.status < 300 and faults.switched("foreign_account_id", route):
+            reply.body = with_account_id(reply.body, primary)
+        return reply
 
     def _faulty_rules(self, faults: FaultInjector, body: Any) -> Any:
         """The request as the rule-bending switch faults see it (only called while faults are on)."""
@@ -255,11 +312,10 @@ class EmulatorResponses:
         username, colon, password = decoded.partition(":")
         return self.backend.authenticate(username, password) if colon else None
 
-    def _auth_failure(self, header: str | None) -> tuple[str, str]:
-        """Why credentials failed (none, malformed, bearer_credentials, or what ``Backend.login_failure``
-        says) and the username's form."""
+    def _auth_failure(self, header: str | None) -> tuple[AuthMode, str]:
+        """Why credentials failed (the credentials mode that sends such a header) and the username's form."""
         if not header:
-            return "none", "any"
+            return AuthMode.NONE, "any"
         scheme, _, token = header.strip().partition(" ")
         try:
             decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
@@ -268,9 +324,9 @@ class EmulatorResponses:
         username, colon, password = decoded.partition(":")
         form = "account" if username[:2].upper() == "AC" else "api_key"
         if scheme.lower() == "bearer" and colon and self.backend.authenticate(username, password):
-            return "bearer_credentials", form
+            return AuthMode.BEARER_CREDENTIALS, form
         if scheme.lower() != "basic" or not colon:
-            return "malformed", "any"
+            return AuthMode.MALFORMED, "any"
         return self.backend.login_failure(username, password), form
 
     def _idempotency_key(self, headers: dict[str, str]) -> str | None:

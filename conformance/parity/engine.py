@@ -12,6 +12,8 @@ from conformance.cassettes.replay import RecordedCase, Recording, judge_recorded
 from conformance.checks import RunState
 from conformance.client import RETRY_STATUSES
 from conformance.contract import Contract, load_contract
+from conformance.cross_account import compared_with_never_created
+from conformance.kinds import Account
 from conformance.parity.compare import Difference, compare_answers, compare_verdicts
 from conformance.parity.resend import Aliases, Endpoint, Resender, body_of, recorded_configuration
 from conformance.results import CaseResult
@@ -52,6 +54,9 @@ def run_parity(recording: Recording, endpoint: Endpoint, contract: Contract | No
     configuration = recorded_configuration(recorded_cases)
     if configuration:
         fixed[configuration] = endpoint.configuration_id
+    second = recorded_configuration(recorded_cases, Account.SECOND)
+    if second and endpoint.second_configuration_id:
+        fixed[second] = endpoint.second_configuration_id
     aliases = Aliases(fixed)
     result = ParityResult(
         recording={key: meta.get(key) for key in ("run_id", "target", "base_url", "seed", "max_examples")},
@@ -60,12 +65,16 @@ def run_parity(recording: Recording, endpoint: Endpoint, contract: Contract | No
         aliases={recorded: ours for recorded, ours in aliases.fixed.items() if recorded != ours},
     )
     vendor_state = RunState(contract, meta.get("account_id"))
-    emulator_state = RunState(contract, endpoint.account_sid)
+    emulator_state = RunState(contract, endpoint.account_sid,
+                              second_account_sid=endpoint.second.account_sid if endpoint.second else None)  # fmt: skip
     with _resender(endpoint, aliases) as resender:
         for recorded in recorded_cases:
             vendor = judge_recorded(recorded, vendor_state, allowed)
             if recorded.exchange is None or recorded.request is None or vendor.outcome == "inconclusive":
                 result.skipped.append(Skipped(recorded.case.id, _why_skipped(recorded, vendor.reason)))
+                continue
+            if endpoint.credentials_of(recorded.case.account) is None:
+                result.skipped.append(Skipped(recorded.case.id, "the emulator has no second account to send it as"))
                 continue
             result.differences += _compare_case(recorded, vendor, resender, emulator_state, allowed, result)
     result.duration_s = time.monotonic() - started
@@ -85,7 +94,9 @@ def _compare_case(recorded: RecordedCase, vendor: CaseResult, resender: Resender
                   allowed: frozenset[str] | None, result: ParityResult) -> list[Difference]:  # fmt: skip
     assert recorded.exchange is not None and recorded.request is not None
     fixed = resender.aliases.fixed
-    sent, answer = resender.send(recorded.request, recorded.case.auth, recorded.case.credentials)
+    as_sent = recorded.case
+    sent, answer = resender.send(recorded.request, as_sent.auth, as_sent.credentials, as_sent.authorization,
+                                 as_sent.account)  # fmt: skip
     answer = replace(answer, cassette=recorded.exchange.cassette, interaction=recorded.exchange.interaction)
     case = rebuild_case(recorded.entry, sent, recorded.where, recorded.exchange.cassette or "", 0)
     differences = compare_answers(recorded.exchange, answer, recorded.case.id, fixed)
@@ -94,10 +105,17 @@ def _compare_case(recorded: RecordedCase, vendor: CaseResult, resender: Resender
     resender.aliases.learn(body_of(recorded.exchange), body_of(answer))
     fetched = None
     # Read back only what the vendor read back and answered (a read-back still throttled was left unjudged),
-    # and only when the emulator created something to read (when it did not, the create's status says why).
+    # and only when the emulator created something to read (when it did not, the create's status says why);
+    # a cross-account read's second request (a GET of an id never created) goes whatever the first got.
     vendor_read = recorded.fetched is not None and recorded.fetched.status not in (None, *RETRY_STATUSES)
-    if vendor_read and recorded.fetched is not None and recorded.fetch_request is not None and answer.created_id:
-        _sent, fetched = resender.send(recorded.fetch_request, "valid", recorded.case.credentials)
+    if (
+        vendor_read
+        and recorded.fetched is not None
+        and recorded.fetch_request is not None
+        and (answer.created_id or compared_with_never_created(as_sent))
+    ):
+        _sent, fetched = resender.send(recorded.fetch_request, "valid", as_sent.credentials, None,
+                                       as_sent.account)  # fmt: skip
         fetched = replace(fetched, cassette=recorded.fetched.cassette, interaction=recorded.fetched.interaction)
         differences += compare_answers(recorded.fetched, fetched, recorded.case.id, fixed)
         result.interactions += 1

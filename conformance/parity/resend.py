@@ -9,7 +9,6 @@ value replaced by the emulator's own (:class:`Aliases`).
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -20,18 +19,18 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance.auth_modes import Belongs, Login, definition, sent_logins
 from conformance.cassettes.recording import request_headers
 from conformance.cassettes.redaction import Redactor
 from conformance.cassettes.replay import RecordedCase
 from conformance.connection import Connection, TransportError
-from conformance.credentials import UNKNOWN_USERS, WRONG_SECRET, sent_logins
 from conformance.emulator.models import Credentials
 from conformance.exchange import Exchange
-from conformance.kinds import AuthMode, CredentialForm
+from conformance.kinds import Account, CredentialForm
 from conformance.targets import emulator_logins
-from conformance.vendor import ENV_API_SECRET, ENV_AUTH_TOKEN
+from conformance.vendor import ENV_API_SECRET, ENV_AUTH_TOKEN, ENV_SECOND_API_SECRET, ENV_SECOND_AUTH_TOKEN
 
-GARBAGE_AUTHORIZATION = "Basic %%%-not-base64-%%%"  # for a credentials mode this module does not know
+SECRET_VARIABLES = (ENV_AUTH_TOKEN, ENV_API_SECRET, ENV_SECOND_AUTH_TOKEN, ENV_SECOND_API_SECRET)
 
 
 @dataclass(frozen=True)
@@ -41,46 +40,37 @@ class Endpoint:
     base_url: str
     credentials: Credentials
     configuration_id: str
+    second: Credentials | None = None  # the account the cross-account cases are re-sent as
+    second_configuration_id: str | None = None
 
     @property
     def account_sid(self) -> str:
         return self.credentials.account_sid
 
+    def credentials_of(self, account: str | None) -> Credentials | None:
+        """The credentials of ``account`` (an Account; None: the first), None when the emulator has no such one."""
+        return self.second if account == Account.SECOND else self.credentials
+
     @property
     def secrets(self) -> tuple[str, ...]:
-        return tuple(s for s in (self.credentials.auth_token, self.credentials.api_secret) if s)
+        accounts = (self.credentials, *((self.second,) if self.second else ()))
+        return tuple(s for c in accounts for s in (c.auth_token, c.api_secret) if s)
 
 
-def _basic(username: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
-
-
-def authorization(mode: str, credentials: Credentials, form: str | None = None) -> str | None:
+def authorization(mode: str, credentials: Credentials, form: str | None = None,
+                  header: str | None = None) -> str | None:  # fmt: skip
     """The ``Authorization`` header a case is re-sent with, from the credentials mode and form ``run.json`` names.
 
-    ``valid`` authenticates with the emulator's own login of that form (the API key pair by default, as a
-    run does); every other mode was meant to be refused, so it is refused the same way here (the
-    made-up values come from :mod:`conformance.credentials`), and a mode this table does not know gets
-    a garbage header.
+    Every mode is re-sent as it was sent (:mod:`conformance.auth_modes`), built on the emulator's own login of
+    that form (the API key pair by default, as a run does); ``header`` is the one a malformed case sent.
     """
     logins = emulator_logins(credentials)
-    if not logins:
-        return GARBAGE_AUTHORIZATION
-    chosen = form if form in logins else next(iter(logins))
-    user, password = logins[chosen]
-    other = next((login for name, login in logins.items() if name != chosen), None)
-    table: dict[str, tuple[str, str] | None] = {
-        AuthMode.VALID: (user, password),
-        AuthMode.NONE: None,
-        AuthMode.WRONG_SECRET: (user, WRONG_SECRET),
-        AuthMode.EMPTY_SECRET: (user, ""),
-        AuthMode.OTHER_FORM_SECRET: (user, other[1] if other else WRONG_SECRET),
-        AuthMode.UNKNOWN_USER: (UNKNOWN_USERS[form or CredentialForm.API_KEY], WRONG_SECRET),
-    }
-    if mode not in table:
-        return GARBAGE_AUTHORIZATION  # malformed, and any mode added later
-    login = table[mode]
-    return _basic(*login) if login else None
+    chosen = form if form in logins else next(iter(logins), CredentialForm.API_KEY)
+    if form is not None and definition(mode).belongs == Belongs.ANY_FORM:
+        chosen = form  # a made-up user of the form it was sent as, whatever logins the emulator has
+    user, password = logins.get(chosen, ("", ""))
+    others = [login[1] for name, login in logins.items() if name != chosen]
+    return definition(mode).header(Login(chosen, user, password, others[0] if others else None, header))
 
 
 class Aliases:
@@ -132,15 +122,18 @@ def _ids(body: Any, path: str = "") -> Iterator[tuple[str, str]]:
             yield from _ids(item, f"{path}[{index}]")
 
 
-def recorded_configuration(cases: Iterable[RecordedCase]) -> str | None:
+def recorded_configuration(cases: Iterable[RecordedCase], account: str | None = None) -> str | None:
     """The run's configuration: the ``configurationId`` its created conversations were made with.
 
     ``run.json`` does not name it, so it is read off the requests the vendor answered 2xx (the unknown-
     configuration cases send made-up ids and are answered 404); failing that, the commonest one sent.
+    ``account`` picks whose (an Account; None: the first's), by the cases sent as that account.
     """
     created: Counter[str] = Counter()
     sent: Counter[str] = Counter()
     for recorded in cases:
+        if recorded.case.account != account:
+            continue
         payload = recorded.case.payload
         value = payload.get("configurationId") if isinstance(payload, dict) else None
         if not isinstance(value, str) or not value:
@@ -164,16 +157,21 @@ class Resender:
     def close(self) -> None:
         self._http.close()
 
-    def send(self, request: dict[str, Any], auth: str, form: str | None = None) -> tuple[dict[str, Any], Exchange]:
-        """(the request as re-sent, in the shape a cassette holds it; the emulator's answer)."""
+    def send(self, request: dict[str, Any], auth: str, form: str | None = None, malformed: str | None = None,
+             account: str | None = None) -> tuple[dict[str, Any], Exchange]:  # fmt: skip
+        """(the request as re-sent, in the shape a cassette holds it; the emulator's answer); ``malformed`` is the
+        header a malformed-credentials case sent, ``account`` the account it was sent as (an Account)."""
         split = urlsplit(request["uri"])
         target = self.aliases.text(split.path + (f"?{split.query}" if split.query else ""))
         headers = {name: self.aliases.text(value) for name, value in request_headers(request).items()}
         body = self.aliases.body(request["body"])
-        header = authorization(auth, self.endpoint.credentials, form)
+        credentials = self.endpoint.credentials_of(account)
+        if credentials is None:
+            raise ValueError("the emulator has no second account to re-send this case as")
+        header = authorization(auth, credentials, form, malformed)
         sent_headers = {**headers, **({"Authorization": header} if header else {})}
         url = f"{self.endpoint.base_url}{target}"
-        exchange = Exchange(request["method"], url, headers, body, auth, credentials=form)
+        exchange = Exchange(request["method"], url, headers, body, auth, credentials=form, account=account)
         self.sent += 1
         try:
             answer = self._http.request(request["method"], target,
@@ -204,10 +202,16 @@ def redactor_for(endpoint: Endpoint) -> Redactor:
     them) and the environment's secrets out, the emulator's account as the placeholder a recording uses (as a
     run's redactor does)."""
     credentials = endpoint.credentials
-    secrets = (*endpoint.secrets, *(os.environ.get(name, "") for name in (ENV_AUTH_TOKEN, ENV_API_SECRET)))
+    logins = [*credentials.logins(), *(endpoint.second.logins() if endpoint.second else ())]
+    secrets = (*endpoint.secrets, *(os.environ.get(name, "") for name in SECRET_VARIABLES))
     return Redactor(
         secrets=secrets,
-        credentials=sent_logins(emulator_logins(credentials)),
+        # every pair any mode sends from either account's logins (near misses included), in every encoding
+        credentials=[
+            *logins,
+            *sent_logins(emulator_logins(credentials)),
+            *(sent_logins(emulator_logins(endpoint.second)) if endpoint.second else ()),
+        ],
         account_sid=endpoint.account_sid,
         api_key_sid=credentials.api_key,
     )
@@ -226,7 +230,8 @@ def embedded_emulator(seed: int) -> Iterator[Endpoint]:
     except EmulatorConfigError as exc:
         raise SetupError(f"emulator: {exc}") from None
     with EmulatorServer(settings) as server:
-        yield Endpoint(server.url, server.credentials, server.configuration_id)
+        yield Endpoint(server.url, server.credentials, server.configuration_id, settings.second_account,
+                       settings.second_configuration_id)  # fmt: skip
 
 
 def running_emulator(base_url: str) -> Endpoint:
@@ -254,4 +259,5 @@ def running_emulator(base_url: str) -> Endpoint:
     account = settings.credentials.account_sid
     ids = [c.get("id") for c in listed if isinstance(c, dict) and c.get("accountId") == account]
     configuration = next((i for i in ids if isinstance(i, str)), settings.configuration_id)
-    return Endpoint(base_url, settings.credentials, configuration)
+    return Endpoint(base_url, settings.credentials, configuration, settings.second_account,
+                    settings.second_configuration_id)  # fmt: skip

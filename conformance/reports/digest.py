@@ -27,9 +27,9 @@ STATUS_CHECKS = frozenset({
 })  # fmt: skip
 # Most serious first: security, then data the caller gets wrong, then the rest of the contract.
 SEVERITY_ORDER = (
-    "ignored_auth", "no_server_error", "account_identity", "unique_ids", "positive_data_acceptance",
-    "read_back", "request_echo", "request_isolation", "response_schema_conformance", "strict_json",
-    "undocumented_enum_values",
+    "ignored_auth", "cross_account_isolation", "no_server_error", "account_identity", "unique_ids",
+    "positive_data_acceptance", "read_back", "request_echo", "request_isolation", "response_schema_conformance",
+    "strict_json", "undocumented_enum_values",
     "negative_data_rejection", "unknown_configuration_rejection", "unknown_id_rejection", "status_code_conformance",
     "content_type_conformance", "error_code_conformance", "error_body_conformance", "timestamp_order",
     "timestamp_freshness", "conflict_header",

@@ -21,11 +21,19 @@ SECRETS = {
     "TWILIO_AUTH_TOKEN": "a1b2c3d4e5f60718293a4b5c6d7e8f90",
     "TWILIO_API_KEY": "SK" + "7c" * 16,
     "TWILIO_API_SECRET": "Zq9/secret+value=",
+    # The second account of the cross-account cases: its secrets and SIDs must not reach a file either.
+    "CONFORMANCE_SECOND_ACCOUNT_SID": "AC" + "6f" * 16,
+    "CONFORMANCE_SECOND_AUTH_TOKEN": "f0e1d2c3b4a5968778695a4b3c2d1e0f",
+    "CONFORMANCE_SECOND_API_KEY": "SK" + "8d" * 16,
+    "CONFORMANCE_SECOND_API_SECRET": "Yx8/second+secret=",
 }
 BASIC = [base64.b64encode(f"{user}:{password}".encode()).decode() for user, password in (
     (SECRETS["TWILIO_API_KEY"], SECRETS["TWILIO_API_SECRET"]),
     (SECRETS["TWILIO_ACCOUNT_SID"], SECRETS["TWILIO_AUTH_TOKEN"]),
     (SECRETS["TWILIO_API_KEY"], "not-the-secret"),
+    (SECRETS["CONFORMANCE_SECOND_API_KEY"], SECRETS["CONFORMANCE_SECOND_API_SECRET"]),
+    (SECRETS["CONFORMANCE_SECOND_ACCOUNT_SID"], SECRETS["CONFORMANCE_SECOND_AUTH_TOKEN"]),
+    (SECRETS["CONFORMANCE_SECOND_API_KEY"], "not-the-secret"),
 )]  # fmt: skip
 # Values the plan generates (edge cases and address examples): synthetic, not personal, so every file keeps them
 # verbatim (a failing request can be re-sent as it was), with --redact-pii too.

@@ -7,7 +7,12 @@ from starlette.testclient import TestClient
 
 from conformance.contract import Contract
 from conformance.emulator.faults import FAULTS
-from conformance.emulator.models import DEFAULT_ACCOUNT_SID, DEFAULT_CONFIGURATION_ID
+from conformance.emulator.models import (
+    DEFAULT_ACCOUNT_SID,
+    DEFAULT_CONFIGURATION_ID,
+    DEFAULT_SECOND_CONFIGURATION_ID,
+    DEFAULT_SECOND_CREDENTIALS,
+)
 
 from .conftest import CREATE, assert_error, full_request
 
@@ -32,12 +37,13 @@ def test_reset_forgets_conversations_and_faults_but_keeps_configurations(client:
 
 
 def test_configurations_lists_the_seeded_configurations(client: TestClient, contract: Contract) -> None:
-    # Its own, and the one the contract's examples use (what schemathesis sends from openapi.yaml).
+    # Its own, the one the contract's examples use (what schemathesis sends from openapi.yaml), the second account's.
     example = contract.node("request", "configurationId")["examples"][0]
     listed = client.get(f"{CONTROL}/configurations").json()["configurations"]
     assert [(c["id"], c["accountId"]) for c in listed] == [
         (DEFAULT_CONFIGURATION_ID, DEFAULT_ACCOUNT_SID),
         (example, DEFAULT_ACCOUNT_SID),
+        (DEFAULT_SECOND_CONFIGURATION_ID, DEFAULT_SECOND_CREDENTIALS.account_sid),
     ]
     assert all(contract.errors("configuration", c["settings"]) == [] for c in listed)
 

@@ -16,7 +16,13 @@ from starlette.testclient import TestClient
 
 from conformance.contract import load_contract
 from conformance.emulator.faults import FAULTS, FaultError, FaultInjector
-from conformance.emulator.models import DEFAULT_ACCOUNT_SID, DEFAULT_API_KEY, DEFAULT_API_SECRET
+from conformance.emulator.models import (
+    DEFAULT_ACCOUNT_SID,
+    DEFAULT_API_KEY,
+    DEFAULT_API_SECRET,
+    DEFAULT_SECOND_CONFIGURATION_ID,
+    DEFAULT_SECOND_CREDENTIALS,
+)
 
 from .conftest import CREATE, assert_error, full_request
 
@@ -243,6 +249,66 @@ def _ignore_auth_by_mode(client: TestClient, faults: FaultInjector) -> None:
     faults.inject("ignore_auth", mode="malformed")
     assert create(client, auth=None, headers={"authorization": "Basic !!"}).status_code == 201
     assert_error(create(client, auth=None, headers=basic(DEFAULT_ACCOUNT_SID, "x")), 401, 20003)
+
+
+SECOND = basic(DEFAULT_SECOND_CREDENTIALS.api_key or "", DEFAULT_SECOND_CREDENTIALS.api_secret or "")
+SECOND_BY_SID = basic(DEFAULT_SECOND_CREDENTIALS.account_sid, DEFAULT_SECOND_CREDENTIALS.auth_token or "")
+
+
+def _first_accounts_conversation(client: TestClient) -> str:
+    return create(client).json()["id"]
+
+
+@case("cross_account_read")
+def _cross_account_read(client: TestClient, faults: FaultInjector) -> None:
+    theirs = _first_accounts_conversation(client)
+    assert_error(client.get(f"{CREATE}/{theirs}", auth=None, headers=SECOND), 404, 20404)  # faithful first
+    faults.inject("cross_account_read", form="account")
+    assert_error(client.get(f"{CREATE}/{theirs}", auth=None, headers=SECOND), 404, 20404)  # the API key form: no
+    handed = client.get(f"{CREATE}/{theirs}", auth=None, headers=SECOND_BY_SID)
+    assert handed.status_code == 200 and handed.json()["accountId"] == DEFAULT_ACCOUNT_SID
+    assert_error(client.get(f"{CREATE}/conv_conversation_never", auth=None, headers=SECOND_BY_SID), 404, 20404)
+
+
+@case("cross_account_forbidden")
+def _cross_account_forbidden(client: TestClient, faults: FaultInjector) -> None:
+    theirs = _first_accounts_conversation(client)
+    faults.inject("cross_account_forbidden")
+    assert_error(client.get(f"{CREATE}/{theirs}", auth=None, headers=SECOND), 403)
+    assert_error(client.get(f"{CREATE}/conv_conversation_never", auth=None, headers=SECOND), 404, 20404)
+    assert client.get(f"{CREATE}/{theirs}").status_code == 200  # its own account still reads it
+
+
+@case("cross_account_message")
+def _cross_account_message(client: TestClient, faults: FaultInjector) -> None:
+    theirs = _first_accounts_conversation(client)
+    faults.inject("cross_account_message")
+    body = assert_error(client.get(f"{CREATE}/{theirs}", auth=None, headers=SECOND), 404, 20404)
+    assert "another account" in body["message"]
+    never = assert_error(client.get(f"{CREATE}/conv_conversation_never", auth=None, headers=SECOND), 404, 20404)
+    assert "another account" not in never["message"]
+
+
+@case("cross_account_configuration")
+def _cross_account_configuration(client: TestClient, faults: FaultInjector) -> None:
+    assert_error(create(client, auth=None, headers=SECOND), 404, 20404)  # the first account's configuration
+    faults.inject("cross_account_configuration")
+    created = create(client, auth=None, headers=SECOND)
+    assert created.status_code == 201 and created.json()["accountId"] == DEFAULT_SECOND_CREDENTIALS.account_sid
+    assert_error(create(client, full_request(configurationId="conv_configuration_none"), auth=None, headers=SECOND),
+                 404, 20404)  # fmt: skip
+
+
+@case("foreign_account_id")
+def _foreign_account_id(client: TestClient, faults: FaultInjector) -> None:
+    own = full_request(configurationId=DEFAULT_SECOND_CONFIGURATION_ID)
+    faults.inject("foreign_account_id")
+    body = create(client, own, auth=None, headers=SECOND).json()
+    assert body["accountId"] == DEFAULT_ACCOUNT_SID
+    assert {p["accountId"] for p in body["participants"]} == {DEFAULT_ACCOUNT_SID}
+    fetched = client.get(f"{CREATE}/{body['id']}", auth=None, headers=SECOND).json()
+    assert fetched["accountId"] == DEFAULT_ACCOUNT_SID
+    assert create(client).json()["accountId"] == DEFAULT_ACCOUNT_SID  # the primary's own, untouched
 
 
 @case("first_item_only")

@@ -13,8 +13,14 @@ from conformance.emulator.server import EmulatorServer
 
 BASELINE = Path(__file__).resolve().parents[2] / "cassettes" / "baseline"
 CREDENTIAL_ENV = ("TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN",
+                  "CONFORMANCE_SECOND_API_KEY", "CONFORMANCE_SECOND_API_SECRET", "CONFORMANCE_SECOND_ACCOUNT_SID",
+                  "CONFORMANCE_SECOND_AUTH_TOKEN", "CONFORMANCE_SECOND_CONFIGURATION_ID",
                   "CONFORMANCE_CONFIGURATION_ID", "CONFORMANCE_BASE_URL", "CI")  # fmt: skip
-EMULATOR_ENV = {"TWILIO_API_KEY": "SK" + "0" * 32, "TWILIO_API_SECRET": "emulator_api_secret"}
+EMULATOR_ENV = {"TWILIO_API_KEY": "SK" + "0" * 32, "TWILIO_API_SECRET": "emulator_api_secret",
+                # the emulator's second account, so the recording has cross-account cases to re-send as it
+                "CONFORMANCE_SECOND_API_KEY": "SK" + "5ec0" * 8,
+                "CONFORMANCE_SECOND_API_SECRET": "emulator_second_api_secret",
+                "CONFORMANCE_SECOND_CONFIGURATION_ID": "conv_configuration_" + "0" * 20 + "second"}  # fmt: skip
 
 
 def conformance(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:

@@ -181,7 +181,7 @@ def test_a_recording_of_another_account_and_configuration_is_mapped_onto_the_emu
             "--max-examples", "3", "--rate", "10000", "--max-requests", "100000", "--report-dir",
             str(tmp_path / "reports"), "--cassette-dir", str(tmp_path / "cassettes"), env=secrets,
         )  # fmt: skip
-    assert code == 0, output
+    assert code == 3 and "cross-account cases not run" in output, output  # one account: INCOMPLETE, nothing failed
     assert configuration in (tmp_path / "cassettes" / "valid.yaml").read_text(encoding="utf-8")
     code, output = parity(tmp_path / "cassettes", tmp_path / "parity")
     assert code == 0, output

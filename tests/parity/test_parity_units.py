@@ -10,7 +10,7 @@ from parity_helpers import BASELINE, parity, parity_json
 
 from conformance.emulator.models import Credentials
 from conformance.parity.compare import members, route, shape
-from conformance.parity.resend import GARBAGE_AUTHORIZATION, Aliases, authorization
+from conformance.parity.resend import Aliases, authorization
 
 CREDENTIALS = Credentials("AC" + "1" * 32, "token", "SK" + "2" * 32, "secret")
 
@@ -29,8 +29,25 @@ def test_each_credentials_mode_maps_to_one_authorization() -> None:
     assert decoded(authorization("other_form_secret", CREDENTIALS, "account")) == f"{'AC' + '1' * 32}:secret"
     user, password = decoded(authorization("unknown_user", CREDENTIALS)).split(":")  # type: ignore[union-attr]
     assert user not in (CREDENTIALS.account_sid, CREDENTIALS.api_key) and password != "secret"
-    for mode in ("malformed", "a-mode-added-later"):
-        assert authorization(mode, CREDENTIALS) == GARBAGE_AUTHORIZATION
+    assert authorization("malformed", CREDENTIALS, None, "Basic !!not-base64!!") == "Basic !!not-base64!!"
+    user, password = decoded(authorization("stranger_real_secret", CREDENTIALS, "account")).split(":")  # type: ignore[union-attr]
+    assert user != CREDENTIALS.account_sid and password == "token"  # the real secret under a made-up SID
+    assert decoded(authorization("username_case", CREDENTIALS)) == f"{'sk' + '2' * 32}:secret"
+    assert decoded(authorization("secret_suffix", CREDENTIALS)) == f"{'SK' + '2' * 32}:secretx"
+    assert decoded(authorization("secret_case", CREDENTIALS)) == f"{'SK' + '2' * 32}:SECRET"
+    bearer = authorization("bearer_credentials", CREDENTIALS)
+    assert (
+        bearer is not None and base64.b64decode(bearer.removeprefix("Bearer ")).decode() == f"{'SK' + '2' * 32}:secret"
+    )
+    with pytest.raises(ValueError, match="unknown credentials mode"):
+        authorization("a-mode-added-later", CREDENTIALS)
+
+
+def test_every_credentials_mode_is_defined_once_and_re_sent_as_sent() -> None:
+    from conformance.auth_modes import MODES
+    from conformance.kinds import AuthMode
+
+    assert set(MODES) == set(AuthMode)
 
 
 def test_routes_template_ids_and_keep_resource_names() -> None:

@@ -15,7 +15,10 @@ from conformance.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
-LIVE_SECRETS = {"TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_ACCOUNT_SID", "CONFORMANCE_CONFIGURATION_ID"}
+LIVE_SECRETS = {"TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_ACCOUNT_SID", "CONFORMANCE_CONFIGURATION_ID",
+                # the second account of the cross-account cases, under exactly the names the run reads
+                "CONFORMANCE_SECOND_API_KEY", "CONFORMANCE_SECOND_API_SECRET", "CONFORMANCE_SECOND_ACCOUNT_SID",
+                "CONFORMANCE_SECOND_AUTH_TOKEN", "CONFORMANCE_SECOND_CONFIGURATION_ID"}  # fmt: skip
 
 
 def steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:

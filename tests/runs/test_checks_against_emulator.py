@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from conformance.cases import Case, build_plan
+from conformance.cases import Case
 from conformance.checks import CHECKS
 from conformance.checks.registry import sends_null
 from conformance.client import Client, Limits
 from conformance.contract import load_contract
 from conformance.emulator.server import EmulatorServer
-from conformance.runner import Runner, RunOptions
+from conformance.runner import Runner, RunOptions, plan_for
 from conformance.targets import Target, target_for
 
 OPTIONS = RunOptions(seed=11, max_examples=10, max_requests=None, rate=None)
@@ -34,8 +34,7 @@ def target(emulator: EmulatorServer) -> Iterator[Target]:
 
 @pytest.fixture(scope="module")
 def plan(emulator: EmulatorServer) -> list[Case]:
-    return build_plan(load_contract(), emulator.configuration_id, OPTIONS.seed, OPTIONS.max_examples,
-                      target_for(emulator).forms).cases  # fmt: skip
+    return plan_for(target_for(emulator), OPTIONS, load_contract()).cases  # both accounts, as a run plans it
 
 
 def pick(plan: list[Case], kind: str, count: int = 3, with_participants: bool = False) -> list[Case]:
@@ -43,8 +42,8 @@ def pick(plan: list[Case], kind: str, count: int = 3, with_participants: bool = 
         listed = case.payload.get("participants") if isinstance(case.payload, dict) else None
         return len(listed) if isinstance(listed, list) else 0
 
-    # "valid+null": valid cases that send an explicit null; "invalid+content_type": those breaking that constraint
-    kind, _, also = kind.partition("+")
+    # "valid:null": valid cases that send an explicit null; "invalid:content_type": those breaking that constraint
+    kind, _, also = kind.partition(":")
     chosen = [c for c in plan if c.kind == kind and (not with_participants or participants(c) >= 2)
               and (not also or (sends_null(c.payload) if also == "null" else c.constraint == also))]  # fmt: skip
     return chosen[:count]
@@ -113,8 +112,8 @@ FAULT_CASES: list[tuple[str, str, dict[str, Any], str, bool]] = [
     ("account_identity", "participant_mismatch", {"field": "accountId"}, "valid", True),
     ("unique_ids", "duplicate_ids", {}, "valid", False),
     ("request_isolation", "leak_addresses", {}, "valid", True),
-    ("null_as_absent", "refuse_null", {}, "valid+null", False),
-    ("content_type_enforced", "any_content_type", {}, "invalid+content_type", False),
+    ("null_as_absent", "refuse_null", {}, "valid:null", False),
+    ("content_type_enforced", "any_content_type", {}, "invalid:content_type", False),
     ("timestamp_order", "updated_before_created", {}, "valid", False),
     ("timestamp_freshness", "stale_timestamps", {}, "valid", False),
     ("read_back", "fetch_not_found", {}, "valid", False),
@@ -122,6 +121,10 @@ FAULT_CASES: list[tuple[str, str, dict[str, Any], str, bool]] = [
     ("undocumented_fields", "extra_field", {"field": "actionId", "value": "act_1"}, "valid", False),
     ("undocumented_enum_values", "unknown_enum", {}, "valid", False),
     ("undocumented_headers", "extra_header", {}, "valid", False),
+    # A valid create first: the cross-account reads read the conversation it made.
+    ("cross_account_isolation", "cross_account_read", {}, "valid+cross_account", False),
+    ("cross_account_isolation", "cross_account_configuration", {}, "valid+cross_account", False),
+    ("existence_oracle", "cross_account_message", {}, "valid+cross_account", False),
 ]
 
 
@@ -130,7 +133,8 @@ FAULT_CASES: list[tuple[str, str, dict[str, Any], str, bool]] = [
 def test_each_check_catches_an_emulator_fault(emulator: EmulatorServer, target: Target, plan: list[Case], check: str,
                                               fault: str, params: dict[str, Any], kind: str,
                                               participants: bool) -> None:  # fmt: skip
-    cases = pick(plan, kind, with_participants=participants)
+    # "valid+cross_account": cases of both kinds
+    cases = [case for each in kind.split("+") for case in pick(plan, each, with_participants=participants)]
     assert cases, f"the plan has no {kind} case to carry the fault"
     emulator.inject(fault, **params)
     outcomes = run(target, cases)

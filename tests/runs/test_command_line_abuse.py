@@ -31,9 +31,16 @@ def run_in(folder: Path, *args: str, env: dict[str, str | None] | None = None) -
     return result.exit_code, result.stdout, result.stderr
 
 
+CROSS_ACCOUNT_NOTICE = "conformance: cross-account cases not run"
+
+
 def one_error_line(stderr: str) -> str:
     """The one line that says what is wrong (click prefixes its usage hint; the error itself is one line)."""
-    errors = [line for line in stderr.splitlines() if line.startswith(("Error:", "conformance:"))]
+    errors = [
+        line
+        for line in stderr.splitlines()
+        if line.startswith(("Error:", "conformance:")) and not line.startswith(CROSS_ACCOUNT_NOTICE)
+    ]  # a notice about what a live run leaves out
     assert len(errors) == 1 and "Traceback" not in stderr, stderr
     return errors[0]
 
@@ -111,7 +118,8 @@ def test_a_few_foreign_answers_among_the_apis_own_do_not_stop_the_run(tmp_path: 
                                        "--rate", "10000", "--max-examples", "1", "--report-dir", "r",
                                        "--cassette-dir", "c")  # fmt: skip
     document = json.loads((tmp_path / "r" / "results.json").read_text(encoding="utf-8"))
-    assert document["counts"]["not_run"] == 0 and len(hits) == document["counts"]["requests"], stderr
+    unrun = {case["id"].split("/")[0] for case in document["cases"] if case["outcome"] == "not_run"}
+    assert unrun <= {"cross_account"} and len(hits) == document["counts"]["requests"], stderr  # one account here
     assert code == 1  # judged: a 400 for every valid request is a contract failure, not a broken target
 
 

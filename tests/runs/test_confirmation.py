@@ -18,13 +18,24 @@ CREDENTIAL_ENV = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "CONFORMANCE_CONFIG
 EMULATOR_ENV = {"TWILIO_API_KEY": "SK" + "0" * 32, "TWILIO_API_SECRET": "emulator_api_secret"}
 
 
+def second_account_env(server: EmulatorServer) -> dict[str, str]:
+    """The emulator's second account, as a live run reads it: every case family can be judged."""
+    second = server.settings.second_account
+    assert second is not None and second.api_key is not None and second.api_secret is not None
+    return {
+        "CONFORMANCE_SECOND_API_KEY": second.api_key,
+        "CONFORMANCE_SECOND_API_SECRET": second.api_secret,
+        "CONFORMANCE_SECOND_CONFIGURATION_ID": server.settings.second_configuration_id,
+    }
+
+
 def live_run(server: EmulatorServer, directory: Path, *extra: str) -> tuple[int, str, dict[str, Any]]:
     """One sender against ``server``, so which request a fault hits follows the plan's order."""
     result = CliRunner().invoke(cli, [
         "run", "--target", "live", "--base-url", server.url, "--configuration-id", server.configuration_id,
         "--rate", "10000", "--seed", "3", "--max-examples", "3", "--workers", "1",
         "--report-dir", str(directory / "reports"), "--cassette-dir", str(directory / "cassettes"), *extra,
-    ], env={**dict.fromkeys(CREDENTIAL_ENV), **EMULATOR_ENV, "CI": "1"})  # fmt: skip
+    ], env={**dict.fromkeys(CREDENTIAL_ENV), **EMULATOR_ENV, **second_account_env(server), "CI": "1"})  # fmt: skip
     document = json.loads((directory / "reports" / "results.json").read_text(encoding="utf-8"))
     return result.exit_code, result.output, document
 

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from conformance.cases import build_plan
 from conformance.client import Client, Limits
 from conformance.contract import load_contract
 from conformance.emulator.server import EmulatorServer
@@ -68,7 +67,7 @@ def failures(emulator: EmulatorServer, fault: str | None, outcome: str = "failed
     if fault is not None:
         emulator.inject(fault, **params)
     target: Target = target_for(emulator)
-    plan = build_plan(load_contract(), target.configuration_id, OPTIONS.seed, OPTIONS.max_examples, target.forms)
+    plan = plan_for(target, OPTIONS, load_contract())
     options = replace(OPTIONS, severities=severities or {})
     runner = Runner(target, options, client=Client(target, Limits(None, None, retries=0)))
     found: dict[str, set[str]] = {}
@@ -90,12 +89,14 @@ ONLY_ONE_FAMILY: list[tuple[str, dict[str, Any], str, tuple[str, ...]]] = [
     ("ignore_auth", {"mode": "unknown_user"}, "ignored_auth",
      ("auth/create/unknown_user/", "auth/fetch/unknown_user/")),
     ("ignore_auth", {"mode": "wrong_secret", "form": "account"}, "ignored_auth",
-     ("auth/create/wrong_secret/account", "auth/fetch/wrong_secret/account")),
+     ("auth/create/wrong_secret/account", "auth/fetch/wrong_secret/account",
+      "cross_account/auth/second_reads_first/account", "cross_account/auth/first_reads_second/account")),
     ("ignore_auth", {"mode": "empty_secret"}, "ignored_auth",
      ("auth/create/empty_secret/", "auth/fetch/empty_secret/")),
     ("ignore_auth", {"mode": "other_form_secret"}, "ignored_auth",
      ("auth/create/other_form_secret/", "auth/fetch/other_form_secret/")),
-    ("ignore_auth", {"route": "fetch"}, "ignored_auth", ("auth/fetch/", "auth/fetch_unknown/")),
+    ("ignore_auth", {"route": "fetch"}, "ignored_auth", ("auth/fetch/", "auth/fetch_unknown/",
+                                                         "cross_account/auth/")),
     ("ignore_auth", {"mode": "secret_case"}, "ignored_auth", ("auth/create/secret_case/", "auth/fetch/secret_case/")),
     ("ignore_auth", {"mode": "secret_suffix"}, "ignored_auth",
      ("auth/create/secret_suffix/", "auth/fetch/secret_suffix/")),
@@ -108,8 +109,8 @@ ONLY_ONE_FAMILY: list[tuple[str, dict[str, Any], str, tuple[str, ...]]] = [
     ("first_item_only", {}, "negative_data_rejection",  # maxItems + 1 shrinks to one item under this fault too
      ("invalid/participants[]", "invalid/participants.maxItems", "invalid/configuration.intelligence")),
     ("auth_after_validation", {}, "ignored_auth", ("auth/precedence/",)),
-    ("error_code", {"status": 401, "code": 20001}, "error_code_conformance", ("auth/",)),
-    ("fetch_unknown", {}, "unknown_id_rejection", ("not_found/",)),
+    ("error_code", {"status": 401, "code": 20001}, "error_code_conformance", ("auth/", "cross_account/auth/")),
+    ("fetch_unknown", {}, "unknown_id_rejection", ("not_found/", "cross_account/read/")),
     ("lenient_enums", {}, "negative_data_rejection", ("invalid/participants[].type.enum/",
                                                       "invalid/participants[].addresses[].channel.enum/")),
     ("max_items_off_by_one", {}, "positive_data_acceptance", ("valid/containers/",)),
@@ -118,29 +119,38 @@ ONLY_ONE_FAMILY: list[tuple[str, dict[str, Any], str, tuple[str, ...]]] = [
     # Drawn text holds compatibility and control characters now and then; the string edges hold them every time.
     ("mangle_strings", {"mode": "nfkc"}, "request_echo", ("valid/strings/", "valid/0", "valid/containers/")),
     ("mangle_strings", {"mode": "drop_controls"}, "request_echo", ("valid/strings/", "valid/0", "valid/containers/")),
-    ("stale_timestamps", {"route": "fetch"}, "timestamp_freshness", ("valid",)),
-    ("unknown_enum", {"field": "participants.0.type", "value": "SUPERVISOR"}, "undocumented_enum_values", ("valid",)),
+    ("stale_timestamps", {"route": "fetch"}, "timestamp_freshness", ("valid", "cross_account/create/")),
+    ("unknown_enum", {"field": "participants.0.type", "value": "SUPERVISOR"}, "undocumented_enum_values",
+     ("valid", "cross_account/create/")),
     # Detection, second round: every string at its edges (identifiers too), ids of another kind, null as a value.
     ("loose_references", {"mode": "normalise"}, "unknown_configuration_rejection", ("unknown_configuration/edges/",)),
     ("loose_references", {"mode": "crash"}, "unknown_configuration_rejection", ("unknown_configuration/edges/",)),
     ("foreign_ids", {"mode": "reject"}, "unknown_id_rejection", ("not_found/other_kind/",)),
     ("foreign_ids", {"mode": "crash"}, "unknown_id_rejection", ("not_found/other_kind/",)),
-    ("null_for_values", {"mode": "participant_names"}, "request_echo", ("valid",)),
+    ("null_for_values", {"mode": "participant_names"}, "request_echo", ("valid", "cross_account/create/")),
     ("null_for_values", {"mode": "empty_names"}, "request_echo", ("valid",)),
     # Arrays carry exactly what was sent: duplicates kept, compared as multisets.
     # One request never shows up in another.
     ("sticky_override", {}, "request_isolation", ("valid",)),
-    ("leak_addresses", {}, "request_isolation", ("valid",)),
+    ("leak_addresses", {}, "request_isolation", ("valid", "cross_account/create/")),
     ("cached_name", {}, "request_isolation", ("valid",)),
-    # The wire read as strictly as the standards: every success body departs once, in one way.
-    ("wire_departure", {"mode": "bom"}, "strict_json", ("valid",)),
-    ("wire_departure", {"mode": "nan"}, "strict_json", ("valid",)),
-    ("wire_departure", {"mode": "utf16"}, "strict_json", ("valid",)),
-    ("wire_departure", {"mode": "charset"}, "content_type_conformance", ("valid",)),
+    # The wire read as strictly as the standards: every success body departs once, in one way (the second
+    # account's creates are successes too).
+    ("wire_departure", {"mode": "bom"}, "strict_json", ("valid", "cross_account/create/")),
+    ("wire_departure", {"mode": "nan"}, "strict_json", ("valid", "cross_account/create/")),
+    ("wire_departure", {"mode": "utf16"}, "strict_json", ("valid", "cross_account/create/")),
+    ("wire_departure", {"mode": "charset"}, "content_type_conformance", ("valid", "cross_account/create/")),
     ("dedupe_arrays", {"array": "intelligenceConfigurationIds"}, "request_echo", ("valid/duplicates/",)),
     ("dedupe_arrays", {"array": "addresses"}, "request_echo", ("valid/duplicates/",)),
     # Drawn bodies repeat a participant by chance (an empty one, or at maxItems); the new family does every time.
     ("dedupe_arrays", {"array": "participants"}, "request_echo", ("valid/duplicates/", "valid/containers/", "valid/0")),
+    # One account reaching the other's data: only the cross-account cases (the emulator's second account) see it.
+    ("cross_account_read", {}, "cross_account_isolation", ("cross_account/read/",)),
+    ("cross_account_read", {"form": "account"}, "cross_account_isolation",
+     ("cross_account/read/second_reads_first/account", "cross_account/read/first_reads_second/account")),
+    ("cross_account_forbidden", {}, "cross_account_isolation", ("cross_account/read/",)),
+    ("cross_account_configuration", {}, "cross_account_isolation", ("cross_account/configuration/",)),
+    ("foreign_account_id", {}, "account_identity", ("cross_account/create/second/",)),
 ]  # fmt: skip
 
 
@@ -155,6 +165,14 @@ def test_a_fault_only_one_family_can_see_is_caught_by_it(emulator: EmulatorServe
     assert found.get(check), f"{fault} {params} went unnoticed: {found}"
     outside = {case for cases in found.values() for case in cases if not case.startswith(families)}
     assert outside == set(), f"cases outside {families} failed too, so the family is not what caught it"
+
+
+def test_an_existence_oracle_is_reported_by_the_cross_account_reads_alone(emulator: EmulatorServer) -> None:
+    """A message that tells another account's conversation from one that never existed: a warning, and only there."""
+    assert failures(emulator, "cross_account_message") == {}
+    warned = failures(emulator, "cross_account_message", outcome="warned")
+    assert set(warned) == {"existence_oracle"} and warned["existence_oracle"]
+    assert all(case.startswith("cross_account/read/") for case in warned["existence_oracle"])
 
 
 @pytest.mark.parametrize("variant", [None, "omit_optional", "participants_reordered"])

@@ -39,7 +39,9 @@ def faulty_emulator() -> Iterator[EmulatorServer]:
 def test_the_suite_passes_against_the_embedded_emulator_in_parallel_and_sharded() -> None:
     code, output = pytest_suite("-n", "2", "--conformance-shard", "2/2")
     assert code == 0, output
-    plan = build_plan(load_contract(), EmulatorSettings().configuration_id, 5, 3, ("api_key", "account"))
+    settings = EmulatorSettings()
+    plan = build_plan(load_contract(), settings.configuration_id, 5, 3, ("api_key", "account"), ("api_key", "account"),
+                      settings.second_configuration_id)  # fmt: skip
     assert counts(output) == {"passed": len(plan.shard(2, 2).cases)}
 
 

@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 
 CREDENTIAL_ENV = ("TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN",
-                  "CONFORMANCE_CONFIGURATION_ID", "CONFORMANCE_BASE_URL")  # fmt: skip
+                  "CONFORMANCE_CONFIGURATION_ID", "CONFORMANCE_BASE_URL", "CONFORMANCE_SECOND_API_KEY",
+                  "CONFORMANCE_SECOND_API_SECRET", "CONFORMANCE_SECOND_ACCOUNT_SID", "CONFORMANCE_SECOND_AUTH_TOKEN",
+                  "CONFORMANCE_SECOND_CONFIGURATION_ID")  # fmt: skip
 
 
 def test_the_printed_exports_and_command_run_the_live_target_against_the_emulator(tmp_path: Path) -> None:
@@ -26,7 +28,8 @@ def test_the_printed_exports_and_command_run_the_live_target_against_the_emulato
                 break
         exports = [line for line in printed if line.startswith("export ")]
         command = next(line for line in printed if line.startswith("then, in that shell: ")).split(": ", 1)[1]
-        assert len(exports) == 6 and command.startswith("conformance run --target live")
+        # the base URL, and both accounts' SID, token, key, secret and configuration (the second: cross-account cases)
+        assert len(exports) == 11 and command.startswith("conformance run --target live")
         script = "\n".join([*exports, command])  # what a person pastes into the other shell
         bin_dir = str(Path(sys.executable).parent)  # the venv's `conformance`, as in an activated shell
         shell = {**clean, "PATH": f"{bin_dir}{os.pathsep}{clean.get('PATH', '')}", "CI": "1"}
@@ -37,6 +40,7 @@ def test_the_printed_exports_and_command_run_the_live_target_against_the_emulato
         emulator.wait(timeout=30)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("PASSED: ") and " 0 failed, 0 inconclusive" in done.stdout
+    assert "cross-account cases not run" not in done.stderr  # the second account came through the exports too
     assert (tmp_path / "reports" / "latest" / "report.html").is_file()
 
 

@@ -26,6 +26,12 @@ RUN_ENV = {
     "TWILIO_API_KEY": "SK" + "7c" * 16,
     "TWILIO_API_SECRET": "Zq9/secret+value=",
     "CONFORMANCE_CONFIGURATION_ID": "conv_configuration_reproduce01",
+    # the second account of the cross-account cases, both forms
+    "CONFORMANCE_SECOND_ACCOUNT_SID": "AC" + "6f" * 16,
+    "CONFORMANCE_SECOND_AUTH_TOKEN": "f0e1d2c3b4a5968778695a4b3c2d1e0f",
+    "CONFORMANCE_SECOND_API_KEY": "SK" + "8d" * 16,
+    "CONFORMANCE_SECOND_API_SECRET": "Yx8/second+secret=",
+    "CONFORMANCE_SECOND_CONFIGURATION_ID": "conv_configuration_reproduce02",
 }
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None or shutil.which("bash") is None, reason="needs curl")
 
@@ -42,6 +48,7 @@ def faulty_live_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
     with EmulatorServer(EmulatorSettings().with_environment(RUN_ENV)) as server:
         server.inject("accept_invalid")
         server.inject("ignore_auth")
+        server.inject("cross_account_configuration")
         code, output = conformance("run", "--target", "live", "--base-url", server.url, "--rate", "10000",
                                    "--max-requests", "100000", "--seed", "11", "--max-examples", "2",
                                    "--report-dir", str(directory / "r"), "--cassette-dir", str(directory / "c"),
@@ -64,6 +71,9 @@ def test_every_curl_line_gets_the_recorded_status_from_the_runs_shell(
         chosen.setdefault((failure["check"], case_group(failure["case"]), failure["request"]["credentials"]), failure)
     assert {f["request"]["credentials"] for f in chosen.values()} >= {"api_key", "account"}
     assert len({f["request"]["auth"] for f in chosen.values()}) >= 5
+    second = [f for f in chosen.values() if f["request"].get("account") == "second"]
+    assert {f["request"]["credentials"] for f in second} == {"api_key", "account"}
+    assert all("$CONFORMANCE_SECOND_" in f["curl"] and "$TWILIO_" not in f["curl"] for f in second)
     shell_env = {"PATH": os.environ["PATH"], **RUN_ENV}  # only what the run's shell had
     for failure in chosen.values():
         line = f"{failure['curl']} -o /dev/null -w '%{{http_code}}'"
@@ -84,6 +94,9 @@ def test_conformance_reproduce_judges_the_case_again_where_it_is_sent(
     with EmulatorServer(fixed) as healthy:  # the same target once the fault is fixed
         code, output = conformance("reproduce", str(directory), case, "--base-url", healthy.url, env=RUN_ENV)
     assert code == 0 and "got 400, the run got 201" in output and output.rstrip().endswith("PASSED now"), output
+    crossing = "cross_account/configuration/second_uses_first/account"  # sent as the second account again
+    code, output = conformance("reproduce", str(directory), crossing, "--base-url", server.url, env=RUN_ENV)
+    assert code == 1 and "got 201, the run got 201" in output and "FAIL cross_account_isolation" in output, output
 
 
 def test_an_emulator_run_is_reproduced_on_a_fresh_emulator_and_bad_input_is_one_line(tmp_path: Path) -> None:
