@@ -65,10 +65,12 @@ class RunOptions:
     deterministic: bool = False  # the emulator's seeded ids and controlled clock (kept for the reproduce line)
 
 
-def plan_for(target: Target, options: RunOptions, contract: Contract | None = None) -> CasePlan:
+def plan_for(target: Target, options: RunOptions, contract: Contract | None = None,
+             ledger: Mapping[str, str] | None = None) -> CasePlan:  # fmt: skip
+    """The run's plan (rotated by a coverage ledger when given: ``CasePlan``), this shard's share of it."""
     plan = build_plan(contract or load_contract(), target.configuration_id, options.seed, options.max_examples,
-                      target.forms, target.second_forms,
-                      target.second.configuration_id if target.second else None)  # fmt: skip
+                      target.forms, target.second_forms, target.second.configuration_id if target.second else None,
+                      ledger)  # fmt: skip
     return plan.shard(*options.shard) if options.shard else plan
 
 
