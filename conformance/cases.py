@@ -110,7 +110,7 @@ class PlanRecipe:
     forms: tuple[str, ...]
     second_forms: tuple[str, ...] = ()  # the second account's credential forms (none: its cases are listed unrun)
     second_configuration_id: str | None = None
-    ledger: dict[str, str] | None = None  # case family -> the day it was last judged: the rotation's order (None: none)
+    ledger: dict[str, str] | None = None  # case family -> when it was last judged: the rotation's order (None: none)
 
 
 @dataclass(frozen=True)
