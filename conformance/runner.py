@@ -140,6 +140,8 @@ class Runner:
             # What the plan holds per family; what the run never draws is counted from it, not listed case by case.
             families=plan.planned() if self.options.max_time_s is None else dict.fromkeys(plan.planned()),
         )
+        if plan.ledger is not None:  # the order came from the history: what it was, so the run can be explained
+            result.policy["rotation"] = dict(plan.ledger)
         if sink is not None:
             sink.start(result)
         taken, total = 0, len(plan)  # cases of the plan handed on so far, of how many

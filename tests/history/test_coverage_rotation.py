@@ -90,6 +90,7 @@ def test_without_rotation_the_same_budget_never_reaches_some_families(tmp_path: 
     _code, document = night(None, tmp_path)
     _code, again = night(None, tmp_path / "again")
     assert sent_ids(document) == sent_ids(again)
+    assert "rotation" not in document.get("policy", {})
     assert judged(document) < set(document["families"])
 
 
@@ -103,6 +104,11 @@ def test_same_seed_and_same_history_give_the_same_cases(
     _code, one = night(first, tmp_path / "one")
     _code, two = night(second, tmp_path / "two", "--workers", "1")
     assert sent_ids(one) == sent_ids(two)
+    store = open_history(history)
+    try:
+        assert one["policy"]["rotation"] == rotation_ledger(store.nights())  # results.json says what ordered it
+    finally:
+        store.close()
     assert [family_of(case_id) for case_id in sent_ids(one)[: len(CORE)]] == CORE
 
 
