@@ -26,6 +26,8 @@ def history_command(location: Path | None, output_format: str, window: int, cove
     """Every failure group of the recent nights with its status, and the nights themselves.
 
     Statuses: new, persistent, regressed, intermittent, fixed (the README's "History" section defines them).
+    With --coverage: the coverage ledger instead, when each case family was last judged (budget-limited runs
+    rotate their plans by it).
     Exit 0; 2 when there is no history to read.
     """
     from conformance.history import HistoryError, HistoryView, history_location, open_history
