@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import chain, cycle, islice
 from typing import Any
@@ -110,6 +110,7 @@ class PlanRecipe:
     forms: tuple[str, ...]
     second_forms: tuple[str, ...] = ()  # the second account's credential forms (none: its cases are listed unrun)
     second_configuration_id: str | None = None
+    ledger: dict[str, str] | None = None  # case family -> when it was last judged: the rotation's order (None: none)
 
 
 @dataclass(frozen=True)
@@ -133,14 +134,21 @@ class CasePlan:
     The families are interleaved round-robin (round ``i`` takes case ``i`` of every family long enough)
     so a small request budget still touches every family; a shard takes every ``total``-th case of that
     order. Iterating twice gives the same cases: each family draws from its own seeded stream.
+
+    With a coverage ``ledger`` (case family -> the day it was last judged, from the history) the order rotates:
+    first the core, one case of each valid family (they create what later cases read) in plan order; then every
+    other family in turn, those judged longest ago (or never) first, each for as many of its first cases as reach
+    every case family it holds; then the rest, round-robin. A family's cases keep their order, and what each case
+    is does not depend on the order (same seed and same ledger: same cases, same order).
     """
 
     def __init__(self, seed: int, families: Sequence[Family], shard: tuple[int, int] | None = None,
-                 recipe: PlanRecipe | None = None) -> None:  # fmt: skip
+                 recipe: PlanRecipe | None = None, ledger: Mapping[str, str] | None = None) -> None:  # fmt: skip
         self.seed = seed
         self.families = [family for family in families if family.size]
         self.shard_of = shard  # (index, total), 1-based
         self.recipe = recipe  # how to build the same plan elsewhere (another process draws it: conformance.planner)
+        self.ledger = ledger
 
     def __len__(self) -> int:
         planned = sum(family.size for family in self.families)
@@ -151,15 +159,35 @@ class CasePlan:
 
     def _slots(self) -> Iterator[tuple[Family, int]]:
         """(family, index in it) of this shard's cases, in plan order; nothing is drawn."""
-        longest = max((family.size for family in self.families), default=0)
         index, total = self.shard_of or (1, 1)
-        position = 0
+        for position, slot in enumerate(self._order()):
+            if position % total == index - 1:
+                yield slot
+
+    def _order(self) -> Iterator[tuple[Family, int]]:
+        """(family, index in it) of every case, in plan order (rotated by the ledger when there is one)."""
+        longest = max((family.size for family in self.families), default=0)
+        turns = [(family, 0) for family in self.families] if self.ledger is None else self._rotation(self.ledger)
+        for family, covered in turns:
+            for i in range(covered):
+                yield family, i
         for i in range(longest):
-            for family in self.families:
-                if i < family.size:
-                    if position % total == index - 1:
-                        yield family, i
-                    position += 1
+            for family, covered in turns:
+                if covered <= i < family.size:
+                    yield family, i
+
+    def _rotation(self, ledger: Mapping[str, str]) -> list[tuple[Family, int]]:
+        """Each family with how many of its first cases come before the round-robin: the core, then the rest
+        stalest first (a case family never judged sorts before any day; ties keep plan order)."""
+        core, rest = [], []
+        for position, family in enumerate(self.families):
+            names = [family_of(family.stub(i).id) for i in range(family.size if family.fixed else 1)]
+            covered = max(names.index(name) for name in set(names)) + 1  # up to its last case family's first case
+            if family.stub(0).kind == CaseKind.VALID:
+                core.append((family, 1))
+            else:
+                rest.append((min(ledger.get(name, "") for name in names), position, family, covered))
+        return core + [(family, covered) for _, _, family, covered in sorted(rest, key=lambda turn: turn[:2])]
 
     def __iter__(self) -> Iterator[Case]:
         streams = {id(family): family.open() for family in self.families}
@@ -177,6 +205,11 @@ class CasePlan:
         where the set of families still giving cases changes, so each stretch is counted by arithmetic."""
         counts: dict[str, int] = {}
         index, total = self.shard_of or (1, 1)
+        if self.ledger is not None and total > 1:  # a rotated order: the shard's share is counted by walking it
+            for family, i in self._slots():
+                name = family_of(family.stub(i if family.fixed else 0).id)
+                counts[name] = counts.get(name, 0) + 1
+            return counts
         start, round_ = 0, 0  # where the current stretch of rounds begins: its first place, its first round
         for end in sorted({family.size for family in self.families}):
             alive = [family for family in self.families if family.size >= end]  # families giving cases this stretch
@@ -201,7 +234,7 @@ class CasePlan:
 
     def shard(self, index: int, total: int) -> CasePlan:
         """Cases ``index`` (1-based) of ``total`` round-robin shards."""
-        return CasePlan(self.seed, self.families, (index, total), self.recipe)
+        return CasePlan(self.seed, self.families, (index, total), self.recipe, self.ledger)
 
 
 def _on_shard(first: int, step: int, count: int, residue: int, total: int) -> int:
@@ -243,8 +276,10 @@ class _Drawn:
 
 def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_examples: int,
                forms: tuple[str, ...] = (CredentialForm.API_KEY,), second_forms: tuple[str, ...] = (),
-               second_configuration_id: str | None = None) -> CasePlan:  # fmt: skip
-    """Every case of a run, interleaved so a small request budget still touches every family.
+               second_configuration_id: str | None = None,
+               ledger: Mapping[str, str] | None = None) -> CasePlan:  # fmt: skip
+    """Every case of a run, interleaved so a small request budget still touches every family (rotated by
+    the coverage ``ledger`` when given: :class:`CasePlan`).
 
     Only the cheap families are built here; generated cases are drawn when the plan is iterated.
     """
@@ -311,9 +346,10 @@ def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_exam
     families.append(Family.of(other_kind_id_cases(configuration_id)))
     families.append(Family.of(cross_account_cases(configuration_id, forms, second_forms, second_configuration_id,
                                                   full)))  # fmt: skip
-    return CasePlan(at_seed, families, recipe=PlanRecipe(str(contract.directory), configuration_id, at_seed,
-                                                         max_examples, tuple(forms), tuple(second_forms),
-                                                         second_configuration_id))  # fmt: skip
+    recipe = PlanRecipe(str(contract.directory), configuration_id, at_seed, max_examples, tuple(forms),
+                        tuple(second_forms), second_configuration_id,
+                        None if ledger is None else dict(ledger))  # fmt: skip
+    return CasePlan(at_seed, families, recipe=recipe, ledger=ledger)
 
 
 def reference_edge_cases(contract: Contract, configuration_id: str) -> list[Case]:

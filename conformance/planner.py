@@ -86,7 +86,7 @@ def main(argv: list[str]) -> int:
     recipe["forms"], recipe["second_forms"] = tuple(recipe["forms"]), tuple(recipe["second_forms"])
     spec = PlanRecipe(**recipe)
     plan = build_plan(load_contract(Path(spec.schemas)), spec.configuration_id, spec.seed, spec.max_examples,
-                      spec.forms, spec.second_forms, spec.second_configuration_id)  # fmt: skip
+                      spec.forms, spec.second_forms, spec.second_configuration_id, spec.ledger)  # fmt: skip
     if shard is not None:
         plan = plan.shard(*shard)
     out = sys.stdout.buffer

@@ -249,7 +249,7 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
     with INTERRUPTS.installed(), open_target(target_name, base_url, configuration_id, deterministic=deterministic,
                                            seed=seed) as target:  # fmt: skip
         contract = load_contract()
-        plan = plan_for(target, options, contract)  # drawn as it is sent
+        plan = plan_for(target, options, contract, rotation(store, options))  # drawn as it is sent
         size = f"{len(plan)} cases" if max_time is None else f"up to {max_time:g} s of cases"
         click.echo(f"conformance run {run_id}: {size} against {target.name} {target.base_url} (seed {seed})",
                    err=True)  # fmt: skip
@@ -332,6 +332,18 @@ def open_store(location: Path | None) -> HistoryStore | None:
 
     try:
         return open_history(location)
+    except HistoryError as exc:
+        raise SetupError(f"--history: {exc}") from None
+
+
+def rotation(store: HistoryStore | None, options: RunOptions) -> dict[str, str] | None:
+    """The coverage ledger a request-budgeted run with a history rotates its plan by (``CasePlan``); else None."""
+    if store is None or options.max_requests is None or options.max_time_s is not None:
+        return None
+    from conformance.history.ledger import rotation_ledger
+
+    try:
+        return rotation_ledger(store.nights())
     except HistoryError as exc:
         raise SetupError(f"--history: {exc}") from None
 

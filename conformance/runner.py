@@ -65,10 +65,12 @@ class RunOptions:
     deterministic: bool = False  # the emulator's seeded ids and controlled clock (kept for the reproduce line)
 
 
-def plan_for(target: Target, options: RunOptions, contract: Contract | None = None) -> CasePlan:
+def plan_for(target: Target, options: RunOptions, contract: Contract | None = None,
+             ledger: Mapping[str, str] | None = None) -> CasePlan:  # fmt: skip
+    """The run's plan (rotated by a coverage ledger when given: ``CasePlan``), this shard's share of it."""
     plan = build_plan(contract or load_contract(), target.configuration_id, options.seed, options.max_examples,
-                      target.forms, target.second_forms,
-                      target.second.configuration_id if target.second else None)  # fmt: skip
+                      target.forms, target.second_forms, target.second.configuration_id if target.second else None,
+                      ledger)  # fmt: skip
     return plan.shard(*options.shard) if options.shard else plan
 
 
@@ -138,6 +140,8 @@ class Runner:
             # What the plan holds per family; what the run never draws is counted from it, not listed case by case.
             families=plan.planned() if self.options.max_time_s is None else dict.fromkeys(plan.planned()),
         )
+        if plan.ledger is not None:  # the order came from the history: what it was, so the run can be explained
+            result.policy["rotation"] = dict(plan.ledger)
         if sink is not None:
             sink.start(result)
         taken, total = 0, len(plan)  # cases of the plan handed on so far, of how many

@@ -27,6 +27,7 @@ def night_of(document: Document, at: datetime | None = None) -> Night:
         counts={name: value for name, value in document["counts"].items() if isinstance(value, int)},
         latency=route_latency(document),
         groups=tuple(_record(group) for group in build_digest(document).groups),
+        families={name: bool(row["passed"] or row["failed"]) for name, row in (document.get("families") or {}).items()},
     )
 
 

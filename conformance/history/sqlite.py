@@ -1,8 +1,9 @@
 """The embedded history store: one SQLite file (stdlib ``sqlite3``), created on first use.
 
 Tables: ``nights`` (one row a run), ``latency`` (a row per night and route), ``groups`` (a row per night and
-failure group). ``PRAGMA user_version`` holds the layout's version, so a file from another layout is refused
-with a clear line rather than misread.
+failure group), ``families`` (a row per night and case family: judged or not; the coverage ledger's source).
+``PRAGMA user_version`` holds the layout's version, so a file from another layout is refused with a clear line
+rather than misread; a layout 1 file gains the ``families`` table on first open.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 
 from conformance.history.store import GroupRecord, HistoryError, Night
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
+UPGRADABLE = (1,)  # older layouts this one only adds tables to
 _LAYOUT = """
 CREATE TABLE IF NOT EXISTS nights (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -43,6 +45,12 @@ CREATE TABLE IF NOT EXISTS groups (
     confirmation TEXT,
     PRIMARY KEY (night, signature)
 );
+CREATE TABLE IF NOT EXISTS families (
+    night INTEGER NOT NULL REFERENCES nights(id) ON DELETE CASCADE,
+    family TEXT NOT NULL,
+    judged INTEGER NOT NULL,
+    PRIMARY KEY (night, family)
+);
 """
 
 
@@ -61,10 +69,10 @@ class SQLiteHistory:
             tables = self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         except (sqlite3.DatabaseError, OSError) as exc:
             raise HistoryError(f"{path}: not a usable history file ({exc})") from None
-        if tables and version != LAYOUT_VERSION:
+        if tables and version != LAYOUT_VERSION and version not in UPGRADABLE:
             self._db.close()
             raise HistoryError(f"{path}: not a conformance history (layout {version}, expected {LAYOUT_VERSION})")
-        if not tables:
+        if version != LAYOUT_VERSION:
             with self._db:
                 self._db.executescript(_LAYOUT)
                 self._db.execute(f"PRAGMA user_version = {LAYOUT_VERSION}")
@@ -92,6 +100,10 @@ class SQLiteHistory:
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [(key, g.signature, g.check, g.cause, g.cases, g.example, g.confirmation) for g in night.groups],
                 )
+                self._db.executemany(
+                    "INSERT INTO families (night, family, judged) VALUES (?, ?, ?)",
+                    [(key, name, int(judged)) for name, judged in night.families.items()],
+                )
         except sqlite3.DatabaseError as exc:
             raise HistoryError(f"{self.location}: cannot record run {night.run_id} ({exc})") from None
 
@@ -118,8 +130,10 @@ class SQLiteHistory:
                         (key,),
                     )
                 )
+                families = {name: bool(judged) for name, judged in self._db.execute(
+                    "SELECT family, judged FROM families WHERE night = ? ORDER BY rowid", (key,))}  # fmt: skip
                 nights.append(Night(run_id, datetime.fromisoformat(recorded_at), verdict, target, seed,
-                                    json.loads(counts), latency, groups))  # fmt: skip
+                                    json.loads(counts), latency, groups, families))  # fmt: skip
             return nights
         except sqlite3.DatabaseError as exc:
             raise HistoryError(f"{self.location}: cannot read the history ({exc})") from None

@@ -45,6 +45,7 @@ class Night:
     counts: dict[str, int]
     latency: dict[str, dict[str, float]]  # route -> {count, p50, p95, p99}; a route with no answer is absent
     groups: tuple[GroupRecord, ...] = field(default_factory=tuple)
+    families: dict[str, bool] = field(default_factory=dict)  # case family -> judged that night (results' families)
 
     @property
     def day(self) -> str:
