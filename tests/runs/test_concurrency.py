@@ -128,7 +128,7 @@ class _FixedPlan:
     """A plan of given cases (what Runner.run needs of one)."""
 
     def __init__(self, cases: list[Case]) -> None:
-        self.cases, self.seed, self.shard_of, self.recipe = cases, 1, None, None
+        self.cases, self.seed, self.shard_of, self.recipe, self.ledger = cases, 1, None, None, None
 
     def __len__(self) -> int:
         return len(self.cases)
