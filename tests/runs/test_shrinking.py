@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -92,3 +93,29 @@ def test_shrinking_stays_within_the_request_budget(tmp_path: Path) -> None:
                                           "--max-requests", str(budget))  # fmt: skip
     assert code == 1, output
     assert document["counts"]["requests"] <= budget
+
+
+def test_a_signal_while_shrinking_leaves_the_run_interrupted() -> None:
+    from conformance.cases import Case
+    from conformance.confirmation import FailingGroup
+    from conformance.results import RunResult
+    from conformance.run_command import reduce_examples
+
+    class Interrupted:
+        contract = load_contract()
+
+        class client:
+            sent = 9
+
+        @staticmethod
+        def run_case(case: object) -> None:
+            raise KeyboardInterrupt
+
+    payload = {"configurationId": "conv_configuration_0000000000000000000default", "name": "x" * 2000}
+    case = Case("valid/strings/00", "valid", "long", 201, payload=payload)
+    group = FailingGroup("k", "request_echo", "field name", case)
+    failing = SimpleNamespace(groups={"k": group}, smallest={"k": (2100, case)})
+    result = RunResult("r", "emulator", "http://127.0.0.1:1", 1, 3, "2026-01-01T00:00:00Z")
+    recorder = SimpleNamespace(redacted=lambda shown: shown)
+    reduce_examples(cast(Runner, Interrupted()), cast(Any, failing), result, cast(Any, recorder))
+    assert result.interrupted is True and result.requests == 9 and result.reduced == []
