@@ -193,10 +193,12 @@ def print_summary(document: dict[str, Any], report_dir: Path, reproduce: str) ->
         click.echo(f"failing: {digest.failing_cases} of {counts['cases']} cases, in {len(digest.groups)} group(s)")
     confirmed = {(g["check"], g["cause"]): g for g in document.get("confirmation") or ()}
     for group in digest.groups[:CONSOLE_GROUPS]:
-        example = group.representative
+        example = group.example
         status = confirmation_note(confirmed.get((group.check, group.cause)))
-        click.echo(f"  FAIL {group.check}: {group.cause} ({len(group.cases)} cases){status} e.g. {example['case']}: "
-                   f"{clipped(example['message'], 300)}")  # fmt: skip
+        shrunk = group.reduced
+        reduced = f" reduced ({shrunk['from_size']:,} → {shrunk['size']:,} characters)" if shrunk else ""
+        click.echo(f"  FAIL {group.check}: {group.cause} ({len(group.cases)} cases){status} e.g. {example['case']}"
+                   f"{reduced}: {clipped(example['message'], 300)}")  # fmt: skip
         click.echo(f"       {reproduce_case_command(report_dir, example['case'])}")
     if len(digest.groups) > CONSOLE_GROUPS:
         click.echo(f"  ... {len(digest.groups) - CONSOLE_GROUPS} more group(s) in {report_dir / 'summary.md'}")

@@ -69,6 +69,7 @@ def test_a_group_of_only_large_cases_gets_a_much_smaller_example_that_fails_the_
     assert failure["message"][:60] in summary  # the reduced case's message is the group's
     html = (tmp_path / "reports" / "report.html").read_text(encoding="utf-8")
     assert f"({reduced['from_size']:,} → {reduced['size']:,} characters)" in html
+    assert f"e.g. {reduced['case']} reduced ({reduced['from_size']:,} → {reduced['size']:,} characters)" in output
 
 
 @pytest.mark.parametrize(("fault", "params"), [(None, {}), ("append_to_names", {})])
@@ -119,3 +120,27 @@ def test_a_signal_while_shrinking_leaves_the_run_interrupted() -> None:
     recorder = SimpleNamespace(redacted=lambda shown: shown)
     reduce_examples(cast(Runner, Interrupted()), cast(Any, failing), result, cast(Any, recorder))
     assert result.interrupted is True and result.requests == 9 and result.reduced == []
+
+
+def test_candidates_keep_the_case_s_account_and_credentials_and_the_budget() -> None:
+    from conformance.cases import Case
+    from conformance.results import CaseResult, CheckResult
+    from conformance.shrinking import LargeGroup, body_size, shrink
+
+    sent: list[Case] = []
+
+    class AlwaysFailing:
+        @staticmethod
+        def run_case(case: Case) -> CaseResult:
+            sent.append(case)
+            failed = CheckResult("request_echo", "fail", "failed", message='name sent "a", got "b"')
+            return CaseResult(case, "failed", checks=[failed])
+
+    payload = {"configurationId": "conv_configuration_0000000000000000000default", "name": "x" * 4000}
+    case = Case("cross_account/x/00", "valid", "long", 201, payload=payload, credentials="account", account="second")
+    [reduced] = shrink(cast(Runner, AlwaysFailing()), [LargeGroup("request_echo: field name", "request_echo", case)],
+                       load_contract(), lambda shown: shown, seed=1)  # fmt: skip
+    assert 0 < len(sent) == reduced["resent"] <= PER_GROUP
+    same = {(c.auth, c.credentials, c.account, c.expected_status) for c in sent}
+    assert same == {("valid", "account", "second", 201)}  # never another account's, or another form's, request
+    assert reduced["size"] < body_size(case) // 100  # a check that keeps failing lets it cut all the way down
