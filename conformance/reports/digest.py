@@ -197,7 +197,9 @@ def _groups(document: Document, listed: int = LISTED_FAILURES) -> list[Group]:
         group.path = _cause(failure, failing)[1]
     for reduced in document.get("reduced") or ():
         if reduced["key"] in groups:
-            groups[reduced["key"]].reduced = reduced
+            group = groups[reduced["key"]]
+            group.reduced = reduced
+            group.path = _cause(reduced["failure"], failing)[1] or group.path  # cutting an array moves its items
     rank = {name: i for i, name in enumerate(SEVERITY_ORDER)}
     return sorted(groups.values(), key=lambda g: (rank.get(g.check, len(rank)), -len(g.case_ids), g.key))
 
