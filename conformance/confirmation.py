@@ -8,7 +8,7 @@ digest's (check and cause), so each line of ``confirmation`` in results.json mat
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ from conformance.cases import Case
 from conformance.client import BudgetExhausted, Stopped
 from conformance.coverage import Confirmation
 from conformance.interrupts import INTERRUPTS
-from conformance.reports.digest import group_of
+from conformance.reports.digest import group_of, request_size
 from conformance.results import CaseResult, RunResult
 from conformance.runner import Runner, Sink
 
@@ -37,21 +37,33 @@ class FailingGroups:
     def __init__(self, sink: Sink) -> None:
         self.sink = sink
         self.groups: dict[str, FailingGroup] = {}
+        self.smallest: dict[str, tuple[int, Case]] = {}  # group -> (request size, its smallest case)
 
     def start(self, result: RunResult) -> None:
         self.sink.start(result)
 
     def case(self, result: CaseResult) -> CaseResult:
         shown = self.sink.case(result)  # grouped as the reports show it (redacted), re-sent as it was sent
-        for check in shown.checks:
-            if check.outcome == "failed":
-                exchange = shown.fetched if check.check == "read_back" and shown.fetched else shown.exchange
-                status = exchange.status if exchange is not None else None
-                failure = {"check": check.check, "message": check.message, "case": shown.case.id,
-                           "response": {"status": status}}  # fmt: skip
-                key, cause = group_of(failure, shown.case.expected_status)
-                self.groups.setdefault(key, FailingGroup(key, check.check, cause, result.case))
+        for key, check, cause in failing_keys(shown):
+            self.groups.setdefault(key, FailingGroup(key, check, cause, result.case))
+            exchange = shown.fetched if check == "read_back" and shown.fetched else shown.exchange
+            size = request_size({"curl": exchange.curl() if exchange else None})  # the digest's measure
+            if key not in self.smallest or size < self.smallest[key][0]:  # ties: the first, as the digest picks
+                self.smallest[key] = (size, result.case)
         return shown
+
+
+def failing_keys(shown: CaseResult) -> Iterator[tuple[str, str, str]]:
+    """(group key, check, cause) of each check a judged case failed, as the digest groups it (``shown``: redacted,
+    as the reports see it)."""
+    for check in shown.checks:
+        if check.outcome == "failed":
+            exchange = shown.fetched if check.check == "read_back" and shown.fetched else shown.exchange
+            status = exchange.status if exchange is not None else None
+            failure = {"check": check.check, "message": check.message, "case": shown.case.id,
+                       "response": {"status": status}}  # fmt: skip
+            key, cause = group_of(failure, shown.case.expected_status)
+            yield key, check.check, cause
 
 
 def confirm(runner: Runner, groups: Iterable[FailingGroup], resends: int = RESENDS) -> list[dict[str, Any]]:

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 BODY_LIMIT = 4096  # bytes of a body kept in results.json; the cassette has it whole
 LONG_STRING = 200  # in a JSON body past BODY_LIMIT, a string longer than this keeps only its two ends...
 STRING_ENDS = 60  # ...of this many characters each, so the body still parses and a changed end still shows
-__all__ = ["RESULTS_FORMAT", "CaseResult", "CheckResult", "RunResult", "case_record", "latency_summary", "scrub",
-           "write_atomic", "write_results"]  # fmt: skip
+__all__ = ["RESULTS_FORMAT", "CaseResult", "CheckResult", "RunResult", "case_record", "failure_record",
+           "latency_summary", "scrub", "write_atomic", "write_results"]  # fmt: skip
 
 
 @dataclass
@@ -69,6 +69,7 @@ class RunResult:
     stopped: str | None = None  # which budget ended the run before its plan did
     families: dict[str, int | None] = field(default_factory=dict)  # cases planned per family (None: no end)
     confirmation: list[dict[str, Any]] = field(default_factory=list)  # each failure group re-sent (confirmation.py)
+    reduced: list[dict[str, Any]] = field(default_factory=list)  # large groups' examples shrunk (shrinking.py)
 
     def add(self, case: CaseResult, contract: Contract) -> None:
         """Append a judged case, noting the response field paths its created conversation showed."""
@@ -96,7 +97,11 @@ class RunResult:
         """How the run ended: the results stream's last line."""
         end = {"finished_at": self.finished_at, "duration_s": self.duration_s, "interrupted": self.interrupted,
                "requests": self.requests, "stopped": self.stopped}  # fmt: skip
-        return {**end, "confirmation": self.confirmation} if self.confirmation else end
+        if self.confirmation:
+            end["confirmation"] = self.confirmation
+        if self.reduced:
+            end["reduced"] = self.reduced
+        return end
 
     def to_json(self, secrets: Secrets = ()) -> dict[str, Any]:
         """``results.json`` for the cases held in memory (replay, tests); a run streams them instead."""
@@ -132,7 +137,7 @@ def case_record(case: CaseResult, seed: int, observed: Iterable[str] = ()) -> di
     inconclusive = {"case": case.case.id, "reason": case.reason, "curl": where["curl"]}
     return {
         "case": _case(case),
-        "failures": [_failure(case, r, seed) for r in case.checks if r.outcome == "failed"],
+        "failures": [failure_record(case, r, seed) for r in case.checks if r.outcome == "failed"],
         "warnings": [{"check": r.check, "message": r.message, **where} for r in case.checks if r.outcome == "warned"],
         "inconclusive": inconclusive if case.outcome == "inconclusive" else None,
         "created": exchange.created_id if exchange is not None else None,
@@ -143,7 +148,8 @@ def case_record(case: CaseResult, seed: int, observed: Iterable[str] = ()) -> di
     }
 
 
-def _failure(case: CaseResult, result: CheckResult, seed: int) -> dict[str, Any]:
+def failure_record(case: CaseResult, result: CheckResult, seed: int) -> dict[str, Any]:
+    """One failed check of a judged case, as ``failures`` of results.json lists it."""
     exchange = case.fetched if result.check == "read_back" and case.fetched else case.exchange
     return {
         "check": result.check,

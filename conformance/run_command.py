@@ -36,6 +36,7 @@ from conformance.reports.document import (
 from conformance.results import CaseResult, RunResult
 from conformance.runner import STOPPED_NOT_THE_API, Runner, RunOptions, plan_for
 from conformance.settings import CASSETTES_ROOT, REPORTS_ROOT, TARGET_DEFAULTS, TIME_BOXED_EXAMPLES
+from conformance.shrinking import large_groups, shrink
 from conformance.sinks import RunSinks
 from conformance.targets import (
     SECOND_ACCOUNT_MISSING,
@@ -192,10 +193,12 @@ def print_summary(document: dict[str, Any], report_dir: Path, reproduce: str) ->
         click.echo(f"failing: {digest.failing_cases} of {counts['cases']} cases, in {len(digest.groups)} group(s)")
     confirmed = {(g["check"], g["cause"]): g for g in document.get("confirmation") or ()}
     for group in digest.groups[:CONSOLE_GROUPS]:
-        example = group.representative
+        example = group.example
         status = confirmation_note(confirmed.get((group.check, group.cause)))
-        click.echo(f"  FAIL {group.check}: {group.cause} ({len(group.cases)} cases){status} e.g. {example['case']}: "
-                   f"{clipped(example['message'], 300)}")  # fmt: skip
+        shrunk = group.reduced
+        reduced = f" reduced ({shrunk['from_size']:,} → {shrunk['size']:,} characters)" if shrunk else ""
+        click.echo(f"  FAIL {group.check}: {group.cause} ({len(group.cases)} cases){status} e.g. {example['case']}"
+                   f"{reduced}: {clipped(example['message'], 300)}")  # fmt: skip
         click.echo(f"       {reproduce_case_command(report_dir, example['case'])}")
     if len(digest.groups) > CONSOLE_GROUPS:
         click.echo(f"  ... {len(digest.groups) - CONSOLE_GROUPS} more group(s) in {report_dir / 'summary.md'}")
@@ -264,6 +267,8 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
             result = runner.run(plan, run_id, Progress(report_dir), failing)
             if failing.groups and not result.interrupted:
                 reconfirm(runner, failing, result)
+            if failing.groups and not result.interrupted:
+                reduce_examples(runner, failing, result, recorder)
         finally:
             runner.client.close()
         with INTERRUPTS.held():  # a Ctrl-C now waits until the recording and the reports are written
@@ -296,6 +301,20 @@ def reconfirm(runner: Runner, failing: FailingGroups, result: RunResult) -> None
         result.confirmation = confirm(runner, failing.groups.values())
     except KeyboardInterrupt:
         result.interrupted = True  # stopped while confirming: the run did not reach its verdict
+    finally:
+        result.requests = runner.client.sent
+
+
+def reduce_examples(runner: Runner, failing: FailingGroups, result: RunResult, recorder: Recorder) -> None:
+    """Before the verdict: the examples of groups with only large cases shrunk (``conformance.shrinking``)."""
+    large = large_groups(failing)
+    if not large:
+        return
+    click.echo(f"reducing the example of {len(large)} failure group(s) with only large cases", err=True)
+    try:
+        result.reduced = shrink(runner, large, runner.contract, recorder.redacted, result.seed)
+    except KeyboardInterrupt:
+        result.interrupted = True  # stopped while shrinking: the run did not reach its verdict
     finally:
         result.requests = runner.client.sent
 

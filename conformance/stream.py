@@ -288,6 +288,8 @@ class Tally:
             document["stopped"] = ended["stopped"]
         if ended.get("confirmation"):
             document["confirmation"] = ended["confirmation"]
+        if ended.get("reduced"):
+            document["reduced"] = ended["reduced"]
         document["cases"] = cases
         return document
 

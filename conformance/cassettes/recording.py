@@ -134,6 +134,25 @@ class Recorder:
         self._append(record.cassette, filed)
         return redacted
 
+    def redacted(self, result: CaseResult) -> CaseResult:
+        """A judged case as outputs may show it, redacted like every filed one, but not filed: a reduced example
+        (``conformance.shrinking``) is no case of the plan, and a replay never meets it."""
+        self.redactor.generated(result.case.payload)
+        message = self.redactor.message
+        return replace(result, exchange=self._unfiled(result.exchange), fetched=self._unfiled(result.fetched),
+                       checks=[replace(check, message=message(check.message)) for check in result.checks],
+                       reason=message(result.reason))  # fmt: skip
+
+    def _unfiled(self, exchange: Exchange | None) -> Exchange | None:
+        if exchange is None or exchange.status is None or not exchange.tries:
+            return self._exchange(exchange, CaseRecord(""), [], [])
+        request, response = self._request(exchange.tries[-1]), self._response(exchange.tries[-1])
+        error = self.redactor.message(exchange.error) if exchange.error else None
+        return replace(exchange, url=request["uri"], request_headers=request_headers(request),
+                       request_body=request["body"], response_headers=response_headers(response),
+                       response_body=response["body"]["string"], error=error, cassette=None, interaction=None,
+                       tries=[])  # fmt: skip
+
     # --- the sink: what run.json lists ---
 
     def record(self, result: CaseResult) -> None:

@@ -4,7 +4,8 @@ Failures are grouped by check and cause: the same expected/actual status pair fo
 else the same field path (indices folded: ``participants[0].name`` and ``participants[3].name`` are one
 cause), else the drift items found. Each group counts its cases (one unit throughout), keeps one
 representative failure, its smallest request (ties: the first in plan order), with its request, response and
-the offending member, and the rest as links. Groups come
+the offending member, and the rest as links; where the run shrank that request (``reduced``), the reduced one is
+shown, labelled. Groups come
 most serious check first, then biggest. Given a baseline run, each group is new or known, and the
 baseline's groups that are gone are listed as fixed.
 """
@@ -59,6 +60,7 @@ class Group:
     status: str | None = None  # "new" | "known" against a baseline; None without one
     count: int = 0  # every failure of the group, kept or not
     case_ids: dict[str, None] = field(default_factory=dict)  # every case of the group, in order
+    reduced: dict[str, Any] | None = None  # the representative shrunk, when all its cases were large (shrinking.py)
 
     @property
     def cases(self) -> list[str]:
@@ -72,6 +74,11 @@ class Group:
     @property
     def representative(self) -> dict[str, Any]:
         return self.failures[0]
+
+    @property
+    def example(self) -> dict[str, Any]:
+        """The failure the digest shows: the reduced one when the run shrank the group, else the representative."""
+        return self.reduced["failure"] if self.reduced else self.representative
 
     @property
     def more_cases(self) -> list[tuple[str, str]]:
@@ -188,6 +195,11 @@ def _groups(document: Document, listed: int = LISTED_FAILURES) -> list[Group]:
         group.failures.insert(0, group.failures.pop(at))
         group.anchors.insert(0, group.anchors.pop(at))
         group.path = _cause(failure, failing)[1]
+    for reduced in document.get("reduced") or ():
+        if reduced["key"] in groups:
+            group = groups[reduced["key"]]
+            group.reduced = reduced
+            group.path = _cause(reduced["failure"], failing)[1] or group.path  # cutting an array moves its items
     rank = {name: i for i, name in enumerate(SEVERITY_ORDER)}
     return sorted(groups.values(), key=lambda g: (rank.get(g.check, len(rank)), -len(g.case_ids), g.key))
 

@@ -83,6 +83,8 @@ def merge_documents(documents: list[Document], sources: list[str]) -> Document:
         merged.update(coverage=covered, families=families)
     if any("confirmation" in doc for doc in documents):
         merged["confirmation"] = [group for doc in documents for group in doc.get("confirmation", [])]
+    if any("reduced" in doc for doc in documents):
+        merged["reduced"] = [group for doc in documents for group in doc.get("reduced", [])]
     return merged
 
 
