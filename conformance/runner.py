@@ -27,7 +27,7 @@ from conformance.contract import Contract, load_contract
 from conformance.cross_account import compared_with_never_created, crosses
 from conformance.exchange import Exchange
 from conformance.interrupts import INTERRUPTS
-from conformance.kinds import Account
+from conformance.kinds import Account, CaseKind
 from conformance.planner import drawn
 from conformance.results import CaseResult, CheckResult, RunResult
 from conformance.settings import NOT_THE_API_STREAK, TARGET_DEFAULTS
@@ -98,6 +98,10 @@ def run_checks(case: Case, exchange: Exchange, fetched: Exchange | None, state: 
             results.append(CheckResult(check.name, severity, "passed"))
     return results
 
+
+# Why a case that reads a created conversation (its participant, the second account's) was not sent: nothing this
+# run (or this shard, or a lone reproduce) created it before the case came up.
+NOTHING_CREATED = "not run: it reads what an earlier case of the run creates, and no earlier case created it"
 
 class Runner:
     """Sends a plan's cases to a target through one client and checks each answer."""
@@ -299,14 +303,17 @@ class Runner:
         return self._verdict(case, *self._send(case))
 
     def unrunnable(self, case: Case) -> str | None:
-        """Why the case cannot be sent to this target (it needs a second account, or one with a configuration)."""
-        if not crosses(case):
-            return None
-        if self.target.second is None:
-            return SECOND_ACCOUNT_MISSING
-        creates = case.account == Account.SECOND and case.expected_status == 201
-        if self.target.second.configuration_id is None and (creates or CREATED_BY_SECOND in case.path):
-            return SECOND_CONFIGURATION_MISSING
+        """Why the case cannot be sent to this target (it needs a second account, or one with a configuration), or
+        cannot be judged yet: it reads what an earlier case creates, and none did. Reading an id never created
+        instead would answer 404 and pass without testing anything (an auth case's 401 holds either way)."""
+        if crosses(case):
+            if self.target.second is None:
+                return SECOND_ACCOUNT_MISSING
+            creates = case.account == Account.SECOND and case.expected_status == 201
+            if self.target.second.configuration_id is None and (creates or CREATED_BY_SECOND in case.path):
+                return SECOND_CONFIGURATION_MISSING
+        if case.kind != CaseKind.AUTH and self._unfilled(case):
+            return NOTHING_CREATED
         return None
 
     def _unfilled(self, case: Case) -> bool:
