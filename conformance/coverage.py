@@ -80,7 +80,7 @@ class Coverage:
     def add(self, case: Mapping[str, Any]) -> None:
         name = family_of(case["id"])
         row = self.families.setdefault(name, _row())
-        row[case["outcome"]] += 1
+        row[_counted_as(case)] += 1
         if case["outcome"] == "inconclusive":
             self.stuck += 1
             self.first = self.first or case["reason"] or ""
@@ -136,7 +136,15 @@ def merged(tables: list[Mapping[str, Mapping[str, int | None]]]) -> dict[str, di
 
 
 def _row() -> dict[str, int]:
-    return {"passed": 0, "failed": 0, "inconclusive": 0, "not_run": 0}
+    return {"passed": 0, "failed": 0, "inconclusive": 0, "not_run": 0, "unchecked": 0}
+
+
+def _counted_as(case: Mapping[str, Any]) -> str:
+    """A case's outcome as its family counts it: a case that "passed" because no check it ran applied (a
+    ``--checks`` list that leaves them all out) is ``unchecked``, so it judges nothing."""
+    if case["outcome"] == "passed" and not (case.get("passed_checks", True) or case.get("warned_checks")):
+        return "unchecked"
+    return str(case["outcome"])
 
 
 def coverage_line(document: Mapping[str, Any]) -> str | None:

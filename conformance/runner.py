@@ -103,6 +103,7 @@ def run_checks(case: Case, exchange: Exchange, fetched: Exchange | None, state: 
 # run (or this shard, or a lone reproduce) created it before the case came up.
 NOTHING_CREATED = "not run: it reads what an earlier case of the run creates, and no earlier case created it"
 
+
 class Runner:
     """Sends a plan's cases to a target through one client and checks each answer."""
 

@@ -197,6 +197,7 @@ def build(directory: Path, history: Path | None) -> None:
 @HistoryOption
 def merge(directories: tuple[Path, ...], output: Path, baseline: Path | None, history: Path | None) -> None:
     """Merge the reports of the shards of one run (DIR... each holding results.json) into one."""
+    from conformance.coverage import EXIT_CODES, Verdict
     from conformance.reports import write_document
     from conformance.reports.document import ReportInputError, headline, load_results, missing_shards
     from conformance.reports.merge import MergeError, merge_documents
@@ -224,12 +225,13 @@ def merge(directories: tuple[Path, ...], output: Path, baseline: Path | None, hi
     if missing:  # the gate fails such a merge; say it here too, where the shards are chosen
         click.echo(f"conformance report merge: INCOMPLETE shard set: {merged['shard']} without "
                    f"{', '.join(missing)}", err=True)  # fmt: skip
-    verdict = headline(merged) + (" (INCOMPLETE)" if missing else "")
+    verdict = headline(merged)
     click.echo(
         f"{verdict}: {len(directories)} shard(s) merged, {counts['cases']} cases, "
         f"{counts['failures']} failures, {counts['warnings']} warnings -> {', '.join(map(str, written))}"
     )
-    sys.exit(0)
+    # The merged run's verdict decides, as a run's does: shards missing from the set leave families unjudged.
+    sys.exit(EXIT_CODES[Verdict(merged["verdict"])] if "verdict" in merged else 0)
 
 
 @click.command()

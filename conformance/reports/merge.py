@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from conformance import coverage
-from conformance.reports.document import Document, undecided
+from conformance.reports.document import Document, missing_shards, undecided
 from conformance.stream import latency_summary
 
 SAME = ("format", "target", "seed", "max_examples")
@@ -43,6 +43,9 @@ def merge_documents(documents: list[Document], sources: list[str]) -> Document:
     counts = {key: sum(doc["counts"].get(key, 0) for doc in documents) for key in first["counts"]}
     families = coverage.merged([doc.get("families") or {} for doc in documents])
     covered = coverage.summary(families)
+    if missing := missing_shards("+".join(doc["shard"] for doc in documents if doc["shard"])):
+        covered["unjudged"] = [*covered["unjudged"], *(f"(every family of shard {shard}: not merged)"
+                                                       for shard in missing)]  # fmt: skip
     interrupted = any(doc["interrupted"] for doc in documents)
     ruling = coverage.verdict(
         interrupted=interrupted,

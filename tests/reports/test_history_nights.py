@@ -168,7 +168,7 @@ def test_a_merged_run_is_recorded_as_one_night(make_run: RunFactory, tmp_path: P
     history = tmp_path / "h.sqlite"
     code, out, err = invoke("report", "merge", str(tmp_path / "shard1"), str(tmp_path / "shard2"),
                             "--output", str(tmp_path / "merged"), "--history", str(history))  # fmt: skip
-    assert code == 0, out + err
+    assert code == 1, out + err  # the merged night is FAILED
     store = open_history(history)
     try:
         shard = json.loads((tmp_path / "shard1" / "results.json").read_text("utf-8"))

@@ -171,11 +171,12 @@ def test_the_shipped_policy_loads_and_judges_a_run(make_run: Any, tmp_path: Path
     code, lines = gate(tmp_path, "--policy", str(SHIPPED_POLICY))
     document = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert document["counts"]["cases"] < shipped.min_cases
-    assert code == 1 and [line for line in lines if line.startswith("  FAIL")] == [
-        "  FAIL    shards: incomplete shard set: 1/2 without 2/2",
-        f"  FAIL    min_cases: {document['counts']['cases']} judged case(s) < {shipped.min_cases} "
-        "(0 inconclusive, 0 not run)",
-    ]
+    failing = [line for line in lines if line.startswith("  FAIL")]
+    assert code == 1 and "  FAIL    shards: incomplete shard set: 1/2 without 2/2" in failing
+    assert any(line.startswith("  FAIL    min_cases: ") and f"judged case(s) < {shipped.min_cases}" in line
+               for line in failing)  # fmt: skip
+    # a cross-account read whose conversation the other shard created is not run, so its family goes unjudged
+    assert [line.split(":")[0] for line in failing] == ["  FAIL    coverage", "  FAIL    shards", "  FAIL    min_cases"]
     assert any(line.startswith("  PASS    max_p95_ms") for line in lines)
 
 

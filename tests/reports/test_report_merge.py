@@ -35,7 +35,7 @@ def whole_and_shards(make_run: Any, tmp_path_factory: pytest.TempPathFactory) ->
 def test_merged_shards_equal_the_whole_run(whole_and_shards: tuple[Path, list[Path]], tmp_path: Path) -> None:
     whole_dir, shards = whole_and_shards
     code, stdout, stderr = invoke("report", "merge", *map(str, reversed(shards)), "--output", str(tmp_path))
-    assert code == 0, stdout + stderr
+    assert code == 1, stdout + stderr  # the merged run's verdict: FAILED
     assert sorted(p.name for p in tmp_path.iterdir()) == ["junit.xml", "report.html", "results.json", "summary.md"]
     merged, whole = load_results(tmp_path), load_results(whole_dir)  # load_results validates the schema
     assert merged["counts"] == whole["counts"] and merged["counts"]["failures"] > 0

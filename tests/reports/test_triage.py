@@ -154,8 +154,8 @@ def test_highlighting_marks_the_member_and_keeps_the_rest() -> None:
 def test_a_merge_of_an_incomplete_shard_set_says_so_and_the_gate_fails_it(make_run: RunFactory, tmp_path: Path) -> None:
     write_report(make_run(shard=(1, 2), max_examples=1), tmp_path / "shard-1")
     code, stdout, stderr = invoke("report", "merge", str(tmp_path / "shard-1"), "--output", str(tmp_path / "merged"))
-    assert code == 0, stdout + stderr
-    assert "INCOMPLETE shard set: 1/2 without 2/2" in stderr and "(INCOMPLETE)" in stdout
+    assert code == 3, stdout + stderr  # the merged run is INCOMPLETE: shard 2's families were never seen
+    assert "INCOMPLETE shard set: 1/2 without 2/2" in stderr and stdout.startswith("INCOMPLETE: ")
     code, stdout, _stderr = invoke("gate", str(tmp_path / "merged"))
     assert code == 1 and "incomplete shard set: 1/2 without 2/2" in stdout
 

@@ -145,7 +145,15 @@ def test_families_are_counted_per_shard_and_a_merge_of_every_shard_covers_them()
     whole = merged([first.table(), second.table()])
     assert {name: row["planned"] for name, row in whole.items()} == plan
     assert summary(whole) == {"families": 3, "judged": 3, "unjudged": []}
-    assert whole["valid"] == {"planned": 4, "passed": 2, "failed": 0, "inconclusive": 0, "not_run": 0, "not_drawn": 2}
+    assert whole["valid"] == {
+        "planned": 4,
+        "passed": 2,
+        "failed": 0,
+        "inconclusive": 0,
+        "not_run": 0,
+        "unchecked": 0,
+        "not_drawn": 2,
+    }
 
 
 def test_a_family_whose_every_case_was_inconclusive_was_not_judged() -> None:
@@ -185,3 +193,26 @@ def test_a_signal_while_confirming_leaves_the_run_interrupted() -> None:
     result = RunResult("r", "emulator", "http://127.0.0.1:1", 1, 3, "2026-01-01T00:00:00Z")
     reconfirm(cast(Runner, Interrupted()), cast(Any, failing), result)
     assert result.interrupted is True and result.requests == 7 and result.confirmation == []
+
+
+def test_a_run_whose_checks_list_leaves_a_family_unchecked_does_not_count_it_judged(tmp_path: Path) -> None:
+    """`--checks` keeping only a check that applies to no case: every case "passed" with nothing checked."""
+    code, output = run(tmp_path / "none", "--max-examples", "1", "--checks", "conflict_header")
+    document = results(tmp_path / "none")
+    assert code == 3 and "PASSED" not in output, output
+    assert document["verdict"] == Verdict.INCOMPLETE and document["coverage"]["judged"] == 0
+    assert all(row["unchecked"] == row["planned"] for row in document["families"].values())
+    code, output = run(tmp_path / "echo", "--max-examples", "1", "--checks", "request_echo")
+    missed = results(tmp_path / "echo")["coverage"]["unjudged"]
+    assert code == 3 and any(name.startswith("invalid/") for name in missed)  # no echo to check on a 400
+    assert not any(name.startswith("valid") for name in missed), missed
+
+
+def test_a_merge_missing_a_shard_is_incomplete_and_names_the_shard(tmp_path: Path) -> None:
+    code, output = run(tmp_path / "s1", "--max-examples", "1", "--shard", "1/2")
+    assert code == 3, output  # a shard judges only its share of the families it holds... and misses the others
+    merged_run = CliRunner().invoke(cli, ["report", "merge", str(tmp_path / "s1" / "reports"), "--output",
+                                          str(tmp_path / "merged")])  # fmt: skip
+    document = json.loads((tmp_path / "merged" / "results.json").read_text(encoding="utf-8"))
+    assert document["verdict"] == Verdict.INCOMPLETE and merged_run.exit_code == 3, merged_run.output
+    assert "(every family of shard 2/2: not merged)" in document["coverage"]["unjudged"]
