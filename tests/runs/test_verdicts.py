@@ -41,6 +41,14 @@ def results(directory: Path) -> dict[str, Any]:
     return json.loads((directory / "reports" / "results.json").read_text(encoding="utf-8"))
 
 
+def junit_text(directory: Path) -> str:
+    return (directory / "reports" / "junit.xml").read_text(encoding="utf-8")
+
+
+def junit_head(directory: Path) -> str:
+    return junit_text(directory).splitlines()[1]  # the <testsuites> element
+
+
 def test_a_budget_limited_run_reads_incomplete_names_what_it_missed_and_writes_kilobytes(tmp_path: Path) -> None:
     sizes = {}
     for examples in ("20000", "1000000000"):
@@ -85,6 +93,7 @@ def test_a_run_that_judges_every_family_passes(tmp_path: Path) -> None:
     document = results(tmp_path)
     assert document["verdict"] == Verdict.PASSED and document["coverage"]["unjudged"] == []
     assert document["counts"]["not_drawn"] == 0
+    assert 'errors="0"' in junit_head(tmp_path) and "conformance.verdict" not in junit_text(tmp_path)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -202,6 +211,9 @@ def test_a_run_whose_checks_list_leaves_a_family_unchecked_does_not_count_it_jud
     assert code == 3 and "PASSED" not in output, output
     assert document["verdict"] == Verdict.INCOMPLETE and document["coverage"]["judged"] == 0
     assert all(row["unchecked"] == row["planned"] for row in document["families"].values())
+    # a CI test tab reads junit.xml: the unearned verdict is an error there, not an empty green suite
+    assert 'errors="1"' in junit_head(tmp_path / "none") and "case families not judged" in junit_text(
+        tmp_path / "none")  # fmt: skip
     code, output = run(tmp_path / "echo", "--max-examples", "1", "--checks", "request_echo")
     missed = results(tmp_path / "echo")["coverage"]["unjudged"]
     assert code == 3 and any(name.startswith("invalid/") for name in missed)  # no echo to check on a 400
