@@ -20,8 +20,10 @@ from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S
 from conformance.confirmation import FailingGroups, confirm
 from conformance.contract import load_contract
 from conformance.coverage import EXIT_CODES, Verdict, coverage_line
+from conformance.credentials import credential_variables
 from conformance.history.store import HistoryError, HistoryStore
 from conformance.interrupts import INTERRUPTS
+from conformance.kinds import AuthMode
 from conformance.reports import write_from_stream
 from conformance.reports.digest import build_digest
 from conformance.reports.document import (
@@ -390,9 +392,36 @@ def write_outputs(result: RunResult, sinks: RunSinks, report_dir: Path, baseline
     return problems, document
 
 
+def refused_credentials(document: dict[str, Any]) -> str | None:
+    """One line when every request sent with one account's real credentials of one form got 401: the run's
+    credentials are wrong (a rotated secret), not the vendor's contract, and its failures would say otherwise."""
+    tried = Counter[tuple[str | None, str]]()
+    refused = Counter[tuple[str | None, str]]()
+    for case in document["cases"]:
+        if case.get("auth") != AuthMode.VALID or case["status"] is None or not case.get("credentials"):
+            continue
+        key = (case.get("account"), case["credentials"])
+        tried[key] += 1
+        refused[key] += case["status"] == 401
+    for key, count in tried.items():
+        if count >= REFUSED_AT_LEAST and refused[key] == count:
+            account, form = key
+            user, password = credential_variables(account)[form]
+            return (
+                f"every request with the credentials in {user} and {password} got 401 ({count} case(s)): "
+                "they are wrong or revoked, so nothing sent with them was judged; check them"
+            )
+    return None
+
+
+REFUSED_AT_LEAST = 1  # cases with real credentials of one form, every one refused: the credentials are blamed
+
+
 def broken_target(document: dict[str, Any]) -> str | None:
-    """One line when most answers did not come from the API (a proxy, an HTML page), or a run of them stopped the
-    run: the target, not the contract."""
+    """One line when the run's credentials were refused, or most answers did not come from the API (a proxy, an
+    HTML page), or a run of them stopped the run: the target or the setup, not the contract."""
+    if refused := refused_credentials(document):
+        return refused
     answered = 0
     foreign = Counter[str]()  # reason -> cases, counted as the cases are read (they may be a view of the stream)
     for case in document["cases"]:

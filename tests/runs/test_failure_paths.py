@@ -188,6 +188,27 @@ def test_a_secret_too_short_to_redact_is_refused_without_echoing_it(target: str,
     assert f"{variable} is 1 character(s)" in stderr and "Traceback" not in stdout + stderr
 
 
+@pytest.mark.parametrize(("variable", "names"), [("TWILIO_API_SECRET", "TWILIO_API_KEY and TWILIO_API_SECRET"),
+                                                 ("CONFORMANCE_SECOND_API_SECRET", "CONFORMANCE_SECOND_API_KEY and "
+                                                  "CONFORMANCE_SECOND_API_SECRET")])  # fmt: skip
+def test_credentials_the_target_refuses_are_a_setup_error_not_a_broken_contract(tmp_path: Path, variable: str,
+                                                                               names: str) -> None:  # fmt: skip
+    """A rotated secret gets 401 for every valid request: one line and exit 2, not 170 contract failures."""
+    from conformance.emulator.server import EmulatorServer
+
+    with EmulatorServer() as server:
+        second = server.settings.second_account
+        assert second is not None and second.api_key and second.api_secret
+        env = {"CONFORMANCE_SECOND_API_KEY": second.api_key, "CONFORMANCE_SECOND_API_SECRET": second.api_secret,
+               "CONFORMANCE_SECOND_CONFIGURATION_ID": server.settings.second_configuration_id,
+               variable: "not-the-secret-the-target-has"}  # fmt: skip
+        code, _stdout, stderr = run("--target", "live", "--base-url", server.url, "--configuration-id",
+                                    server.configuration_id, "--rate", "10000", "--max-examples", "1", "--report-dir",
+                                    str(tmp_path / "r"), "--cassette-dir", str(tmp_path / "c"), env=env)  # fmt: skip
+    assert code == 2 and f"the credentials in {names} got 401" in stderr, stderr
+    assert "not-the-secret" not in stderr
+
+
 def test_the_emulator_with_its_port_in_use_exits_2_in_one_line() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
