@@ -68,7 +68,8 @@ def failing_keys(shown: CaseResult) -> Iterator[tuple[str, str, str]]:
 
 def confirm(runner: Runner, groups: Iterable[FailingGroup], resends: int = RESENDS) -> list[dict[str, Any]]:
     """Each group's case sent again up to ``resends`` times, while the request budget lasts; what each showed.
-    A re-send left inconclusive (throttled, unanswered) counts neither way."""
+    A re-send left inconclusive (throttled, unanswered), or on which the group's check did not run (its read-back
+    did not fit the budget), counts neither way: only a judged re-send can call a failure intermittent."""
     confirmed = []
     for group in groups:
         resent = failed = 0
@@ -78,10 +79,11 @@ def confirm(runner: Runner, groups: Iterable[FailingGroup], resends: int = RESEN
             except (BudgetExhausted, Stopped):
                 break
             INTERRUPTS.raise_pending()  # a signal that waited while the re-sent case was judged
-            if again.outcome == "inconclusive":
-                continue
+            judged = [r.outcome for r in again.checks if r.check == group.check and r.outcome in ("passed", "failed")]
+            if again.outcome in ("inconclusive", "not_run") or not judged:
+                continue  # the group's check did not run on this re-send (no read-back left, say): no evidence
             resent += 1
-            failed += any(r.check == group.check and r.outcome == "failed" for r in again.checks)
+            failed += judged[0] == "failed"
         status = (Confirmation.UNCONFIRMED if not resent else
                   Confirmation.CONFIRMED if failed == resent else Confirmation.INTERMITTENT)  # fmt: skip
         confirmed.append({"check": group.check, "cause": group.cause, "case": group.case.id, "resent": resent,

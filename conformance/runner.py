@@ -280,8 +280,11 @@ class Runner:
     def _send(self, case: Case) -> Sent:
         """The case's request and, when it created a conversation and the budget allows, its read-back; after a
         read of another account's conversation, the same caller's GET of an id never created (what it must match)."""
+        compared = compared_with_never_created(case)
+        if compared and self.client.remaining is not None and self.client.remaining < 2:
+            raise BudgetExhausted()  # judged only beside its GET of an id never created: both fit, or neither goes
         exchange = self.client.send_case(case)
-        if compared_with_never_created(case) and (self.client.remaining is None or self.client.remaining > 0):
+        if compared and (self.client.remaining is None or self.client.remaining > 0):
             never = never_created_id(self.options.seed, 1002)
             try:
                 return exchange, self.client.fetch(never, case.credentials, case.account)

@@ -80,3 +80,25 @@ def test_confirmation_stays_within_the_request_budget(tmp_path: Path) -> None:
     assert document["counts"]["requests"] <= 8
     assert {g["status"] for g in document["confirmation"]} == {"unconfirmed"}  # nothing left to re-send with
     assert "[unconfirmed: no request left in the budget to re-send it]" in output
+
+
+def test_a_resend_whose_check_could_not_run_is_no_evidence_either_way() -> None:
+    """Near the end of the budget a re-send gets its create but not its read-back: read_back is skipped there, and
+    a skipped check must not turn a steady failure into an intermittent one (the gate may excuse those)."""
+    from conformance.client import Client, Limits
+    from conformance.confirmation import FailingGroup, confirm
+    from conformance.runner import Runner, RunOptions, plan_for
+    from conformance.targets import target_for
+
+    options = RunOptions(seed=7, max_examples=3, max_requests=None, rate=None)
+    with EmulatorServer() as server:
+        server.inject("fetch_mismatch")
+        target = target_for(server)
+        case = next(c for c in plan_for(target, options).cases if c.id == "valid/edge/00")
+        runner = Runner(target, options, client=Client(target, Limits(3, None, retries=0)))  # the case: 2; 1 left
+        try:
+            assert [c.check for c in runner.run_case(case).checks if c.outcome == "failed"] == ["read_back"]
+            (group,) = confirm(runner, [FailingGroup("key", "read_back", "cause", case)])
+        finally:
+            runner.client.close()
+    assert (group["resent"], group["failed"], group["status"]) == (0, 0, "unconfirmed")
