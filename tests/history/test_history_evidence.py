@@ -6,6 +6,7 @@ account's credentials (its cross-account families unjudged), must not count as a
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,3 +77,23 @@ def test_families_and_checks_survive_the_store(tmp_path: Path) -> None:
         store.record(each)
     assert store.nights() == nights
     store.close()
+
+
+def test_a_layout_2_history_gains_the_tables_and_its_old_nights_are_judged_by_verdict(tmp_path: Path) -> None:
+    location = tmp_path / "old.sqlite"
+    store = SQLiteHistory(location)
+    store.record(night(1, CROSS_GROUP))
+    store.close()
+    with sqlite3.connect(location) as db:  # as a layout 2 file was: families kept, nothing per group or check
+        db.execute("DROP TABLE group_families")
+        db.execute("DROP TABLE allowed_checks")
+        db.execute("PRAGMA user_version = 2")
+    store = SQLiteHistory(location)
+    try:
+        store.record(night(2, OTHER_GROUP, unjudged=CROSS_FAMILIES, checks=("read_back",)))
+        old, new = store.nights()
+    finally:
+        store.close()
+    assert old.groups[0].families == () and new.groups[0].families == ("valid",) and new.checks == ("read_back",)
+    # the old record does not say where the group failed; the new night's allow-list still leaves its check out
+    assert history(old, new)[CROSS] == ("new", [True, None])
