@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator, Sequence
+from enum import IntEnum, unique
 from typing import Any
 
 from conformance.auth_modes import tried_with
@@ -34,6 +35,20 @@ WITH_A_FORM: dict[str, Callable[[str], str]] = {
     AuthMode.UNKNOWN_USER: lambda form: f"unknown user ({FORM_LABELS[form]} form)",
 }
 _ROUTES = {"create": ("POST", CREATE_PATH), "fetch": ("GET", FETCH_PATH.replace("{id}", CREATED_ID))}
+
+
+@unique
+class NeverCreated(IntEnum):
+    """``never_created_id``'s index for each purpose that needs an id never created: one each, so no two purposes
+    send the same (random) id. The ``not_found`` cases take 0, 1, ... (their count), below all of these."""
+
+    UNKNOWN_ID_AUTH = 50  # the unauthenticated GETs of an id never created
+    UNKNOWN_CONFIGURATION = 99  # an unknown configurationId (credentials judged first)
+    CONVERSATION = 1000  # the run's first conversation, read before any create answered
+    PARTICIPANT = 1001  # its participant, likewise
+    ACCOUNT = 1002  # its account, likewise
+    SECOND_CONVERSATION = 1003  # the second account's conversation, likewise
+    COMPARED = 1004  # the same caller's GET a cross-account read is compared with
 
 
 def never_created_id(at_seed: int, index: int = 0, prefix: str = CONVERSATION_ID_PREFIX) -> str:
@@ -68,7 +83,7 @@ def auth_cases(configuration_id: str, forms: Sequence[str]) -> Iterator[list[Cas
 
 def unknown_id_auth_cases(at_seed: int) -> list[Case]:
     """Unauthenticated GETs of an id that was never created: 401, not 404 (credentials come first)."""
-    path = FETCH_PATH.replace("{id}", never_created_id(at_seed, 50))
+    path = FETCH_PATH.replace("{id}", never_created_id(at_seed, NeverCreated.UNKNOWN_ID_AUTH))
     return [Case(f"auth/fetch_unknown/{mode}/0", CaseKind.AUTH, f"credentials: {mode.replace('_', ' ')} on GET of an "
                  "id never created", 401, raw_body=b"", content_type=None, method="GET", path=path, auth=mode)
             for mode in (AuthMode.NONE, AuthMode.WRONG_SECRET)]  # fmt: skip
@@ -76,7 +91,7 @@ def unknown_id_auth_cases(at_seed: int) -> list[Case]:
 
 def precedence_cases(configuration_id: str, at_seed: int) -> list[Case]:
     """Unauthenticated requests that are also wrong in another way: authentication is judged first."""
-    unknown = CONFIGURATION_ID_PREFIX + never_created_id(at_seed, 99).removeprefix(CONVERSATION_ID_PREFIX)
+    unknown = never_created_id(at_seed, NeverCreated.UNKNOWN_CONFIGURATION, CONFIGURATION_ID_PREFIX)
     what = "credentials checked before the body"
     return [
         Case("auth/precedence/0", CaseKind.AUTH, f"{what}: no credentials and an invalid body", 401,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from conformance.access import never_created_id
+from conformance.access import NeverCreated, never_created_id
 from conformance.cases import (
     CREATED_ACCOUNT_ID,
     CREATED_BY_SECOND,
@@ -285,7 +285,7 @@ class Runner:
             raise BudgetExhausted()  # judged only beside its GET of an id never created: both fit, or neither goes
         exchange = self.client.send_case(case)
         if compared and (self.client.remaining is None or self.client.remaining > 0):
-            never = never_created_id(self.options.seed, 1002)
+            never = never_created_id(self.options.seed, NeverCreated.COMPARED)
             try:
                 return exchange, self.client.fetch(never, case.credentials, case.account)
             except (BudgetExhausted, Stopped):
@@ -330,10 +330,10 @@ class Runner:
         if not case.reads_created:
             return case
         seed = self.options.seed
-        never = {CREATED_ID: never_created_id(seed, 1000),
-                 CREATED_PARTICIPANT_ID: never_created_id(seed, 1001, PARTICIPANT_ID_PREFIX),
-                 CREATED_ACCOUNT_ID: never_created_id(seed, 1002, "AC"),
-                 CREATED_BY_SECOND: never_created_id(seed, 1003)}  # fmt: skip
+        never = {CREATED_ID: never_created_id(seed, NeverCreated.CONVERSATION),
+                 CREATED_PARTICIPANT_ID: never_created_id(seed, NeverCreated.PARTICIPANT, PARTICIPANT_ID_PREFIX),
+                 CREATED_ACCOUNT_ID: never_created_id(seed, NeverCreated.ACCOUNT, "AC"),
+                 CREATED_BY_SECOND: never_created_id(seed, NeverCreated.SECOND_CONVERSATION)}  # fmt: skip
         return case.with_created({**never, **self.created})
 
     def _verdict(self, case: Case, exchange: Exchange, fetched: Exchange | None) -> CaseResult:

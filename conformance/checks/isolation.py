@@ -14,8 +14,9 @@ from urllib.parse import urlsplit
 from conformance.checks.registry import CheckFailed, Context, check, of_kind, shown, why
 from conformance.exchange import Exchange, NotJSON
 from conformance.kinds import CaseKind
+from conformance.vendor import CONVERSATION_ID_PREFIX
 
-_ID = re.compile(r"conv_conversation_[0-9A-Za-z]+")
+_ID = re.compile(re.escape(CONVERSATION_ID_PREFIX) + "[0-9A-Za-z]+")  # a conversation id, masked in messages
 
 
 def _baseline(ctx: Context) -> Exchange | None:

@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from conformance.auth_modes import REFUSED
 from conformance.emulator.exceptions import EmulatorError, InternalError, NotFound, ServiceUnavailable, TooManyRequests
+from conformance.kinds import CredentialForm
 
 ROUTES = ("create", "fetch")
 JSON = "application/json"
@@ -217,7 +218,7 @@ def fetch_not_found(p: Mapping[str, Any]) -> Reply:
 
 
 AUTH_FAILURES = ("any", *REFUSED)  # what ignore_auth may let in: every credentials mode that must get 401
-CREDENTIAL_FORMS = ("any", "api_key", "account")
+CREDENTIAL_FORMS = ("any", *(str(form) for form in CredentialForm))  # a caller's username form, or any of them
 
 
 @fault("switch", params={"mode": Param(str, "any"), "form": Param(str, "any")})
@@ -733,8 +734,6 @@ def wire_departure(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) ->
 
 # --- cross-account isolation: the second account reaching the first's data (the wire layer acts on these) ---
 
-FORMS_OF_CALLER = ("any", "api_key", "account")
-
 
 @fault("switch", params={"form": Param(str, "any")}, routes=("fetch",))
 def cross_account_read(p: Mapping[str, Any]) -> None:
@@ -846,7 +845,7 @@ FAULT_PARAM_CHECKS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "error_body_wrong": _one_of("mode", ("missing_more_info", "status_mismatch", "more_info_not_link")),
     "ignore_auth": lambda p: _one_of("mode", AUTH_FAILURES)(p) or _one_of("form", CREDENTIAL_FORMS)(p),
     "max_items_off_by_one": _one_of("direction", ("refuse_at_limit", "accept_past_limit")),
-    "cross_account_read": _one_of("form", FORMS_OF_CALLER),
+    "cross_account_read": _one_of("form", CREDENTIAL_FORMS),
     "mangle_strings": _one_of("mode", tuple(_STRING_MANGLERS)),
     "loose_references": _one_of("mode", ("normalise", "crash")),
     "foreign_ids": _one_of("mode", ("reject", "crash")),

@@ -44,7 +44,7 @@ from conformance.emulator.faults import (
 )
 from conformance.emulator.models import Admitted, Backend, Conversation, encode_json, strip_nulls
 from conformance.emulator.rules import parse_json, quote
-from conformance.kinds import AuthMode
+from conformance.kinds import AuthMode, CredentialForm
 from conformance.vendor import CONVERSATION_ID_PREFIX, IDEMPOTENCY_KEY_HEADER
 
 MAX_IDEMPOTENCY_KEY = 255  # longer keys get 400 (an emulator assumption)
@@ -93,14 +93,27 @@ def _first_items_valid(responses: EmulatorResponses, body: Any) -> bool:
     return True
 
 
+def _decoded(header: str | None) -> tuple[str, str | None, str | None]:
+    """An Authorization header's scheme (lower case), and its token read as base64 UTF-8 ``username:password``:
+    the username (None when the token is not base64 UTF-8) and the password (None without a colon)."""
+    scheme, _, token = (header or "").strip().partition(" ")
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return scheme.lower(), None, None
+    username, colon, password = decoded.partition(":")
+    return scheme.lower(), username, password if colon else None
+
+
+def _form_of(username: str) -> str:
+    """A username's credential form: an Account SID (``AC...``) is the account form, anything else an API key."""
+    return CredentialForm.ACCOUNT if username[:2].upper() == "AC" else CredentialForm.API_KEY
+
+
 def _username_form(header: str | None) -> str:
     """The credential form of a Basic header's username (an Account SID or an API key SID)."""
-    _scheme, _, token = (header or "").strip().partition(" ")
-    try:
-        username = base64.b64decode(token.strip(), validate=True).decode("utf-8").partition(":")[0]
-    except (binascii.Error, ValueError):
-        return "any"
-    return "account" if username[:2].upper() == "AC" else "api_key"
+    _scheme, username, _password = _decoded(header)
+    return "any" if username is None else _form_of(username)
 
 
 def _headers(request: Request) -> dict[str, str]:
@@ -302,32 +315,23 @@ class EmulatorResponses:
         return account
 
     def _authenticate(self, header: str | None) -> str | None:
-        scheme, _, token = (header or "").strip().partition(" ")
-        if scheme.lower() != "basic":
+        scheme, username, password = _decoded(header)
+        if scheme != "basic" or username is None or password is None:
             return None
-        try:
-            decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, ValueError):
-            return None
-        username, colon, password = decoded.partition(":")
-        return self.backend.authenticate(username, password) if colon else None
+        return self.backend.authenticate(username, password)
 
     def _auth_failure(self, header: str | None) -> tuple[AuthMode, str]:
         """Why credentials failed (the credentials mode that sends such a header) and the username's form."""
         if not header:
             return AuthMode.NONE, "any"
-        scheme, _, token = header.strip().partition(" ")
-        try:
-            decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, ValueError):
-            decoded = ""
-        username, colon, password = decoded.partition(":")
-        form = "account" if username[:2].upper() == "AC" else "api_key"
-        if scheme.lower() == "bearer" and colon and self.backend.authenticate(username, password):
-            return AuthMode.BEARER_CREDENTIALS, form
-        if scheme.lower() != "basic" or not colon:
+        scheme, username, password = _decoded(header)
+        if username is None or password is None:
             return AuthMode.MALFORMED, "any"
-        return self.backend.login_failure(username, password), form
+        if scheme == "bearer" and self.backend.authenticate(username, password):
+            return AuthMode.BEARER_CREDENTIALS, _form_of(username)
+        if scheme != "basic":
+            return AuthMode.MALFORMED, "any"
+        return self.backend.login_failure(username, password), _form_of(username)
 
     def _idempotency_key(self, headers: dict[str, str]) -> str | None:
         key = headers.get(IDEMPOTENCY_KEY_HEADER.lower())

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from conformance.coverage import family_of
 from conformance.history.store import PERCENTILES, GroupRecord, Night
 from conformance.reports.digest import Group, build_digest
 from conformance.reports.document import Document, headline
@@ -28,6 +29,7 @@ def night_of(document: Document, at: datetime | None = None) -> Night:
         latency=route_latency(document),
         groups=tuple(_record(group) for group in build_digest(document).groups),
         families={name: bool(row["passed"] or row["failed"]) for name, row in (document.get("families") or {}).items()},
+        checks=_allowed_checks(document),
     )
 
 
@@ -47,9 +49,16 @@ def route_latency(document: Document) -> dict[str, dict[str, float]]:
     return out
 
 
+def _allowed_checks(document: Document) -> tuple[str, ...] | None:
+    """The --checks allow-list the run judged with (``policy.checks``), or None: every check ran."""
+    checks = (document.get("policy") or {}).get("checks")
+    return None if checks is None else tuple(checks)
+
+
 def _record(group: Group) -> GroupRecord:
+    families = tuple(dict.fromkeys(family_of(case) for case in group.case_ids))  # where it failed, in order
     return GroupRecord(group.key, group.check, group.cause, len(group.case_ids), group.representative["case"],
-                       _confirmation(group))  # fmt: skip
+                       _confirmation(group), families)  # fmt: skip
 
 
 def _confirmation(group: Group) -> str | None:

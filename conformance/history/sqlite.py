@@ -1,9 +1,11 @@
 """The embedded history store: one SQLite file (stdlib ``sqlite3``), created on first use.
 
 Tables: ``nights`` (one row a run), ``latency`` (a row per night and route), ``groups`` (a row per night and
-failure group), ``families`` (a row per night and case family: judged or not; the coverage ledger's source).
+failure group), ``families`` (a row per night and case family: judged or not; the coverage ledger's source),
+``group_families`` (a row per night, group and case family it failed in) and ``allowed_checks`` (a row per night
+that ran with a --checks allow-list): with the last three, a night proves a group fixed only where it judged it.
 ``PRAGMA user_version`` holds the layout's version, so a file from another layout is refused with a clear line
-rather than misread; a layout 1 file gains the ``families`` table on first open.
+rather than misread; an older file gains the newer tables on first open.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from pathlib import Path
 
 from conformance.history.store import GroupRecord, HistoryError, Night
 
-LAYOUT_VERSION = 2
-UPGRADABLE = (1,)  # older layouts this one only adds tables to
+LAYOUT_VERSION = 3
+UPGRADABLE = (1, 2)  # older layouts this one only adds tables to
 _LAYOUT = """
 CREATE TABLE IF NOT EXISTS nights (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -50,6 +52,16 @@ CREATE TABLE IF NOT EXISTS families (
     family TEXT NOT NULL,
     judged INTEGER NOT NULL,
     PRIMARY KEY (night, family)
+);
+CREATE TABLE IF NOT EXISTS group_families (
+    night INTEGER NOT NULL REFERENCES nights(id) ON DELETE CASCADE,
+    signature TEXT NOT NULL,
+    family TEXT NOT NULL,
+    PRIMARY KEY (night, signature, family)
+);
+CREATE TABLE IF NOT EXISTS allowed_checks (
+    night INTEGER PRIMARY KEY REFERENCES nights(id) ON DELETE CASCADE,
+    checks TEXT NOT NULL
 );
 """
 
@@ -104,6 +116,13 @@ class SQLiteHistory:
                     "INSERT INTO families (night, family, judged) VALUES (?, ?, ?)",
                     [(key, name, int(judged)) for name, judged in night.families.items()],
                 )
+                self._db.executemany(
+                    "INSERT INTO group_families (night, signature, family) VALUES (?, ?, ?)",
+                    [(key, g.signature, family) for g in night.groups for family in g.families],
+                )
+                if night.checks is not None:
+                    self._db.execute("INSERT INTO allowed_checks (night, checks) VALUES (?, ?)",
+                                     (key, json.dumps(list(night.checks))))  # fmt: skip
         except sqlite3.DatabaseError as exc:
             raise HistoryError(f"{self.location}: cannot record run {night.run_id} ({exc})") from None
 
@@ -122,8 +141,13 @@ class SQLiteHistory:
                         "SELECT route, count, p50, p95, p99 FROM latency WHERE night = ? ORDER BY route", (key,)
                     )
                 }
+                failed_in: dict[str, list[str]] = {}
+                for signature, family in self._db.execute(
+                    "SELECT signature, family FROM group_families WHERE night = ? ORDER BY rowid", (key,)
+                ):
+                    failed_in.setdefault(signature, []).append(family)
                 groups = tuple(
-                    GroupRecord(*row)
+                    GroupRecord(*row, families=tuple(failed_in.get(row[0], ())))
                     for row in self._db.execute(
                         "SELECT signature, check_name, cause, cases, example, confirmation FROM groups "
                         "WHERE night = ? ORDER BY rowid",  # as recorded: the digest's order, most serious first
@@ -132,8 +156,10 @@ class SQLiteHistory:
                 )
                 families = {name: bool(judged) for name, judged in self._db.execute(
                     "SELECT family, judged FROM families WHERE night = ? ORDER BY rowid", (key,))}  # fmt: skip
+                allowed = self._db.execute("SELECT checks FROM allowed_checks WHERE night = ?", (key,)).fetchone()
                 nights.append(Night(run_id, datetime.fromisoformat(recorded_at), verdict, target, seed,
-                                    json.loads(counts), latency, groups, families))  # fmt: skip
+                                    json.loads(counts), latency, groups, families,
+                                    None if allowed is None else tuple(json.loads(allowed[0]))))  # fmt: skip
             return nights
         except sqlite3.DatabaseError as exc:
             raise HistoryError(f"{self.location}: cannot read the history ({exc})") from None

@@ -11,8 +11,12 @@ Statuses (the README's "History" section says the same):
 - ``fixed``: failed within the window, not in the newest night.
 
 The window is the newest ``window`` nights; "nights failing" counts within it, first and last seen over all the
-nights read. A night that ended without a verdict (interrupted, undecided, incomplete: neither PASSED nor FAILED)
-counts where it reported a group failing, and is skipped where it did not: it proves no fix.
+nights read. A night counts where it reported a group failing. Where it did not, it is evidence of a fix only when
+it judged the group: it ended with a verdict (PASSED or FAILED; not interrupted, undecided, incomplete), ran the
+group's check (no --checks allow-list left it out) and judged every case family the group failed in (a budget or
+missing second-account credentials leave families unjudged, even on a FAILED night). Any other night is unknown
+for the group, and skipped: it proves no fix. Nights and groups recorded before families and checks were kept
+are judged by their verdict alone.
 """
 
 from __future__ import annotations
@@ -20,10 +24,12 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
+from conformance.coverage import Verdict
 from conformance.history.store import GroupRecord, Night
 
 DEFAULT_WINDOW = 14  # nights: two weeks of a nightly
-CONCLUSIVE = ("PASSED", "FAILED")  # verdicts of a run that judged what it set out to; any other proves no fix
+# verdicts (upper case, as Night.verdict holds them) of a run that judged what it set out to; any other proves no fix
+CONCLUSIVE = (Verdict.PASSED.upper(), Verdict.FAILED.upper())
 STATUSES = ("new", "regressed", "intermittent", "persistent", "fixed")  # shown in this order
 
 
@@ -43,7 +49,7 @@ class GroupHistory:
     latest: GroupRecord  # its record in the last night it failed
     since: Night | None = None  # the first night of the current streak (None when fixed)
     strip: list[bool | None] = field(default_factory=list)  # per night of the window, oldest first: failing,
-    # not failing, or None for a night that ended without a verdict and did not report it
+    # not failing, or None for a night that did not report it and did not judge it (see _evidence)
 
     @property
     def failing(self) -> bool:
@@ -67,7 +73,10 @@ def group_histories(nights: list[Night], window: int = DEFAULT_WINDOW) -> list[G
     offset = len(nights) - len(recent)
     histories = []
     for signature in {signature for night in recent for signature in night.failing}:
-        evidence = [_evidence(night, signature) for night in nights]
+        records = [g for night in nights for g in night.groups if g.signature == signature]
+        check = records[-1].check
+        families = frozenset(family for record in records for family in record.families)  # everywhere it failed
+        evidence = [_evidence(night, signature, check, families) for night in nights]
         judged = [i for i, seen in enumerate(evidence) if seen is not None]
         failing = [i for i in judged if evidence[i]]
         first, last = failing[0], failing[-1]
@@ -90,12 +99,18 @@ def group_histories(nights: list[Night], window: int = DEFAULT_WINDOW) -> list[G
     return sorted(histories, key=lambda h: (order[h.status], -h.streak, h.signature))
 
 
-def _evidence(night: Night, signature: str) -> bool | None:
-    """Failing (True), judged and not failing (False), or unknown (None): a run that ended without a verdict
-    (interrupted, undecided, incomplete) is no evidence that a group it did not report was fixed."""
+def _evidence(night: Night, signature: str, check: str, families: frozenset[str]) -> bool | None:
+    """Failing (True), judged and not failing (False), or unknown (None): a night that did not judge the group
+    (no verdict, its check left out, one of its families unjudged) is no evidence that it was fixed."""
     if signature in night.failing:
         return True
-    return False if night.verdict in CONCLUSIVE else None
+    if night.verdict not in CONCLUSIVE:
+        return None
+    if night.checks is not None and check not in night.checks:
+        return None
+    if night.families and not all(night.families.get(family) for family in families):
+        return None  # a family it did not plan, or planned and left unjudged
+    return False
 
 
 def _status(streak: int, only_tonight: bool, returns: int, confirmation: str | None) -> str:

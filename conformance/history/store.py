@@ -28,9 +28,12 @@ class GroupRecord:
     cases: int  # failing cases in the group that night
     example: str  # the representative case id, for `conformance ticket` and reproduce
     confirmation: str | None = None  # "confirmed" | "intermittent" when the run re-sent the group; else None
+    families: tuple[str, ...] = ()  # the case families of its failing cases (empty: recorded before they were kept)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["families"] = list(self.families)
+        return data
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class Night:
     latency: dict[str, dict[str, float]]  # route -> {count, p50, p95, p99}; a route with no answer is absent
     groups: tuple[GroupRecord, ...] = field(default_factory=tuple)
     families: dict[str, bool] = field(default_factory=dict)  # case family -> judged that night (results' families)
+    checks: tuple[str, ...] | None = None  # the --checks allow-list it ran with (policy.checks); None: every check
 
     @property
     def day(self) -> str:
@@ -66,6 +70,7 @@ class Night:
         data = asdict(self)
         data["recorded_at"] = self.recorded_at.isoformat()
         data["groups"] = [group.to_json() for group in self.groups]
+        data["checks"] = None if self.checks is None else list(self.checks)
         return data
 
 

@@ -19,8 +19,10 @@ from conftest import RunFactory
 from report_helpers import invoke, write_report
 from test_report_html_browser import CHROMIUM, browse
 
+from conformance.coverage import family_of
 from conformance.emulator.server import EmulatorServer
 from conformance.history import HistoryView, open_history, record_run
+from conformance.history.record import night_of
 from conformance.reports import write_document
 from conformance.reports.diff import diff_runs, load_run
 from conformance.reports.document import headline
@@ -182,3 +184,19 @@ def test_a_merged_run_is_recorded_as_one_night(make_run: RunFactory, tmp_path: P
         == json.loads((tmp_path / "merged" / "results.json").read_text("utf-8"))["counts"]["cases"]
     )
     assert f"{ECHO}" in (tmp_path / "merged" / "summary.md").read_text(encoding="utf-8").split("### Across nights")[1]
+
+
+def test_each_group_keeps_the_families_it_failed_in_and_the_night_its_checks(
+    nights: tuple[Path, dict[int, dict[str, Any]]],
+) -> None:
+    history, by_night = nights
+    store = open_history(history)
+    recorded = store.nights()
+    store.close()
+    [echo] = [g for g in recorded[1].groups if g.signature == ECHO]
+    failed_in = {family_of(case["id"]) for case in by_night[2]["document"]["cases"]
+                 if "request_echo" in case.get("failed_checks", ())}  # fmt: skip
+    assert failed_in and set(echo.families) == failed_in
+    assert recorded[1].checks is None and all(recorded[1].families[family] for family in failed_in)
+    allow_listed = {**by_night[2]["document"], "policy": {"checks": ["request_echo", "status_code"]}}
+    assert night_of(allow_listed).checks == ("request_echo", "status_code")

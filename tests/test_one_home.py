@@ -1,0 +1,51 @@
+"""Facts that parallel work once wrote twice, each pinned to its one home: a test fails if a copy drifts back."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from conformance.access import NeverCreated, never_created_id, not_found_cases
+from conformance.checks.isolation import _message
+from conformance.emulator.faults import CREDENTIAL_FORMS, FaultError, FaultInjector
+from conformance.emulator.responses import _decoded, _form_of, _username_form
+from conformance.exchange import Exchange
+from conformance.kinds import CredentialForm
+from conformance.vendor import CONVERSATION_ID_PREFIX
+
+
+def test_each_purpose_sends_its_own_never_created_id() -> None:
+    suffixes = {never_created_id(7, purpose)[-26:] for purpose in NeverCreated}
+    assert len(suffixes) == len(NeverCreated)  # no two purposes share the random part, whatever their prefix
+    assert len(not_found_cases(7)) < min(NeverCreated)  # the not_found cases' indices stay below the table
+
+
+@pytest.mark.parametrize("fault", ["ignore_auth", "cross_account_read"])
+def test_the_faults_take_the_credential_forms_of_kinds(fault: str) -> None:
+    assert ("any", *CredentialForm) == CREDENTIAL_FORMS
+    for form in CREDENTIAL_FORMS:
+        FaultInjector().inject(fault, form=form)
+    with pytest.raises(FaultError, match="form must be one of any, api_key, account"):
+        FaultInjector().inject(fault, form="token")
+
+
+def basic(username: str, password: str | None, scheme: str = "Basic") -> str:
+    token = username if password is None else f"{username}:{password}"
+    return f"{scheme} " + base64.b64encode(token.encode()).decode()
+
+
+def test_one_reading_of_a_basic_header_and_of_its_username_s_form() -> None:
+    assert _decoded(basic("SK1", "s:x")) == ("basic", "SK1", "s:x")
+    assert _decoded(basic("AC1", None, "BEARER")) == ("bearer", "AC1", None)
+    assert _decoded("Basic !!") == ("basic", None, None) and _decoded(None) == ("", "", None)
+    assert (_form_of("AC1"), _form_of("ac1"), _form_of("SK1"), _form_of("")) == (
+        CredentialForm.ACCOUNT, CredentialForm.ACCOUNT, CredentialForm.API_KEY, CredentialForm.API_KEY)  # fmt: skip
+    assert (_username_form(basic("AC1", "x")), _username_form("Basic !!")) == ("account", "any")
+
+
+def test_the_isolation_check_masks_ids_of_the_vendor_s_prefix() -> None:
+    named = f"The requested resource /v2/Conversations/{CONVERSATION_ID_PREFIX}0123abc was not found"
+    exchange = Exchange("GET", "http://127.0.0.1:1/v2/Conversations/x", {}, b"", "valid", status=404,
+                        response_body=f'{{"code": 20404, "message": "{named}"}}'.encode())  # fmt: skip
+    assert _message(exchange) == "The requested resource /v2/Conversations/{id} was not found"
