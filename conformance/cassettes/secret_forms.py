@@ -10,7 +10,11 @@ of base64. Two passes cover all of it, each cheap on text that holds no secret:
   digits alone, so the regex runs only when the text holds one of the values' alphanumeric cores;
 - encoded forms: every run of base64 characters long enough to carry a value is decoded at each of its four
   character offsets (so every byte alignment is tried) and the decoded text is searched the same way, down
-  to ``MAX_DEPTH`` encodings. A run that carries a value is replaced whole.
+  to ``MAX_DEPTH`` encodings. A run that carries a value is replaced whole;
+- cut forms: text cut short for a message (``…`` or ``...`` marking the cut, or the text just ending) can leave
+  part of a value behind, which the two passes above cannot recognise. The word ending where a text was cut is
+  blanked when it ends with the first ``CUT_MIN`` characters or more of a value (raw, unescaped, or as the tail
+  of a base64 run), and the word starting where one resumes when it starts with a value's last ones.
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from typing import Any
 MAX_DEPTH = 3  # base64 of base64 of base64
 VERDICTS_KEPT = 4096  # runs already decoded, and short texts already redacted (ids, headers, messages recur)
 MEMO_CHARS = 512  # texts and runs up to this long are remembered
+CUT_MIN = 8  # characters of a value that, left where a text was cut, give too much of it away
+CUT_MARKERS = ("…", "...")
+CUT_WINDOW = 400  # characters either side of a cut searched for the word cut there (a login's base64 is ~100)
 
 _ALNUM = frozenset(string.ascii_letters + string.digits)
 _RUN_CHARS = r"A-Za-z0-9+/_%\\-"  # both alphabets, and what percent- and JSON-escaping add to them
@@ -36,6 +43,8 @@ _NOT_BASE64 = bytes(c for c in range(256) if c not in _ALPHABET)
 # Every byte but a run character becomes a space, so ``bytes.split`` cuts the runs out at C speed (a regex scan
 # costs several times more, and most bodies hold no secret).
 _RUNS_APART = bytes(c if re.fullmatch(f"[{_RUN_CHARS}]", chr(c)) else 32 for c in range(256))
+# Every byte that separates words (in prose, JSON, headers) becomes a space, so the word at a cut is one split away.
+_WORDS_APART = bytes(32 if chr(c) in " \t\r\n\"'<>(){}[],.?|" or c >= 128 else c for c in range(256))
 _CORE = re.compile(r"[A-Za-z0-9]+")
 AnyStr = str | bytes
 _SHORT_JSON_ESCAPES = {'"': '\\"', "\\": "\\\\", "/": "\\/", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
@@ -125,10 +134,14 @@ class SecretForms:
         self._run = re.compile(rf"(?<![{_RUN_CHARS}])[{_RUN_CHARS}]{{{self._min_length or 1},}}(?:=|%3[dD]){{0,2}}")
         self._verdicts: dict[bytes, bool] = {}
         self._memo: dict[str, str] = {}  # short texts already redacted (headers and messages recur)
+        # Cut forms, by their first and last bytes: raw, a secret's (a login's user alone is no secret, and its
+        # placeholder must survive); decoded, a login's too (its base64 starts with the user's).
+        self._cut_plain = _ends(secrets)
+        self._cut_decoded = _ends([*secrets, *logins])
 
     def redact(self, text: str) -> str:
         """``text`` with every plain occurrence, and every base64 run that carries one, replaced."""
-        if self._min_length is None or (len(text) < self._min_length and not self._top.may_hold(text)):
+        if self._min_length is None or (len(text) < CUT_MIN and not self._top.may_hold(text)):
             return text
         short = len(text) <= MEMO_CHARS
         if short and (known := self._memo.get(text)) is not None:
@@ -139,6 +152,8 @@ class SecretForms:
         if len(redacted) >= self._min_length and self._any_run_carries(redacted.encode("ascii", "replace"), 1):
             carries = self._carries
             redacted = self._run.sub(lambda m: replacement if carries(m.group(0).encode()) else m.group(0), redacted)
+        if len(redacted) >= CUT_MIN and self._cut_decoded[0]:
+            redacted = self._cuts_blanked(redacted)
         if short:
             if len(self._memo) >= VERDICTS_KEPT:
                 self._memo.clear()
@@ -184,3 +199,112 @@ class SecretForms:
                 self._verdicts.clear()
             self._verdicts[run] = found
         return found
+
+    # --- cut forms ---
+
+    def _cuts_blanked(self, text: str) -> str:
+        """``text`` with the word at each cut (its end, its start, each cut marker) blanked if it holds part of a
+        value."""
+        ends, starts = [len(text)], [0]
+        for marker in CUT_MARKERS:
+            at = text.find(marker)
+            while at >= 0:
+                ends.append(at)
+                starts.append(at + len(marker))
+                at = text.find(marker, at + len(marker))
+        spans = {span for end in ends if (span := self._word_before(text, end))}
+        spans |= {span for start in starts if (span := self._word_after(text, start))}
+        for begin, end in sorted(spans, reverse=True):
+            text = text[:begin] + self.replacement + text[end:]
+        return text
+
+    def _word_before(self, text: str, end: int) -> tuple[int, int] | None:
+        """The span of the word ending at ``end`` (quotes and spaces aside), if it ends with a value's head."""
+        window = text[max(0, end - CUT_WINDOW) : end].encode("ascii", "replace").translate(_WORDS_APART)
+        stripped = window.rstrip()
+        word = stripped.rsplit(maxsplit=1)[-1] if stripped else b""
+        if len(word) < CUT_MIN:
+            return None
+        last = end - (len(window) - len(stripped))
+        plain, decoded = self._cut_plain[0], self._cut_decoded[0]
+        if (_ends_with_head(word, plain) or _ends_with_head(_unescaped(word), plain)
+                or any(_ends_with_head(reading, decoded) for reading in _decodings(word))):  # fmt: skip
+            return last - len(word), last
+        return None
+
+    def _word_after(self, text: str, start: int) -> tuple[int, int] | None:
+        """The span of the word starting at ``start`` (quotes and spaces aside), if it starts with a value's tail."""
+        window = text[start : start + CUT_WINDOW].encode("ascii", "replace").translate(_WORDS_APART)
+        stripped = window.lstrip()
+        word = stripped.split(maxsplit=1)[0] if stripped else b""
+        if len(word) < CUT_MIN:
+            return None
+        first = start + len(window) - len(stripped)
+        plain, decoded = self._cut_plain[1], self._cut_decoded[1]
+        if (_starts_with_tail(word, plain) or _starts_with_tail(_unescaped(word), plain)
+                or any(_starts_with_tail(reading, decoded) for reading in _decodings(word))):  # fmt: skip
+            return first, first + len(word)
+        return None
+
+
+_Ends = tuple[dict[bytes, list[bytes]], dict[bytes, list[bytes]]]
+
+
+def _ends(values: Iterable[str]) -> _Ends:
+    """The values longer than ``CUT_MIN`` bytes by their first, and by their last, ``CUT_MIN`` bytes."""
+    heads: dict[bytes, list[bytes]] = {}
+    tails: dict[bytes, list[bytes]] = {}
+    for value in {v.encode() for v in values}:
+        if len(value) > CUT_MIN:
+            heads.setdefault(value[:CUT_MIN], []).append(value)
+            tails.setdefault(value[-CUT_MIN:], []).append(value)
+    return heads, tails
+
+
+def _unescaped(word: bytes) -> bytes:
+    """``word`` with percent, JSON and HTML escapes undone (as far as ASCII goes)."""
+    if not any(c in word for c in b"%\\&"):
+        return word
+    text = urllib.parse.unquote(word.decode("ascii", "replace")).replace("\\/", "/")
+    return html.unescape(text).encode("utf-8", "replace")
+
+
+def _decodings(word: bytes) -> list[bytes]:
+    """``word``'s base64 run decoded at each of its four offsets: its whole quanta only (a cut leaves a partial one),
+    and padded (an uncut run's end may be one)."""
+    clean = (urllib.parse.unquote_to_bytes(word) if b"%" in word else word).translate(_TO_STANDARD, _NOT_BASE64)
+    if len(clean) < CUT_MIN:
+        return []
+    readings = []
+    for offset in range(4):
+        part = clean[offset:]
+        for quanta in (part[: len(part) - len(part) % 4], part + b"=" * (-len(part) % 4) if len(part) % 4 > 1 else b""):
+            try:
+                readings.append(binascii.a2b_base64(quanta))
+            except binascii.Error:
+                continue
+    return readings
+
+
+def _ends_with_head(data: bytes, heads: dict[bytes, list[bytes]]) -> bool:
+    """Whether ``data`` ends with the first ``CUT_MIN`` or more bytes of a value (``heads``: first bytes -> values)."""
+    for head, values in heads.items():
+        at = data.find(head)
+        while at >= 0:
+            rest = data[at:]
+            if any(value.startswith(rest) for value in values):
+                return True
+            at = data.find(head, at + 1)
+    return False
+
+
+def _starts_with_tail(data: bytes, tails: dict[bytes, list[bytes]]) -> bool:
+    """Whether ``data`` starts with the last ``CUT_MIN`` or more bytes of a value (``tails``: last bytes -> values)."""
+    for tail, values in tails.items():
+        at = data.find(tail)
+        while at >= 0:
+            kept = data[: at + len(tail)]
+            if any(value.endswith(kept) for value in values):
+                return True
+            at = data.find(tail, at + 1)
+    return False
