@@ -14,7 +14,9 @@ of base64. Two passes cover all of it, each cheap on text that holds no secret:
 - cut forms: text cut short for a message (``…`` or ``...`` marking the cut, or the text just ending) can leave
   part of a value behind, which the two passes above cannot recognise. The word ending where a text was cut is
   blanked when it ends with the first ``CUT_MIN`` characters or more of a value (raw, unescaped, or as the tail
-  of a base64 run), and the word starting where one resumes when it starts with a value's last ones.
+  of a base64 run), and the word starting where one resumes when it starts with a value's last ones. A text that
+  is one word (a JSON key, an id) is no cut: only its base64 reading counts (a secret starting with a plain word,
+  like the emulator's, would otherwise blank that word wherever it stands alone).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ _NOT_BASE64 = bytes(c for c in range(256) if c not in _ALPHABET)
 _RUNS_APART = bytes(c if re.fullmatch(f"[{_RUN_CHARS}]", chr(c)) else 32 for c in range(256))
 # Every byte that separates words (in prose, JSON, headers) becomes a space, so the word at a cut is one split away.
 _WORDS_APART = bytes(32 if chr(c) in " \t\r\n\"'<>(){}[],.?|" or c >= 128 else c for c in range(256))
+_QUOTES = " \"'"
 _CORE = re.compile(r"[A-Za-z0-9]+")
 AnyStr = str | bytes
 _SHORT_JSON_ESCAPES = {'"': '\\"', "\\": "\\\\", "/": "\\/", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
@@ -226,7 +229,8 @@ class SecretForms:
         if len(word) < CUT_MIN:
             return None
         last = end - (len(window) - len(stripped))
-        plain, decoded = self._cut_plain[0], self._cut_decoded[0]
+        plain = self._cut_plain[0] if len(word) < len(text.strip(_QUOTES)) else {}
+        decoded = self._cut_decoded[0]
         if (_ends_with_head(word, plain) or _ends_with_head(_unescaped(word), plain)
                 or any(_ends_with_head(reading, decoded) for reading in _decodings(word))):  # fmt: skip
             return last - len(word), last
@@ -240,7 +244,8 @@ class SecretForms:
         if len(word) < CUT_MIN:
             return None
         first = start + len(window) - len(stripped)
-        plain, decoded = self._cut_plain[1], self._cut_decoded[1]
+        plain = self._cut_plain[1] if len(word) < len(text.strip(_QUOTES)) else {}
+        decoded = self._cut_decoded[1]
         if (_starts_with_tail(word, plain) or _starts_with_tail(_unescaped(word), plain)
                 or any(_starts_with_tail(reading, decoded) for reading in _decodings(word))):  # fmt: skip
             return first, first + len(word)
