@@ -233,6 +233,7 @@ def reproduce_command(report_dir: Path, case_id: str, base_url: str | None, conf
 
     Exit 0: it passes now; 1: it still fails; 2: the run, the case or the target cannot be used.
     """
+    from conformance.cassettes.redaction import Redactor
     from conformance.contract import ContractError
     from conformance.reports.document import ReportInputError
     from conformance.reproduce import reproduce
@@ -245,13 +246,15 @@ def reproduce_command(report_dir: Path, case_id: str, base_url: str | None, conf
         sys.exit(2)
     result = done.result
     status = result.exchange.status if result.exchange else None
+    # What the vendor said reaches stdout (a CI log): redacted as the run's outputs are.
+    redacted = Redactor.for_target(done.target, pii=False).message
     click.echo(f"{case_id} against {done.target.name} {done.target.base_url}: got {status}, "
                f"the run got {done.recorded_status}")  # fmt: skip
     for check in result.checks:
         if check.outcome in ("failed", "warned"):
-            click.echo(f"  {'FAIL' if check.outcome == 'failed' else 'warn'} {check.check}: {check.message}")
-    if result.outcome == "inconclusive":
-        click.echo(f"  inconclusive: {result.reason}")
+            click.echo(redacted(f"  {'FAIL' if check.outcome == 'failed' else 'warn'} {check.check}: {check.message}"))
+    if result.outcome in ("inconclusive", "not_run"):
+        click.echo(redacted(f"  {result.outcome.replace('_', ' ')}: {result.reason}"))
     click.echo({"passed": "PASSED now", "failed": "FAILED again"}.get(result.outcome, "INCONCLUSIVE"))
     sys.exit({"passed": 0, "failed": 1}.get(result.outcome, 2))
 

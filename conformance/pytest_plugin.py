@@ -19,6 +19,7 @@ import click
 import pytest
 
 from conformance.cases import Case
+from conformance.cassettes.redaction import Redactor
 from conformance.runner import Runner, RunOptions, plan_for
 from conformance.settings import MOST_EXAMPLES, TARGET_DEFAULTS
 from conformance.targets import SetupError, Target, emulator_target, live_target
@@ -150,17 +151,28 @@ def conformance_runner(pytestconfig: pytest.Config, conformance_target: Target) 
 def check_case(runner: Runner, case: Case, seed: int) -> None:
     """Send one case, turn warnings into pytest warnings and failures into an assertion with a curl line."""
     result = runner.run_case(case)
+    # What the vendor said reaches pytest's output (a CI log): redacted as a run's outputs are.
+    redacted = _redactor(runner).message
     if result.outcome == "inconclusive":
-        pytest.skip(f"inconclusive: {result.reason}")
+        pytest.skip(redacted(f"inconclusive: {result.reason}"))
     if result.outcome == "not_run":  # a cross-account case without a second account
-        pytest.skip(result.reason)
+        pytest.skip(redacted(result.reason or "not run"))
     for check in result.checks:
         if check.outcome == "warned":
-            warnings.warn(ConformanceDriftWarning(f"{check.check}: {check.message}"), stacklevel=2)
+            warnings.warn(ConformanceDriftWarning(redacted(f"{check.check}: {check.message}")), stacklevel=2)
     failed = [check for check in result.checks if check.outcome == "failed"]
     if failed:
         lines = [f"{check.check}: {check.message}" for check in failed]
         if result.exchange is not None:
             lines.append(f"reproduce: {result.exchange.curl()}")
         lines.append(f"seed: {seed} (--conformance-seed {seed})")
-        pytest.fail("\n".join(lines), pytrace=False)
+        pytest.fail(redacted("\n".join(lines)), pytrace=False)
+
+
+_SESSION_REDACTOR: list[tuple[Runner, Redactor]] = []  # building one compiles its patterns: once a session
+
+
+def _redactor(runner: Runner) -> Redactor:
+    if not _SESSION_REDACTOR or _SESSION_REDACTOR[0][0] is not runner:
+        _SESSION_REDACTOR[:] = [(runner, Redactor.for_target(runner.target, pii=False))]
+    return _SESSION_REDACTOR[0][1]

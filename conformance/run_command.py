@@ -17,6 +17,7 @@ import click
 
 from conformance.cassettes.recording import Recorder
 from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S
+from conformance.checks.registry import clipped
 from conformance.confirmation import FailingGroups, confirm
 from conformance.contract import load_contract
 from conformance.coverage import EXIT_CODES, Verdict, coverage_line
@@ -173,14 +174,6 @@ class Progress:
                 click.echo("", err=True)
         else:
             click.echo(f"progress {index}/{self.of(total)} cases, {self.failed} failing", err=True)
-
-
-def clipped(text: str, limit: int) -> str:
-    """``text`` within about ``limit`` characters, cut between words (never inside one), marked with "…"."""
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit)
-    return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:(") + " …"
 
 
 def print_summary(document: dict[str, Any], report_dir: Path, reproduce: str) -> None:

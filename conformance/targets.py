@@ -132,8 +132,7 @@ def refuse_short_secrets(env: Mapping[str, str]) -> None:
     """A secret variable set to fewer than ``MIN_SECRET_LENGTH`` characters is refused: text that short turns up
     inside unrelated words and JSON keys, so it could neither be told apart to be redacted nor masked without
     mangling the reports."""
-    for name in (vendor.ENV_AUTH_TOKEN, vendor.ENV_API_SECRET, vendor.ENV_SECOND_AUTH_TOKEN,
-                 vendor.ENV_SECOND_API_SECRET):  # fmt: skip
+    for name in vendor.SECRET_VARIABLES:
         value = env.get(name, "")
         if 0 < len(value) < MIN_SECRET_LENGTH:
             raise SetupError(f"{name} is {len(value)} character(s); a secret shorter than {MIN_SECRET_LENGTH} cannot "

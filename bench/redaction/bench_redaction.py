@@ -37,6 +37,7 @@ from conformance.targets import Target, emulator_logins
 ROOT = Path(__file__).resolve().parents[2]
 SECTION = "## Redaction"
 MODULE = "conformance/cassettes/redaction.py"
+FORMS_MODULE = "conformance/cassettes/secret_forms.py"
 
 
 def samples(variant: int) -> dict[str, str]:
@@ -64,15 +65,25 @@ def samples(variant: int) -> dict[str, str]:
 
 
 def load(ref: str | None) -> ModuleType:
-    """The redaction module of ``ref`` (None: this tree's)."""
+    """The redaction module of ``ref`` (None: this tree's), with the ref's own secret forms (the matching is there)."""
     if ref is None:
         from conformance.cassettes import redaction
 
         return redaction
-    source = subprocess.run(["git", "show", f"{ref}:{MODULE}"], cwd=ROOT, capture_output=True, text=True, check=True)
-    path = Path(tempfile.mkdtemp()) / "redaction_ref.py"
+    forms_name = "conformance.cassettes.secret_forms"
+    ours = importlib.import_module(forms_name)
+    sys.modules[forms_name] = _module_at(ref, FORMS_MODULE, "secret_forms")  # what the ref's redaction imports
+    try:
+        return _module_at(ref, MODULE, "redaction")
+    finally:
+        sys.modules[forms_name] = ours
+
+
+def _module_at(ref: str, file: str, name: str) -> ModuleType:
+    source = subprocess.run(["git", "show", f"{ref}:{file}"], cwd=ROOT, capture_output=True, text=True, check=True)
+    path = Path(tempfile.mkdtemp()) / f"{name}_ref.py"
     path.write_text(source.stdout, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(f"redaction_{ref}", path)
+    spec = importlib.util.spec_from_file_location(f"{name}_{ref}", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -88,17 +88,14 @@ class Redactor:
         second = list(target.second.logins.values()) if target.second is not None else []
         account_sid = target.account_sid or env.get(vendor.ENV_ACCOUNT_SID) or None
         api_key = env.get(vendor.ENV_API_KEY) or None
-        token, secret = env.get(vendor.ENV_AUTH_TOKEN) or "", env.get(vendor.ENV_API_SECRET) or ""
-        # The second account's, from the environment too: a secret even when the run did not use it.
-        second_env = [(env.get(user) or "", env.get(password) or "") for user, password in (
-            (vendor.ENV_SECOND_ACCOUNT_SID, vendor.ENV_SECOND_AUTH_TOKEN),
-            (vendor.ENV_SECOND_API_KEY, vendor.ENV_SECOND_API_SECRET))]  # fmt: skip
+        # Every login the environment holds, both accounts': a secret even when the run did not use it.
+        env_logins = [(env.get(user) or "", env.get(password) or "") for user, password in vendor.LOGIN_VARIABLES]
         key_logins = [user for user, _password in logins if user.startswith("SK")]
         every = [*logins, *second]
         return cls(
-            secrets=(*target.secrets, token, secret, *(password for _user, password in second_env)),
+            secrets=(*target.secrets, *(password for _user, password in env_logins)),
             credentials=[*sent_logins(target.logins), *(sent_logins(target.second.logins) if target.second else ()),
-                         *every, (account_sid or "", token), (api_key or "", secret), *second_env],
+                         *every, *env_logins],
             account_sid=account_sid or (username if username.startswith("AC") else None),
             api_key_sid=key_logins[0] if key_logins else api_key,
             pii=pii,

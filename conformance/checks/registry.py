@@ -153,12 +153,24 @@ def sends_null(payload: Any) -> bool:
     return False
 
 
+MESSAGE_LIMIT = 200  # characters of the API's own message quoted beside an unexpected status
+
+
 def why(ctx: Context) -> str:
     """The API's own explanation of an error, to put beside an unexpected status."""
     body = ctx.body
     if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return f" ({body['message'][:200]})"
+        return f" ({clipped(body['message'], MESSAGE_LIMIT)})"
     return ""
+
+
+def clipped(text: str, limit: int) -> str:
+    """``text`` within about ``limit`` characters, cut between words (never inside one), marked with "…": a cut is
+    always marked, so the redactor can tell a credential cut short (see ``conformance.cassettes.secret_forms``)."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:(") + " …"
 
 
 def json_media_type_problem(content_type: str | None) -> str | None:

@@ -549,14 +549,16 @@ def append_to_names(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -
     return changed
 
 
-@fault("transform", on="error", sees_request=True)
+@fault("transform", params={"padding": Param(int, 0)}, on="error", sees_request=True)
 def echo_authorization(reply: Reply, p: Mapping[str, Any], state: dict[str, Any], request: Inbound) -> bool:
     """Quote the request's Authorization header in error bodies, as debug messages and some proxies do: in
-    ``message``, and in ``more_info`` percent-encoded in the query with its credentials raw in the fragment."""
+    ``message`` (after ``padding`` characters of trace id, so a long message can be made), and in ``more_info``
+    percent-encoded in the query with its credentials raw in the fragment."""
     header = request.header("authorization")
     if header is None or not isinstance(reply.body, dict):
         return False
-    reply.body["message"] = f"{reply.body.get('message', '')} (Authorization: {header})"
+    trace = f" trace {'0' * p['padding']}" if p["padding"] else ""
+    reply.body["message"] = f"{reply.body.get('message', '')}{trace} (Authorization: {header})"
     if isinstance(reply.body.get("more_info"), str):
         credentials = header.partition(" ")[2]
         reply.body["more_info"] += f"?authorization={urllib.parse.quote(header, safe='')}#{credentials}"

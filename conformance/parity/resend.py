@@ -28,9 +28,7 @@ from conformance.emulator.models import Credentials
 from conformance.exchange import Exchange
 from conformance.kinds import Account, CredentialForm
 from conformance.targets import emulator_logins
-from conformance.vendor import ENV_API_SECRET, ENV_AUTH_TOKEN, ENV_SECOND_API_SECRET, ENV_SECOND_AUTH_TOKEN
-
-SECRET_VARIABLES = (ENV_AUTH_TOKEN, ENV_API_SECRET, ENV_SECOND_AUTH_TOKEN, ENV_SECOND_API_SECRET)
+from conformance.vendor import SECRET_VARIABLES
 
 
 @dataclass(frozen=True)

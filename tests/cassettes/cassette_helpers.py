@@ -12,14 +12,12 @@ import yaml
 from click.testing import CliRunner
 from vcr.serializers import yamlserializer
 
+from conformance import vendor
 from conformance.cli import cli
 from conformance.emulator.server import EmulatorServer
 
 BASELINE = Path(__file__).resolve().parents[2] / "cassettes" / "baseline"
-CREDENTIAL_ENV = ("TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN",
-                  "CONFORMANCE_SECOND_API_KEY", "CONFORMANCE_SECOND_API_SECRET", "CONFORMANCE_SECOND_ACCOUNT_SID",
-                  "CONFORMANCE_SECOND_AUTH_TOKEN", "CONFORMANCE_SECOND_CONFIGURATION_ID",
-                  "CONFORMANCE_CONFIGURATION_ID", "CONFORMANCE_BASE_URL", "CI")  # fmt: skip
+CREDENTIAL_ENV = (*vendor.TARGET_VARIABLES, "CI")
 # What the emulator accepts by default (the live target reads these; see conformance.emulator.models).
 EMULATOR_ENV = {"TWILIO_API_KEY": "SK" + "0" * 32, "TWILIO_API_SECRET": "emulator_api_secret",
                 # and its second account, so recordings hold the cross-account cases too

@@ -11,10 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from cassette_helpers import files, interactions, live_run
+from cassette_helpers import CREDENTIAL_ENV, files, interactions, live_run
 
+from conformance import vendor
+from conformance.cassettes.redaction import Redactor
 from conformance.emulator.config import EmulatorSettings
 from conformance.emulator.server import EmulatorServer
+from conformance.targets import SetupError, refuse_short_secrets, settings_target
 
 SECRETS = {
     "TWILIO_ACCOUNT_SID": "AC" + "5e" * 16,
@@ -107,3 +110,17 @@ def test_generated_data_stays_verbatim_while_vendor_personal_data_is_pseudonymis
     assert f"--data-raw {shlex.quote(json.dumps(body, ensure_ascii=False))}" in echo["curl"]  # the exact body
     assert f"sent {json.dumps(body['name'], ensure_ascii=False)}, got " in echo["message"]
     assert "Conversation 1" in json.dumps(document)  # the vendor's name is written as its pseudonym
+
+
+@pytest.mark.parametrize("name", vendor.SECRET_VARIABLES)
+def test_every_secret_variable_is_refused_when_short_and_redacted_when_set(name: str) -> None:
+    """One list of the password variables (``vendor.SECRET_VARIABLES``) drives the refusal and the redaction, and
+    the tests' helpers clear every variable that picks or signs in to a target."""
+    with pytest.raises(SetupError, match=name):
+        refuse_short_secrets({name: "short"})
+    secret = "Qv7/" + name.lower()
+    redactor = Redactor.for_target(
+        settings_target(EmulatorSettings(), "http://127.0.0.1:9"), pii=False, environ={name: secret}
+    )
+    assert redactor.message(f"echoed {secret} and {secret[:-3]}…") == "echoed [REDACTED] and [REDACTED]…"
+    assert set(vendor.TARGET_VARIABLES) <= set(CREDENTIAL_ENV) and name in vendor.TARGET_VARIABLES

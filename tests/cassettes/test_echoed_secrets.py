@@ -19,21 +19,31 @@ import pytest
 from cassette_helpers import files, interactions, live_run
 
 from conformance.cassettes.recording import CASES_FILE, Recorder
+from conformance.cassettes.redaction import Redactor
 from conformance.emulator.config import EmulatorSettings
 from conformance.emulator.server import EmulatorServer
+from conformance.targets import live_target
 
 SECRETS = {
     "TWILIO_ACCOUNT_SID": "AC" + "5e" * 16,
     "TWILIO_AUTH_TOKEN": "a1b2c3d4e5f60718293a4b5c6d7e8f90",
     "TWILIO_API_KEY": "SK" + "7c" * 16,
     "TWILIO_API_SECRET": "Zq9/Secret+value=9x",
+    # The second account's too: its cross-account cases are refused with a 404 whose message, echoing the header,
+    # is long enough to be cut in check messages.
+    "CONFORMANCE_SECOND_API_KEY": "SK" + "5ec0" * 8,
+    "CONFORMANCE_SECOND_API_SECRET": "f3a9c2d17be84e06a5d9c3b1a2b3c4d5",
 }
-PASSWORDS = (SECRETS["TWILIO_AUTH_TOKEN"], SECRETS["TWILIO_API_SECRET"])
+PASSWORDS = (SECRETS["TWILIO_AUTH_TOKEN"], SECRETS["TWILIO_API_SECRET"], SECRETS["CONFORMANCE_SECOND_API_SECRET"])
 # What must never be readable: each secret and what the near-miss modes send instead of it (its case swapped,
 # a character appended). A swapped-case token is still the token to anyone who reads it.
 NEEDLES = sorted({form for secret in PASSWORDS for form in (secret, secret.swapcase(), secret + "x")})
+CUT = 8  # characters of a secret that, left where a text was cut, give too much of it away
 ECHOES = {
     "echo_authorization": [{}],
+    # and messages long enough to be cut mid-credentials where a check quotes them: its cross-account cases
+    # refused with 403, the message quoting each account's header with the cut (at 200) in the secret's base64
+    "cut_echo": [{"fault": "echo_authorization", "padding": 60}, {"fault": "cross_account_forbidden"}],
     "echo_request": [{"name": f"X-Echo-{encoding}", "encoding": encoding}
                      for encoding in ("base64", "base64url", "percent", "json")],
 }  # fmt: skip
@@ -66,11 +76,12 @@ def readings(text: str, depth: int = 0) -> set[str]:
 
 
 def leaks(texts: dict[str, str]) -> list[str]:
-    """``where: which needle`` for every secret or near-miss any reading of any text holds."""
+    """``where: which needle`` for every secret or near-miss any reading of any text holds, whole or cut (its
+    first or last ``CUT`` characters)."""
     found = []
     for name, text in texts.items():
         every = "\n".join(readings(text))
-        found += [f"{name}: {needle[:6]}..." for needle in NEEDLES if needle in every]
+        found += [f"{name}: {needle[:6]}..." for needle in NEEDLES if needle[:CUT] in every or needle[-CUT:] in every]
     return found
 
 
@@ -87,7 +98,8 @@ def run_against(fault: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     settings = EmulatorSettings().with_environment(SECRETS)
     with EmulatorServer(settings) as server:
         for params in ECHOES[fault]:
-            server.inject(fault, **params)
+            params = dict(params)
+            server.inject(params.pop("fault", fault), **params)
         return live_run(server, tmp_path, env=SECRETS, max_examples=2)
 
 
@@ -121,7 +133,7 @@ def test_a_vendor_that_echoes_credentials_leaks_none_into_any_artifact(
     assert found == [], f"{len(found)} leak(s): {found[:20]}"
     # The fault did echo (so the scan had something to find): the echoes are in the cassettes, redacted.
     recorded = [i for path in (tmp_path / "cassettes").rglob("*.yaml") for i in interactions(path)]
-    if fault == "echo_authorization":
+    if fault != "echo_request":
         refused = [i["response"]["body"]["string"] for i in recorded if i["response"]["status"]["code"] == 401]
         assert refused and all("(Authorization: " in body for body in refused if "authorization" in body.lower())
         assert any("(Authorization: Basic [REDACTED])" in body for body in refused)
@@ -131,3 +143,35 @@ def test_a_vendor_that_echoes_credentials_leaks_none_into_any_artifact(
         for encoding in ("base64", "base64url", "percent", "json"):
             values = [h[f"x-echo-{encoding}"][0] for h in echoed if f"x-echo-{encoding}" in h]
             assert len(values) == len(recorded) and any("[REDACTED]" in v for v in values), encoding
+
+
+def _cut_forms(user: str, secret: str) -> list[str]:
+    """What cutting a message (``why``, ``shown``, the results' long strings) can leave of a sent login: the raw
+    secret or its login's base64 cut after ``CUT`` or more of the secret's characters, at the end of the text, before
+    a cut marker, or resumed after one."""
+    encoded = base64.b64encode(f"{user}:{secret}".encode()).decode()
+    into_secret = -(-4 * (len(user) + 1 + CUT + 3) // 3)  # base64 characters up to well into the secret
+    return [
+        f"refused: {secret[:CUT + 3]}", f"refused ({secret[:-3]}… (32 characters)", f"key {secret[:CUT]}...",
+        f"…{secret[-CUT:]} (Authorization)", f'"{secret[:-1]}"…', "…" + secret[3:],
+        f"Authorization: Basic {encoded[:into_secret]}", f"Basic {encoded[:into_secret + 5]}… (92 characters)",
+        f"…[30 characters left out]…{encoded[-20:]}", f"Basic%20{urllib.parse.quote(encoded[:into_secret], safe='')}",
+        f"refused: {urllib.parse.quote(secret[:-2], safe='')}",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("account", ["first", "second"])
+def test_a_secret_cut_short_is_blanked_too(account: str) -> None:
+    """A message cut before it is redacted can end (or resume) inside a secret or its login's base64; what is left
+    of it is blanked, for both accounts' logins, while a shorter stub and a placeholder SID stay readable."""
+    prefix = "TWILIO_" if account == "first" else "CONFORMANCE_SECOND_"
+    user, secret = SECRETS[f"{prefix}API_KEY"], SECRETS[f"{prefix}API_SECRET"]
+    env = {**SECRETS, "CONFORMANCE_SECOND_CONFIGURATION_ID": "conv_configuration_" + "0" * 26}
+    redactor = Redactor.for_target(live_target(env, "http://127.0.0.1:9", "conv_configuration_" + "1" * 26), pii=False,
+                                   environ=env)  # fmt: skip
+    for form in _cut_forms(user, secret):
+        assert leaks({"form": form}), form  # the scan sees what is left of the secret
+        redacted = redactor.message(form)
+        assert leaks({"redacted": redacted}) == [] and "[REDACTED]" in redacted, (form, redacted)
+    for kept in (f"stub {secret[: CUT - 1]}", "key SK" + "0" * 32, "conv_conversation_" + "0" * 26, "ok… fine"):
+        assert redactor.message(kept) == kept

@@ -8,14 +8,12 @@ from typing import Any
 
 from click.testing import CliRunner
 
+from conformance import vendor
 from conformance.cli import cli
 from conformance.emulator.server import EmulatorServer
 
 BASELINE = Path(__file__).resolve().parents[2] / "cassettes" / "baseline"
-CREDENTIAL_ENV = ("TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN",
-                  "CONFORMANCE_SECOND_API_KEY", "CONFORMANCE_SECOND_API_SECRET", "CONFORMANCE_SECOND_ACCOUNT_SID",
-                  "CONFORMANCE_SECOND_AUTH_TOKEN", "CONFORMANCE_SECOND_CONFIGURATION_ID",
-                  "CONFORMANCE_CONFIGURATION_ID", "CONFORMANCE_BASE_URL", "CI")  # fmt: skip
+CREDENTIAL_ENV = (*vendor.TARGET_VARIABLES, "CI")
 EMULATOR_ENV = {"TWILIO_API_KEY": "SK" + "0" * 32, "TWILIO_API_SECRET": "emulator_api_secret",
                 # the emulator's second account, so the recording has cross-account cases to re-send as it
                 "CONFORMANCE_SECOND_API_KEY": "SK" + "5ec0" * 8,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import subprocess
@@ -77,3 +78,19 @@ def test_the_suite_fails_with_a_curl_line_against_a_faulty_target(faulty_emulato
     assert "account_identity: accountId is" in output
     assert "reproduce: curl -sS -X POST" in output and "--conformance-seed 5" in output
     assert (credentials.api_secret or "") not in output
+
+
+def test_the_suite_prints_what_a_vendor_echoes_redacted() -> None:
+    """A vendor that quotes the Authorization header in its errors: pytest's output (a CI log) has it blanked."""
+    with EmulatorServer() as server:
+        server.inject("echo_authorization")
+        server.inject("status_500")
+        credentials = server.credentials
+        env = {"TWILIO_API_KEY": credentials.api_key or "", "TWILIO_API_SECRET": credentials.api_secret or "",
+               "CONFORMANCE_CONFIGURATION_ID": server.configuration_id}  # fmt: skip
+        code, output = pytest_suite("--conformance-target", "live", "--conformance-base-url", server.url,
+                                    "--conformance-rate", "1000", "-x", env=env)  # fmt: skip
+    assert code == 1 and "no_server_error" in output, output
+    assert "(Authorization: Basic [REDACTED])" in output, output
+    login = f"{credentials.api_key}:{credentials.api_secret}"
+    assert base64.b64encode(login.encode()).decode()[:12] not in output and (credentials.api_secret or "") not in output

@@ -3,6 +3,7 @@ the status the run recorded; ``conformance reproduce`` re-sends one case and jud
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -33,6 +34,7 @@ RUN_ENV = {
     "CONFORMANCE_SECOND_API_SECRET": "Yx8/second+secret=",
     "CONFORMANCE_SECOND_CONFIGURATION_ID": "conv_configuration_reproduce02",
 }
+FAULTS = ("accept_invalid", "ignore_auth", "cross_account_configuration")  # what the faulty target does
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None or shutil.which("bash") is None, reason="needs curl")
 
 
@@ -46,9 +48,8 @@ def faulty_live_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
     """A live run (personal-data redaction on, its default) against an emulator that accepts what it must refuse."""
     directory = tmp_path_factory.mktemp("reproduce")
     with EmulatorServer(EmulatorSettings().with_environment(RUN_ENV)) as server:
-        server.inject("accept_invalid")
-        server.inject("ignore_auth")
-        server.inject("cross_account_configuration")
+        for fault in FAULTS:
+            server.inject(fault)
         code, output = conformance("run", "--target", "live", "--base-url", server.url, "--rate", "10000",
                                    "--max-requests", "100000", "--seed", "11", "--max-examples", "2",
                                    "--report-dir", str(directory / "r"), "--cassette-dir", str(directory / "c"),
@@ -110,3 +111,27 @@ def test_an_emulator_run_is_reproduced_on_a_fresh_emulator_and_bad_input_is_one_
     assert code == 2 and output.strip().count("\n") == 0 and "no case 'valid/nope'" in output, output
     code, output = conformance("reproduce", str(tmp_path / "missing"), "valid/edge/00", env=clean)
     assert code == 2 and "does not exist" in output, output
+
+
+def test_reproduce_prints_what_the_vendor_echoed_redacted_and_why_a_case_was_not_run(
+    faulty_live_run: tuple[EmulatorServer, Path],
+) -> None:
+    server, directory = faulty_live_run
+    crossing = "cross_account/configuration/second_uses_first/api_key"  # the second account's login, quoted back
+    server.inject("echo_authorization", padding=60)
+    server.inject("status_500")
+    try:
+        code, output = conformance("reproduce", str(directory), crossing, "--base-url", server.url, env=RUN_ENV)
+    finally:
+        server.clear_faults()
+        for fault in FAULTS:  # the fixture's own, for the tests after this one
+            server.inject(fault)
+    assert code == 1 and "FAIL no_server_error" in output, output
+    assert "(Authorization: Basic [REDACTED])" in output, output
+    login = f"{RUN_ENV['CONFORMANCE_SECOND_API_KEY']}:{RUN_ENV['CONFORMANCE_SECOND_API_SECRET']}"
+    encoded = base64.b64encode(login.encode()).decode()
+    assert encoded[:12] not in output and RUN_ENV["CONFORMANCE_SECOND_API_SECRET"][:8] not in output, output
+    without_second = {**RUN_ENV, **dict.fromkeys(name for name in RUN_ENV if name.startswith("CONFORMANCE_SECOND_"))}
+    code, output = conformance("reproduce", str(directory), crossing, "--base-url", server.url, env=without_second)
+    assert code == 2 and "not run: cross-account cases not run: set CONFORMANCE_SECOND_API_KEY" in output, output
+    assert output.rstrip().endswith("INCONCLUSIVE")
