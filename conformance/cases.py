@@ -136,10 +136,10 @@ class CasePlan:
     order. Iterating twice gives the same cases: each family draws from its own seeded stream.
 
     With a coverage ``ledger`` (case family -> the day it was last judged, from the history) the order rotates:
-    first the core, one case of each valid family (they create what later cases read) in plan order; then every
-    other family in turn, those judged longest ago (or never) first, each for as many of its first cases as reach
-    every case family it holds; then the rest, round-robin. A family's cases keep their order, and what each case
-    is does not depend on the order (same seed and same ledger: same cases, same order).
+    first the core, one case of each valid family (they create what later cases read) in plan order; then the first
+    case of every other case family, those judged longest ago (or never) first, even deep inside a big fixed family
+    (the auth matrix); then the rest, round-robin. A drawn family's cases keep their order, and what each case is
+    does not depend on the order (same seed and same ledger: same cases, same order).
     """
 
     def __init__(self, seed: int, families: Sequence[Family], shard: tuple[int, int] | None = None,
@@ -167,32 +167,44 @@ class CasePlan:
     def _order(self) -> Iterator[tuple[Family, int]]:
         """(family, index in it) of every case, in plan order (rotated by the ledger when there is one)."""
         longest = max((family.size for family in self.families), default=0)
-        turns = [(family, 0) for family in self.families] if self.ledger is None else self._rotation(self.ledger)
-        for family, covered in turns:
-            for i in range(covered):
-                yield family, i
+        first = [] if self.ledger is None else self._rotation(self.ledger)
+        sent = {(id(family), i) for family, i in first}
+        yield from first
         for i in range(longest):
-            for family, covered in turns:
-                if covered <= i < family.size:
+            for family in self.families:
+                if i < family.size and (id(family), i) not in sent:
                     yield family, i
 
     def _rotation(self, ledger: Mapping[str, str]) -> list[tuple[Family, int]]:
-        """Each family with how many of its first cases come before the round-robin: the core, then the rest
-        stalest first (a case family never judged sorts before any day; ties keep plan order)."""
-        core, rest = [], []
-        for position, family in enumerate(self.families):
-            names = [family_of(family.stub(i).id) for i in range(family.size if family.fixed else 1)]
-            covered = max(names.index(name) for name in set(names)) + 1  # up to its last case family's first case
+        """The cases that come before the round-robin: the core (case 0 of each valid family), then the first case
+        of every other case family, stalest first (never judged before any night; ties keep plan order), after the
+        creates of its own family it reads. A drawn family is one case family, so its cases stay in order; a fixed
+        family's cases are picked by index."""
+        core: list[tuple[Family, int]] = []
+        firsts: dict[str, tuple[int, Family, int]] = {}  # case family -> (its place in plan order, family, index)
+        for family in self.families:
             if family.stub(0).kind == CaseKind.VALID:
-                core.append((family, 1))
-            else:
-                rest.append((min(ledger.get(name, "") for name in names), position, family, covered))
-        return core + [(family, covered) for _, _, family, covered in sorted(rest, key=lambda turn: turn[:2])]
+                core.append((family, 0))
+                continue
+            for i in range(family.size if family.fixed else 1):
+                firsts.setdefault(family_of(family.stub(i).id), (len(firsts), family, i))
+        turns, taken = list(core), set()
+        for _, (_, family, i) in sorted(firsts.items(), key=lambda item: (ledger.get(item[0], ""), item[1][0])):
+            # a case reading what its own family creates (the second account's conversation) goes after that create
+            creates = [j for j in range(i) if family.stub(j).kind == CaseKind.VALID][:1]
+            for j in (*(creates if family.stub(i).reads_created else ()), i):
+                if (id(family), j) not in taken:
+                    taken.add((id(family), j))
+                    turns.append((family, j))
+        return turns
 
     def __iter__(self) -> Iterator[Case]:
         streams = {id(family): family.open() for family in self.families}
         drawn = dict.fromkeys(streams, 0)
         for family, i in self._slots():
+            if family.fixed:  # given up front: case ``i`` is at hand, in whatever order the rotation asks for it
+                yield family.stub(i)
+                continue
             key = id(family)
             while drawn[key] <= i:  # past the cases of other shards: the stream must stay aligned
                 case = next(streams[key])

@@ -133,7 +133,8 @@ def open_target(name: str, base_url: str | None, configuration_id: str | None, *
 def run_id_for(target: str, seed: int, deterministic: bool) -> str:
     if deterministic:
         return f"{target}-seed{seed}"
-    return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{target}-seed{seed}"
+    now = datetime.now(UTC)  # to the millisecond: two runs started within one second are two nights, not one
+    return f"{now:%Y%m%dT%H%M%S}.{now.microsecond // 1000:03d}Z-{target}-seed{seed}"
 
 
 class Progress:

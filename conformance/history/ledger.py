@@ -25,8 +25,14 @@ def coverage_ledger(nights: Sequence[Night]) -> dict[str, str | None]:
 
 
 def rotation_ledger(nights: Sequence[Night]) -> dict[str, str]:
-    """What a plan rotates by: the judged families and when (a family missing from it was never judged)."""
-    return {name: day for name, day in coverage_ledger(nights).items() if day is not None}
+    """What a plan rotates by: the judged families and when, each time followed by the night's place in the history
+    (``...+00:00 #000004``) so that nights started within one second still sort in the order they ran (a family
+    missing from it was never judged)."""
+    last: dict[str, str] = {}
+    for number, night in enumerate(nights, 1):  # oldest first: a later night wins
+        when = f"{night.recorded_at.astimezone(UTC).isoformat()} #{number:06d}"
+        last.update((name, when) for name, judged in night.families.items() if judged)
+    return dict(sorted(last.items(), key=lambda item: (item[1], item[0])))
 
 
 def render_coverage(location: str, ledger: dict[str, str | None], output_format: str) -> str:
