@@ -57,14 +57,14 @@ ENV_SECOND_API_SECRET: Final = "CONFORMANCE_SECOND_API_SECRET"
 ENV_SECOND_ACCOUNT_SID: Final = "CONFORMANCE_SECOND_ACCOUNT_SID"
 ENV_SECOND_AUTH_TOKEN: Final = "CONFORMANCE_SECOND_AUTH_TOKEN"
 ENV_SECOND_CONFIGURATION_ID: Final = "CONFORMANCE_SECOND_CONFIGURATION_ID"
+# Each account's variables: account SID, auth token, API key SID, API secret (the emulator reads them in this order).
+FIRST_ACCOUNT_VARIABLES: Final = (ENV_ACCOUNT_SID, ENV_AUTH_TOKEN, ENV_API_KEY, ENV_API_SECRET)
+SECOND_ACCOUNT_VARIABLES: Final = (ENV_SECOND_ACCOUNT_SID, ENV_SECOND_AUTH_TOKEN, ENV_SECOND_API_KEY,
+                                   ENV_SECOND_API_SECRET)  # fmt: skip
 # Each login's pair of variables (user, password), both accounts, both credential forms; the password variables
 # are what redaction hides wherever they are set, and what is refused when too short to be told apart.
-LOGIN_VARIABLES: Final = (
-    (ENV_ACCOUNT_SID, ENV_AUTH_TOKEN),
-    (ENV_API_KEY, ENV_API_SECRET),
-    (ENV_SECOND_ACCOUNT_SID, ENV_SECOND_AUTH_TOKEN),
-    (ENV_SECOND_API_KEY, ENV_SECOND_API_SECRET),
-)
+LOGIN_VARIABLES: Final = tuple((account[i], account[i + 1]) for account in (FIRST_ACCOUNT_VARIABLES,
+                               SECOND_ACCOUNT_VARIABLES) for i in (0, 2))  # fmt: skip
 SECRET_VARIABLES: Final = tuple(password for _user, password in LOGIN_VARIABLES)
 # Every variable that picks the target or signs in to it (what a test clears so the caller's shell cannot leak in).
 TARGET_VARIABLES: Final = (ENV_API_KEY, ENV_API_SECRET, ENV_ACCOUNT_SID, ENV_AUTH_TOKEN, ENV_SECOND_API_KEY,

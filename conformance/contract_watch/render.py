@@ -8,6 +8,7 @@ from typing import Any
 
 import jinja2
 
+from conformance import templating
 from conformance.contract_watch.changes import Change
 from conformance.contract_watch.impact import Impact
 from conformance.contract_watch.provenance import Origin
@@ -38,14 +39,4 @@ def render(doc: dict[str, Any], fmt: str) -> str:
 
 @functools.cache
 def _environment() -> jinja2.Environment:
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("conformance.contract_watch", "templates"),
-        autoescape=False,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    environment.filters["cell"] = cell
-    environment.filters["code"] = code
-    return environment
+    return templating.environment("conformance.contract_watch", keep_trailing_newline=True, cell=cell, code=code)

@@ -25,16 +25,10 @@ from conformance.emulator.models import (
 from conformance.vendor import (
     ACCOUNT_SID_PATTERN,
     API_KEY_SID_PATTERN,
-    ENV_ACCOUNT_SID,
-    ENV_API_KEY,
-    ENV_API_SECRET,
-    ENV_AUTH_TOKEN,
     ENV_CONFIGURATION_ID,
-    ENV_SECOND_ACCOUNT_SID,
-    ENV_SECOND_API_KEY,
-    ENV_SECOND_API_SECRET,
-    ENV_SECOND_AUTH_TOKEN,
     ENV_SECOND_CONFIGURATION_ID,
+    FIRST_ACCOUNT_VARIABLES,
+    SECOND_ACCOUNT_VARIABLES,
 )
 
 MAX_BODY_BYTES = 1024 * 1024  # larger request bodies get 413 (an emulator assumption)
@@ -114,10 +108,6 @@ class EmulatorSettings:
 def example_configuration_id() -> str:
     """The configurationId the request schema gives as its example (one source: the contract)."""
     return load_contract().node("request", "configurationId")["examples"][0]
-
-
-FIRST_ACCOUNT_VARIABLES = (ENV_ACCOUNT_SID, ENV_AUTH_TOKEN, ENV_API_KEY, ENV_API_SECRET)
-SECOND_ACCOUNT_VARIABLES = (ENV_SECOND_ACCOUNT_SID, ENV_SECOND_AUTH_TOKEN, ENV_SECOND_API_KEY, ENV_SECOND_API_SECRET)
 
 
 def credentials_from_env(environ: Mapping[str, str], variables: tuple[str, ...] = FIRST_ACCOUNT_VARIABLES

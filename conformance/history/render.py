@@ -7,6 +7,7 @@ import json
 
 import jinja2
 
+from conformance import templating
 from conformance.history import HistoryView
 from conformance.history.store import PERCENTILES, ROUTES, Night
 from conformance.reports.markdown import cell, code
@@ -14,14 +15,7 @@ from conformance.reports.markdown import cell, code
 
 @functools.cache
 def _environment() -> jinja2.Environment:
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("conformance.history", "templates"),
-        autoescape=False,  # Markdown: the filters make values safe where they go
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.filters.update(code=code, cell=cell)
+    environment = templating.environment("conformance.history", code=code, cell=cell)
     environment.globals.update(percent=percent, latency=latency, routes=ROUTES)
     return environment
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import jinja2
 
+from conformance import templating
 from conformance.parity.compare import KINDS, Difference
 from conformance.parity.engine import ParityResult
 from conformance.parity.known import KnownDifference
@@ -97,17 +98,8 @@ def write_reports(doc: dict[str, Any], directory: Path, redact: Callable[[str], 
 
 @functools.cache
 def _environment(autoescape: bool) -> jinja2.Environment:
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("conformance.parity", "templates"),
-        autoescape=autoescape,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    environment.filters["cell"] = cell
-    environment.filters["code"] = code
-    return environment
+    return templating.environment("conformance.parity", autoescape=autoescape, keep_trailing_newline=True, cell=cell,
+                                  code=code)  # fmt: skip
 
 
 def render_markdown(doc: dict[str, Any]) -> str:

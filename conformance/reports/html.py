@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
+from conformance import templating
 from conformance.reports.charts import OUTCOME_COLOURS, check_bars, histogram_bars, status_bars
 from conformance.reports.digest import DIGEST_GROUPS, Digest, around, build_digest, explained, highlighted
 from conformance.reports.document import (
@@ -56,18 +57,8 @@ LISTED_CASES = 1000  # in a longer run: the cases listed one by one (not passed,
 
 @functools.cache
 def _environment() -> jinja2.Environment:
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("conformance.reports", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.filters["pretty"] = pretty_body
-    environment.filters["highlight"] = highlighted
-    environment.filters["explained"] = explained
-    environment.filters["around"] = around
-    return environment
+    return templating.environment("conformance.reports", autoescape=True, pretty=pretty_body, highlight=highlighted,
+                                  explained=explained, around=around)  # fmt: skip
 
 
 def render_html(document: Document, baseline: Document | None = None, digest: Digest | None = None) -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
+from conformance import templating
 from conformance.coverage import named
 from conformance.reports.digest import DIGEST_GROUPS, Digest, around, build_digest, explained, highlighted
 from conformance.reports.document import (
@@ -34,17 +35,8 @@ MD_LINE = 200  # characters of one response line in summary.md
 
 @functools.cache
 def _environment() -> jinja2.Environment:
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("conformance.reports", "templates"),
-        autoescape=False,  # Markdown: the filters below make values safe where they go
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=False,
-    )
-    environment.filters.update(code=code, cell=cell, block=block, explained=explained, highlight=highlighted,
-                               marked=marked)  # fmt: skip
-    return environment
+    return templating.environment("conformance.reports", code=code, cell=cell, block=block, explained=explained,
+                                  highlight=highlighted, marked=marked)  # fmt: skip
 
 
 def marked(lines: list[tuple[str, bool]]) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 import jinja2
 
+from conformance import templating
 from conformance.contract import CREATE_PATH, FETCH_PATH, Contract
 from conformance.reports.digest import STATUS_CHECKS, Digest, Group
 from conformance.reports.document import Document, reproduce_command
@@ -237,15 +238,7 @@ def _statuses(contract: Contract, group: Group, example: dict[str, Any]) -> list
 
 @functools.cache
 def _environment() -> jinja2.Environment:
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("conformance.reports", "templates"),
-        autoescape=False,  # Markdown: the filters make values safe where they go
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.filters.update(code=code, cell=cell, block=block, pretty=_pretty)
-    return environment
+    return templating.environment("conformance.reports", code=code, cell=cell, block=block, pretty=_pretty)
 
 
 def _pretty(body: str | None) -> str:

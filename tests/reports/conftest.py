@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from report_helpers import FAULTS, SEED, Fault, write_report
+from report_helpers import FAULTS, SEED, Fault, RunFactory, write_report
 
 from conformance.emulator.server import EmulatorServer
 from conformance.results import RunResult
 from conformance.runner import Runner, RunOptions, plan_for
 from conformance.targets import target_for
-
-RunFactory = Callable[..., RunResult]
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from conformance.results import RunResult
 
 SEED = 4242
 Fault = tuple[str, int | None, dict[str, Any]]  # name, how many requests it changes (None: all), params
+RunFactory = Callable[..., RunResult]  # the make_run fixture (conftest.py): a real run against the emulator
 
 # Deviations that make several checks fail or warn: a 500, an unechoed name, drift of each kind.
 FAULTS: tuple[Fault, ...] = (

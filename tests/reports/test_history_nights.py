@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import RunFactory
-from report_helpers import invoke, write_report
+from report_helpers import RunFactory, invoke, write_report
 from test_report_html_browser import CHROMIUM, browse
 
 from conformance.coverage import family_of

@@ -14,8 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import RunFactory
-from report_helpers import FAULTS
+from report_helpers import FAULTS, RunFactory
 
 from conformance.results import case_record
 from conformance.stream import STREAM_FILE, ResultsWriter

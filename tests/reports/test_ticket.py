@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import RunFactory
-from report_helpers import invoke, write_report
+from report_helpers import RunFactory, invoke, write_report
 
 from conformance.history import open_history, record_run
 from conformance.reports.ticket import file_stem

@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import RunFactory
-from report_helpers import Fault, invoke, write_report
+from report_helpers import Fault, RunFactory, invoke, write_report
 
 from conformance.reports.digest import (
     LISTED_FAILURES,
