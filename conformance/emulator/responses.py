@@ -182,7 +182,7 @@ class EmulatorResponses:
             except NotFound as missing:
                 if not faults:
                     raise
-                conversation = self._cross_account_read(faults, account, headers, wanted, missing)
+                conversation = self._owned_elsewhere(faults, account, headers, wanted, missing)
             reply = _success(200, conversation, faults)
             if faults:
                 faults.every(Stage.SUCCESS, "fetch", self.backend, account, reply)
@@ -192,7 +192,7 @@ class EmulatorResponses:
             reply = faults.transform("fetch", reply, _inbound(request))
         return render(reply)
 
-    def _cross_account_read(self, faults: FaultInjector, account: str, headers: dict[str, str], conversation_id: str,
+    def _owned_elsewhere(self, faults: FaultInjector, account: str, headers: dict[str, str], conversation_id: str,
                             missing: NotFound) -> Conversation:  # fmt: skip
         """Another account's conversation, when a fault of that stage answers with it (or with an error of its
         own); ``missing`` (the faithful answer) otherwise."""
