@@ -63,7 +63,7 @@ class NotFound(EmulatorError):
 
 
 class Forbidden(EmulatorError):
-    """403: the caller is known but may not see the resource (the ``cross_account_forbidden`` fault's answer)."""
+    """403: the caller is known but may not see the resource (only a fault answers so: the rule is 404)."""
 
     status = 403
     default_message = "The requested resource belongs to another account"

@@ -51,8 +51,8 @@ class SteppingClock:
             self._next = self.start_ms
 
 
-_CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
-_PAIRS = tuple(a + b for a in _CROCKFORD for b in _CROCKFORD)  # 10 bits -> 2 chars, index = the 10-bit value
+CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case: the alphabet of every id suffix
+_PAIRS = tuple(a + b for a in CROCKFORD for b in CROCKFORD)  # 10 bits -> 2 chars, index = the 10-bit value
 _RANDOM_MAX = (1 << 80) - 1
 
 
@@ -95,7 +95,7 @@ class IdGenerator:
 def _encode_time(ms: int) -> str:
     chars = []
     for _ in range(10):
-        chars.append(_CROCKFORD[ms & 31])
+        chars.append(CROCKFORD[ms & 31])
         ms >>= 5
     return "".join(reversed(chars))
 

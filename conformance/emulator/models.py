@@ -192,7 +192,7 @@ class Backend:
 
     def login_failure(self, username: str, password: str) -> AuthMode:
         """Why basic credentials that did not authenticate failed, as the suite's credentials modes name it
-        (the ``ignore_auth`` fault can let one of them in)."""
+        (a fault of the auth stage can let one of them in)."""
         known = self._logins.get(username)
         if known is None:
             if any(username.lower() == user.lower() for user in self._logins):
@@ -252,7 +252,7 @@ class Backend:
         raise InvalidParameter(describe_error(errors[0]) if errors else "Invalid request body")
 
     def coerce(self, body: Any) -> dict[str, Any]:
-        """Schema validation off (the ``accept_invalid`` fault): keep what is well-typed, drop the rest."""
+        """Schema validation off (for a fault that lets an invalid body in): keep what is well-typed, drop the rest."""
         body = strip_nulls(body) if isinstance(body, dict) else {}
         request: dict[str, Any] = {"configurationId": body.get("configurationId")}
         if isinstance(body.get("name"), str):

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.emulator.ids import _CROCKFORD
+from conformance.emulator.ids import CROCKFORD
 
 
 @dataclass(slots=True)
@@ -146,7 +146,7 @@ class IdempotencyRecord:
 def default_settings(configuration_id: str) -> dict[str, Any]:
     """Full settings for a seeded configuration: every documented field, stable per id."""
     digest = hashlib.sha256(configuration_id.encode()).hexdigest()
-    store_suffix = "".join(_CROCKFORD[int(c, 16)] for c in digest[:26])
+    store_suffix = "".join(CROCKFORD[int(c, 16)] for c in digest[:26])
     return {
         "displayName": "Emulator configuration",
         "description": "Seeded by the conformance emulator.",

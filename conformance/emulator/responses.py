@@ -11,7 +11,6 @@ import base64
 import binascii
 import functools
 from collections.abc import Callable
-from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -21,7 +20,6 @@ from conformance.emulator.bodies import OFF_PROCESS_BYTES, BodyWorker
 from conformance.emulator.exceptions import (
     AuthenticationFailed,
     EmulatorError,
-    Forbidden,
     InternalError,
     InvalidContentType,
     InvalidParameter,
@@ -29,23 +27,11 @@ from conformance.emulator.exceptions import (
     NotFound,
     PayloadTooLarge,
 )
-from conformance.emulator.faults import (
-    FAULTS,
-    FaultError,
-    FaultInjector,
-    Inbound,
-    Reply,
-    array_sizes,
-    loosely_resolved,
-    normalise_enums,
-    odd_reference,
-    trim_arrays,
-    with_account_id,
-)
-from conformance.emulator.models import Admitted, Backend, Conversation, encode_json, strip_nulls
+from conformance.emulator.faults import FAULTS, FaultError, FaultInjector, Inbound, Reply, Stage
+from conformance.emulator.models import Admitted, Backend, Conversation, encode_json
 from conformance.emulator.rules import parse_json, quote
 from conformance.kinds import AuthMode, CredentialForm
-from conformance.vendor import CONVERSATION_ID_PREFIX, IDEMPOTENCY_KEY_HEADER
+from conformance.vendor import IDEMPOTENCY_KEY_HEADER
 
 MAX_IDEMPOTENCY_KEY = 255  # longer keys get 400 (an emulator assumption)
 _JSON_CONTENT_TYPES = frozenset(
@@ -73,23 +59,6 @@ def is_json_content_type(value: str | None) -> bool:
         name, _, val = param.partition("=")
         if name.strip() == "charset" and val.strip().strip('"') not in ("utf-8", "utf8"):
             return False
-    return True
-
-
-def _first_items_valid(responses: EmulatorResponses, body: Any) -> bool:
-    """Whether ``body`` passes validation when every array is cut to its first item (``first_item_only``)."""
-
-    def first_only(value: Any) -> Any:
-        if isinstance(value, list):
-            return [first_only(item) for item in value[:1]]
-        if isinstance(value, dict):
-            return {key: first_only(item) for key, item in value.items()}
-        return value
-
-    try:
-        responses.backend.validate(first_only(body))
-    except InvalidParameter:
-        return False
     return True
 
 
@@ -156,12 +125,12 @@ class EmulatorResponses:
                 return render(faults.transform("create", injected, _inbound(request)))
         try:
             headers = _headers(request)
-            late_auth = bool(faults) and faults.switched("auth_after_validation", "create")
+            late_auth = bool(faults) and bool(faults.first(Stage.AUTH_ORDER, "create"))
             account = "" if late_auth else self._account(headers, "create")
             if not late_auth:
                 self.backend.check_rate(account)
             if not is_json_content_type(headers.get("content-type")) and not (
-                faults and faults.switched("any_content_type", "create")
+                faults and faults.first(Stage.CONTENT_TYPE, "create")
             ):
                 raise InvalidContentType()
             raw = await self._body(request, headers)
@@ -170,27 +139,24 @@ class EmulatorResponses:
                 return render(_success(201, conversation, faults))
             body = parse_json(raw)
             if faults:
-                body = self._faulty_rules(faults, body)
+                faults.every(Stage.REQUEST, "create", self.backend, body)
             if late_auth:
                 self.backend.validate(body)
                 account = self._account(headers, "create")
             key = self._idempotency_key(headers)
             create: Callable[..., Conversation] = self.backend.create_conversation
-            if faults and faults.switched("cross_account_configuration", "create",
-                                          lambda _p: self._foreign_configuration(account, body)):  # fmt: skip
+            if faults and faults.first(Stage.CONFIGURATION, "create", self.backend, account, body):
                 create = functools.partial(create, any_account_configuration=True)
             try:
                 conversation = create(account, body, idempotency_key=key, raw=raw)
             except InvalidParameter:
-                if (
-                    faults and faults.switched("first_item_only", "create", lambda _p: _first_items_valid(self, body))
-                ) or (faults and faults.switched("accept_invalid", "create")):
+                if faults and faults.first(Stage.INVALID, "create", self.backend, body):
                     conversation = self.backend.create_conversation(account, body, idempotency_key=key, lenient=True)
                 else:
                     raise
             reply = _success(201, conversation, faults)
             if faults:
-                reply = self._foreign_account_id(faults, "create", account, reply)
+                faults.every(Stage.SUCCESS, "create", self.backend, account, reply)
         except EmulatorError as exc:
             reply = Reply.error(exc)
         if faults:
@@ -209,72 +175,34 @@ class EmulatorResponses:
             account = self._account(headers, "fetch")
             self.backend.check_rate(account)
             wanted = request.path_params["id"]
-            if faults and not wanted.startswith(CONVERSATION_ID_PREFIX):
-                if faults.switched("foreign_ids", "fetch", lambda p: p["mode"] == "reject"):
-                    raise InvalidParameter(f"Invalid parameter id: {quote(wanted)} is not a conversation id")
-                if faults.switched("foreign_ids", "fetch", lambda p: p["mode"] == "crash"):
-                    raise InternalError()
+            if faults:
+                faults.first(Stage.FETCH_ID, "fetch", wanted)
             try:
                 conversation = self.backend.fetch_conversation(account, wanted)
             except NotFound as missing:
                 if not faults:
                     raise
-                conversation = self._cross_account_read(faults, account, headers, wanted, missing)
+                conversation = self._owned_elsewhere(faults, account, headers, wanted, missing)
             reply = _success(200, conversation, faults)
             if faults:
-                reply = self._foreign_account_id(faults, "fetch", account, reply)
+                faults.every(Stage.SUCCESS, "fetch", self.backend, account, reply)
         except EmulatorError as exc:
             reply = Reply.error(exc)
         if faults:
             reply = faults.transform("fetch", reply, _inbound(request))
         return render(reply)
 
-    def _cross_account_read(self, faults: FaultInjector, account: str, headers: dict[str, str], conversation_id: str,
+    def _owned_elsewhere(self, faults: FaultInjector, account: str, headers: dict[str, str], conversation_id: str,
                             missing: NotFound) -> Conversation:  # fmt: skip
-        """Another account's conversation, under the cross-account read faults; ``missing`` (the faithful answer)
-        otherwise."""
+        """Another account's conversation, when a fault of that stage answers with it (or with an error of its
+        own); ``missing`` (the faithful answer) otherwise."""
         found = self.backend.owned_elsewhere(account, conversation_id)
         if found is not None:
             form = _username_form(headers.get("authorization"))
-            if faults.switched("cross_account_read", "fetch", lambda p: p["form"] in ("any", form)):
-                return found
-            if faults.switched("cross_account_forbidden", "fetch"):
-                raise Forbidden()
-            if faults.switched("cross_account_message", "fetch"):
-                raise NotFound(f"Conversation {quote(conversation_id)} belongs to another account")
+            answer = faults.first(Stage.FETCH_ELSEWHERE, "fetch", found, conversation_id, form)
+            if answer is not None:
+                return answer
         raise missing
-
-    def _foreign_configuration(self, account: str, body: Any) -> bool:
-        configuration_id = body.get("configurationId") if isinstance(body, dict) else None
-        return isinstance(configuration_id, str) and any(
-            c.id == configuration_id and c.account_id != account for c in self.backend.configurations()
-        )
-
-    def _foreign_account_id(self, faults: FaultInjector, route: str, account: str, reply: Reply) -> Reply:
-        """The reply with the primary account's id on another account's conversation (``foreign_account_id``)."""
-        primary = self.backend.primary_account
-        if account != primary and reply.status < 300 and faults.switched("foreign_account_id", route):
-            reply.body = with_account_id(reply.body, primary)
-        return reply
-
-    def _faulty_rules(self, faults: FaultInjector, body: Any) -> Any:
-        """The request as the rule-bending switch faults see it (only called while faults are on)."""
-        if faults.switched("lenient_enums", "create"):
-            body = normalise_enums(body)
-        if faults.switched("refuse_null", "create", lambda _p: strip_nulls(body) != body):
-            raise InvalidParameter("Invalid parameter: null is not a value for an optional member")
-        if faults.switched("loose_references", "create", lambda p: p["mode"] == "normalise"):
-            body = loosely_resolved(body, [c.id for c in self.backend.configurations()])
-        if faults.switched("loose_references", "create", lambda p: p["mode"] == "crash" and odd_reference(body)):
-            raise InternalError()
-        limits = self.backend.array_limits()
-        if faults.switched("max_items_off_by_one", "create", lambda p: p["direction"] == "refuse_at_limit"):
-            for path, size in array_sizes(body):
-                if limits.get(path) == size:
-                    raise InvalidParameter(f"Invalid parameter {path}: at most {size - 1} items")
-        if faults.switched("max_items_off_by_one", "create", lambda p: p["direction"] == "accept_past_limit"):
-            body = trim_arrays(body, limits)
-        return body
 
     async def _create_off_process(self, account: str, raw: bytes, headers: dict[str, str]) -> Conversation:
         """A big body's create: parsed and validated in the worker process, stored here; the 400s come in the
@@ -304,11 +232,10 @@ class EmulatorResponses:
         if account is None:
             account = self._authenticate(header)
             if account is None:
-                if self.faults:
-                    mode, form = self._auth_failure(header)
-                    applies = lambda p: p["mode"] in ("any", mode) and p["form"] in ("any", form)  # noqa: E731
-                    if self.faults.switched("ignore_auth", route, applies):
-                        return self.backend.primary_account
+                let_in = self.faults and self.faults.first(Stage.AUTH_REFUSED, route, self.backend,
+                                                           *self._auth_failure(header))  # fmt: skip
+                if let_in:
+                    return let_in
                 raise AuthenticationFailed()
             if len(self._auth_cache) < _AUTH_CACHE_SIZE:
                 self._auth_cache[header] = account  # type: ignore[index]
