@@ -1,7 +1,8 @@
 """Configuration files checked against their JSON Schema in ``schemas/``: the first problem as one line naming the
 file, the line (TOML) and the key.
 
-The gate policy, the parity known differences and the emulator's config file all go through :func:`problem`.
+The gate policy, the parity known differences, the emulator's config file and a recording's ``run.json`` all go
+through :func:`problem`.
 It validates with the report commands' compiled reader (``conformance.reports.schema``), not jsonschema: the gate
 reads its policy and must start without the validation libraries (``tests/reports/test_report_imports.py``), and
 ``bench/schema`` measures what that saves. ``tests/test_config_files.py`` holds the reader to jsonschema on
@@ -23,6 +24,7 @@ from conformance.reports.schema import Validate, compile_schema, first_problem
 GATE_POLICY = "gate-policy.schema.json"
 PARITY_KNOWN = "parity-known.schema.json"
 EMULATOR_CONFIG = "emulator-config.schema.json"
+RUN_RECORD = "run-record.schema.json"  # a recording's run.json: written by the run, but read back like a config
 
 _REQUIRED = re.compile(r"^'(?P<name>.*)' is a required property$")
 _UNKNOWN = "False schema does not allow it"  # the reader's word for a key additionalProperties: false refuses
@@ -55,55 +57,50 @@ def problem(data: Any, name: str, path: Path, text: str | None = None) -> str | 
 def _said(root: dict[str, Any], data: Any, steps: list[str | int], message: str) -> str:
     """The problem in the file's own terms: the key's dotted path and what it must be."""
     if message == _UNKNOWN:
-        parent = _node_at(root, steps[:-1])
+        where, parent, _value = _walk(root, data, steps[:-1])
         known = ", ".join(parent.get("properties", ()))
-        return f"{_prefix(steps[:-1])}unknown key {steps[-1]!r} (known: {known})"
+        return f"{_prefix(where)}unknown key {steps[-1]!r} (known: {known})"
     required = _REQUIRED.match(message)
     if required:
-        return f"{_prefix(steps)}missing {required['name']!r}"
-    expected = _node_at(root, steps).get("x-expected")
-    if expected is None:
-        return f"{_prefix(steps)}{message}"
-    return f"{_dotted(steps)} must be {expected}, got {_value_at(data, steps)!r}"
+        return f"{_prefix(_walk(root, data, steps)[0])}missing {required['name']!r}"
+    where, node, value = _walk(root, data, steps)
+    if "x-expected" not in node:
+        return f"{_prefix(where)}{message}"
+    return f"{where} must be {node['x-expected']}, got {value!r}"
 
 
-def _dotted(steps: list[str | int]) -> str:
-    """``["known_issues", 0, "check"]`` -> ``known_issues[0].check``."""
-    text = ""
-    for step in steps:
-        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else step)
-    return text
+def _prefix(where: str) -> str:
+    return f"{where}: " if where else ""
 
 
-def _prefix(steps: list[str | int]) -> str:
-    return f"{_dotted(steps)}: " if steps else ""
-
-
-def _node_at(root: dict[str, Any], steps: list[str | int]) -> dict[str, Any]:
-    """The schema node that describes the value at ``steps`` (following local ``$ref``)."""
-    node = _resolved(root, root)
+def _walk(root: dict[str, Any], data: Any, steps: list[str | int]) -> tuple[str, dict[str, Any], Any]:
+    """Down ``steps``: the path as the file's reader says it (``known_issues[0].check``; an item whose schema is
+    ``x-named-by`` a member carries its name: ``cases[3] (valid/0001): kind``), the schema node describing the
+    value there (local ``$ref`` followed), and the value."""
+    where, node, value, named = "", _resolved(root, root), data, False
     for step in steps:
         if isinstance(step, int):
-            node = node.get("items", {})
+            node = _resolved(root, node.get("items", {}))
+            value = value[step]
+            where += f"[{step}]"
+            name = value.get(node["x-named-by"]) if "x-named-by" in node and isinstance(value, dict) else None
+            named = isinstance(name, str)
+            where += f" ({name})" if named else ""
         else:
-            node = node.get("properties", {}).get(step, node.get("additionalProperties", {}))
-        node = _resolved(root, node if isinstance(node, dict) else {})
-    return node
+            node = _resolved(root, node.get("properties", {}).get(step, node.get("additionalProperties", {})))
+            value = value[step]
+            where += (": " if named else ".") + step if where else step
+            named = False
+    return where, node, value
 
 
-def _resolved(root: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
+def _resolved(root: dict[str, Any], node: Any) -> dict[str, Any]:
+    while isinstance(node, dict) and "$ref" in node:
         target: Any = root
         for part in node["$ref"][2:].split("/"):
             target = target[part]
         node = target
-    return node
-
-
-def _value_at(data: Any, steps: list[str | int]) -> Any:
-    for step in steps:
-        data = data[step]
-    return data
+    return node if isinstance(node, dict) else {}
 
 
 def as_json(value: Any) -> Any:

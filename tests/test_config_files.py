@@ -14,13 +14,26 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from conformance import vendor
-from conformance.config_files import EMULATOR_CONFIG, GATE_POLICY, PARITY_KNOWN, as_json, problem, schema, toml_line
+from conformance.config_files import (
+    EMULATOR_CONFIG,
+    GATE_POLICY,
+    PARITY_KNOWN,
+    RUN_RECORD,
+    as_json,
+    problem,
+    schema,
+    toml_line,
+)
 from conformance.reports.schema import compile_schema
 
 SID = "AC" + "1" * 32
 KEY = "SK" + "2" * 32
 ISSUE = {"check": "read_back", "reason": "ticket 1", "expires": date(2027, 1, 1)}
 DIFFERENCE = {"kind": "status", "reason": "ticket 2", "expires": "2027-01-01", "route": "POST *"}
+CASE = {"id": "valid/0000", "kind": "valid", "description": "d", "expected_status": 201, "auth": "valid",
+        "json_payload": True, "cassette": "valid.yaml", "request": [0], "fetch": [1], "outcome": "passed"}  # fmt: skip
+RUN = {"format": 1, "run_id": "r", "target": "emulator", "base_url": "http://127.0.0.1:1", "seed": 1,
+       "max_examples": 5, "interrupted": False, "cases": [CASE]}  # fmt: skip
 DOCUMENTS: dict[str, list[Any]] = {  # for each schema: what a file may hold, good and bad
     GATE_POLICY: [
         {}, {"max_warnings": 3, "drift_blocks": True, "min_cases": 0, "max_p95_ms": 2.5, "min_family_coverage": 1},
@@ -43,6 +56,15 @@ DOCUMENTS: dict[str, list[Any]] = {  # for each schema: what a file may hold, go
         {"accounts": [{"accountSid": SID, "authToken": 5}]}, {"accounts": [{"authToken": "t"}]},
         {"accounts": [{"accountSid": SID, "token": "t"}]}, {"accounts": {}}, {"configurations": [{"id": ""}]},
         {"configurations": [{"id": "c", "accountId": 7}]}, {"configurations": [{}]}, {"configuration": []},
+    ],
+    RUN_RECORD: [
+        RUN, {**RUN, "severities": {"read_back": "warn"}, "families": {"valid": 3, "auth": None}, "checks": None},
+        {**RUN, "cases": [{**CASE, "account": "second", "credentials": "account", "sent_at": 1.5}]},
+        {**RUN, "seed": "1"}, {**RUN, "interrupted": None}, {**RUN, "severities": {"read_back": "loud"}},
+        {**RUN, "clock_skew_s": -1}, {**RUN, "credential_forms": ["password"]},
+        {**RUN, "cases": [{**CASE, "kind": "x"}]},
+        {**RUN, "cases": [{**CASE, "request": [-1]}]}, {**RUN, "cases": [{**CASE, "account": "first"}]},
+        {k: v for k, v in RUN.items() if k != "cases"},
     ],
 }  # fmt: skip
 

@@ -24,9 +24,9 @@ Path_ = tuple[Any, str | int] | None  # (parent, step), built only as deep as th
 Problem = tuple[Path_, str]
 Validate = Callable[[Any, Path_], list[Problem] | None]  # None: valid (the common case costs no list)
 
-ANNOTATIONS = frozenset(
-    {"$schema", "$id", "$defs", "title", "description", "examples", "$comment", "x-expected"}
-)  # x-expected: what a config file's value must be, said in its error
+# x-expected, x-named-by: how conformance.config_files words a config file's error
+ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "title", "description", "examples", "$comment", "x-expected",
+                         "x-named-by"})  # fmt: skip
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$", re.IGNORECASE)
 
 
