@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # bench/ for results_md
-from results_md import write_section  # noqa: E402
+from results_md import load_average, machine, when, write_section  # noqa: E402
 
 SECTION = "## Report schema reader"
 BASE = "import conformance.contract"  # every report command loads it (it finds the schemas): not counted
@@ -96,6 +94,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print only, leave bench/RESULTS.md alone")
     args = parser.parse_args()
 
+    load = load_average()
     imported = {name: import_ms(statement, args.imports) for name, statement in IMPORTS.items()}
     with tempfile.TemporaryDirectory() as folder:
         docs = documents(Path(folder))
@@ -108,11 +107,10 @@ def main() -> None:
         costs[name] = imported[name] + times[-1]
         rows.append(f"| {name} | {imported[name]:.1f} | " + " | ".join(f"{t:.3f}" for t in times) + " |")
     sizes = ", ".join(f"{n}: {len(json.dumps(d)) // 1024} KiB" for n, d in docs.items())
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = "\n".join([
         SECTION, "",
-        f"`python bench/schema/bench_report_schema.py` ({stamp}, Python {platform.python_version()}, "
-        f"{platform.machine()}, shared 2-core machine). Import: best of {args.imports} fresh interpreters, minus the "
+        f"Measured {when()} by `python bench/schema/bench_report_schema.py` on this machine ({machine()}). "
+        f"Load average before: {load}. Import: best of {args.imports} fresh interpreters, minus the "
         f"same with `conformance.contract` alone (every report command loads it). Validate: mean of up to "
         f"{args.rounds} validations (at most 3 s each) of a real results.json once compiled ({sizes}).",
         "", *rows, "",

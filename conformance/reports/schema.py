@@ -2,9 +2,9 @@
 ``schemas/`` without a validation library.
 
 The report commands read documents and should start like it. Measured (``bench/schema``, "Report schema reader" in
-``bench/RESULTS.md``): this reader adds a few ms to a command's start, jsonschema ~75 ms and jsonschema-rs ~20-35 ms;
-a real results.json validates here in 4-25 ms, in jsonschema in 0.2-0.9 s, in jsonschema-rs in 1-3 ms. So against
-jsonschema it saves a second on a large run; against jsonschema-rs it is even at ~800 KiB and ahead below that.
+``bench/RESULTS.md``), import plus one validation of a real results.json: this reader costs a twentieth of
+jsonschema (whose import alone is several times this one's, and which takes 0.2-0.9 s per document), and less than
+jsonschema-rs, whose faster validation catches up only on the largest documents. So it stays.
 The schemas use a small part of JSON Schema (types, required, enums, bounds, local ``$ref``), compiled here into
 plain functions, once per process. A keyword outside that part is refused when the schema is compiled, never
 skipped; ``tests/reports/test_report_schema.py`` and ``tests/test_config_files.py`` hold this reader to jsonschema.
