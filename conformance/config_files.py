@@ -41,16 +41,18 @@ def schema(name: str) -> dict[str, Any]:
     return _compiled(name)[0]
 
 
-def problem(data: Any, name: str, path: Path, text: str | None = None) -> str | None:
-    """The first way ``data`` (read from ``path``; ``text``: its TOML source, for a line number) breaks the schema
-    ``schemas/<name>``, as one line: ``FILE line N: KEY must be ..., got VALUE``; None when it holds."""
+def problem(data: Any, name: str, path: Path, toml: str | None = None) -> str | None:
+    """The first way ``data`` (read from ``path``) breaks the schema ``schemas/<name>``, as one line: ``FILE line N:
+    KEY must be ..., got VALUE``; None when it holds. ``toml``: the file's text when it is TOML (its dates are read
+    as ISO text, and the line is found in it)."""
     root, validate = _compiled(name)
-    data = as_json(data)
+    if toml is not None:
+        data = as_json(data)  # a JSON file holds nothing to convert, and a large run.json would pay for the copy
     found = first_problem(validate, data)
     if found is None:
         return None
     steps, message = found
-    line = toml_line(text, steps) if text is not None else None
+    line = toml_line(toml, steps) if toml is not None else None
     return f"{path}{f' line {line}' if line else ''}: {_said(root, data, steps, message)}"
 
 
