@@ -141,13 +141,12 @@ def refuse_short_secrets(env: Mapping[str, str]) -> None:
 
 def second_account(env: Mapping[str, str]) -> SecondAccount | None:
     """The second account from ``CONFORMANCE_SECOND_*``, or None when none is set (a half-set pair is an error)."""
-    names = (vendor.ENV_SECOND_API_KEY, vendor.ENV_SECOND_API_SECRET, vendor.ENV_SECOND_ACCOUNT_SID,
-             vendor.ENV_SECOND_AUTH_TOKEN)  # fmt: skip
-    key, secret, sid, token = (env.get(name, "").strip() or None for name in names)
+    sid_name, token_name, key_name, secret_name = vendor.SECOND_ACCOUNT_VARIABLES
+    sid, token, key, secret = (env.get(name, "").strip() or None for name in vendor.SECOND_ACCOUNT_VARIABLES)
     if (key is None) != (secret is None):
-        raise SetupError(f"{vendor.ENV_SECOND_API_KEY} and {vendor.ENV_SECOND_API_SECRET} must be set together")
+        raise SetupError(f"{key_name} and {secret_name} must be set together")
     if token is not None and sid is None:
-        raise SetupError(f"{vendor.ENV_SECOND_AUTH_TOKEN} is set but {vendor.ENV_SECOND_ACCOUNT_SID} is not")
+        raise SetupError(f"{token_name} is set but {sid_name} is not")
     logins: dict[str, tuple[str, str]] = {}
     if key is not None and secret is not None:
         logins[CredentialForm.API_KEY] = key, secret

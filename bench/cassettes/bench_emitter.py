@@ -14,14 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +27,7 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # bench/ for results_md
-from results_md import write_section  # noqa: E402
+from results_md import load_average, machine, when, write_section  # noqa: E402
 
 from conformance.cassettes.emitter import dump_interactions  # noqa: E402
 from conformance.cassettes.fastyaml import load_cassette  # noqa: E402
@@ -96,8 +94,8 @@ def render(times: dict[str, list[float]], cases: Batches, sizes: dict[str, int],
     lines = [
         SECTION,
         "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `python bench/cassettes/bench_emitter.py` on this "
-        f"machine ({os.cpu_count()} cores, Python {platform.python_version()}, PyYAML {yaml.__version__} with "
+        f"Measured {when()} by `python bench/cassettes/bench_emitter.py` on this "
+        f"machine ({machine()}, PyYAML {yaml.__version__} with "
         f"libyaml). Load average before: {load} (the machine is shared, so times vary). The interactions of {examples}"
         f" ({len(cases)} cases, {interactions} interactions), each case written in one call as "
         f"`Recorder._append` does; {len(times['emitter'])} rounds after a warm-up, writers alternating. The table "
@@ -131,7 +129,7 @@ def main() -> int:
     parser.add_argument("--recording", type=Path, help="a recording's cassette folder, instead of recording one")
     parser.add_argument("--no-write", action="store_true", help="print, do not update bench/RESULTS.md")
     args = parser.parse_args()
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    load = load_average()
     with tempfile.TemporaryDirectory() as directory:
         recording = args.recording or record(args.examples, Path(directory))
         cases = batches(recording)

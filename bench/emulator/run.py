@@ -14,18 +14,16 @@ import argparse
 import base64
 import json
 import os
-import platform
 import re
 import shutil
 import subprocess
 import sys
 import urllib.request
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ for results_md
-from results_md import write_section
+from results_md import load_average, machine, when, write_section
 
 from conformance.emulator.models import DEFAULT_CONFIGURATION_ID, DEFAULT_CREDENTIALS
 
@@ -136,8 +134,8 @@ def render(rounds: dict[str, list[Measurement]], duration: int, load_before: str
     lines = [
         SECTION,
         "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `python bench/emulator/run.py` on this machine "
-        f"({os.cpu_count()} cores, Python {platform.python_version()}, uvicorn + uvloop + httptools, one process; "
+        f"Measured {when()} by `python bench/emulator/run.py` on this machine "
+        f"({machine()}, uvicorn + uvloop + httptools, one process; "
         f"wrk {THREADS} threads, {CONNECTIONS} connections, all on 127.0.0.1). {count} rounds of {duration} s per "
         "subject after a warm-up, subjects alternating; the table shows the median round, the last column "
         f"every round. Load average before the run: {load_before} (the machine is shared, so rates vary).",
@@ -187,7 +185,7 @@ def main() -> int:
     credentials = DEFAULT_CREDENTIALS
     auth = base64.b64encode(f"{credentials.api_key}:{credentials.api_secret}".encode()).decode()
     env = {**os.environ, "BENCH_BODY": json.dumps(BODY), "BENCH_AUTH": f"Basic {auth}"}
-    load_before = " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "n/a"
+    load_before = load_average()
     db = Path(os.environ.get("TMPDIR", "/tmp")) / f"emulator-bench-{os.getpid()}.db"
     rounds: dict[str, list[Measurement]] = {"emulator": [], "bare ASGI app": []}
     if args.db:

@@ -17,17 +17,14 @@ import argparse
 import http.client
 import json
 import multiprocessing
-import os
-import platform
 import statistics
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "bench" / "emulator")]
-from results_md import write_section  # noqa: E402
+from results_md import load_average, machine, when, write_section  # noqa: E402
 from run import BODY, Subject  # noqa: E402  (bench/emulator/run.py)
 
 from tests.emulator.hostile import AUTH, worst_bodies  # noqa: E402
@@ -140,8 +137,8 @@ def render(result: dict[str, object], rounds: int, seconds: float, load_before: 
     lines = [
         SECTION,
         "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `python bench/emulator/under_attack.py` on this machine "
-        f"({os.cpu_count()} cores, Python {platform.python_version()}, the emulator under uvicorn + uvloop + "
+        f"Measured {when()} by `python bench/emulator/under_attack.py` on this machine "
+        f"({machine()}, the emulator under uvicorn + uvloop + "
         f"httptools, one process, 127.0.0.1). {rounds} rounds of {seconds:g} s per phase, phases alternating in "
         "one run. The normal client sends valid creates back to back on one keep-alive connection; the attacker "
         f"(another process, its own connection) sends the {len(worst_bodies())} worst bodies of "
@@ -203,7 +200,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--no-write", action="store_true", help="print, do not update bench/RESULTS.md")
     args = parser.parse_args()
-    load_before = " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "n/a"
+    load_before = load_average()
     result = run(args.rounds, args.seconds)
     text = render(result, args.rounds, args.seconds, load_before)
     print(text)

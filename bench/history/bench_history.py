@@ -16,8 +16,6 @@ The run measured is a real emulator run (``--max-examples`` examples) with one f
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -27,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ for results_md
-from results_md import write_section
+from results_md import load_average, machine, when, write_section
 
 from conformance.emulator.server import EmulatorServer
 from conformance.history import HistoryView, open_history, record_run
@@ -107,9 +105,9 @@ def main() -> None:
     text = "\n".join([
         SECTION,
         "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `python bench/history/bench_history.py` on this machine "
-        f"({os.cpu_count()} cores, Python {platform.python_version()}): CPU time of this process, median of "
-        f"{args.repeat} rounds after a warm-up. Load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}.",
+        f"Measured {when()} by `python bench/history/bench_history.py` on this machine "
+        f"({machine()}): CPU time of this process, median of "
+        f"{args.repeat} rounds after a warm-up. Load average before: {load_average()}.",
         "",
         "| what | CPU (median) | rounds / note |",
         "|---|---:|---|",

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # bench/ for results_md
-from results_md import write_section  # noqa: E402
+from results_md import load_average, machine, when, write_section  # noqa: E402
 
 from conformance import jsontext  # noqa: E402
 from conformance.emulator.config import EmulatorSettings  # noqa: E402
@@ -64,17 +61,16 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    load = load_average()
     rows = []
     for label, raw in bodies().items():
         lenient = statistics.median(measure(json.loads, raw, args.bodies) for _ in range(args.rounds))
         checked = statistics.median(measure(strict, raw, args.bodies) for _ in range(args.rounds))
         rows.append(f"| {label} | {len(raw):,} | {lenient:.1f} µs | {checked:.1f} µs |")
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = "\n".join([
         SECTION, "",
-        f"Measured {when} by `python bench/jsontext/bench_jsontext.py` on this machine ({os.cpu_count()} cores, "
-        f"Python {platform.python_version()}). Load average before: {load}. {args.bodies:,} reads per round, "
+        f"Measured {when()} by `python bench/jsontext/bench_jsontext.py` on this machine ({machine()}). "
+        f"Load average before: {load}. {args.bodies:,} reads per round, "
         f"{args.rounds} rounds, the median.", "",
         "| body | bytes | `json.loads` | read strictly (orjson, then repeated names) |",
         "|---|---:|---:|---:|", *rows, "",

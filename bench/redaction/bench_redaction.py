@@ -16,20 +16,17 @@ import argparse
 import base64
 import importlib.util
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ for results_md
-from results_md import write_section
+from results_md import load_average, machine, when, write_section
 
 from conformance.emulator.models import DEFAULT_CREDENTIALS
 from conformance.targets import Target, emulator_logins
@@ -104,7 +101,7 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--no-write", action="store_true", help="print, do not update bench/RESULTS.md")
     args = parser.parse_args()
-    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    load_before = load_average()
     settings = DEFAULT_CREDENTIALS
     target = Target("emulator", "http://127.0.0.1:41234", emulator_logins(settings), "conv_configuration_x",
                     settings.account_sid)  # fmt: skip
@@ -126,11 +123,10 @@ def main() -> int:
     for label, value in strings.items():
         cells = " | ".join(f"{statistics.median(timings[(name, label)]):.2f}" for name in redactors)
         rows.append(f"| {label} | {len(value)} | {cells} |")
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = "\n".join([
         SECTION, "",
-        f"Measured {when} by `python bench/redaction/bench_redaction.py --compare {args.compare}` on this machine "
-        f"({os.cpu_count()} cores, Python {platform.python_version()}). Load average before: {load_before} (the "
+        f"Measured {when()} by `python bench/redaction/bench_redaction.py --compare {args.compare}` on this machine "
+        f"({machine()}). Load average before: {load_before} (the "
         f"machine is shared, so rates vary). {args.rounds} rounds of {args.calls} calls per string, the two "
         "redactors alternating; median round. The redactor is the one a run against the embedded emulator builds.",
         "", *rows, "",

@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ for results_md
-from results_md import write_section
+from results_md import load_average, machine, when, write_section
 from vcr.serializers import yamlserializer
 
 from conformance.cassettes.fastyaml import load_cassette
@@ -87,12 +85,11 @@ def measure(workload: str, directory: Path, rounds: int) -> Measurement:
 
 
 def section(measurements: list[Measurement], rounds: int, load_before: str) -> str:
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         SECTION,
         "",
-        f"Measured {when} by `python bench/replay/run.py` on this machine ({os.cpu_count()} cores, Python "
-        f"{platform.python_version()}). Each workload is a deterministic emulator recording "
+        f"Measured {when()} by `python bench/replay/run.py` on this machine ({machine()}). "
+        "Each workload is a deterministic emulator recording "
         f"(`conformance run --deterministic`), replayed {rounds} times in one process with the network off after a "
         "warm-up; a round is everything `replay()` does: read run.json, load and validate every cassette, rebuild "
         "every exchange and run every check. The table shows the median round and the best; the last column every "
@@ -127,7 +124,7 @@ def main() -> int:
     parser.add_argument("--large", type=int, default=300, help="--max-examples of the larger recording")
     parser.add_argument("--no-write", action="store_true", help="print, do not update bench/RESULTS.md")
     args = parser.parse_args()
-    load_before = " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "n/a"
+    load_before = load_average()
     load_contract()
     measurements = []
     with tempfile.TemporaryDirectory(prefix="replay-bench-") as tmp:

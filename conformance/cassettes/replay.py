@@ -35,17 +35,12 @@ from conformance.cassettes.recording import (
     response_headers,
 )
 from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S, RunState
+from conformance.config_files import RUN_RECORD, problem
 from conformance.contract import Contract, load_contract
 from conformance.exchange import Exchange
-from conformance.kinds import Account, AuthMode, CaseKind, CaseOutcome, CredentialForm, values
 from conformance.results import CaseResult, RunResult
 from conformance.runner import _now, judge
 from conformance.stream import ResultsStream, StreamError
-
-KINDS = values(CaseKind)
-AUTHS = values(AuthMode)
-OUTCOMES = values(CaseOutcome)
-FORMS = values(CredentialForm)
 
 
 class ReplayError(Exception):
@@ -157,7 +152,7 @@ def _interaction_problem(interaction: Any) -> str | None:
 
 
 def read_sidecar(directory: Path) -> dict[str, Any]:
-    """``run.json``, checked field by field."""
+    """``run.json``, checked against ``schemas/run-record.schema.json``."""
     path = directory / SIDECAR
     if not directory.is_dir():
         raise ReplayError(f"{directory}: not a folder of cassettes")
@@ -176,41 +171,15 @@ def read_sidecar(directory: Path) -> dict[str, Any]:
             raise ReplayError(f"{directory / CASES_FILE}: unreadable ({_one_line(exc)})") from None
     if data.get("format") != SIDECAR_FORMAT:
         raise ReplayError(f"{path}: format {data.get('format')!r}, expected {SIDECAR_FORMAT}")
-    expect = {"run_id": str, "target": str, "base_url": str, "seed": int, "max_examples": int, "cases": list,
-              "interrupted": bool}  # fmt: skip
-    for key, kind in expect.items():
-        if not isinstance(data.get(key), kind):
-            raise ReplayError(f"{path}: {key!r} must be {kind.__name__}, got {data.get(key)!r}")
-    for key in ("account_id", "shard"):
-        if data.get(key) is not None and not isinstance(data[key], str):
-            raise ReplayError(f"{path}: {key!r} must be a string or null")
-    severities = data.get("severities")
-    if severities is not None and not (isinstance(severities, dict) and all(
-            k in CHECKS and v in ("fail", "warn") for k, v in severities.items())):  # fmt: skip
-        raise ReplayError(f"{path}: 'severities' must map check names to fail or warn")
-    skew = data.get("clock_skew_s")
-    if skew is not None and (not isinstance(skew, int | float) or isinstance(skew, bool) or skew < 0):
-        raise ReplayError(f"{path}: 'clock_skew_s' must be a number of seconds")
-    families = data.get("families")
-    if families is not None and not (isinstance(families, dict) and all(
-            isinstance(v, int | None) and not isinstance(v, bool) for v in families.values())):  # fmt: skip
-        raise ReplayError(f"{path}: 'families' must map case families to planned case counts")
-    forms = data.get("credential_forms")
-    if forms is not None and not (isinstance(forms, list) and all(f in FORMS for f in forms)):
-        raise ReplayError(f"{path}: 'credential_forms' must list {', '.join(FORMS)}")
-    checks = data.get("checks")
-    if checks is not None:
-        if not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
-            raise ReplayError(f"{path}: 'checks' must be a list of check names or null")
-        unknown = sorted(set(checks) - CHECKS.keys())
-        if unknown:
-            raise ReplayError(f"{path}: unknown check(s) {', '.join(unknown)}")
+    said = problem(data, RUN_RECORD, path)
+    if said:
+        raise ReplayError(said)
+    unknown = sorted({*(data.get("checks") or ()), *(data.get("severities") or {})} - CHECKS.keys())
+    if unknown:
+        raise ReplayError(f"{path}: unknown check(s) {', '.join(unknown)}")
     for index, case in enumerate(data["cases"]):
-        problem = _case_problem(case)
-        if problem:
-            name = case.get("id") if isinstance(case, dict) else None
-            label = f"cases[{index}] ({name})" if isinstance(name, str) else f"cases[{index}]"
-            raise ReplayError(f"{path}: {label}: {problem}")
+        if (case["request"] or case["fetch"]) and case.get("cassette") is None:
+            raise ReplayError(f"{path}: cases[{index}] ({case['id']}): lists interactions but names no cassette")
     return data
 
 
@@ -227,34 +196,6 @@ def _streamed(sidecar: dict[str, Any]) -> int | None:
         return sum(1 for _ in stream.records())
     except StreamError:
         return None
-
-
-def _case_problem(case: Any) -> str | None:
-    if not isinstance(case, dict):
-        return "not an object"
-    for key, kinds in (("id", str), ("description", str), ("expected_status", int), ("json_payload", bool),
-                       ("request", list), ("fetch", list)):  # fmt: skip
-        if not isinstance(case.get(key), kinds) or (kinds is int and isinstance(case.get(key), bool)):
-            return f"{key!r} must be {kinds.__name__}, got {case.get(key)!r}"
-    for key, allowed in (("kind", KINDS), ("auth", AUTHS), ("outcome", OUTCOMES)):
-        if case.get(key) not in allowed:
-            return f"{key!r} must be one of {', '.join(allowed)}, got {case.get(key)!r}"
-    for key in ("constraint", "cassette", "reason", "malformed_header"):
-        if case.get(key) is not None and not isinstance(case[key], str):
-            return f"{key!r} must be a string or null"
-    if case.get("account") not in (None, Account.SECOND):
-        return f"'account' must be {Account.SECOND!r} or absent (the first account), got {case['account']!r}"
-    if case.get("credentials") is not None and case["credentials"] not in FORMS:
-        return f"'credentials' must be one of {', '.join(FORMS)} or null, got {case['credentials']!r}"
-    for key in ("sent_at", "received_at", "fetch_received_at"):
-        if case.get(key) is not None and (not isinstance(case[key], int | float) or isinstance(case[key], bool)):
-            return f"{key!r} must be a number (seconds since the epoch) or absent"
-    for key in ("request", "fetch"):
-        if not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in case[key]):
-            return f"{key!r} must list interaction indices (integers from 0)"
-    if (case["request"] or case["fetch"]) and case.get("cassette") is None:
-        return "lists interactions but names no cassette"
-    return None
 
 
 # --- the recording as cases ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from conformance.config_files import EMULATOR_CONFIG, problem
 from conformance.contract import load_contract
 from conformance.emulator.exceptions import EmulatorConfigError
 from conformance.emulator.models import (
@@ -137,8 +138,9 @@ def credentials_from_env(environ: Mapping[str, str], variables: tuple[str, ...] 
     return Credentials(sid or fallback.account_sid, token, key, secret)
 
 
-def read_config_file(path: Path) -> dict[str, Any]:
-    """Parse a JSON or TOML file (by suffix; otherwise JSON, then TOML) into a table."""
+def read_config_file(path: Path) -> tuple[dict[str, Any], str | None]:
+    """Parse a JSON or TOML file (by suffix; otherwise JSON, then TOML) into a table; with its text when TOML (the
+    text gives an error its line)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -153,22 +155,21 @@ def read_config_file(path: Path) -> dict[str, Any]:
             continue
         if not isinstance(data, dict):
             raise EmulatorConfigError(f"{path}: the config file must hold a table/object at the top level")
-        return data
+        return data, text if kind == "TOML" else None
     raise EmulatorConfigError(f"{path}: " + "; ".join(problems))
 
 
 def apply_config_file(settings: EmulatorSettings, path: Path) -> EmulatorSettings:
-    data = read_config_file(path)
-    unknown = sorted(set(data) - {"accounts", "configurations"})
-    if unknown:
-        raise EmulatorConfigError(
-            f"{path}: unknown top-level key(s) {', '.join(unknown)} (known: accounts, configurations)"
-        )
-    accounts = [*settings.accounts, *(_account(path, i, item) for i, item in enumerate(_list(path, data, "accounts")))]
+    """``settings`` with the file's accounts and configurations (``schemas/emulator-config.schema.json``)."""
+    data, text = read_config_file(path)
+    said = problem(data, EMULATOR_CONFIG, path, text)
+    if said:
+        raise EmulatorConfigError(said)
+    accounts = [*settings.accounts, *(_account(path, i, item) for i, item in enumerate(data.get("accounts", [])))]
     known_accounts = {a.account_sid for a in accounts}
     seen = {(settings.credentials.account_sid, settings.configuration_id)}
     configurations = list(settings.configurations)
-    for i, item in enumerate(_list(path, data, "configurations")):
+    for i, item in enumerate(data.get("configurations", [])):
         configuration = _configuration(path, i, item, settings.credentials.account_sid)
         if configuration.account_id not in known_accounts:
             raise EmulatorConfigError(
@@ -181,34 +182,20 @@ def apply_config_file(settings: EmulatorSettings, path: Path) -> EmulatorSetting
     return settings.replace(accounts=tuple(accounts), configurations=tuple(configurations))
 
 
-def _list(path: Path, data: dict[str, Any], key: str) -> list[Any]:
-    value = data.get(key, [])
-    if not isinstance(value, list):
-        raise EmulatorConfigError(f"{path}: {key} must be a list")
-    return value
-
-
-def _account(path: Path, index: int, item: Any) -> Credentials:
+def _account(path: Path, index: int, item: dict[str, str]) -> Credentials:
+    """What the schema leaves to the reader: the key and its secret together, and some way to log in."""
     where = f"{path}: accounts[{index}]"
-    fields = {"accountSid": "account_sid", "authToken": "auth_token", "apiKey": "api_key", "apiSecret": "api_secret"}
-    if not isinstance(item, dict) or not set(item) <= set(fields) or not all(isinstance(v, str) for v in item.values()):
-        raise EmulatorConfigError(f"{where}: must be a table of strings with keys {', '.join(fields)}")
-    credentials = Credentials(**{fields[k]: v for k, v in item.items() if k in fields})  # type: ignore[arg-type]
-    if not ACCOUNT_SID_PATTERN.match(credentials.account_sid or ""):
-        raise EmulatorConfigError(f"{where}.accountSid must be AC followed by 32 hex digits")
+    credentials = Credentials(item["accountSid"], item.get("authToken"), item.get("apiKey"), item.get("apiSecret"))
     if (credentials.api_key is None) != (credentials.api_secret is None):
         raise EmulatorConfigError(f"{where}: apiKey and apiSecret go together")
-    if credentials.api_key is not None and not API_KEY_SID_PATTERN.match(credentials.api_key):
-        raise EmulatorConfigError(f"{where}.apiKey must be SK followed by 32 hex digits")
     if credentials.auth_token is None and credentials.api_key is None:
         raise EmulatorConfigError(f"{where}: needs authToken, or apiKey and apiSecret")
     return credentials
 
 
-def _configuration(path: Path, index: int, item: Any, primary_account: str) -> Configuration:
+def _configuration(path: Path, index: int, item: dict[str, Any], primary_account: str) -> Configuration:
+    """The configuration an entry describes, its settings held to the contract's configuration schema."""
     where = f"{path}: configurations[{index}]"
-    if not isinstance(item, dict):
-        raise EmulatorConfigError(f"{where}: must be a table/object")
     contract = load_contract()
     documented = set(contract.schema("configuration").get("properties", {}))
     settings = {k: v for k, v in item.items() if k not in ("id", "accountId")}
@@ -217,11 +204,7 @@ def _configuration(path: Path, index: int, item: Any, primary_account: str) -> C
         raise EmulatorConfigError(
             f"{where}: unknown setting(s) {', '.join(unknown)} (documented: {', '.join(sorted(documented))})"
         )
-    configuration_id, account_id = item.get("id"), item.get("accountId", primary_account)
-    if not isinstance(configuration_id, str) or not configuration_id:
-        raise EmulatorConfigError(f"{where}.id must be a non-empty string")
-    if not isinstance(account_id, str):
-        raise EmulatorConfigError(f"{where}.accountId must be a string")
+    configuration_id, account_id = item["id"], item.get("accountId", primary_account)
     merged = {**default_settings(configuration_id), **settings}
     errors = contract.errors("configuration", merged)
     if errors:

@@ -20,15 +20,16 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from conformance.config_files import PARITY_KNOWN, problem, toml_line
 from conformance.parity.compare import KINDS
 from conformance.reports.gate import as_date
 
 KNOWN_FILE = Path(__file__).resolve().parents[1] / "emulator" / "parity-known.toml"
-ENTRY_KEYS = ("kind", "route", "subject", "reason", "expires")
 
 
 class KnownFileError(Exception):
-    """The known-differences file cannot be used: one line naming the file and the entry."""
+    """The known-differences file cannot be used (``schemas/parity-known.schema.json``): one line naming the file,
+    the line and the entry."""
 
 
 @dataclass(frozen=True)
@@ -57,37 +58,31 @@ def shown(path: Path) -> str:
 def load_known(path: Path = KNOWN_FILE) -> tuple[KnownDifference, ...]:
     """Parse and check the file; every problem is a :class:`KnownFileError` naming the entry."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except FileNotFoundError:
         raise KnownFileError(f"{path}: known-differences file does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise KnownFileError(f"{path}: cannot read it ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise KnownFileError(f"{path}: not valid TOML: {exc}") from None
-    unknown = sorted(set(data) - {"differences"})
-    if unknown:
-        raise KnownFileError(f"{path}: unknown key {unknown[0]!r} (expected [[differences]] tables)")
-    entries = data.get("differences", [])
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise KnownFileError(f"{path}: 'differences' must be [[differences]] tables")
-    return tuple(_entry(path, index, entry) for index, entry in enumerate(entries))
+    said = problem(data, PARITY_KNOWN, path, text)
+    if said:
+        raise KnownFileError(said)
+    return tuple(_entry(path, text, index, entry) for index, entry in enumerate(data.get("differences", [])))
 
 
-def _entry(path: Path, index: int, entry: dict[str, Any]) -> KnownDifference:
-    where = f"{path}: differences[{index}]"
-    for key in entry:
-        if key not in ENTRY_KEYS:
-            raise KnownFileError(f"{where}: unknown key {key!r} (known: {', '.join(ENTRY_KEYS)})")
-    kind = entry.get("kind")
+def _entry(path: Path, text: str, index: int, entry: dict[str, Any]) -> KnownDifference:
+    """What the schema cannot say: a kind parity knows, a date that exists."""
+
+    def fail(message: str, key: str) -> KnownFileError:
+        line = toml_line(text, ["differences", index, key])
+        return KnownFileError(f"{path}{f' line {line}' if line else ''}: differences[{index}]: {message}")
+
+    kind = entry["kind"]
     if kind not in KINDS:
-        raise KnownFileError(f"{where}: kind {kind!r} is not a difference kind (known: {', '.join(KINDS)})")
-    for key in ("route", "subject"):
-        if not isinstance(entry.get(key, "*"), str) or not entry.get(key, "*"):
-            raise KnownFileError(f"{where}: {key} must be a non-empty string (a glob)")
-    reason = entry.get("reason")
-    if not isinstance(reason, str) or not reason.strip():
-        raise KnownFileError(f"{where}: reason must be a non-empty string")
-    expires = as_date(entry.get("expires"))
+        raise fail(f"kind {kind!r} is not a difference kind (known: {', '.join(KINDS)})", "kind")
+    expires = as_date(entry["expires"])
     if expires is None:
-        raise KnownFileError(f"{where}: expires must be a date such as 2027-03-31, got {entry.get('expires')!r}")
-    return KnownDifference(kind, entry.get("route", "*"), entry.get("subject", "*"), reason.strip(), expires)
+        raise fail(f"expires must be a date such as 2027-03-31, got {entry['expires']!r}", "expires")
+    return KnownDifference(kind, entry.get("route", "*"), entry.get("subject", "*"), entry["reason"].strip(), expires)

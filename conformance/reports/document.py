@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -56,18 +55,6 @@ def schema_problem(document: Any) -> str | None:
 
 
 case_group = family_of  # a case's group in the reports is its family
-
-
-def failing_checks(document: Document) -> dict[str, int]:
-    """Check name -> failed results, for checks that failed at least once."""
-    return {name: row["failed"] for name, row in document["checks"].items() if row["failed"]}
-
-
-def failures_by_check(document: Document) -> dict[str, list[dict[str, Any]]]:
-    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for failure in document["failures"]:
-        grouped[failure["check"]].append(failure)
-    return dict(grouped)
 
 
 def drift_warnings(document: Document) -> list[dict[str, Any]]:

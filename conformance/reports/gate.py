@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import re
 import tomllib
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,16 +27,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from conformance.config_files import GATE_POLICY, problem, toml_line
 from conformance.coverage import Confirmation, named
 from conformance.reports.document import DRIFT_CHECKS, Document, judged_cases, missing_shards, undecided
 
-LIMIT_KEYS = ("max_warnings", "drift_blocks", "min_cases", "max_p95_ms", "min_family_coverage", "intermittent_fails")
-ISSUE_KEYS = ("check", "reason", "expires")
-OPTIONAL_ISSUE_KEYS = ("group",)  # a failure group's signature (`conformance history` prints them): only it is excused
-
 
 class PolicyError(Exception):
-    """The policy file cannot be used: one line naming the file, the line and the key."""
+    """The policy file cannot be used (``schemas/gate-policy.schema.json``): one line naming the file, the line and
+    the key."""
 
 
 @dataclass(frozen=True)
@@ -128,92 +125,43 @@ def load_policy(path: Path, known_checks: Collection[str]) -> Policy:
 
 
 def _policy(data: dict[str, Any], text: str, path: Path, known_checks: Collection[str]) -> Policy:
-    def fail(message: str, key: str, table: int | None = None) -> PolicyError:
-        line = _line_of(text, key, table)
+    said = problem(data, GATE_POLICY, path, text)
+    if said:
+        raise PolicyError(said)
+
+    def fail(message: str, key: str, table: int) -> PolicyError:
+        line = toml_line(text, ["known_issues", table, key])
         return PolicyError(f"{path}{f' line {line}' if line else ''}: {message}")
 
-    for key in data:
-        if key not in (*LIMIT_KEYS, "known_issues"):
-            raise fail(f"unknown key {key!r} (known: {', '.join((*LIMIT_KEYS, 'known_issues'))})", key)
-    limits: dict[str, Any] = {}
+    limits: dict[str, Any] = {key: value for key, value in data.items() if key != "known_issues"}
+    for key in ("max_p95_ms", "min_family_coverage"):
+        if key in limits:
+            limits[key] = float(limits[key])
     for key in ("max_warnings", "min_cases"):
-        if key in data:
-            value = data[key]
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise fail(f"{key} must be a whole number >= 0, got {value!r}", key)
-            limits[key] = value
-    for key in ("drift_blocks", "intermittent_fails"):
-        if key in data:
-            if not isinstance(data[key], bool):
-                raise fail(f"{key} must be true or false, got {data[key]!r}", key)
-            limits[key] = data[key]
-    if "min_family_coverage" in data:
-        value = data["min_family_coverage"]
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
-            raise fail(f"min_family_coverage must be a share > 0 and <= 1 (0.9: 90% of the case families), "
-                       f"got {value!r}", "min_family_coverage")  # fmt: skip
-        limits["min_family_coverage"] = float(value)
-    if "max_p95_ms" in data:
-        value = data["max_p95_ms"]
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise fail(f"max_p95_ms must be a number of milliseconds > 0, got {value!r}", "max_p95_ms")
-        limits["max_p95_ms"] = float(value)
-    issues = data.get("known_issues", [])
-    if not isinstance(issues, list) or not all(isinstance(item, dict) for item in issues):
-        raise fail("known_issues must be [[known_issues]] tables", "known_issues")
-    known = tuple(_issue(item, i, fail, known_checks) for i, item in enumerate(issues))
+        if key in limits:
+            limits[key] = int(limits[key])  # the schema's integer takes 3.0 too
+    known = tuple(_issue(item, i, fail, known_checks) for i, item in enumerate(data.get("known_issues", [])))
     return Policy(known_issues=known, source=str(path), **limits)
 
 
 def _issue(
     item: dict[str, Any], index: int, fail: Callable[..., PolicyError], known_checks: Collection[str]
 ) -> KnownIssue:
+    """What the schema cannot say: a check the run knows, a date that exists, a group of that check."""
     where = f"known_issues[{index}]"
-    for key in item:
-        if key not in (*ISSUE_KEYS, *OPTIONAL_ISSUE_KEYS):
-            raise fail(f"{where}: unknown key {key!r} (known: {', '.join((*ISSUE_KEYS, *OPTIONAL_ISSUE_KEYS))})",
-                       key, index)  # fmt: skip
-    for key in ISSUE_KEYS:
-        if key not in item:
-            raise fail(f"{where}: missing {key!r}", "known_issues", index)
-    check, reason, expires = item["check"], item["reason"], item["expires"]
-    if not isinstance(check, str) or check not in known_checks:
-        close = difflib.get_close_matches(str(check), known_checks, n=1)
+    check, reason = item["check"], item["reason"]
+    if check not in known_checks:
+        close = difflib.get_close_matches(check, known_checks, n=1)
         hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(sorted(known_checks))}"
         raise fail(f"{where}.check {check!r} is not a check name ({hint})", "check", index)
-    if not isinstance(reason, str) or not reason.strip():
-        raise fail(f"{where}.reason must be a non-empty string", "reason", index)
-    if isinstance(expires, str) and as_date(expires) is None:
-        raise fail(f"{where}.expires must be a date such as 2026-12-31, got {expires!r}", "expires", index)
-    expires = as_date(expires)
-    if not isinstance(expires, date):
-        raise fail(f"{where}.expires must be a date such as 2026-12-31, got {expires!r}", "expires", index)
+    expires = as_date(item["expires"])
+    if expires is None:
+        raise fail(f"{where}.expires must be a date such as 2026-12-31, got {item['expires']!r}", "expires", index)
     group = item.get("group")
-    if group is not None and (not isinstance(group, str) or not group.startswith(f"{check}: ")):
+    if group is not None and not group.startswith(f"{check}: "):
         raise fail(f"{where}.group must be a failure group of {check}, such as '{check}: field name', "
                    f"got {group!r}", "group", index)  # fmt: skip
     return KnownIssue(check, reason.strip(), expires, group)
-
-
-def _line_of(text: str, key: str, table: int | None) -> int | None:
-    """The line (1-based) where ``key`` is set: top level, or in the ``table``-th [[known_issues]]."""
-    tables = 0
-    current: int | None = None  # None: top level
-    for number, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        if re.match(r"^\[\[\s*known_issues\s*\]\]", stripped):
-            current, tables = tables, tables + 1
-            if key == "known_issues" and table == current:
-                return number
-            continue
-        if stripped.startswith("["):
-            if table is None and re.match(rf"^\[\s*{re.escape(key)}\s*\]", stripped):
-                return number
-            current = -1  # some other table
-            continue
-        if current == table and re.match(rf"^{re.escape(key)}\s*=", stripped):
-            return number
-    return None
 
 
 # --- the decisions -----------------------------------------------------------------------------

@@ -1,10 +1,13 @@
-"""results.json checked against ``schemas/report.schema.json`` without a validation library.
+"""results.json (and the config files, through ``conformance.config_files``) checked against their schemas in
+``schemas/`` without a validation library.
 
-The report commands read documents and should start like it: jsonschema and jsonschema-rs cost more to
-import than a gate takes to decide. The report schema uses a small part of JSON Schema (types, required,
-enums, bounds, local ``$ref``), so it is compiled here into plain functions, once per process. A keyword
-outside that part is refused when the schema is compiled, never skipped; ``tests/reports/test_report_schema.py``
-holds this reader to jsonschema on real, hand-built and broken documents.
+The report commands read documents and should start like it. Measured (``bench/schema``, "Report schema reader" in
+``bench/RESULTS.md``), import plus one validation of a real results.json: this reader costs a twentieth of
+jsonschema (whose import alone is several times this one's, and which takes 0.2-0.9 s per document), and less than
+jsonschema-rs, whose faster validation catches up only on the largest documents. So it stays.
+The schemas use a small part of JSON Schema (types, required, enums, bounds, local ``$ref``), compiled here into
+plain functions, once per process. A keyword outside that part is refused when the schema is compiled, never
+skipped; ``tests/reports/test_report_schema.py`` and ``tests/test_config_files.py`` hold this reader to jsonschema.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ Path_ = tuple[Any, str | int] | None  # (parent, step), built only as deep as th
 Problem = tuple[Path_, str]
 Validate = Callable[[Any, Path_], list[Problem] | None]  # None: valid (the common case costs no list)
 
-ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "title", "description", "examples", "$comment"})
+# x-expected, x-named-by: how conformance.config_files words a config file's error
+ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "title", "description", "examples", "$comment", "x-expected",
+                         "x-named-by"})  # fmt: skip
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$", re.IGNORECASE)
 
 
@@ -34,12 +39,20 @@ class SchemaKeywordError(Exception):
 
 def problem(document: Any) -> str | None:
     """The first way ``document`` breaks the report schema (shallowest first, as jsonschema orders them)."""
-    found = _compiled()(document, None)
+    found = first_problem(_compiled(), document)
+    if found is None:
+        return None
+    where, message = found
+    return f"{'/'.join(map(str, where)) or '(root)'}: {message[:200]}"
+
+
+def first_problem(validate: Validate, document: Any) -> tuple[list[str | int], str] | None:
+    """The shallowest way ``document`` breaks a compiled schema: the steps to the value, and what is wrong."""
+    found = validate(document, None)
     if not found:
         return None
-    where, message = min(((_steps(path), message) for path, message in found),
-                         key=lambda item: (len(item[0]), [str(step) for step in item[0]]))  # fmt: skip
-    return f"{'/'.join(map(str, where)) or '(root)'}: {message[:200]}"
+    return min(((_steps(path), message) for path, message in found),
+               key=lambda item: (len(item[0]), [str(step) for step in item[0]]))  # fmt: skip
 
 
 def _steps(path: Path_) -> list[str | int]:
@@ -166,6 +179,17 @@ def _minimum(node: dict[str, Any], _build: Builder, _ref: Ref) -> Validate:
         if not _is_number(value) or value >= bound:
             return None
         return [(path, f"{value!r} is less than the minimum of {bound!r}")]
+
+    return validate
+
+
+def _maximum(node: dict[str, Any], _build: Builder, _ref: Ref) -> Validate:
+    bound = node["maximum"]
+
+    def validate(value: Any, path: Path_) -> list[Problem] | None:
+        if not _is_number(value) or value <= bound:
+            return None
+        return [(path, f"{value!r} is greater than the maximum of {bound!r}")]
 
     return validate
 
@@ -342,6 +366,7 @@ _KEYWORDS: dict[str, Callable[[dict[str, Any], Builder, Ref], Validate]] = {
     "const": _const,
     "enum": _enum,
     "minimum": _minimum,
+    "maximum": _maximum,
     "exclusiveMinimum": _exclusive_minimum,
     "minLength": _min_length,
     "pattern": _pattern,

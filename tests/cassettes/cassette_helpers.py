@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from vcr.serializers import yamlserializer
 
 from conformance import vendor
 from conformance.cli import cli
+from conformance.emulator.config import EmulatorSettings
 from conformance.emulator.server import EmulatorServer
 
 BASELINE = Path(__file__).resolve().parents[2] / "cassettes" / "baseline"
@@ -58,6 +60,19 @@ def results(directory: Path) -> dict[str, Any]:
 
 def files(*directories: Path) -> list[Path]:
     return sorted(p for d in directories for p in d.rglob("*") if p.is_file())
+
+
+def written(*directories: Path) -> dict[str, str]:
+    """Every file under ``directories`` as text (bytes that are not UTF-8 replaced), by path: what a leak scan reads."""
+    return {str(p): p.read_bytes().decode("utf-8", errors="replace") for p in files(*directories)}
+
+
+@contextmanager
+def emulator_holding(secrets: Mapping[str, str]) -> Iterator[EmulatorServer]:
+    """An emulator that accepts exactly the credentials ``secrets`` sets (the live target's variables), so a
+    ``live_run(..., env=secrets)`` sends real-looking secrets a test can then search every artifact for."""
+    with EmulatorServer(EmulatorSettings().with_environment(secrets)) as server:
+        yield server
 
 
 def parse_all(paths: Iterable[Path]) -> None:

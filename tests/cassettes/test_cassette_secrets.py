@@ -11,12 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from cassette_helpers import CREDENTIAL_ENV, files, interactions, live_run
+from cassette_helpers import CREDENTIAL_ENV, emulator_holding, interactions, live_run, written
 
 from conformance import vendor
 from conformance.cassettes.redaction import Redactor
 from conformance.emulator.config import EmulatorSettings
-from conformance.emulator.server import EmulatorServer
 from conformance.targets import SetupError, refuse_short_secrets, settings_target
 
 SECRETS = {
@@ -54,10 +53,6 @@ def leaks(texts: dict[str, str], needles: list[str]) -> list[str]:
     return found
 
 
-def written(*directories: Path) -> dict[str, str]:
-    return {str(p): p.read_bytes().decode("utf-8", errors="replace") for p in files(*directories)}
-
-
 def test_a_recording_run_writes_no_secret_anywhere(tmp_path: Path) -> None:
     """The embedded emulator accepts exactly the credentials in the environment; a subprocess, so its logs count."""
     command = [sys.executable, "-m", "conformance.cli", "run", "--seed", "6", "--max-examples", "4", "--redact-pii",
@@ -74,8 +69,7 @@ def test_a_recording_run_writes_no_secret_anywhere(tmp_path: Path) -> None:
 @pytest.mark.parametrize("pii", ["--redact-pii", "--no-redact-pii"])
 def test_a_server_that_echoes_credentials_back_still_leaks_nothing(tmp_path: Path, pii: str) -> None:
     echo = " ".join([*SECRETS.values(), *BASIC])
-    settings = EmulatorSettings().with_environment(SECRETS)
-    with EmulatorServer(settings) as server:
+    with emulator_holding(SECRETS) as server:
         server.inject("extra_field", field="echo", value={"all": echo, "account": SECRETS["TWILIO_ACCOUNT_SID"]})
         server.inject("extra_header", value=f"Basic {BASIC[0]} {SECRETS['TWILIO_AUTH_TOKEN']}")
         server.inject("error_body_wrong", mode="status_mismatch")
@@ -93,7 +87,7 @@ def test_a_server_that_echoes_credentials_back_still_leaks_nothing(tmp_path: Pat
 
 def test_generated_data_stays_verbatim_while_vendor_personal_data_is_pseudonymised(tmp_path: Path) -> None:
     """The vendor answers with a name, a profile and an address the suite never sent: those are personal."""
-    with EmulatorServer(EmulatorSettings().with_environment(SECRETS)) as server:
+    with emulator_holding(SECRETS) as server:
         for field, value in VENDOR_PERSONAL.items():
             server.inject("extra_field", field=field, value=value)
         code, output = live_run(server, tmp_path, "--redact-pii", env=SECRETS, max_examples=4)

@@ -16,12 +16,10 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-from cassette_helpers import files, interactions, live_run
+from cassette_helpers import emulator_holding, interactions, live_run, written
 
 from conformance.cassettes.recording import CASES_FILE, Recorder
 from conformance.cassettes.redaction import Redactor
-from conformance.emulator.config import EmulatorSettings
-from conformance.emulator.server import EmulatorServer
 from conformance.targets import live_target
 
 SECRETS = {
@@ -95,8 +93,7 @@ def run_against(fault: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         return finish(recorder, interrupted)
 
     monkeypatch.setattr(Recorder, "finish", keep_the_stream)
-    settings = EmulatorSettings().with_environment(SECRETS)
-    with EmulatorServer(settings) as server:
+    with emulator_holding(SECRETS) as server:
         for params in ECHOES[fault]:
             params = dict(params)
             server.inject(params.pop("fault", fault), **params)
@@ -122,12 +119,12 @@ def test_a_vendor_that_echoes_credentials_leaks_none_into_any_artifact(
 ) -> None:
     code, output = run_against(fault, tmp_path, monkeypatch)
     assert code in (0, 1), output
-    texts = {str(p): p.read_bytes().decode("utf-8", errors="replace") for p in files(tmp_path)}
-    written = {Path(name).name for name in texts}
+    texts = written(tmp_path)
+    names = {Path(name).name for name in texts}
     outputs = {"results.json", "results.jsonl", "junit.xml", "summary.md", "report.html", "run.json", CASES_FILE}
-    assert outputs <= written
+    assert outputs <= names
     assert {f"{mode}.yaml" for mode in ("secret_case", "secret_suffix", "username_case", "stranger_real_secret",
-                                        "bearer_credentials", "other_form_secret")} <= written  # fmt: skip
+                                        "bearer_credentials", "other_form_secret")} <= names  # fmt: skip
     texts["console"] = output
     found = leaks(texts)
     assert found == [], f"{len(found)} leak(s): {found[:20]}"

@@ -147,17 +147,31 @@ BAD_CONFIGS = {
     "account without secret": ("a.json", '{"accounts": [{"accountSid": "AC%s"}]}' % ("1" * 32)),
     "deeply nested": ("d.json", '{"configurations": ' + "[" * 50000 + "]" * 50000 + "}"),
     "not UTF-8": ("u.json", b'{"configurations": ["\xff"]}'),
+    # checked by schemas/emulator-config.schema.json
+    "account token not a string": ("a.toml", '[[accounts]]\naccountSid = "AC%s"\nauthToken = 5\n' % ("1" * 32)),
+    "unknown account key": ("a.json", '{"accounts": [{"accountSid": "AC%s", "token": "t"}]}' % ("1" * 32)),
+    "account without sid": ("a.toml", '[[accounts]]\nauthToken = "t"\n'),
 }  # fmt: skip
+SCHEMA_MESSAGES = {  # the one line the schema's problems give, with the TOML line where there is one
+    "account token not a string": "a.toml line 3: accounts[0].authToken must be a string, got 5",
+    "unknown account key": "a.json: accounts[0]: unknown key 'token' (known: accountSid, authToken, apiKey, apiSecret)",
+    "account without sid": "a.toml line 1: accounts[0]: missing 'accountSid'",
+    "bad account": "a.json: accounts[0].accountSid must be AC followed by 32 hex digits, got 'x'",
+    "missing id": "s.json: configurations[0]: missing 'id'",
+    "unknown top-level key": "k.json: unknown key 'configuration' (known: accounts, configurations)",
+}
 
 
-@pytest.mark.parametrize(("name", "content"), BAD_CONFIGS.values(), ids=BAD_CONFIGS.keys())
-def test_bad_config_file_is_one_line_and_exit_2(tmp_path: Path, name: str, content: str | bytes) -> None:
+@pytest.mark.parametrize("case", BAD_CONFIGS)
+def test_bad_config_file_is_one_line_and_exit_2(tmp_path: Path, case: str) -> None:
+    name, content = BAD_CONFIGS[case]
     path = tmp_path / name
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
     result = CliRunner().invoke(emulator_command, ["--config", str(path), "--port", "0"])
     assert result.exit_code == 2, result.output
     assert result.output.startswith("Error: ") and result.output.count("\n") == 1, result.output
     assert str(path) in result.output and "Traceback" not in result.output
+    assert SCHEMA_MESSAGES.get(case, "") in result.output, result.output
 
 
 def test_missing_config_file_and_bad_flag_combinations(tmp_path: Path) -> None:

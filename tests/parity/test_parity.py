@@ -141,6 +141,16 @@ def test_the_shipped_known_differences_file_parses() -> None:
         ('[[differences]]\nkind = "status"\nreason = "r"\nexpires = "soon"', "expires"),
         ('[[differences]]\nkind = "status"\nreason = "r"\nexpires = 2027-01-01\nowner = "x"', "unknown key"),
         ("[[differences]\n", "not valid TOML"),
+        # checked by schemas/parity-known.schema.json: a wrong type, an unknown key, a missing key, one line each
+        (
+            '[[differences]]\nkind = "status"\nreason = "r"\nexpires = 2027-01-01\nroute = 3',
+            "line 5: differences[0].route must be a non-empty string (a glob), got 3",
+        ),
+        (
+            'ignored = true\n[[differences]]\nkind = "status"\nreason = "r"\nexpires = 2027-01-01',
+            "line 1: unknown key 'ignored' (known: differences)",
+        ),
+        ('[[differences]]\nreason = "r"\nexpires = 2027-01-01', "line 1: differences[0]: missing 'kind'"),
     ],
 )
 def test_a_bad_known_differences_file_is_one_line_and_exit_2(tmp_path: Path, content: str, message: str) -> None:
@@ -148,6 +158,7 @@ def test_a_bad_known_differences_file_is_one_line_and_exit_2(tmp_path: Path, con
     known.write_text(content, encoding="utf-8")
     code, output = parity(BASELINE, tmp_path / "out", "--known", str(known))
     assert code == 2 and message in output and "Traceback" not in output
+    assert len([line for line in output.splitlines() if str(known) in line]) == 1, output
     assert not (tmp_path / "out").exists()
 
 

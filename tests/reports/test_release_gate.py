@@ -146,6 +146,21 @@ def test_drift_blocks_can_be_excused_by_a_known_issue_for_the_drift_check(faulty
         ("min_family_coverage = 1.5\n", "line 1: min_family_coverage must be a share > 0 and <= 1"),
         ("max_warnings = 1\nmin_family_coverage = 0\n", "line 2: min_family_coverage must be a share > 0 and <= 1"),
         ('intermittent_fails = "no"\n', "line 1: intermittent_fails must be true or false, got 'no'"),
+        # checked by schemas/gate-policy.schema.json: a wrong type, an unknown key, a missing key, one line each
+        ("max_warnings = true\n", "line 1: max_warnings must be a whole number >= 0, got True"),
+        ("min_cases = 2\nknown_issues = 3\n", "line 2: known_issues must be [[known_issues]] tables, got 3"),
+        (
+            '[[known_issues]]\ncheck = "read_back"\nreason = 7\nexpires = 2026-01-01\n',
+            "line 3: known_issues[0].reason must be a non-empty string, got 7",
+        ),
+        (
+            '[[known_issues]]\ncheck = "read_back"\nreason = "r"\nexpires = 2026-01-01\ngroups = "x"\n',
+            "line 5: known_issues[0]: unknown key 'groups' (known: check, reason, expires, group)",
+        ),
+        (
+            'max_warnings = 1\n[[known_issues]]\nreason = "r"\nexpires = 2026-01-01\n',
+            "line 2: known_issues[0]: missing 'check'",
+        ),
     ],
 )
 def test_a_bad_policy_is_one_line_with_its_line_number_and_exit_2(clean_dir: Path, tmp_path: Path, text: str,
