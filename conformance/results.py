@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from conformance.atomic import write_atomic
 from conformance.drift import DRIFT_CHECKS
 from conformance.exchange import Exchange
-from conformance.stream import RESULTS_FORMAT, Secrets, Tally, latency_summary, scrub, write_atomic
+from conformance.scrubbing import Secrets, scrub
+from conformance.stream import RESULTS_FORMAT
+from conformance.tally import Tally
 
 if TYPE_CHECKING:
     from conformance.cases import Case
@@ -24,7 +27,7 @@ BODY_LIMIT = 4096  # bytes of a body kept in results.json; the cassette has it w
 LONG_STRING = 200  # in a JSON body past BODY_LIMIT, a string longer than this keeps only its two ends...
 STRING_ENDS = 60  # ...of this many characters each, so the body still parses and a changed end still shows
 __all__ = ["RESULTS_FORMAT", "CaseResult", "CheckResult", "RunResult", "case_record", "failure_record",
-           "latency_summary", "scrub", "write_atomic", "write_results"]  # fmt: skip
+           "write_results"]  # fmt: skip
 
 
 @dataclass

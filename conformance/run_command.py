@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from conformance.atomic import note_umask
 from conformance.cassettes.recording import Recorder
 from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S
 from conformance.checks.registry import clipped
@@ -220,6 +221,7 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
             redact_pii: bool | None = None, clock_skew: float = DEFAULT_CLOCK_SKEW_S,
             severities: dict[str, str] | None = None, baseline: Path | None = None,
             max_time: float | None = None, workers: int | None = None, history: Path | None = None) -> int:  # fmt: skip
+    note_umask()  # before any thread starts: the reports are written with the mode it allows
     defaults = TARGET_DEFAULTS[target_name]
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     if max_examples is None and max_time is not None:

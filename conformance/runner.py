@@ -132,7 +132,7 @@ class Runner:
             base_url=self.target.base_url,
             seed=plan.seed,
             max_examples=self.options.max_examples,
-            started_at=_now(),
+            started_at=now(),
             shard=f"{self.options.shard[0]}/{self.options.shard[1]}" if self.options.shard else None,
             check_names={
                 c.name: (self.state.severities.get(c.name, c.severity), c.description)
@@ -175,7 +175,7 @@ class Runner:
                 pass  # a second Ctrl-C: stop judging; the reports are still written from what is there
         finally:
             result.requests = self.client.sent
-            result.finished_at = _now()
+            result.finished_at = now()
             result.duration_s = time.monotonic() - started
         return result
 
@@ -402,5 +402,6 @@ def run_policy(options: RunOptions, target: str) -> dict[str, Any]:
     return policy
 
 
-def _now() -> str:
+def now() -> str:
+    """The time now, as a run's record writes it (UTC, to the second)."""
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

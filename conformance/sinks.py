@@ -15,7 +15,8 @@ from conformance.cassettes.recording import Recorder
 from conformance.contract import Contract
 from conformance.interrupts import INTERRUPTS
 from conformance.results import CaseResult, RunResult, case_record, observed_paths
-from conformance.stream import STREAM_FILE, ResultsWriter, scrub
+from conformance.scrubbing import scrub
+from conformance.stream import STREAM_FILE, ResultsWriter
 
 
 class RunSinks:

@@ -24,12 +24,13 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from conformance import __version__
+from conformance.atomic import atomic_file, write_atomic
 from conformance.cassettes.emitter import dump_interactions
 from conformance.cassettes.redaction import Redactor
 from conformance.coverage import family_of
 from conformance.exchange import Attempt, Exchange
+from conformance.jsonlines import dumps_line, loads_line
 from conformance.results import CaseResult, RunResult
-from conformance.stream import _atomic, dumps_line, loads_line, write_atomic
 
 try:
     import resource
@@ -167,7 +168,7 @@ class Recorder:
         cases = self.directory / CASES_FILE
         sidecar = self._sidecar(interrupted)
         text = json.dumps({**sidecar, "cases": []}, indent=2, ensure_ascii=False)
-        with _atomic(self.directory / SIDECAR) as handle:
+        with atomic_file(self.directory / SIDECAR) as handle:
             handle.write(text[: text.rindex("[]")] + "[")
             empty = True
             for entry in listed_cases(cases):

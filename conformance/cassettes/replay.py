@@ -39,7 +39,7 @@ from conformance.contract import Contract, load_contract
 from conformance.exchange import Exchange
 from conformance.kinds import Account, AuthMode, CaseKind, CaseOutcome, CredentialForm, values
 from conformance.results import CaseResult, RunResult
-from conformance.runner import _now, judge
+from conformance.runner import judge, now
 from conformance.stream import ResultsStream, StreamError
 
 KINDS = values(CaseKind)
@@ -324,7 +324,7 @@ def replay(directory: Path, contract: Contract | None = None) -> RunResult:
         base_url=meta["base_url"],
         seed=meta["seed"],
         max_examples=meta["max_examples"],
-        started_at=_now(),
+        started_at=now(),
         interrupted=meta["interrupted"] or "cases_file" in meta,  # a recording its run never finished
         shard=meta.get("shard"),
         check_names=names,
@@ -338,7 +338,7 @@ def replay(directory: Path, contract: Contract | None = None) -> RunResult:
     for recorded in recording.cases():
         result.requests += len(recorded.entry["request"]) + len(recorded.entry["fetch"])
         result.add(judge_recorded(recorded, state, allowed), contract)
-    result.finished_at = _now()
+    result.finished_at = now()
     result.duration_s = time.monotonic() - started
     return result
 

@@ -37,8 +37,9 @@ def write_from_stream(directory: Path, baseline: Document | None = None,
     """results.json and every other format from the results stream in ``directory`` (a finished run's, or
     one a killed run left); returns the document, its ``cases`` read from the stream as they are used.
     With a ``history``, the run is recorded into it first and the reports show the nights."""
-    from conformance.stream import STREAM_FILE, document_from_stream
-    from conformance.stream import write_document as write_results_document
+    from conformance.results_file import document_from_stream
+    from conformance.results_file import write_document as write_results_document
+    from conformance.stream import STREAM_FILE
 
     document = document_from_stream(directory / STREAM_FILE)
     write_results_document(document, directory / RESULTS_FILE)
@@ -52,7 +53,7 @@ def write_from_stream(directory: Path, baseline: Document | None = None,
 def write_document(document: Document, directory: Path, baseline: Document | None = None,
                    history: HistoryStore | None = None) -> list[Path]:  # fmt: skip
     """Write a results dict as results.json and every other format (recorded into ``history`` when given)."""
-    from conformance.stream import write_atomic
+    from conformance.atomic import write_atomic
 
     path = directory / RESULTS_FILE
     write_atomic(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
@@ -83,11 +84,11 @@ def write_formats(document: Document, directory: Path, baseline: Document | None
     Each file is written as it is rendered (atomically), and the digest is built once for both that show it.
     Every failing case they show carries the line that reproduces it from ``directory``.
     """
+    from conformance.atomic import write_chunks
     from conformance.reports.digest import build_digest
     from conformance.reports.html import html_chunks
     from conformance.reports.junit import junit_chunks
     from conformance.reports.summary import render_summary
-    from conformance.stream import write_chunks
 
     digest = build_digest(document, baseline)
     renderers: dict[str, Callable[[], Iterable[str]]] = {

@@ -11,7 +11,7 @@ from typing import Any
 from conformance.coverage import Coverage, Verdict, family_of
 from conformance.drift import DRIFT_CHECKS
 from conformance.reports import RESULTS_FILE
-from conformance.stream import Records
+from conformance.results_file import Records
 from conformance.vendor import DEFAULT_BASE_URL
 
 Document = dict[str, Any]

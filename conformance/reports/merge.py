@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from conformance import coverage
+from conformance.latency import latency_summary
 from conformance.reports.document import Document, missing_shards, undecided
-from conformance.stream import latency_summary
 
 SAME = ("format", "target", "seed", "max_examples")
 
