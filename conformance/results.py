@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from conformance.atomic import write_atomic
 from conformance.drift import DRIFT_CHECKS
 from conformance.exchange import Exchange
+from conformance.run_record import CaseEntry, Policy, RunHeader
 from conformance.scrubbing import Secrets, scrub
 from conformance.stream import RESULTS_FORMAT
 from conformance.tally import Tally
@@ -67,7 +68,7 @@ class RunResult:
     observed_fields: set[str] = field(default_factory=set)
     cassette_dir: str | None = None
     credential_forms: list[str] = field(default_factory=list)  # the forms the run authenticated with
-    policy: dict[str, Any] = field(default_factory=dict)  # the user's --severity and --clock-skew, when given
+    policy: Policy = field(default_factory=Policy)  # what the user chose that changes what is sent or judged
     time_budget_s: float | None = None  # --max-time, for a time-boxed run
     stopped: str | None = None  # which budget ended the run before its plan did
     families: dict[str, int | None] = field(default_factory=dict)  # cases planned per family (None: no end)
@@ -87,14 +88,13 @@ class RunResult:
     def warnings(self) -> list[tuple[CaseResult, CheckResult]]:
         return [(c, r) for c in self.cases for r in c.checks if r.outcome == "warned"]
 
-    def header(self) -> dict[str, Any]:
+    def header(self) -> RunHeader:
         """What the run is: the results stream's first line."""
-        return {"run_id": self.run_id, "target": self.target, "base_url": self.base_url, "seed": self.seed,
-                "max_examples": self.max_examples, "shard": self.shard,
-                "credential_forms": list(self.credential_forms), "started_at": self.started_at,
-                "check_names": {name: list(value) for name, value in self.check_names.items()},
-                "cassette_dir": self.cassette_dir, "time_budget_s": self.time_budget_s,
-                "policy": self.policy, "families": self.families}  # fmt: skip
+        return RunHeader(run_id=self.run_id, target=self.target, base_url=self.base_url, seed=self.seed,
+                         max_examples=self.max_examples, started_at=self.started_at, shard=self.shard,
+                         credential_forms=list(self.credential_forms), check_names=dict(self.check_names),
+                         cassette_dir=self.cassette_dir, time_budget_s=self.time_budget_s, policy=self.policy,
+                         families=dict(self.families))  # fmt: skip
 
     def end(self) -> dict[str, Any]:
         """How the run ended: the results stream's last line."""
@@ -139,7 +139,7 @@ def case_record(case: CaseResult, seed: int, observed: Iterable[str] = ()) -> di
             undocumented.setdefault(DRIFT_CHECKS[result.check], []).extend(result.findings)
     inconclusive = {"case": case.case.id, "reason": case.reason, "curl": where["curl"]}
     return {
-        "case": _case(case),
+        "case": CaseEntry.of(case).to_json(),
         "failures": [failure_record(case, r, seed) for r in case.checks if r.outcome == "failed"],
         "warnings": [{"check": r.check, "message": r.message, **where} for r in case.checks if r.outcome == "warned"],
         "inconclusive": inconclusive if case.outcome == "inconclusive" else None,
@@ -164,30 +164,6 @@ def failure_record(case: CaseResult, result: CheckResult, seed: int) -> dict[str
         "curl": exchange.curl() if exchange else None,
         "request": _request(exchange),
         "response": _response(exchange),
-        "cassette": exchange.cassette if exchange else None,
-        "interaction": exchange.interaction if exchange else None,
-    }
-
-
-def _case(case: CaseResult) -> dict[str, Any]:
-    exchange = case.exchange
-    return {
-        "id": case.case.id,
-        "kind": case.case.kind,
-        "auth": case.case.auth,
-        "credentials": case.case.credentials,
-        "account": case.case.account,
-        "method": case.case.method,
-        "description": case.case.description,
-        "expected_status": case.case.expected_status,
-        "status": exchange.status if exchange else None,
-        "outcome": case.outcome,
-        "reason": case.reason or None,
-        "elapsed_ms": round(exchange.elapsed_ms, 2) if exchange else None,
-        "fetched_elapsed_ms": round(case.fetched.elapsed_ms, 2) if _answered(case.fetched) else None,
-        "passed_checks": [r.check for r in case.checks if r.outcome == "passed"],
-        "failed_checks": [r.check for r in case.checks if r.outcome == "failed"],
-        "warned_checks": [r.check for r in case.checks if r.outcome == "warned"],
         "cassette": exchange.cassette if exchange else None,
         "interaction": exchange.interaction if exchange else None,
     }
@@ -241,7 +217,8 @@ def _response(exchange: Exchange | None) -> dict[str, Any] | None:
             "elapsed_ms": round(exchange.elapsed_ms, 2)}  # fmt: skip
 
 
-def write_results(result: RunResult, directory: Path, secrets: Secrets = ()) -> Path:
+def write_results(document: dict[str, Any], directory: Path) -> Path:
+    """``results.json`` for a document built in memory (:meth:`RunResult.to_json`)."""
     path = directory / "results.json"
-    write_atomic(path, json.dumps(result.to_json(secrets), indent=2, ensure_ascii=False) + "\n")
+    write_atomic(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     return path

@@ -11,6 +11,7 @@ from typing import Any
 
 from conformance.atomic import atomic_file
 from conformance.coverage import Coverage
+from conformance.run_record import RunHeader
 from conformance.stream import ResultsStream
 from conformance.tally import Tally
 
@@ -36,7 +37,7 @@ def document_from_stream(path: Path) -> dict[str, Any]:
     """``results.json`` for a stream; its cases, failures and inconclusive cases are views that read the stream
     as they are used, so a run of any length is built in the memory of its totals."""
     stream = ResultsStream(path)
-    tally = Tally(stream.header, keep=False)
+    tally = Tally(RunHeader.from_json(stream.header), keep=False)
     for record in stream.records():
         tally.add(record)
     cases = Records(stream, lambda record: (record["case"],), tally.counts["cases"],

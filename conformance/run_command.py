@@ -257,7 +257,7 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
         if target.second is None:
             click.echo(f"conformance: {SECOND_ACCOUNT_MISSING} (their families go unjudged: INCOMPLETE at best)",
                        err=True)  # fmt: skip
-        recorder = Recorder.for_run(cassette_dir, target, options, run_id, pii=redact_pii, deterministic=deterministic)
+        recorder = Recorder.for_run(cassette_dir, target, pii=redact_pii, deterministic=deterministic)
         sinks = RunSinks(report_dir, recorder, contract)
         runner = Runner(target, options, contract=contract)
         failing = FailingGroups(sinks)

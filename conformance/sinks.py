@@ -15,6 +15,7 @@ from conformance.cassettes.recording import Recorder
 from conformance.contract import Contract
 from conformance.interrupts import INTERRUPTS
 from conformance.results import CaseResult, RunResult, case_record, observed_paths
+from conformance.run_record import RunHeader
 from conformance.scrubbing import scrub
 from conformance.stream import STREAM_FILE, ResultsWriter
 
@@ -36,12 +37,12 @@ class RunSinks:
 
     def start(self, result: RunResult) -> None:
         result.cassette_dir = str(self.recorder.directory)
-        self.recorder.metadata["families"] = result.families  # so a replay knows what the plan held too
+        header = scrub(result.header().to_json(), self.recorder.redactor)
+        self.recorder.describe(RunHeader.from_json(header))  # the plan's families and the policy: a replay repeats them
         # A kill may land after a case is listed in the recording and before its results line: a replay of the
         # unfinished recording reads no further than this stream.
         self.recorder.unfinished["results_stream"] = str(self.stream.absolute())
-        self.recorder.metadata["policy"] = result.policy  # so a replay's reports repeat the run's options
-        self._header, self._seed = scrub(result.header(), self.recorder.redactor), result.seed
+        self._header, self._seed = header, result.seed
 
     def case(self, result: CaseResult) -> CaseResult:
         """Its interactions to the cassette, then the recording lists it, then the results stream: once each,

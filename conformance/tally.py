@@ -11,6 +11,7 @@ from conformance import __version__
 from conformance.coverage import Coverage, summary, verdict
 from conformance.drift import DRIFT_CHECKS
 from conformance.latency import latency_summary
+from conformance.run_record import RunHeader
 from conformance.stream import RESULTS_FORMAT
 
 
@@ -21,14 +22,14 @@ class Tally:
     them as views of the stream (:class:`Records`), as it is given its cases.
     """
 
-    def __init__(self, header: dict[str, Any], keep: bool = True) -> None:
+    def __init__(self, header: RunHeader, keep: bool = True) -> None:
         self.header = header
         self.keep = keep
         self.failure_count = 0
         self.counts = Counter[str]()
         self.checks: dict[str, dict[str, Any]] = {
             name: {"severity": severity, "description": description, "passed": 0, "failed": 0, "warned": 0}
-            for name, (severity, description) in header["check_names"].items()
+            for name, (severity, description) in header.check_names.items()
         }
         self.failures: list[dict[str, Any]] = []
         self.warnings: dict[tuple[str, str], dict[str, Any]] = {}
@@ -39,7 +40,7 @@ class Tally:
         self.observed: set[str] = set()
         self.undocumented: dict[str, set[str]] = {key: set() for key in DRIFT_CHECKS.values()}
         self.requests = 0
-        self.coverage = Coverage(header.get("families"))  # per family; absent from streams of older runs
+        self.coverage = Coverage(header.families)  # per family; absent from streams of older runs
 
     def add(self, record: dict[str, Any]) -> None:
         case = record["case"]
@@ -90,14 +91,14 @@ class Tally:
         document: dict[str, Any] = {
             "format": RESULTS_FORMAT,
             "tool": {"name": "conformance", "version": __version__},
-            "run_id": header["run_id"],
-            "target": header["target"],
-            "base_url": header["base_url"],
-            "seed": header["seed"],
-            "max_examples": header["max_examples"],
-            "shard": header["shard"],
-            "credential_forms": list(header["credential_forms"]),
-            "started_at": header["started_at"],
+            "run_id": header.run_id,
+            "target": header.target,
+            "base_url": header.base_url,
+            "seed": header.seed,
+            "max_examples": header.max_examples,
+            "shard": header.shard,
+            "credential_forms": list(header.credential_forms),
+            "started_at": header.started_at,
             "finished_at": ended["finished_at"],
             "duration_s": round(ended["duration_s"], 3),
             "interrupted": ended["interrupted"],
@@ -123,12 +124,12 @@ class Tally:
             "latency_ms": latency_summary(self.latencies),
             "observed_fields": sorted(self.observed),
             "undocumented": {name: sorted(values) for name, values in self.undocumented.items()},
-            "cassette_dir": header.get("cassette_dir"),
+            "cassette_dir": header.cassette_dir,
         }
-        if header.get("time_budget_s") is not None:
-            document["time_budget_s"] = header["time_budget_s"]
-        if header.get("policy"):
-            document["policy"] = header["policy"]
+        if header.time_budget_s is not None:
+            document["time_budget_s"] = header.time_budget_s
+        if policy := header.policy.to_json():
+            document["policy"] = policy
         if ended.get("stopped") is not None:
             document["stopped"] = ended["stopped"]
         if ended.get("confirmation"):

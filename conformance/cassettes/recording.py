@@ -31,6 +31,7 @@ from conformance.coverage import family_of
 from conformance.exchange import Attempt, Exchange
 from conformance.jsonlines import dumps_line, loads_line
 from conformance.results import CaseResult, RunResult
+from conformance.run_record import RunHeader
 
 try:
     import resource
@@ -38,7 +39,6 @@ except ImportError:  # pragma: no cover - not on Windows
     resource = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
-    from conformance.runner import RunOptions
     from conformance.targets import Target
 
 SIDECAR = "run.json"
@@ -84,24 +84,26 @@ class Recorder:
     """Collects a run's interactions per cassette and writes them, redacted, into ``directory``."""
 
     @classmethod
-    def for_run(cls, directory: Path, target: Target, options: RunOptions, run_id: str, *, pii: bool,
-                deterministic: bool, environ: Mapping[str, str] | None = None) -> Recorder:  # fmt: skip
-        """The recorder of one run: its redactor, and the metadata ``run.json`` keeps for replay."""
+    def for_run(cls, directory: Path, target: Target, *, pii: bool, deterministic: bool,
+                environ: Mapping[str, str] | None = None) -> Recorder:  # fmt: skip
+        """The recorder of one run: its redactor; what ``run.json`` says of the run comes with :meth:`describe`."""
         redactor = Redactor.for_target(target, pii=pii, deterministic=deterministic, environ=environ)
-        shard = f"{options.shard[0]}/{options.shard[1]}" if options.shard else None
-        return cls(directory, redactor, {
-            "run_id": run_id, "target": target.name, "base_url": redactor.text(target.base_url), "seed": options.seed,
-            "max_examples": options.max_examples, "shard": shard, "deterministic": deterministic, "redact_pii": pii,
-            "checks": sorted(options.checks) if options.checks is not None else None,
-            "account_id": redactor.placeholder(target.account_sid),
-            "credential_forms": list(target.forms), "clock_skew_s": options.clock_skew_s,
-            "severities": dict(options.severities),
-        })  # fmt: skip
+        recorder = cls(directory, redactor)
+        recorder.facts = {"deterministic": deterministic, "redact_pii": pii,
+                          "account_id": redactor.placeholder(target.account_sid)}  # fmt: skip
+        return recorder
+
+    def describe(self, header: RunHeader) -> None:
+        """What ``run.json`` says of the run, for replay and parity: the run's (redacted) header, with the recorder's
+        own facts."""
+        facts = self.facts or {"deterministic": header.policy.deterministic, "redact_pii": False, "account_id": None}
+        self.metadata = header.recording(**facts)
 
     def __init__(self, directory: Path, redactor: Redactor, metadata: Mapping[str, Any] | None = None) -> None:
         self.directory = directory
         self.redactor = redactor
         self.metadata = dict(metadata or {})
+        self.facts: dict[str, Any] = {}  # what only the recorder knows of the run (see :meth:`describe`)
         self.unfinished: dict[str, Any] = {}  # what run.json says only until the run finishes
         self.counts: dict[str, int] = {}  # cassette -> interactions written to it
         self._files: dict[str, str] = {}  # family -> its cassette file

@@ -34,12 +34,13 @@ from conformance.cassettes.recording import (
     request_headers,
     response_headers,
 )
-from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S, RunState
+from conformance.checks import CHECKS, RunState
 from conformance.contract import Contract, load_contract
 from conformance.exchange import Exchange
 from conformance.kinds import Account, AuthMode, CaseKind, CaseOutcome, CredentialForm, values
 from conformance.results import CaseResult, RunResult
-from conformance.runner import judge, now
+from conformance.run_record import Policy, now
+from conformance.runner import judge
 from conformance.stream import ResultsStream, StreamError
 
 KINDS = values(CaseKind)
@@ -313,9 +314,10 @@ def replay(directory: Path, contract: Contract | None = None) -> RunResult:
     recording = Recording(directory)
     meta = recording.meta
     contract = contract or load_contract()
-    allowed = frozenset(meta["checks"]) if meta.get("checks") is not None else None
+    policy = Policy.of_recording(meta)
+    allowed = frozenset(policy.checks) if policy.checks is not None else None
     started = time.monotonic()
-    severities = meta.get("severities") or {}
+    severities = policy.severities
     names = {c.name: (severities.get(c.name, c.severity), c.description) for c in CHECKS.values()
              if allowed is None or c.name in allowed}  # fmt: skip
     result = RunResult(
@@ -331,10 +333,9 @@ def replay(directory: Path, contract: Contract | None = None) -> RunResult:
         cassette_dir=str(directory),
         credential_forms=list(meta.get("credential_forms") or []),
         families=dict(meta.get("families") or {}),
-        policy=meta["policy"] if isinstance(meta.get("policy"), dict) else {},
+        policy=policy,
     )  # fmt: skip
-    state = RunState(contract, meta.get("account_id"), severities=dict(severities),
-                     clock_skew_s=meta.get("clock_skew_s") or DEFAULT_CLOCK_SKEW_S)  # fmt: skip
+    state = RunState(contract, meta.get("account_id"), severities=dict(severities), clock_skew_s=policy.skew)
     for recorded in recording.cases():
         result.requests += len(recorded.entry["request"]) + len(recorded.entry["fetch"])
         result.add(judge_recorded(recorded, state, allowed), contract)

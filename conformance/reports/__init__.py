@@ -24,11 +24,12 @@ Document = dict[str, Any]
 
 def write_all(result: RunResult, directory: Path, secrets: tuple[str, ...] | Callable[[str], str],
               baseline: Document | None = None) -> list[Path]:  # fmt: skip
-    """Write results.json (scrubbed of ``secrets``: values, or a redactor), then every other format from it."""
+    """Write results.json (scrubbed of ``secrets``: values, or a redactor), then every other format from the same
+    document (built once, never read back)."""
     from conformance.results import write_results
 
-    path = write_results(result, directory, secrets)
-    document = json.loads(path.read_text(encoding="utf-8"))
+    document = result.to_json(secrets)
+    path = write_results(document, directory)
     return [path, *write_formats(document, directory, baseline)]
 
 
