@@ -200,3 +200,58 @@ class CaseEntry:
                    passed_checks=list(data["passed_checks"]), failed_checks=list(data["failed_checks"]),
                    warned_checks=list(data["warned_checks"]), cassette=data["cassette"],
                    interaction=data["interaction"])  # fmt: skip
+
+
+@dataclass
+class RecordedEntry:
+    """One case as the recording's ``run.json`` lists it: enough to rebuild the case (with its recorded request) and
+    where its interactions are, so replay and parity judge it again."""
+
+    id: str
+    kind: str
+    description: str
+    expected_status: int
+    auth: str
+    outcome: str
+    constraint: str | None = None
+    credentials: str | None = None
+    malformed_header: str | None = None  # a malformed case's made-up header (no credential in it): re-sent as it was
+    account: str | None = None  # which account, never its secrets; None: the first
+    json_payload: bool = True
+    cassette: str | None = None
+    request: list[int] = field(default_factory=list)  # every attempt of the case's request, in order
+    fetch: list[int] = field(default_factory=list)  # every attempt of the read-back GET
+    reason: str | None = None
+    sent_at: float | None = None  # when the request and its read-back went out and came back (not on a synthetic
+    received_at: float | None = None  # clock)
+    fetch_received_at: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        times = {"sent_at": self.sent_at, "received_at": self.received_at, "fetch_received_at": self.fetch_received_at}
+        return {
+            "id": self.id, "kind": self.kind, "description": self.description, "expected_status": self.expected_status,
+            "constraint": self.constraint, "auth": self.auth, "credentials": self.credentials,
+            **({"malformed_header": self.malformed_header} if self.malformed_header is not None else {}),
+            **({"account": self.account} if self.account is not None else {}),
+            "json_payload": self.json_payload, "cassette": self.cassette, "request": list(self.request),
+            "fetch": list(self.fetch), "outcome": self.outcome, "reason": self.reason,
+            **{key: value for key, value in times.items() if value is not None},
+        }  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RecordedEntry:
+        """An entry of ``run.json``, checked by the reader first (``conformance.cassettes.replay``)."""
+        return cls(id=data["id"], kind=data["kind"], description=data["description"],
+                   expected_status=data["expected_status"], auth=data["auth"], outcome=data["outcome"],
+                   constraint=data.get("constraint"), credentials=data.get("credentials"),
+                   malformed_header=data.get("malformed_header"), account=data.get("account"),
+                   json_payload=data["json_payload"], cassette=data.get("cassette"), request=list(data["request"]),
+                   fetch=list(data["fetch"]), reason=data.get("reason"), sent_at=data.get("sent_at"),
+                   received_at=data.get("received_at"), fetch_received_at=data.get("fetch_received_at"))  # fmt: skip
+
+    def case_fields(self) -> dict[str, Any]:
+        """What the entry says of the case itself (the recorded request says what was sent)."""
+        return {"id": self.id, "kind": self.kind, "description": self.description,
+                "expected_status": self.expected_status, "constraint": self.constraint, "auth": self.auth,
+                "credentials": self.credentials, "authorization": self.malformed_header,
+                "account": self.account}  # fmt: skip

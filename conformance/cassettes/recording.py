@@ -31,7 +31,7 @@ from conformance.coverage import family_of
 from conformance.exchange import Attempt, Exchange
 from conformance.jsonlines import dumps_line, loads_line
 from conformance.results import CaseResult, RunResult
-from conformance.run_record import RunHeader
+from conformance.run_record import RecordedEntry, RunHeader
 
 try:
     import resource
@@ -237,26 +237,17 @@ class Recorder:
 
     def _case(self, result: CaseResult) -> dict[str, Any]:
         case, record = result.case, self._records.pop(result.case.id, None)
-        return {
-            "id": case.id,
-            "kind": case.kind,
-            "description": case.description,
-            "expected_status": case.expected_status,
-            "constraint": case.constraint,
-            "auth": case.auth,
-            "credentials": case.credentials,
-            # A malformed case's header: made up, no credential in it; parity re-sends it as it was sent.
-            **({"malformed_header": case.authorization} if case.authorization is not None else {}),
-            **({"account": case.account} if case.account is not None else {}),  # which account, never its secrets
-            "json_payload": case.is_json_payload,
-            "cassette": record.cassette if record and (record.request or record.fetch) else None,
-            "request": record.request if record else [],
-            "fetch": record.fetch if record else [],
-            "outcome": result.outcome,
-            "reason": result.reason or None,
-            # When the request and its read-back went out and came back (absent on a synthetic clock).
-            **{key: value for key, value in _times(result).items() if value is not None},
-        }
+        exchange, fetched = result.exchange, result.fetched
+        return RecordedEntry(
+            id=case.id, kind=case.kind, description=case.description, expected_status=case.expected_status,
+            constraint=case.constraint, auth=case.auth, credentials=case.credentials,
+            malformed_header=case.authorization, account=case.account, json_payload=case.is_json_payload,
+            cassette=record.cassette if record and (record.request or record.fetch) else None,
+            request=record.request if record else [], fetch=record.fetch if record else [],
+            outcome=result.outcome, reason=result.reason or None,
+            sent_at=exchange.sent_at if exchange else None, received_at=exchange.received_at if exchange else None,
+            fetch_received_at=fetched.received_at if fetched else None,
+        ).to_json()  # fmt: skip
 
     # --- building interactions ---
 
@@ -339,15 +330,6 @@ def listed_cases(path: Path) -> Iterator[dict[str, Any]]:
                 yield loads_line(pending)
             except (ValueError, UnicodeDecodeError):
                 return
-
-
-def _times(result: CaseResult) -> dict[str, float | None]:
-    exchange, fetched = result.exchange, result.fetched
-    return {
-        "sent_at": exchange.sent_at if exchange else None,
-        "received_at": exchange.received_at if exchange else None,
-        "fetch_received_at": fetched.received_at if fetched else None,
-    }
 
 
 def request_headers(request: Mapping[str, Any]) -> dict[str, str]:

@@ -130,6 +130,6 @@ def _compare_case(recorded: RecordedCase, vendor: CaseResult, resender: Resender
 
 
 def _why_skipped(recorded: RecordedCase, reason: str) -> str:
-    if recorded.entry["outcome"] == "not_run":
+    if recorded.entry.outcome == "not_run":
         return f"not sent in the recording ({reason or 'no reason given'})"
     return f"the vendor gave no answer to judge ({reason or 'inconclusive'})"

@@ -10,7 +10,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from test_report_schema import edge_run, problems, strict
 
 from conformance.contract import load_contract
-from conformance.run_record import CaseEntry, Policy, RunHeader
+from conformance.run_record import CaseEntry, Policy, RecordedEntry, RunHeader
 from conformance.settings import DEFAULT_CLOCK_SKEW_S
 
 POLICIES = [
@@ -88,3 +88,24 @@ def test_the_schema_check_of_a_case_entry_can_fail(change: dict[str, Any], key: 
     written = {**CaseEntry.of(edge_run().cases[0]).to_json(), **change}
     found = [error.path[0] for error in part("case").iter_errors(written) if error.path]
     assert key in found
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        RecordedEntry(id="valid/0000", kind="valid", description="valid: generated", expected_status=201,
+                      auth="valid", outcome="passed", credentials="api_key", cassette="valid.yaml", request=[0, 1],
+                      fetch=[2], sent_at=1.5, received_at=1.75, fetch_received_at=2.0),
+        RecordedEntry(id="auth/malformed/0", kind="auth", description="credentials: malformed", expected_status=401,
+                      auth="malformed", outcome="not_run", malformed_header="Basic !!", account="second",
+                      json_payload=False, reason="request budget spent"),
+    ],
+)  # fmt: skip
+def test_a_recorded_entry_round_trips_and_the_replay_reader_takes_it(entry: RecordedEntry) -> None:
+    from conformance.cassettes.replay import _case_problem
+
+    written = entry.to_json()
+    assert _case_problem(written) is None
+    assert RecordedEntry.from_json(written) == entry
+    assert ("malformed_header" in written) == (entry.malformed_header is not None)
+    assert "sent_at" not in written or entry.sent_at is not None
