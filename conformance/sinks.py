@@ -8,6 +8,7 @@ from the stream (as ``conformance report`` does for a stream a killed run left).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from conformance.results import CaseResult, RunResult, case_record, observed_pat
 from conformance.run_record import RunHeader
 from conformance.scrubbing import scrub
 from conformance.stream import STREAM_FILE, ResultsWriter
+
+FLUSH_EVERY_S = 0.05  # how long filed cases may wait in memory: what a SIGKILL can lose (failed cases never wait)
 
 
 class RunSinks:
@@ -30,6 +33,8 @@ class RunSinks:
         self._header: dict[str, Any] | None = None
         self._writer: ResultsWriter | None = None
         self._seed = 0
+        self._clock = time.monotonic
+        self._flushed = self._clock()
 
     @property
     def stream(self) -> Path:
@@ -46,15 +51,27 @@ class RunSinks:
 
     def case(self, result: CaseResult) -> CaseResult:
         """Its interactions to the cassette, then the recording lists it, then the results stream: once each,
-        redacted. Returns the case as the outputs show it."""
+        redacted. Returns the case as the outputs show it. The files get what was filed at least every
+        ``FLUSH_EVERY_S``, and at once after a failed case: a kill loses at most that much, never a failure."""
         with INTERRUPTS.atomic():  # a Ctrl-C waits until the case is in all three
             shown = self.recorder.file(result)
             self.recorder.record(shown)
             record = case_record(shown, self._seed, observed_paths(shown, self.contract))
             self._open().case(scrub(record, self.recorder.redactor))
+            if shown.outcome == "failed" or self._clock() - self._flushed >= FLUSH_EVERY_S:
+                self.flush()
         return shown
 
+    def flush(self) -> None:
+        """In the order a reader of a killed run relies on: the cassettes, the recording's list of cases, then the
+        results stream (a case in the stream is always in the recording, with its interactions)."""
+        self.recorder.flush()
+        if self._writer is not None:
+            self._writer.flush()
+        self._flushed = self._clock()
+
     def end(self, result: RunResult) -> None:
+        self.flush()
         self._open().end(scrub(result.end(), self.recorder.redactor))
         self.recorder.finish(result.interrupted)
 

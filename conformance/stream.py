@@ -33,16 +33,28 @@ class StreamError(Exception):
 
 
 class ResultsWriter:
-    """Appends a run's stream: the header at once, a line per case as it is judged, the end line last."""
+    """Appends a run's stream: the header at once, a line per case as it is judged, the end line last.
+
+    Case lines wait in memory until :meth:`flush`, which hands them to the kernel in one write: the caller
+    decides when a kill must not lose them (a line the kernel has survives a SIGKILL; a line cut by one is read
+    back as torn and dropped)."""
 
     def __init__(self, path: Path, header: dict[str, Any]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._file: IO[str] = path.open("w", encoding="utf-8")
+        self._pending: list[str] = []
         self._write({"stream": STREAM_KIND, "format": RESULTS_FORMAT, "header": header})
+        self.flush()
 
     def case(self, record: dict[str, Any]) -> None:
         self._write({"case": record})
+
+    def flush(self) -> None:
+        if self._pending:
+            self._file.write("".join(self._pending))
+            self._pending.clear()
+        self._file.flush()
 
     def end(self, end: dict[str, Any]) -> None:
         self._write({"end": end})
@@ -50,13 +62,11 @@ class ResultsWriter:
 
     def close(self) -> None:
         if not self._file.closed:
+            self.flush()
             self._file.close()
 
     def _write(self, line: dict[str, Any]) -> None:
-        # One write and a flush per line: the kernel has it when the case is done, so a SIGKILL loses at
-        # most the line being written (read back as torn and dropped).
-        self._file.write(dumps_line(line) + "\n")
-        self._file.flush()
+        self._pending.append(dumps_line(line) + "\n")
 
 
 # --- reading ---------------------------------------------------------------------------------------

@@ -111,6 +111,7 @@ class Recorder:
         self._started = False
         self._written: set[str] = set()
         self._open: OrderedDict[str, IO[str]] = OrderedDict()  # files of the recording kept open, oldest first
+        self._listed: list[str] = []  # cases.jsonl lines of the cases filed since the last flush
 
     @property
     def interactions(self) -> int:
@@ -159,13 +160,25 @@ class Recorder:
     # --- the sink: what run.json lists ---
 
     def record(self, result: CaseResult) -> None:
-        """List a judged case (after its interactions are on disk), as replay will read it."""
+        """List a judged case, as replay will read it: written with the next :meth:`flush`, after its interactions."""
         self._start()
-        self._write(CASES_FILE, dumps_line(self._case(result)) + "\n")
+        self._listed.append(dumps_line(self._case(result)) + "\n")
+
+    def flush(self) -> None:
+        """What was filed, handed to the kernel (a kill loses nothing of it) in the order a reader of a killed run
+        relies on: the cassettes first, then the entries that list their cases."""
+        for name, handle in self._open.items():
+            if name != CASES_FILE:
+                handle.flush()
+        if self._listed:
+            self._write(CASES_FILE, "".join(self._listed))
+            self._listed.clear()
+            self._open[CASES_FILE].flush()
 
     def finish(self, interrupted: bool) -> Path:
         """``run.json`` with every case inline (read back from ``cases.jsonl``, then dropped). Returns the folder."""
         self._start()
+        self.flush()
         self._close_files()
         cases = self.directory / CASES_FILE
         sidecar = self._sidecar(interrupted)
@@ -219,9 +232,9 @@ class Recorder:
         self.counts[name] = self.counts.get(name, 0) + len(filed)
 
     def _write(self, name: str, text: str, fresh: bool = False) -> None:
-        """Append ``text`` to a file of the recording and flush it (a kill loses nothing written). The files
-        stay open between cases (opening one per case was a sixth of a run's own work); the least recently
-        used is closed past ``OPEN_FILES``."""
+        """Append ``text`` to a file of the recording (:meth:`flush` hands it to the kernel). The files stay open
+        between cases (opening one per case was a sixth of a run's own work); the least recently used is closed
+        past ``OPEN_FILES`` (which flushes it: cassettes may reach the disk early, never the list of cases)."""
         handle = self._open.pop(name, None)  # never open yet when ``fresh``: that is its first write this run
         if handle is None:
             handle = (self.directory / name).open("w" if fresh else "a", encoding="utf-8")
@@ -229,7 +242,6 @@ class Recorder:
                 self._open.popitem(last=False)[1].close()
         self._open[name] = handle
         handle.write(text)
-        handle.flush()
 
     def _close_files(self) -> None:
         while self._open:
