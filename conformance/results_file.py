@@ -13,7 +13,7 @@ from conformance.atomic import atomic_file
 from conformance.coverage import Coverage
 from conformance.run_record import RunHeader
 from conformance.stream import ResultsStream
-from conformance.tally import Tally
+from conformance.tally import Answers, Tally
 
 
 class Records:
@@ -21,9 +21,11 @@ class Records:
     from disk each time it is iterated, never held; ``len`` is known from the tally."""
 
     def __init__(self, stream: ResultsStream, pick: Callable[[dict[str, Any]], Iterable[dict[str, Any]]],
-                 count: int, unless: bytes | None = None, coverage: Coverage | None = None) -> None:  # fmt: skip
+                 count: int, unless: bytes | None = None, coverage: Coverage | None = None,
+                 answers: Answers | None = None) -> None:  # fmt: skip
         self._stream, self._pick, self._count, self._unless = stream, pick, count, unless
         self.coverage = coverage  # for the cases: what they judged per family, counted in the tally's pass
+        self.answers = answers  # ...and what their answers say of the target and the credentials
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for record in self._stream.records(self._unless):
@@ -41,7 +43,7 @@ def document_from_stream(path: Path) -> dict[str, Any]:
     for record in stream.records():
         tally.add(record)
     cases = Records(stream, lambda record: (record["case"],), tally.counts["cases"],
-                    coverage=tally.coverage)  # fmt: skip
+                    coverage=tally.coverage, answers=tally.answers)  # fmt: skip
     failures = Records(stream, lambda record: record["failures"], tally.failure_count, b'"failures":[]')
     inconclusive = Records(stream, lambda record: (record["inconclusive"],) if record.get("inconclusive") else (),
                            tally.counts["inconclusive"], b'"inconclusive":null')  # fmt: skip

@@ -10,9 +10,34 @@ from typing import Any
 from conformance import __version__
 from conformance.coverage import Coverage, summary, verdict
 from conformance.drift import DRIFT_CHECKS
+from conformance.kinds import AuthMode
 from conformance.latency import latency_summary
 from conformance.run_record import RunHeader
 from conformance.stream import RESULTS_FORMAT
+from conformance.transport import NOT_THE_API
+
+
+class Answers:
+    """What the answers say of the target and of the run's credentials, counted case by case: the cases sent with an
+    account's real credentials of one form and how many got 401, and the answers that were not the API's own."""
+
+    def __init__(self) -> None:
+        self.tried = Counter[tuple[str | None, str]]()  # (account, credential form) -> cases with real credentials
+        self.refused = Counter[tuple[str | None, str]]()  # ...of which answered 401
+        self.answered = 0
+        self.foreign = Counter[str]()  # reason -> answered cases whose answer was not the API's
+
+    def add(self, case: dict[str, Any]) -> None:
+        """One case entry of results.json."""
+        if case["status"] is None:
+            return
+        self.answered += 1
+        if (case["reason"] or "").startswith(NOT_THE_API):
+            self.foreign[case["reason"]] += 1
+        if case.get("auth") == AuthMode.VALID and case.get("credentials"):
+            key = (case.get("account"), case["credentials"])
+            self.tried[key] += 1
+            self.refused[key] += case["status"] == 401
 
 
 class Tally:
@@ -40,11 +65,13 @@ class Tally:
         self.observed: set[str] = set()
         self.undocumented: dict[str, set[str]] = {key: set() for key in DRIFT_CHECKS.values()}
         self.requests = 0
+        self.answers = Answers()
         self.coverage = Coverage(header.families)  # per family; absent from streams of older runs
 
     def add(self, record: dict[str, Any]) -> None:
         case = record["case"]
         self.coverage.add(case)
+        self.answers.add(case)
         self.counts["cases"] += 1
         self.counts[case["outcome"]] += 1
         self.requests += record.get("requests", 0)
