@@ -131,17 +131,20 @@ def case_record(case: CaseResult, seed: int, observed: Iterable[str] = ()) -> di
     """Everything ``results.json`` needs from one judged case: a line of the results stream."""
     exchange, fetched = case.exchange, case.fetched
     answered = [e for e in (exchange, fetched) if _answered(e)]
-    where = {"curl": exchange.curl() if exchange else None, "cassette": exchange.cassette if exchange else None,
-             "interaction": exchange.interaction if exchange else None}  # fmt: skip
+    warned = [r for r in case.checks if r.outcome == "warned"]
+    where: dict[str, Any] = {}  # where the case's evidence is, for the warnings and an inconclusive case (only then)
+    if warned or case.outcome == "inconclusive":
+        where = {"curl": exchange.curl() if exchange else None, "cassette": exchange.cassette if exchange else None,
+                 "interaction": exchange.interaction if exchange else None}  # fmt: skip
     undocumented: dict[str, list[str]] = {}
     for result in case.checks:  # a drift check's severity is policy: its findings count either way
         if result.check in DRIFT_CHECKS and result.outcome in ("failed", "warned"):
             undocumented.setdefault(DRIFT_CHECKS[result.check], []).extend(result.findings)
-    inconclusive = {"case": case.case.id, "reason": case.reason, "curl": where["curl"]}
+    inconclusive = {"case": case.case.id, "reason": case.reason, "curl": where["curl"]} if where else None
     return {
         "case": CaseEntry.of(case).to_json(),
         "failures": [failure_record(case, r, seed) for r in case.checks if r.outcome == "failed"],
-        "warnings": [{"check": r.check, "message": r.message, **where} for r in case.checks if r.outcome == "warned"],
+        "warnings": [{"check": r.check, "message": r.message, **where} for r in warned],
         "inconclusive": inconclusive if case.outcome == "inconclusive" else None,
         "created": exchange.created_id if exchange is not None else None,
         "answered": [[e.status, round(e.elapsed_ms, 2)] for e in answered if e is not None],

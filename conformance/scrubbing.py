@@ -11,20 +11,33 @@ Secrets = tuple[str, ...] | Callable[[str], str]  # values to blank out, or a re
 def scrub(value: Any, secrets: Secrets) -> Any:
     """Replace any secret that slipped into a string (an echoed body, an error message).
 
-    ``secrets`` is the values to replace, or a function from text to safe text (a run's ``Redactor``).
+    ``secrets`` is the values to replace, or a function from text to safe text (a run's ``Redactor``). A string met
+    twice in ``value`` (a check name, a curl line) is cleaned once.
     """
-    if not callable(secrets):
-        secrets = tuple(s for s in secrets if s)
-        if not secrets:
+    if callable(secrets):
+        clean_text = secrets
+    else:
+        values = tuple(s for s in secrets if s)
+        if not values:
             return value
-    if isinstance(value, str):
-        if callable(secrets):
-            return secrets(value)
-        for secret in secrets:
-            value = value.replace(secret, "[REDACTED]")
-        return value
-    if isinstance(value, dict):
-        return {scrub(k, secrets): scrub(v, secrets) for k, v in value.items()}
-    if isinstance(value, list):
-        return [scrub(v, secrets) for v in value]
-    return value
+
+        def clean_text(text: str) -> str:
+            for secret in values:
+                text = text.replace(secret, "[REDACTED]")
+            return text
+
+    cleaned: dict[str, str] = {}
+
+    def clean(node: Any) -> Any:
+        if isinstance(node, str):
+            found = cleaned.get(node)
+            if found is None:
+                found = cleaned[node] = clean_text(node)
+            return found
+        if isinstance(node, dict):
+            return {clean(k): clean(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [clean(v) for v in node]
+        return node
+
+    return clean(value)
