@@ -9,6 +9,7 @@ from the stream (as ``conformance report`` does for a stream a killed run left).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +27,15 @@ FLUSH_EVERY_S = 0.05  # how long filed cases may wait in memory: what a SIGKILL 
 class RunSinks:
     """The results stream in ``report_dir`` and the recording, fed case by case."""
 
-    def __init__(self, report_dir: Path, recorder: Recorder, contract: Contract) -> None:
+    def __init__(self, report_dir: Path, recorder: Recorder, contract: Contract,
+                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
         self.report_dir = report_dir
         self.recorder = recorder
         self.contract = contract
         self._header: dict[str, Any] | None = None
         self._writer: ResultsWriter | None = None
         self._seed = 0
-        self._clock = time.monotonic
+        self._clock = clock
         self._flushed = self._clock()
 
     @property
