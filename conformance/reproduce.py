@@ -15,9 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from conformance.checks import DEFAULT_CLOCK_SKEW_S
 from conformance.reports.document import Document, load_results, run_target
 from conformance.results import CaseResult
+from conformance.run_record import CaseEntry, Policy
 from conformance.runner import Runner, RunOptions, plan_for
 from conformance.targets import SetupError, Target, emulator_target, live_target
 
@@ -44,14 +44,14 @@ def reproduce(report_dir: Path, case_id: str, base_url: str | None = None,
               configuration_id: str | None = None) -> Reproduced:  # fmt: skip
     """Send case ``case_id`` of the run in ``report_dir`` again; its verdict by the run's checks."""
     document = load_results(report_dir)
-    recorded = {case["id"]: case for case in document["cases"]}
+    recorded = {case["id"]: CaseEntry.from_json(case) for case in document["cases"]}
     if case_id not in recorded:
         raise SetupError(f"{report_dir}: no case {case_id!r} in this run (see the cases table of report.html)")
     checks = frozenset(document["checks"])
     severities = {name: row["severity"] for name, row in document["checks"].items()}
-    skew = (document.get("policy") or {}).get("clock_skew_s", DEFAULT_CLOCK_SKEW_S)  # the run's tolerance
+    policy = Policy.from_json(document.get("policy"))  # the run's tolerance
     options = RunOptions(seed=document["seed"], max_examples=document["max_examples"], max_requests=None,
-                         rate=None, checks=checks, severities=severities, clock_skew_s=skew)  # fmt: skip
+                         rate=None, checks=checks, severities=severities, clock_skew_s=policy.skew)  # fmt: skip
     with target_for_run(document, base_url, configuration_id) as target:
         cases = {case.id: case for case in plan_for(target, options).cases}
         if case_id not in cases:
@@ -62,4 +62,4 @@ def reproduce(report_dir: Path, case_id: str, base_url: str | None = None,
             result = runner.run_case(cases[case_id])
         finally:
             runner.client.close()
-    return Reproduced(result, recorded[case_id]["status"], target)
+    return Reproduced(result, recorded[case_id].status, target)

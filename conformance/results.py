@@ -12,9 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from conformance.atomic import write_atomic
 from conformance.drift import DRIFT_CHECKS
 from conformance.exchange import Exchange
-from conformance.stream import RESULTS_FORMAT, Secrets, Tally, latency_summary, scrub, write_atomic
+from conformance.run_record import CaseEntry, Policy, RunHeader
+from conformance.scrubbing import Secrets, scrub
+from conformance.stream import RESULTS_FORMAT
+from conformance.tally import Tally
 
 if TYPE_CHECKING:
     from conformance.cases import Case
@@ -24,7 +28,7 @@ BODY_LIMIT = 4096  # bytes of a body kept in results.json; the cassette has it w
 LONG_STRING = 200  # in a JSON body past BODY_LIMIT, a string longer than this keeps only its two ends...
 STRING_ENDS = 60  # ...of this many characters each, so the body still parses and a changed end still shows
 __all__ = ["RESULTS_FORMAT", "CaseResult", "CheckResult", "RunResult", "case_record", "failure_record",
-           "latency_summary", "scrub", "write_atomic", "write_results"]  # fmt: skip
+           "write_results"]  # fmt: skip
 
 
 @dataclass
@@ -64,7 +68,7 @@ class RunResult:
     observed_fields: set[str] = field(default_factory=set)
     cassette_dir: str | None = None
     credential_forms: list[str] = field(default_factory=list)  # the forms the run authenticated with
-    policy: dict[str, Any] = field(default_factory=dict)  # the user's --severity and --clock-skew, when given
+    policy: Policy = field(default_factory=Policy)  # what the user chose that changes what is sent or judged
     time_budget_s: float | None = None  # --max-time, for a time-boxed run
     stopped: str | None = None  # which budget ended the run before its plan did
     families: dict[str, int | None] = field(default_factory=dict)  # cases planned per family (None: no end)
@@ -84,14 +88,13 @@ class RunResult:
     def warnings(self) -> list[tuple[CaseResult, CheckResult]]:
         return [(c, r) for c in self.cases for r in c.checks if r.outcome == "warned"]
 
-    def header(self) -> dict[str, Any]:
+    def header(self) -> RunHeader:
         """What the run is: the results stream's first line."""
-        return {"run_id": self.run_id, "target": self.target, "base_url": self.base_url, "seed": self.seed,
-                "max_examples": self.max_examples, "shard": self.shard,
-                "credential_forms": list(self.credential_forms), "started_at": self.started_at,
-                "check_names": {name: list(value) for name, value in self.check_names.items()},
-                "cassette_dir": self.cassette_dir, "time_budget_s": self.time_budget_s,
-                "policy": self.policy, "families": self.families}  # fmt: skip
+        return RunHeader(run_id=self.run_id, target=self.target, base_url=self.base_url, seed=self.seed,
+                         max_examples=self.max_examples, started_at=self.started_at, shard=self.shard,
+                         credential_forms=list(self.credential_forms), check_names=dict(self.check_names),
+                         cassette_dir=self.cassette_dir, time_budget_s=self.time_budget_s, policy=self.policy,
+                         families=dict(self.families))  # fmt: skip
 
     def end(self) -> dict[str, Any]:
         """How the run ended: the results stream's last line."""
@@ -128,17 +131,20 @@ def case_record(case: CaseResult, seed: int, observed: Iterable[str] = ()) -> di
     """Everything ``results.json`` needs from one judged case: a line of the results stream."""
     exchange, fetched = case.exchange, case.fetched
     answered = [e for e in (exchange, fetched) if _answered(e)]
-    where = {"curl": exchange.curl() if exchange else None, "cassette": exchange.cassette if exchange else None,
-             "interaction": exchange.interaction if exchange else None}  # fmt: skip
+    warned = [r for r in case.checks if r.outcome == "warned"]
+    where: dict[str, Any] = {}  # where the case's evidence is, for the warnings and an inconclusive case (only then)
+    if warned or case.outcome == "inconclusive":
+        where = {"curl": exchange.curl() if exchange else None, "cassette": exchange.cassette if exchange else None,
+                 "interaction": exchange.interaction if exchange else None}  # fmt: skip
     undocumented: dict[str, list[str]] = {}
     for result in case.checks:  # a drift check's severity is policy: its findings count either way
         if result.check in DRIFT_CHECKS and result.outcome in ("failed", "warned"):
             undocumented.setdefault(DRIFT_CHECKS[result.check], []).extend(result.findings)
-    inconclusive = {"case": case.case.id, "reason": case.reason, "curl": where["curl"]}
+    inconclusive = {"case": case.case.id, "reason": case.reason, "curl": where["curl"]} if where else None
     return {
-        "case": _case(case),
+        "case": CaseEntry.of(case).to_json(),
         "failures": [failure_record(case, r, seed) for r in case.checks if r.outcome == "failed"],
-        "warnings": [{"check": r.check, "message": r.message, **where} for r in case.checks if r.outcome == "warned"],
+        "warnings": [{"check": r.check, "message": r.message, **where} for r in warned],
         "inconclusive": inconclusive if case.outcome == "inconclusive" else None,
         "created": exchange.created_id if exchange is not None else None,
         "answered": [[e.status, round(e.elapsed_ms, 2)] for e in answered if e is not None],
@@ -161,30 +167,6 @@ def failure_record(case: CaseResult, result: CheckResult, seed: int) -> dict[str
         "curl": exchange.curl() if exchange else None,
         "request": _request(exchange),
         "response": _response(exchange),
-        "cassette": exchange.cassette if exchange else None,
-        "interaction": exchange.interaction if exchange else None,
-    }
-
-
-def _case(case: CaseResult) -> dict[str, Any]:
-    exchange = case.exchange
-    return {
-        "id": case.case.id,
-        "kind": case.case.kind,
-        "auth": case.case.auth,
-        "credentials": case.case.credentials,
-        "account": case.case.account,
-        "method": case.case.method,
-        "description": case.case.description,
-        "expected_status": case.case.expected_status,
-        "status": exchange.status if exchange else None,
-        "outcome": case.outcome,
-        "reason": case.reason or None,
-        "elapsed_ms": round(exchange.elapsed_ms, 2) if exchange else None,
-        "fetched_elapsed_ms": round(case.fetched.elapsed_ms, 2) if _answered(case.fetched) else None,
-        "passed_checks": [r.check for r in case.checks if r.outcome == "passed"],
-        "failed_checks": [r.check for r in case.checks if r.outcome == "failed"],
-        "warned_checks": [r.check for r in case.checks if r.outcome == "warned"],
         "cassette": exchange.cassette if exchange else None,
         "interaction": exchange.interaction if exchange else None,
     }
@@ -238,7 +220,8 @@ def _response(exchange: Exchange | None) -> dict[str, Any] | None:
             "elapsed_ms": round(exchange.elapsed_ms, 2)}  # fmt: skip
 
 
-def write_results(result: RunResult, directory: Path, secrets: Secrets = ()) -> Path:
+def write_results(document: dict[str, Any], directory: Path) -> Path:
+    """``results.json`` for a document built in memory (:meth:`RunResult.to_json`)."""
     path = directory / "results.json"
-    write_atomic(path, json.dumps(result.to_json(secrets), indent=2, ensure_ascii=False) + "\n")
+    write_atomic(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     return path

@@ -6,7 +6,6 @@ import os
 import random
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ from typing import Any
 
 import click
 
+from conformance.atomic import note_umask
 from conformance.cassettes.recording import Recorder
 from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S
 from conformance.checks.registry import clipped
@@ -24,7 +24,6 @@ from conformance.coverage import EXIT_CODES, Verdict, coverage_line
 from conformance.credentials import credential_variables
 from conformance.history.store import HistoryError, HistoryStore
 from conformance.interrupts import INTERRUPTS
-from conformance.kinds import AuthMode
 from conformance.reports import write_from_stream
 from conformance.reports.digest import build_digest
 from conformance.reports.document import (
@@ -37,10 +36,12 @@ from conformance.reports.document import (
     undecided,
 )
 from conformance.results import CaseResult, RunResult
+from conformance.results_file import Records
 from conformance.runner import STOPPED_NOT_THE_API, Runner, RunOptions, plan_for
 from conformance.settings import CASSETTES_ROOT, REPORTS_ROOT, TARGET_DEFAULTS, TIME_BOXED_EXAMPLES
 from conformance.shrinking import large_groups, shrink
 from conformance.sinks import RunSinks
+from conformance.tally import Answers
 from conformance.targets import (
     SECOND_ACCOUNT_MISSING,
     SetupError,
@@ -220,6 +221,7 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
             redact_pii: bool | None = None, clock_skew: float = DEFAULT_CLOCK_SKEW_S,
             severities: dict[str, str] | None = None, baseline: Path | None = None,
             max_time: float | None = None, workers: int | None = None, history: Path | None = None) -> int:  # fmt: skip
+    note_umask()  # before any thread starts: the reports are written with the mode it allows
     defaults = TARGET_DEFAULTS[target_name]
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     if max_examples is None and max_time is not None:
@@ -255,7 +257,7 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
         if target.second is None:
             click.echo(f"conformance: {SECOND_ACCOUNT_MISSING} (their families go unjudged: INCOMPLETE at best)",
                        err=True)  # fmt: skip
-        recorder = Recorder.for_run(cassette_dir, target, options, run_id, pii=redact_pii, deterministic=deterministic)
+        recorder = Recorder.for_run(cassette_dir, target, pii=redact_pii, deterministic=deterministic)
         sinks = RunSinks(report_dir, recorder, contract)
         runner = Runner(target, options, contract=contract)
         failing = FailingGroups(sinks)
@@ -386,19 +388,24 @@ def write_outputs(result: RunResult, sinks: RunSinks, report_dir: Path, baseline
     return problems, document
 
 
+def answers_of(document: dict[str, Any]) -> Answers:
+    """What the run's answers say of the target and the credentials: counted in the tally's pass when the document
+    was built from a stream, else in one pass over its cases."""
+    cases = document.get("cases") or ()
+    if isinstance(cases, Records) and cases.answers is not None:
+        return cases.answers
+    answers = Answers()
+    for case in cases:
+        answers.add(case)
+    return answers
+
+
 def refused_credentials(document: dict[str, Any]) -> str | None:
     """One line when every request sent with one account's real credentials of one form got 401: the run's
     credentials are wrong (a rotated secret), not the vendor's contract, and its failures would say otherwise."""
-    tried = Counter[tuple[str | None, str]]()
-    refused = Counter[tuple[str | None, str]]()
-    for case in document["cases"]:
-        if case.get("auth") != AuthMode.VALID or case["status"] is None or not case.get("credentials"):
-            continue
-        key = (case.get("account"), case["credentials"])
-        tried[key] += 1
-        refused[key] += case["status"] == 401
-    for key, count in tried.items():
-        if count >= REFUSED_AT_LEAST and refused[key] == count:
+    answers = answers_of(document)
+    for key, count in answers.tried.items():
+        if count >= REFUSED_AT_LEAST and answers.refused[key] == count:
             account, form = key
             user, password = credential_variables(account)[form]
             return (
@@ -416,13 +423,8 @@ def broken_target(document: dict[str, Any]) -> str | None:
     HTML page), or a run of them stopped the run: the target or the setup, not the contract."""
     if refused := refused_credentials(document):
         return refused
-    answered = 0
-    foreign = Counter[str]()  # reason -> cases, counted as the cases are read (they may be a view of the stream)
-    for case in document["cases"]:
-        if case["status"] is not None:
-            answered += 1
-            if (case["reason"] or "").startswith(NOT_THE_API):
-                foreign[case["reason"]] += 1
+    answers = answers_of(document)
+    answered, foreign = answers.answered, answers.foreign
     stopped = document.get("stopped") == STOPPED_NOT_THE_API
     if not foreign or (not stopped and foreign.total() * 2 <= answered):
         return None

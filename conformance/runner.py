@@ -7,8 +7,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from conformance.access import NeverCreated, never_created_id
 from conformance.cases import (
@@ -30,7 +29,8 @@ from conformance.interrupts import INTERRUPTS
 from conformance.kinds import Account, CaseKind
 from conformance.planner import drawn
 from conformance.results import CaseResult, CheckResult, RunResult
-from conformance.settings import NOT_THE_API_STREAK, TARGET_DEFAULTS
+from conformance.run_record import Policy, now
+from conformance.settings import NOT_THE_API_STREAK
 from conformance.targets import SECOND_ACCOUNT_MISSING, SECOND_CONFIGURATION_MISSING, SetupError, Target
 from conformance.transport import NOT_THE_API, not_the_api
 from conformance.vendor import PARTICIPANT_ID_PREFIX
@@ -132,7 +132,7 @@ class Runner:
             base_url=self.target.base_url,
             seed=plan.seed,
             max_examples=self.options.max_examples,
-            started_at=_now(),
+            started_at=now(),
             shard=f"{self.options.shard[0]}/{self.options.shard[1]}" if self.options.shard else None,
             check_names={
                 c.name: (self.state.severities.get(c.name, c.severity), c.description)
@@ -140,13 +140,13 @@ class Runner:
                 if self.options.checks is None or c.name in self.options.checks
             },
             credential_forms=list(self.target.forms),
-            policy=run_policy(self.options, self.target.name),
+            policy=Policy.of(self.options, self.target.name),
             time_budget_s=self.options.max_time_s,
             # What the plan holds per family; what the run never draws is counted from it, not listed case by case.
             families=plan.planned() if self.options.max_time_s is None else dict.fromkeys(plan.planned()),
         )
         if plan.ledger is not None:  # the order came from the history: what it was, so the run can be explained
-            result.policy["rotation"] = dict(plan.ledger)
+            result.policy.rotation = dict(plan.ledger)
         if sink is not None:
             sink.start(result)
         taken, total = 0, len(plan)  # cases of the plan handed on so far, of how many
@@ -175,7 +175,7 @@ class Runner:
                 pass  # a second Ctrl-C: stop judging; the reports are still written from what is there
         finally:
             result.requests = self.client.sent
-            result.finished_at = _now()
+            result.finished_at = now()
             result.duration_s = time.monotonic() - started
         return result
 
@@ -380,27 +380,3 @@ def judge(case: Case, exchange: Exchange, fetched: Exchange | None, state: RunSt
     if any(r.outcome == "failed" for r in checks):
         return CaseResult(case, "failed", exchange, fetched, checks)
     return CaseResult(case, "inconclusive" if unread else "passed", exchange, fetched, checks, reason=unread)
-
-
-def run_policy(options: RunOptions, target: str) -> dict[str, Any]:
-    """What the user chose that differs from the defaults and changes what is sent or judged (results.json keeps
-    it, so the run's reproduce line can repeat it)."""
-    policy: dict[str, Any] = {}
-    defaults = TARGET_DEFAULTS.get(target)
-    if defaults is not None and options.max_requests != defaults.max_requests:
-        policy["max_requests"] = options.max_requests  # which cases the budget reaches
-    if defaults is not None and options.rate != defaults.rate:
-        policy["rate"] = options.rate  # what a rate-limited target throttles
-    if options.deterministic:
-        policy["deterministic"] = True
-    if options.checks is not None:
-        policy["checks"] = sorted(options.checks)
-    if options.severities:
-        policy["severities"] = dict(options.severities)
-    if options.clock_skew_s != DEFAULT_CLOCK_SKEW_S:
-        policy["clock_skew_s"] = options.clock_skew_s
-    return policy
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

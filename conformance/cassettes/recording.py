@@ -24,12 +24,14 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from conformance import __version__
+from conformance.atomic import atomic_file, write_atomic
 from conformance.cassettes.emitter import dump_interactions
 from conformance.cassettes.redaction import Redactor
 from conformance.coverage import family_of
 from conformance.exchange import Attempt, Exchange
+from conformance.jsonlines import dumps_line, loads_line
 from conformance.results import CaseResult, RunResult
-from conformance.stream import _atomic, dumps_line, loads_line, write_atomic
+from conformance.run_record import RecordedEntry, RunHeader
 
 try:
     import resource
@@ -37,7 +39,6 @@ except ImportError:  # pragma: no cover - not on Windows
     resource = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
-    from conformance.runner import RunOptions
     from conformance.targets import Target
 
 SIDECAR = "run.json"
@@ -83,24 +84,26 @@ class Recorder:
     """Collects a run's interactions per cassette and writes them, redacted, into ``directory``."""
 
     @classmethod
-    def for_run(cls, directory: Path, target: Target, options: RunOptions, run_id: str, *, pii: bool,
-                deterministic: bool, environ: Mapping[str, str] | None = None) -> Recorder:  # fmt: skip
-        """The recorder of one run: its redactor, and the metadata ``run.json`` keeps for replay."""
+    def for_run(cls, directory: Path, target: Target, *, pii: bool, deterministic: bool,
+                environ: Mapping[str, str] | None = None) -> Recorder:  # fmt: skip
+        """The recorder of one run: its redactor; what ``run.json`` says of the run comes with :meth:`describe`."""
         redactor = Redactor.for_target(target, pii=pii, deterministic=deterministic, environ=environ)
-        shard = f"{options.shard[0]}/{options.shard[1]}" if options.shard else None
-        return cls(directory, redactor, {
-            "run_id": run_id, "target": target.name, "base_url": redactor.text(target.base_url), "seed": options.seed,
-            "max_examples": options.max_examples, "shard": shard, "deterministic": deterministic, "redact_pii": pii,
-            "checks": sorted(options.checks) if options.checks is not None else None,
-            "account_id": redactor.placeholder(target.account_sid),
-            "credential_forms": list(target.forms), "clock_skew_s": options.clock_skew_s,
-            "severities": dict(options.severities),
-        })  # fmt: skip
+        recorder = cls(directory, redactor)
+        recorder.facts = {"deterministic": deterministic, "redact_pii": pii,
+                          "account_id": redactor.placeholder(target.account_sid)}  # fmt: skip
+        return recorder
+
+    def describe(self, header: RunHeader) -> None:
+        """What ``run.json`` says of the run, for replay and parity: the run's (redacted) header, with the recorder's
+        own facts."""
+        facts = self.facts or {"deterministic": header.policy.deterministic, "redact_pii": False, "account_id": None}
+        self.metadata = header.recording(**facts)
 
     def __init__(self, directory: Path, redactor: Redactor, metadata: Mapping[str, Any] | None = None) -> None:
         self.directory = directory
         self.redactor = redactor
         self.metadata = dict(metadata or {})
+        self.facts: dict[str, Any] = {}  # what only the recorder knows of the run (see :meth:`describe`)
         self.unfinished: dict[str, Any] = {}  # what run.json says only until the run finishes
         self.counts: dict[str, int] = {}  # cassette -> interactions written to it
         self._files: dict[str, str] = {}  # family -> its cassette file
@@ -108,6 +111,7 @@ class Recorder:
         self._started = False
         self._written: set[str] = set()
         self._open: OrderedDict[str, IO[str]] = OrderedDict()  # files of the recording kept open, oldest first
+        self._listed: list[str] = []  # cases.jsonl lines of the cases filed since the last flush
 
     @property
     def interactions(self) -> int:
@@ -156,18 +160,30 @@ class Recorder:
     # --- the sink: what run.json lists ---
 
     def record(self, result: CaseResult) -> None:
-        """List a judged case (after its interactions are on disk), as replay will read it."""
+        """List a judged case, as replay will read it: written with the next :meth:`flush`, after its interactions."""
         self._start()
-        self._write(CASES_FILE, dumps_line(self._case(result)) + "\n")
+        self._listed.append(dumps_line(self._case(result)) + "\n")
+
+    def flush(self) -> None:
+        """What was filed, handed to the kernel (a kill loses nothing of it) in the order a reader of a killed run
+        relies on: the cassettes first, then the entries that list their cases."""
+        for name, handle in self._open.items():
+            if name != CASES_FILE:
+                handle.flush()
+        if self._listed:
+            self._write(CASES_FILE, "".join(self._listed))
+            self._listed.clear()
+            self._open[CASES_FILE].flush()
 
     def finish(self, interrupted: bool) -> Path:
         """``run.json`` with every case inline (read back from ``cases.jsonl``, then dropped). Returns the folder."""
         self._start()
+        self.flush()
         self._close_files()
         cases = self.directory / CASES_FILE
         sidecar = self._sidecar(interrupted)
         text = json.dumps({**sidecar, "cases": []}, indent=2, ensure_ascii=False)
-        with _atomic(self.directory / SIDECAR) as handle:
+        with atomic_file(self.directory / SIDECAR) as handle:
             handle.write(text[: text.rindex("[]")] + "[")
             empty = True
             for entry in listed_cases(cases):
@@ -216,9 +232,9 @@ class Recorder:
         self.counts[name] = self.counts.get(name, 0) + len(filed)
 
     def _write(self, name: str, text: str, fresh: bool = False) -> None:
-        """Append ``text`` to a file of the recording and flush it (a kill loses nothing written). The files
-        stay open between cases (opening one per case was a sixth of a run's own work); the least recently
-        used is closed past ``OPEN_FILES``."""
+        """Append ``text`` to a file of the recording (:meth:`flush` hands it to the kernel). The files stay open
+        between cases (opening one per case was a sixth of a run's own work); the least recently used is closed
+        past ``OPEN_FILES`` (which flushes it: cassettes may reach the disk early, never the list of cases)."""
         handle = self._open.pop(name, None)  # never open yet when ``fresh``: that is its first write this run
         if handle is None:
             handle = (self.directory / name).open("w" if fresh else "a", encoding="utf-8")
@@ -226,7 +242,6 @@ class Recorder:
                 self._open.popitem(last=False)[1].close()
         self._open[name] = handle
         handle.write(text)
-        handle.flush()
 
     def _close_files(self) -> None:
         while self._open:
@@ -234,26 +249,17 @@ class Recorder:
 
     def _case(self, result: CaseResult) -> dict[str, Any]:
         case, record = result.case, self._records.pop(result.case.id, None)
-        return {
-            "id": case.id,
-            "kind": case.kind,
-            "description": case.description,
-            "expected_status": case.expected_status,
-            "constraint": case.constraint,
-            "auth": case.auth,
-            "credentials": case.credentials,
-            # A malformed case's header: made up, no credential in it; parity re-sends it as it was sent.
-            **({"malformed_header": case.authorization} if case.authorization is not None else {}),
-            **({"account": case.account} if case.account is not None else {}),  # which account, never its secrets
-            "json_payload": case.is_json_payload,
-            "cassette": record.cassette if record and (record.request or record.fetch) else None,
-            "request": record.request if record else [],
-            "fetch": record.fetch if record else [],
-            "outcome": result.outcome,
-            "reason": result.reason or None,
-            # When the request and its read-back went out and came back (absent on a synthetic clock).
-            **{key: value for key, value in _times(result).items() if value is not None},
-        }
+        exchange, fetched = result.exchange, result.fetched
+        return RecordedEntry(
+            id=case.id, kind=case.kind, description=case.description, expected_status=case.expected_status,
+            constraint=case.constraint, auth=case.auth, credentials=case.credentials,
+            malformed_header=case.authorization, account=case.account, json_payload=case.is_json_payload,
+            cassette=record.cassette if record and (record.request or record.fetch) else None,
+            request=record.request if record else [], fetch=record.fetch if record else [],
+            outcome=result.outcome, reason=result.reason or None,
+            sent_at=exchange.sent_at if exchange else None, received_at=exchange.received_at if exchange else None,
+            fetch_received_at=fetched.received_at if fetched else None,
+        ).to_json()  # fmt: skip
 
     # --- building interactions ---
 
@@ -336,15 +342,6 @@ def listed_cases(path: Path) -> Iterator[dict[str, Any]]:
                 yield loads_line(pending)
             except (ValueError, UnicodeDecodeError):
                 return
-
-
-def _times(result: CaseResult) -> dict[str, float | None]:
-    exchange, fetched = result.exchange, result.fetched
-    return {
-        "sent_at": exchange.sent_at if exchange else None,
-        "received_at": exchange.received_at if exchange else None,
-        "fetch_received_at": fetched.received_at if fetched else None,
-    }
 
 
 def request_headers(request: Mapping[str, Any]) -> dict[str, str]:

@@ -34,12 +34,13 @@ from conformance.cassettes.recording import (
     request_headers,
     response_headers,
 )
-from conformance.checks import CHECKS, DEFAULT_CLOCK_SKEW_S, RunState
+from conformance.checks import CHECKS, RunState
 from conformance.config_files import RUN_RECORD, problem
 from conformance.contract import Contract, load_contract
 from conformance.exchange import Exchange
 from conformance.results import CaseResult, RunResult
-from conformance.runner import _now, judge
+from conformance.run_record import Policy, RecordedEntry, now
+from conformance.runner import judge
 from conformance.stream import ResultsStream, StreamError
 
 
@@ -205,7 +206,7 @@ def _streamed(sidecar: dict[str, Any]) -> int | None:
 class RecordedCase:
     """One case of a recording: rebuilt from ``run.json`` and its recorded request, with what answered it."""
 
-    entry: dict[str, Any]  # its run.json entry
+    entry: RecordedEntry  # its run.json entry
     where: str  # "run.json cases[3] (valid/0001)": who points at the interactions, for messages
     case: Case
     exchange: Exchange | None = None  # the judged answer (the last attempt); None when it was never sent
@@ -225,23 +226,23 @@ class Recording:
     def cases(self) -> Iterator[RecordedCase]:
         """Every case in the recorded order; raises :class:`ReplayError` for an interaction it cannot read."""
         for index, entry in enumerate(self.meta["cases"]):
-            yield self._case(entry, f"run.json cases[{index}] ({entry['id']})")
+            yield self._case(RecordedEntry.from_json(entry), f"run.json cases[{index}] ({entry['id']})")
 
-    def _case(self, entry: dict[str, Any], where: str) -> RecordedCase:
-        if entry["outcome"] == "not_run" or not entry["request"]:
-            return RecordedCase(entry, where, rebuild_case(entry, None, where, entry.get("cassette") or "", 0))
-        name, attempts = entry["cassette"], entry["request"]
+    def _case(self, entry: RecordedEntry, where: str) -> RecordedCase:
+        if entry.outcome == "not_run" or not entry.request or entry.cassette is None:
+            return RecordedCase(entry, where, rebuild_case(entry, None, where, entry.cassette or "", 0))
+        name, attempts = entry.cassette, entry.request
         request, response = self.cassettes.interaction(name, attempts[-1], where)
         case = rebuild_case(entry, request, where, str(self.directory / name), attempts[-1])
         exchange = _exchange(request, response, case.auth, len(attempts), name, attempts[-1])
         exchange.credentials, exchange.account = case.credentials, case.account
-        exchange.sent_at, exchange.received_at = entry.get("sent_at"), entry.get("received_at")
+        exchange.sent_at, exchange.received_at = entry.sent_at, entry.received_at
         fetched, fetch_request = None, None
-        if entry["fetch"]:
-            index = entry["fetch"][-1]
+        if entry.fetch:
+            index = entry.fetch[-1]
             fetch_request, fetch_response = self.cassettes.interaction(name, index, where)
-            fetched = _exchange(fetch_request, fetch_response, "valid", len(entry["fetch"]), name, index)
-            fetched.credentials, fetched.received_at = case.credentials, entry.get("fetch_received_at")
+            fetched = _exchange(fetch_request, fetch_response, "valid", len(entry.fetch), name, index)
+            fetched.credentials, fetched.received_at = case.credentials, entry.fetch_received_at
             fetched.account = case.account
         return RecordedCase(entry, where, case, exchange, fetched, request, fetch_request)
 
@@ -254,9 +255,10 @@ def replay(directory: Path, contract: Contract | None = None) -> RunResult:
     recording = Recording(directory)
     meta = recording.meta
     contract = contract or load_contract()
-    allowed = frozenset(meta["checks"]) if meta.get("checks") is not None else None
+    policy = Policy.of_recording(meta)
+    allowed = frozenset(policy.checks) if policy.checks is not None else None
     started = time.monotonic()
-    severities = meta.get("severities") or {}
+    severities = policy.severities
     names = {c.name: (severities.get(c.name, c.severity), c.description) for c in CHECKS.values()
              if allowed is None or c.name in allowed}  # fmt: skip
     result = RunResult(
@@ -265,21 +267,20 @@ def replay(directory: Path, contract: Contract | None = None) -> RunResult:
         base_url=meta["base_url"],
         seed=meta["seed"],
         max_examples=meta["max_examples"],
-        started_at=_now(),
+        started_at=now(),
         interrupted=meta["interrupted"] or "cases_file" in meta,  # a recording its run never finished
         shard=meta.get("shard"),
         check_names=names,
         cassette_dir=str(directory),
         credential_forms=list(meta.get("credential_forms") or []),
         families=dict(meta.get("families") or {}),
-        policy=meta["policy"] if isinstance(meta.get("policy"), dict) else {},
+        policy=policy,
     )  # fmt: skip
-    state = RunState(contract, meta.get("account_id"), severities=dict(severities),
-                     clock_skew_s=meta.get("clock_skew_s") or DEFAULT_CLOCK_SKEW_S)  # fmt: skip
+    state = RunState(contract, meta.get("account_id"), severities=dict(severities), clock_skew_s=policy.skew)
     for recorded in recording.cases():
-        result.requests += len(recorded.entry["request"]) + len(recorded.entry["fetch"])
+        result.requests += len(recorded.entry.request) + len(recorded.entry.fetch)
         result.add(judge_recorded(recorded, state, allowed), contract)
-    result.finished_at = _now()
+    result.finished_at = now()
     result.duration_s = time.monotonic() - started
     return result
 
@@ -288,24 +289,21 @@ def judge_recorded(recorded: RecordedCase, state: RunState, allowed: frozenset[s
     """The verdict on a recorded case, as the run that recorded it reached it (``not_run`` stays unsent)."""
     entry = recorded.entry
     if recorded.exchange is None:
-        return CaseResult(recorded.case, "not_run" if entry["outcome"] == "not_run" else "inconclusive",
-                          reason=entry.get("reason") or "")  # fmt: skip
+        return CaseResult(recorded.case, "not_run" if entry.outcome == "not_run" else "inconclusive",
+                          reason=entry.reason or "")  # fmt: skip
     return judge(recorded.case, recorded.exchange, recorded.fetched, state, allowed)
 
 
-def rebuild_case(entry: dict[str, Any], request: dict[str, Any] | None, where: str, cassette: str,
+def rebuild_case(entry: RecordedEntry, request: dict[str, Any] | None, where: str, cassette: str,
                  index: int) -> Case:  # fmt: skip
     """The case a ``run.json`` entry and its recorded request describe (the request says what was sent)."""
-    fixed = {"id": entry["id"], "kind": entry["kind"], "description": entry["description"],
-             "expected_status": entry["expected_status"], "constraint": entry.get("constraint"),
-             "auth": entry["auth"], "credentials": entry.get("credentials"),
-             "authorization": entry.get("malformed_header"), "account": entry.get("account")}  # fmt: skip
+    fixed = entry.case_fields()
     if request is None:
         return Case(**fixed)
     body: bytes = request["body"]
     content_type = next((v[0] for k, v in request["headers"].items() if k.lower() == "content-type" and v), None)
     path = urlsplit(request["uri"]).path
-    if not entry["json_payload"]:
+    if not entry.json_payload:
         return Case(**fixed, raw_body=body, content_type=content_type, method=request["method"], path=path)
     try:
         payload = json.loads(body)

@@ -11,9 +11,9 @@ from typing import Any
 
 from conformance.coverage import family_of
 from conformance.history.store import PERCENTILES, GroupRecord, Night
+from conformance.latency import latency_summary
 from conformance.reports.digest import Group, build_digest
 from conformance.reports.document import Document, headline
-from conformance.stream import latency_summary
 
 
 def night_of(document: Document, at: datetime | None = None) -> Night:

@@ -17,6 +17,7 @@ from conformance.kinds import Account
 from conformance.parity.compare import Difference, compare_answers, compare_verdicts
 from conformance.parity.resend import Aliases, Endpoint, Resender, body_of, recorded_configuration
 from conformance.results import CaseResult
+from conformance.run_record import Policy
 from conformance.runner import judge
 
 
@@ -46,7 +47,8 @@ def run_parity(recording: Recording, endpoint: Endpoint, contract: Contract | No
     started = time.monotonic()
     meta = recording.meta
     contract = contract or load_contract()
-    allowed = frozenset(meta["checks"]) if meta.get("checks") is not None else None
+    policy = Policy.of_recording(meta)  # the run's checks, severities and clock skew judge both sides
+    allowed = frozenset(policy.checks) if policy.checks is not None else None
     recorded_cases = list(recording.cases())  # read all first: an unreadable recording sends nothing
     fixed = {ACCOUNT_PLACEHOLDER: endpoint.account_sid}
     if isinstance(meta.get("account_id"), str):
@@ -64,8 +66,10 @@ def run_parity(recording: Recording, endpoint: Endpoint, contract: Contract | No
         cases=len(recorded_cases),
         aliases={recorded: ours for recorded, ours in aliases.fixed.items() if recorded != ours},
     )
-    vendor_state = RunState(contract, meta.get("account_id"))
-    emulator_state = RunState(contract, endpoint.account_sid,
+    vendor_state = RunState(contract, meta.get("account_id"), clock_skew_s=policy.skew,
+                            severities=dict(policy.severities))  # fmt: skip
+    emulator_state = RunState(contract, endpoint.account_sid, clock_skew_s=policy.skew,
+                              severities=dict(policy.severities),
                               second_account_sid=endpoint.second.account_sid if endpoint.second else None)  # fmt: skip
     with _resender(endpoint, aliases) as resender:
         for recorded in recorded_cases:
@@ -126,6 +130,6 @@ def _compare_case(recorded: RecordedCase, vendor: CaseResult, resender: Resender
 
 
 def _why_skipped(recorded: RecordedCase, reason: str) -> str:
-    if recorded.entry["outcome"] == "not_run":
+    if recorded.entry.outcome == "not_run":
         return f"not sent in the recording ({reason or 'no reason given'})"
     return f"the vendor gave no answer to judge ({reason or 'inconclusive'})"

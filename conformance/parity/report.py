@@ -17,11 +17,12 @@ from typing import Any
 import jinja2
 
 from conformance import templating
+from conformance.atomic import write_atomic
 from conformance.parity.compare import KINDS, Difference
 from conformance.parity.engine import ParityResult
 from conformance.parity.known import KnownDifference
 from conformance.reports.markdown import cell, code
-from conformance.results import scrub, write_atomic
+from conformance.scrubbing import scrub
 
 PARITY_FORMAT = 1
 FILES = ("parity.json", "parity.md", "parity.html")

@@ -24,11 +24,12 @@ Document = dict[str, Any]
 
 def write_all(result: RunResult, directory: Path, secrets: tuple[str, ...] | Callable[[str], str],
               baseline: Document | None = None) -> list[Path]:  # fmt: skip
-    """Write results.json (scrubbed of ``secrets``: values, or a redactor), then every other format from it."""
+    """Write results.json (scrubbed of ``secrets``: values, or a redactor), then every other format from the same
+    document (built once, never read back)."""
     from conformance.results import write_results
 
-    path = write_results(result, directory, secrets)
-    document = json.loads(path.read_text(encoding="utf-8"))
+    document = result.to_json(secrets)
+    path = write_results(document, directory)
     return [path, *write_formats(document, directory, baseline)]
 
 
@@ -37,8 +38,9 @@ def write_from_stream(directory: Path, baseline: Document | None = None,
     """results.json and every other format from the results stream in ``directory`` (a finished run's, or
     one a killed run left); returns the document, its ``cases`` read from the stream as they are used.
     With a ``history``, the run is recorded into it first and the reports show the nights."""
-    from conformance.stream import STREAM_FILE, document_from_stream
-    from conformance.stream import write_document as write_results_document
+    from conformance.results_file import document_from_stream
+    from conformance.results_file import write_document as write_results_document
+    from conformance.stream import STREAM_FILE
 
     document = document_from_stream(directory / STREAM_FILE)
     write_results_document(document, directory / RESULTS_FILE)
@@ -52,7 +54,7 @@ def write_from_stream(directory: Path, baseline: Document | None = None,
 def write_document(document: Document, directory: Path, baseline: Document | None = None,
                    history: HistoryStore | None = None) -> list[Path]:  # fmt: skip
     """Write a results dict as results.json and every other format (recorded into ``history`` when given)."""
-    from conformance.stream import write_atomic
+    from conformance.atomic import write_atomic
 
     path = directory / RESULTS_FILE
     write_atomic(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
@@ -83,11 +85,11 @@ def write_formats(document: Document, directory: Path, baseline: Document | None
     Each file is written as it is rendered (atomically), and the digest is built once for both that show it.
     Every failing case they show carries the line that reproduces it from ``directory``.
     """
+    from conformance.atomic import write_chunks
     from conformance.reports.digest import build_digest
     from conformance.reports.html import html_chunks
     from conformance.reports.junit import junit_chunks
     from conformance.reports.summary import render_summary
-    from conformance.stream import write_chunks
 
     digest = build_digest(document, baseline)
     renderers: dict[str, Callable[[], Iterable[str]]] = {

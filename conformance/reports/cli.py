@@ -60,9 +60,9 @@ def diff(old: Path, new: Path, output_format: str, output: Path | None) -> None:
     documented response field is gone), 0 otherwise, 2 when an input cannot be read. Exit 0 is no pass:
     a NEW that still fails reads "no change, still failing" (the gate decides red).
     """
+    from conformance.atomic import write_atomic
     from conformance.reports.diff import diff_runs, load_run, render_json, render_markdown
     from conformance.reports.document import ReportInputError
-    from conformance.stream import write_atomic
 
     try:
         before, after = load_run(old), load_run(new)
@@ -248,6 +248,7 @@ def ticket(report_dir: Path, group: str, history: Path | None, output: Path | No
     in the digest (1 is the first), or the start of its signature. Exit 0; 2 when the run, the group or the
     history cannot be used.
     """
+    from conformance.atomic import write_atomic
     from conformance.contract import ContractError, load_contract
     from conformance.history import HistoryError, HistoryView, history_location, open_history
     from conformance.reports.digest import build_digest
@@ -260,7 +261,6 @@ def ticket(report_dir: Path, group: str, history: Path | None, output: Path | No
         render_json,
         render_markdown,
     )
-    from conformance.stream import write_atomic
 
     try:
         document = load_results(report_dir)

@@ -10,7 +10,8 @@ from typing import Any
 from conformance.coverage import Coverage, Verdict, family_of
 from conformance.drift import DRIFT_CHECKS
 from conformance.reports import RESULTS_FILE
-from conformance.stream import Records
+from conformance.results_file import Records
+from conformance.run_record import Policy
 from conformance.vendor import DEFAULT_BASE_URL
 
 Document = dict[str, Any]
@@ -145,19 +146,19 @@ def reproduce_command(document: Document) -> str:
         command += f" --max-time {document['time_budget_s']:g}s"
     else:
         command += f" --max-examples {document['max_examples']}"
-    policy = document.get("policy") or {}  # the user's choices, so the command sends and judges as the run did
-    if policy.get("max_requests") is not None:
-        command += f" --max-requests {policy['max_requests']}"
-    if policy.get("rate") is not None:
-        command += f" --rate {policy['rate']:g}"
-    if policy.get("deterministic"):
+    policy = Policy.from_json(document.get("policy"))  # the user's choices: the command sends and judges as the run did
+    if policy.max_requests is not None:
+        command += f" --max-requests {policy.max_requests}"
+    if policy.rate is not None:
+        command += f" --rate {policy.rate:g}"
+    if policy.deterministic:
         command += " --deterministic"
-    if policy.get("checks") is not None:
-        command += f" --checks {shlex.quote(','.join(policy['checks']))}"
-    for name, severity in sorted((policy.get("severities") or {}).items()):
+    if policy.checks is not None:
+        command += f" --checks {shlex.quote(','.join(policy.checks))}"
+    for name, severity in sorted(policy.severities.items()):
         command += f" --severity {name}={severity}"
-    if policy.get("clock_skew_s") is not None:
-        command += f" --clock-skew {policy['clock_skew_s']:g}"
+    if policy.clock_skew_s is not None:
+        command += f" --clock-skew {policy.clock_skew_s:g}"
     shard = document.get("shard")
     if shard and "/" in shard and "+" not in shard:
         command += f" --shard {shard}"

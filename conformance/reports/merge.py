@@ -10,8 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from conformance import coverage
+from conformance.latency import latency_summary
 from conformance.reports.document import Document, missing_shards, undecided
-from conformance.stream import latency_summary
+from conformance.run_record import CaseEntry
 
 SAME = ("format", "target", "seed", "max_examples")
 
@@ -153,8 +154,9 @@ def _status_codes(documents: list[Document]) -> dict[str, int]:
 
 def _samples(cases: list[dict[str, Any]]) -> list[float]:
     """Every answered exchange's time: the create (when answered) and its read-back."""
-    samples = [case["elapsed_ms"] for case in cases if case["status"] is not None and case["elapsed_ms"] is not None]
-    return samples + [case["fetched_elapsed_ms"] for case in cases if case["fetched_elapsed_ms"] is not None]
+    entries = [CaseEntry.from_json(case) for case in cases]
+    samples = [entry.elapsed_ms for entry in entries if entry.status is not None and entry.elapsed_ms is not None]
+    return samples + [entry.fetched_elapsed_ms for entry in entries if entry.fetched_elapsed_ms is not None]
 
 
 def _duration(documents: list[Document], started: list[str], finished: list[str]) -> float:

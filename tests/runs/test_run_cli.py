@@ -99,7 +99,7 @@ def test_reports_are_readable_by_others_like_any_file(tmp_path) -> None:
     import os
     import stat
 
-    from conformance.results import write_atomic
+    from conformance.atomic import write_atomic
 
     os.umask(old := os.umask(0o022))
     write_atomic(tmp_path / "r.json", "{}")
