@@ -94,7 +94,7 @@ class _PinnedRun(click.Command):
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
                      **extra: Any) -> click.Context:  # fmt: skip
-        from conformance.run_config import pinned_defaults
+        from conformance.run_config import pinned_defaults, pinned_flags
 
         def parsers() -> dict[str, Callable[[Any], object]]:  # imported only when a file pins options
             from conformance.run_command import parse_checks, parse_duration, parse_severities, parse_shard
@@ -104,7 +104,7 @@ class _PinnedRun(click.Command):
 
         path, defaults = pinned_defaults(self, Path.cwd(), parsers)
         context = super().make_context(info_name, args, parent, default_map=defaults or None, **extra)
-        context.meta[PINNED] = (path, sorted(defaults))
+        context.meta[PINNED] = (path, pinned_flags(self, defaults))
         return context
 
 
@@ -191,7 +191,7 @@ def run(target: str, base_url: str | None, configuration_id: str | None, seed: i
     """
     from conformance.contract import ContractError
     from conformance.history import history_location
-    from conformance.run_command import execute, parse_duration, parse_severities
+    from conformance.run_command import excluded_severities, execute, parse_duration, parse_severities
     from conformance.targets import SetupError
 
     path, pinned = click.get_current_context().meta.get(PINNED, (None, []))
@@ -202,6 +202,10 @@ def run(target: str, base_url: str | None, configuration_id: str | None, seed: i
     if deterministic and workers is not None and workers > 1:
         raise click.UsageError("--deterministic sends one case at a time (its ids and clock follow the order "
                                "requests arrive); drop --workers")  # fmt: skip
+    excluded = excluded_severities(check_names, severities)
+    if excluded:
+        click.echo(f"conformance: --severity for {', '.join(excluded)} has no effect: --checks leaves "
+                   f"{'it' if len(excluded) == 1 else 'them'} out", err=True)  # fmt: skip
     if shard and history_location(history):
         click.echo("conformance: a shard is not recorded into the history; `conformance report merge --history` "
                    "records the whole run", err=True)  # fmt: skip

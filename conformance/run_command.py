@@ -116,6 +116,14 @@ def parse_severities(values: tuple[str, ...]) -> dict[str, str]:
     return chosen
 
 
+def excluded_severities(checks: str | None, severities: tuple[str, ...]) -> list[str]:
+    """The checks given a severity (a flag, or pinned in a file) that the ``--checks`` allow-list leaves out."""
+    allowed = parse_checks(checks)
+    if allowed is None:
+        return []
+    return sorted(parse_severities(severities).keys() - allowed)
+
+
 @contextmanager
 def open_target(name: str, base_url: str | None, configuration_id: str | None, *, deterministic: bool,
                 seed: int) -> Iterator[Target]:  # fmt: skip

@@ -133,11 +133,29 @@ def test_options_pinned_in_pyproject_apply_and_flags_win(tmp_path: Path) -> None
                                              'severity = {undocumented_enum_values = "warn"}\n')  # fmt: skip
     code, stdout, stderr = run_in(tmp_path, "--max-examples", "1")
     assert code == 0, stdout + stderr
-    assert f"options pinned in {tmp_path / 'pyproject.toml'}" in stderr
+    assert (
+        f"options pinned in {tmp_path / 'pyproject.toml'}: --cassette-dir, --max-examples, --report-dir, "
+        "--seed, --severity (flags given win)" in stderr
+    )  # the flags the user knows, never the internal names
     document = json.loads((tmp_path / "pinned" / "results.json").read_text(encoding="utf-8"))
     assert (document["seed"], document["max_examples"]) == (7, 1)  # the file's seed, the flag's size
     assert document["checks"]["undocumented_enum_values"]["severity"] == "warn"
     assert "--seed 7 --max-examples 1 --severity undocumented_enum_values=warn" in stdout
+
+
+def test_a_severity_pinned_for_a_check_the_allow_list_leaves_out_is_named(tmp_path: Path) -> None:
+    (tmp_path / "conformance.toml").write_text('severity = {undocumented_enum_values = "warn", read_back = "warn"}\n')
+    code, stdout, stderr = run_in(tmp_path, "--max-examples", "1", "--checks", "read_back", "--report-dir", "r",
+                                  "--cassette-dir", "c")  # fmt: skip
+    assert code in (0, 3), stdout + stderr  # 3: the allow-list leaves families unjudged
+    assert "conformance: --severity for undocumented_enum_values has no effect: --checks leaves it out" in stderr
+    code, stdout, stderr = run_in(tmp_path, "--max-examples", "1", "--checks", "read_back", "--report-dir", "r2",
+                                  "--cassette-dir", "c2", "--severity", "request_echo=fail",
+                                  "--severity", "undocumented_enum_values=fail")  # fmt: skip
+    assert code in (0, 3), stdout + stderr
+    assert "--severity for request_echo, undocumented_enum_values has no effect: --checks leaves them out" in stderr
+    code, stdout, stderr = run_in(tmp_path, "--max-examples", "1", "--report-dir", "r3", "--cassette-dir", "c3")
+    assert code == 0 and "has no effect" not in stderr, stdout + stderr  # every check runs
 
 
 def test_conformance_toml_comes_before_pyproject(tmp_path: Path) -> None:
