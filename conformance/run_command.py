@@ -37,7 +37,7 @@ from conformance.reports.document import (
     undecided,
 )
 from conformance.results import CaseResult, RunResult
-from conformance.runner import STOPPED_NOT_THE_API, Runner, RunOptions, plan_for
+from conformance.runner import STOPPED_NOT_THE_API, STOPPED_UNAVAILABLE, Runner, RunOptions, plan_for
 from conformance.settings import CASSETTES_ROOT, REPORTS_ROOT, TARGET_DEFAULTS, TIME_BOXED_EXAMPLES
 from conformance.shrinking import large_groups, shrink
 from conformance.sinks import RunSinks
@@ -294,7 +294,8 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
     print_summary(document, report_dir, reproduce_command(document))
     ruling = Verdict(document["verdict"])
     if ruling is Verdict.UNDECIDED:
-        click.echo(f"conformance: {undecided(document)}; reports: {report_dir}", err=True)  # not a pass
+        stopped = f"run stopped: {STOPPED_UNAVAILABLE}; " if document.get("stopped") == STOPPED_UNAVAILABLE else ""
+        click.echo(f"conformance: {stopped}{undecided(document)}; reports: {report_dir}", err=True)  # not a pass
     return EXIT_CODES[ruling]
 
 

@@ -15,8 +15,10 @@ from click.testing import CliRunner
 from test_failure_paths import HTML_502, LIVE_ENV, stub
 
 from conformance.cli import cli
+from conformance.emulator.server import EmulatorServer
 from conformance.pytest_plugin import pytest_configure
-from conformance.settings import NOT_THE_API_STREAK, TARGET_DEFAULTS
+from conformance.runner import STOPPED_UNAVAILABLE
+from conformance.settings import NOT_THE_API_STREAK, TARGET_DEFAULTS, UNAVAILABLE_STREAK
 
 
 def run_in(folder: Path, *args: str, env: dict[str, str | None] | None = None) -> tuple[int, str, str]:
@@ -103,6 +105,32 @@ def test_an_html_target_at_the_live_default_rate_stops_after_a_few_answers(tmp_p
     document = json.loads((tmp_path / "r" / "results.json").read_text(encoding="utf-8"))
     counts = document["counts"]  # the rest of the plan is counted per family, never drawn
     assert counts["cases"] - counts["not_run"] == NOT_THE_API_STREAK and counts["not_drawn"] > 100
+
+
+def test_a_target_that_is_never_available_ends_the_run_undecided_after_a_few_cases(tmp_path: Path) -> None:
+    with EmulatorServer() as server:
+        server.inject("status_503", retry_after=0)  # every request, every retry: the vendor's 503 body
+        code, stdout, stderr = run_in(tmp_path, "--target", "live", "--base-url", server.url, "--seed", "3",
+                                      "--rate", "10000", "--report-dir", "r", "--cassette-dir", "c")  # fmt: skip
+        hits = server.faults.active()[0]["hits"]
+    assert code == 2 and stdout.startswith("UNDECIDED"), stdout + stderr
+    line = one_error_line(stderr)
+    assert line.startswith(f"conformance: run stopped: {STOPPED_UNAVAILABLE}; {UNAVAILABLE_STREAK} of "), line
+    assert "could not be judged (first: still 503 after 4 attempts)" in line
+    document = json.loads((tmp_path / "r" / "results.json").read_text(encoding="utf-8"))
+    assert document["stopped"] == STOPPED_UNAVAILABLE and document["verdict"] == "undecided"
+    assert hits == document["counts"]["requests"] == UNAVAILABLE_STREAK * 4  # each case: the request and 3 retries
+
+
+def test_a_target_unavailable_for_fewer_cases_than_that_is_not_given_up_on(tmp_path: Path) -> None:
+    with EmulatorServer() as server:
+        server.inject("status_503", retry_after=0, count=(UNAVAILABLE_STREAK - 1) * 4)  # the first cases, every try
+        code, stdout, stderr = run_in(tmp_path, "--target", "live", "--base-url", server.url, "--seed", "3",
+                                      "--rate", "10000", "--max-examples", "1", "--report-dir", "r",
+                                      "--cassette-dir", "c")  # fmt: skip
+    document = json.loads((tmp_path / "r" / "results.json").read_text(encoding="utf-8"))
+    assert "stopped" not in document and document["counts"]["inconclusive"] == UNAVAILABLE_STREAK - 1, stderr
+    assert "run stopped" not in stderr and code in (0, 1, 3), stdout + stderr
 
 
 def test_a_few_foreign_answers_among_the_apis_own_do_not_stop_the_run(tmp_path: Path) -> None:
