@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -325,7 +326,10 @@ def reduce_examples(runner: Runner, failing: FailingGroups, result: RunResult, r
 
 
 def check_output_folders(*folders: Path) -> None:
-    """Before anything is sent: each output folder is (or can become) a writable directory; creates nothing."""
+    """Before anything is sent: each output folder is (or can become) a writable directory; leaves nothing.
+
+    Writable is tried, not asked: ``os.access`` says yes to root everywhere, /proc and read-only mounts included,
+    so a probe file is created in the nearest folder that exists and removed again."""
     for folder in folders:
         existing = folder
         while not existing.exists() and existing != existing.parent:
@@ -334,8 +338,12 @@ def check_output_folders(*folders: Path) -> None:
             raise SetupError(f"cannot write into {folder}: it is a file, not a directory")
         if not existing.is_dir():
             raise SetupError(f"cannot write into {folder}: {existing} is not a directory")
-        if not os.access(existing, os.W_OK | os.X_OK):
-            raise SetupError(f"cannot write into {folder}: {existing} is not writable")
+        try:
+            handle, probe = tempfile.mkstemp(prefix=".conformance-write-probe-", dir=existing)
+            os.close(handle)
+            os.unlink(probe)
+        except OSError as exc:
+            raise SetupError(f"cannot write into {folder}: {existing} is not writable") from exc
 
 
 def load_baseline(location: Path | None) -> dict[str, Any] | None:
