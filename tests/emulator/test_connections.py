@@ -29,8 +29,8 @@ GIVE_UP_S = 30  # a hang guard only: a server that never closes would keep the t
 async def closed_after(port: int, send: bytes, *, pause: float, first: int = 0) -> tuple[float, bytes, bool]:
     """Send ``send[:first]`` at once, then the rest a byte every ``pause`` s: the seconds until the connection
     ended, what the server answered meanwhile, and whether it was the server that ended it (not our give-up)."""
+    started = time.monotonic()  # before connecting: the server's deadline cannot start earlier
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    started = time.monotonic()
 
     async def trickle() -> None:
         writer.write(send[:first])
