@@ -6,16 +6,24 @@ documents, and never pay for the checks, generation, validation or the emulator.
 
 from __future__ import annotations
 
-import importlib
+import signal
 import sys
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any, ClassVar
 
-import click
+INTERRUPTED_STARTING = "conformance: interrupted while starting; nothing was sent"
 
-from conformance import __version__
-from conformance.settings import DEFAULT_CLOCK_SKEW_S, MOST_EXAMPLES
+try:  # a Ctrl-C while the command loads: one line and 130, as for any interrupted run, never a traceback
+    import importlib
+    from collections.abc import Callable
+    from pathlib import Path
+    from typing import Any, ClassVar
+
+    import click
+
+    from conformance import __version__
+    from conformance.settings import DEFAULT_CLOCK_SKEW_S, MOST_EXAMPLES
+except KeyboardInterrupt:
+    print(INTERRUPTED_STARTING, file=sys.stderr)
+    raise SystemExit(130) from None
 
 
 class _Commands(click.Group):
@@ -94,7 +102,7 @@ class _PinnedRun(click.Command):
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
                      **extra: Any) -> click.Context:  # fmt: skip
-        from conformance.run_config import pinned_defaults
+        from conformance.run_config import pinned_defaults, pinned_flags
 
         def parsers() -> dict[str, Callable[[Any], object]]:  # imported only when a file pins options
             from conformance.run_command import parse_checks, parse_duration, parse_severities, parse_shard
@@ -104,7 +112,7 @@ class _PinnedRun(click.Command):
 
         path, defaults = pinned_defaults(self, Path.cwd(), parsers)
         context = super().make_context(info_name, args, parent, default_map=defaults or None, **extra)
-        context.meta[PINNED] = (path, sorted(defaults))
+        context.meta[PINNED] = (path, pinned_flags(self, defaults))
         return context
 
 
@@ -189,10 +197,14 @@ def run(target: str, base_url: str | None, configuration_id: str | None, seed: i
       3  INCOMPLETE: nothing failed, but a budget left case families unjudged (they are named)
       130  INTERRUPTED (the reports written say so, never PASSED)
     """
-    from conformance.contract import ContractError
-    from conformance.history import history_location
-    from conformance.run_command import execute, parse_duration, parse_severities
-    from conformance.targets import SetupError
+    try:  # the run's modules take a moment to load: a Ctrl-C meanwhile is one line and 130 (click would say 1)
+        from conformance.contract import ContractError
+        from conformance.history import history_location
+        from conformance.run_command import excluded_severities, execute, parse_duration, parse_severities
+        from conformance.targets import SetupError
+    except KeyboardInterrupt:
+        click.echo(INTERRUPTED_STARTING, err=True)
+        sys.exit(130)
 
     path, pinned = click.get_current_context().meta.get(PINNED, (None, []))
     if path is not None:
@@ -202,6 +214,10 @@ def run(target: str, base_url: str | None, configuration_id: str | None, seed: i
     if deterministic and workers is not None and workers > 1:
         raise click.UsageError("--deterministic sends one case at a time (its ids and clock follow the order "
                                "requests arrive); drop --workers")  # fmt: skip
+    excluded = excluded_severities(check_names, severities)
+    if excluded:
+        click.echo(f"conformance: --severity for {', '.join(excluded)} has no effect: --checks leaves "
+                   f"{'it' if len(excluded) == 1 else 'them'} out", err=True)  # fmt: skip
     if shard and history_location(history):
         click.echo("conformance: a shard is not recorded into the history; `conformance report merge --history` "
                    "records the whole run", err=True)  # fmt: skip
@@ -260,7 +276,16 @@ def reproduce_command(report_dir: Path, case_id: str, base_url: str | None, conf
 
 
 def main() -> None:
-    cli(prog_name="conformance")
+    # Started in the background by a shell without job control (`conformance run &` in a script), the process
+    # inherits SIGINT ignored, so a `kill -INT` before a run installs its handler would be lost: a run stops on
+    # SIGINT wherever it was started, so it does from here on (interpreter start-up itself stays out of reach).
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        cli(prog_name="conformance")
+    except KeyboardInterrupt:  # outside any command (click turns one inside a command into "Aborted!")
+        click.echo(INTERRUPTED_STARTING, err=True)
+        sys.exit(130)
 
 
 if __name__ == "__main__":

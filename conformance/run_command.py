@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,7 +38,7 @@ from conformance.reports.document import (
 )
 from conformance.results import CaseResult, RunResult
 from conformance.results_file import Records
-from conformance.runner import STOPPED_NOT_THE_API, Runner, RunOptions, plan_for
+from conformance.runner import STOPPED_NOT_THE_API, STOPPED_UNAVAILABLE, Runner, RunOptions, plan_for
 from conformance.settings import CASSETTES_ROOT, REPORTS_ROOT, TARGET_DEFAULTS, TIME_BOXED_EXAMPLES
 from conformance.shrinking import large_groups, shrink
 from conformance.sinks import RunSinks
@@ -115,6 +116,14 @@ def parse_severities(values: tuple[str, ...]) -> dict[str, str]:
             raise click.BadParameter(f"--severity {value!r}: expected CHECK=fail or CHECK=warn")
         chosen[name] = severity
     return chosen
+
+
+def excluded_severities(checks: str | None, severities: tuple[str, ...]) -> list[str]:
+    """The checks given a severity (a flag, or pinned in a file) that the ``--checks`` allow-list leaves out."""
+    allowed = parse_checks(checks)
+    if allowed is None:
+        return []
+    return sorted(parse_severities(severities).keys() - allowed)
 
 
 @contextmanager
@@ -288,7 +297,8 @@ def execute(target_name: str, base_url: str | None, configuration_id: str | None
     print_summary(document, report_dir, reproduce_command(document))
     ruling = Verdict(document["verdict"])
     if ruling is Verdict.UNDECIDED:
-        click.echo(f"conformance: {undecided(document)}; reports: {report_dir}", err=True)  # not a pass
+        stopped = f"run stopped: {STOPPED_UNAVAILABLE}; " if document.get("stopped") == STOPPED_UNAVAILABLE else ""
+        click.echo(f"conformance: {stopped}{undecided(document)}; reports: {report_dir}", err=True)  # not a pass
     return EXIT_CODES[ruling]
 
 
@@ -318,7 +328,10 @@ def reduce_examples(runner: Runner, failing: FailingGroups, result: RunResult, r
 
 
 def check_output_folders(*folders: Path) -> None:
-    """Before anything is sent: each output folder is (or can become) a writable directory; creates nothing."""
+    """Before anything is sent: each output folder is (or can become) a writable directory; leaves nothing.
+
+    Writable is tried, not asked: ``os.access`` says yes to root everywhere, /proc and read-only mounts included,
+    so a probe file is created in the nearest folder that exists and removed again."""
     for folder in folders:
         existing = folder
         while not existing.exists() and existing != existing.parent:
@@ -327,8 +340,12 @@ def check_output_folders(*folders: Path) -> None:
             raise SetupError(f"cannot write into {folder}: it is a file, not a directory")
         if not existing.is_dir():
             raise SetupError(f"cannot write into {folder}: {existing} is not a directory")
-        if not os.access(existing, os.W_OK | os.X_OK):
-            raise SetupError(f"cannot write into {folder}: {existing} is not writable")
+        try:
+            handle, probe = tempfile.mkstemp(prefix=".conformance-write-probe-", dir=existing)
+            os.close(handle)
+            os.unlink(probe)
+        except OSError as exc:
+            raise SetupError(f"cannot write into {folder}: {existing} is not writable") from exc
 
 
 def load_baseline(location: Path | None) -> dict[str, Any] | None:

@@ -80,6 +80,11 @@ def pinned_defaults(command: click.Command, folder: Path,
     return path, defaults
 
 
+def pinned_flags(command: click.Command, pinned: Mapping[str, Any]) -> list[str]:
+    """The flags a user types for the options ``pinned`` holds (keyed by parameter name): ``--max-examples``."""
+    return sorted(f"--{_key(p)}" for p in command.params if isinstance(p, click.Option) and p.name in pinned)
+
+
 def _key(param: click.Option) -> str | None:
     """The option's name in a file: its long flag without the dashes (``--max-examples`` -> ``max-examples``)."""
     long = [opt for opt in param.opts if opt.startswith("--")]

@@ -30,12 +30,13 @@ from conformance.kinds import Account, CaseKind
 from conformance.planner import drawn
 from conformance.results import CaseResult, CheckResult, RunResult
 from conformance.run_record import Policy, now
-from conformance.settings import NOT_THE_API_STREAK
+from conformance.settings import NOT_THE_API_STREAK, UNAVAILABLE_STREAK
 from conformance.targets import SECOND_ACCOUNT_MISSING, SECOND_CONFIGURATION_MISSING, SetupError, Target
 from conformance.transport import NOT_THE_API, not_the_api
 from conformance.vendor import PARTICIPANT_ID_PREFIX
 
 STOPPED_NOT_THE_API = f"{NOT_THE_API_STREAK} answers in a row were not the API's own"
+STOPPED_UNAVAILABLE = f"the target was unavailable for the first {UNAVAILABLE_STREAK} cases (503 or no answer)"
 ProgressCallback = Callable[[int, int, CaseResult], None]
 
 
@@ -189,6 +190,7 @@ class Runner:
         in_flight: deque[tuple[Case, Future[Sent] | Sent | BudgetExhausted | Stopped | Unsendable]] = deque()
         answered = False  # a case sent so far got an answer (a first case without one: no target to speak of)
         foreign = 0  # answers in a row that were not the API's own (an HTML page, a gateway)
+        unserved = 0  # cases the target did not serve (still 503 after every retry, or no answer), while none was
         cases = drawn(plan) if self.options.draw_apart else iter(plan)
 
         def dispatch(case: Case) -> None:
@@ -207,7 +209,7 @@ class Runner:
 
         def settle() -> CaseResult:
             """The oldest case in flight, once it has come back, judged (taken off the queue only then)."""
-            nonlocal answered, foreign
+            nonlocal answered, foreign, unserved
             case, pending = in_flight[0]  # taken off once it has come back: a Ctrl-C while waiting keeps it
             try:
                 sent = pending.result() if isinstance(pending, Future) else pending
@@ -229,6 +231,9 @@ class Runner:
             foreign = foreign + 1 if (verdict.reason or "").startswith(NOT_THE_API) else 0
             if foreign >= NOT_THE_API_STREAK and result.stopped is None:
                 result.stopped = STOPPED_NOT_THE_API  # the rest would only meet the same page, at the run's rate
+            unserved = unserved + 1 if unserved >= 0 and exchange.status in (None, 503) else -1  # -1: one was served
+            if unserved >= UNAVAILABLE_STREAK and result.stopped is None:
+                result.stopped = STOPPED_UNAVAILABLE  # the rest would only wait out the same backoff, case by case
             return verdict
 
         interrupted_here = False

@@ -30,6 +30,7 @@ TARGET_DEFAULTS: Final[dict[str, TargetDefaults]] = {
 TIME_BOXED_EXAMPLES: Final = 1_000_000_000
 MOST_EXAMPLES: Final = TIME_BOXED_EXAMPLES  # --max-examples above this is a typo (and would not fit a plan's length)
 NOT_THE_API_STREAK: Final = 5  # consecutive answers from something in between (an HTML page...) that end a run
+UNAVAILABLE_STREAK: Final = 3  # first cases still 503 after every retry, or unanswered, that end a run
 DEFAULT_CLOCK_SKEW_S: Final = 300.0  # how far a timestamp may be from the moment the request was sent (--clock-skew)
 REPORTS_ROOT: Final = Path("reports")
 CASSETTES_ROOT: Final = Path("cassettes")

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import unicodedata
 import urllib.parse
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
@@ -43,6 +44,7 @@ ACCOUNT_PLACEHOLDER = "AC" + "0" * 32
 API_KEY_PLACEHOLDER = "SK" + "0" * 32
 DETERMINISTIC_HOST = "emulator.invalid"
 DROPPED_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+UNICODE_FORMS = ("NFC", "NFD", "NFKC", "NFKD")  # a generated string in any of them is still generated
 GENERATED_KEPT = 20_000  # generated strings remembered: many cases' worth (a 50-participant body has ~300)
 PII_MIN_TEXT = 3  # originals shorter than this are replaced only where they are a whole field
 
@@ -111,11 +113,15 @@ class Redactor:
         become their placeholders; only pseudonymisation (and made-up SIDs) leave these values alone.
         """
         if isinstance(payload, str):
-            if payload and payload not in self._pseudonyms:
-                self._generated[payload] = None
-                self._generated.move_to_end(payload)
-                if len(self._generated) > GENERATED_KEPT:
-                    self._generated.popitem(last=False)
+            # The same text in another Unicode form is still the suite's: pseudonymised, a message would show a
+            # pseudonym beside "same text in another Unicode normalisation form".
+            forms = {payload} if payload.isascii() else {unicodedata.normalize(form, payload) for form in UNICODE_FORMS}
+            for text in forms | {payload}:
+                if text and text not in self._pseudonyms:
+                    self._generated[text] = None
+                    self._generated.move_to_end(text)
+                    if len(self._generated) > GENERATED_KEPT:
+                        self._generated.popitem(last=False)
         elif isinstance(payload, dict):
             for key, value in payload.items():
                 self.generated(key)

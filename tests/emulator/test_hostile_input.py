@@ -8,12 +8,17 @@ The fuzz test sends 10,000 generated bodies to the in-memory emulator and 10,000
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import random
+import signal
+import struct
+import sys
+import termios
 import threading
-import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -26,7 +31,7 @@ from conformance.emulator.models import DEFAULT_CONFIGURATION_ID, MAX_NESTING
 from conformance.emulator.rules import ERROR_LIMIT, MAX_CONTAINERS, QUOTE_LIMIT, parse_json
 from conformance.emulator.server import EmulatorServer, create_app
 
-from .conftest import API_KEY_AUTH, CREATE, assert_error
+from .conftest import API_KEY_AUTH, CREATE, assert_error, full_request
 from .hostile import hostile_body, send_all, worst_bodies
 
 CONTRACT = load_contract()
@@ -151,44 +156,81 @@ def test_400_names_the_shallowest_of_the_first_violations(client: TestClient, ba
     assert assert_error(client.post(CREATE, json=body), 400)["message"].startswith(f"Invalid parameter {named}:")
 
 
-# --- bounded work (the real figures are in bench/RESULTS.md, from bench/emulator/under_attack.py) ---
+# --- bounded work (the time it takes is in bench/RESULTS.md, from bench/emulator/under_attack.py) ---
+
+PYTHON_CALLS_PER_BODY = 50_000  # the worst body makes ~11k; a walk of its 500k items in Python makes millions
+
+
+def _python_calls(work: Callable[[], object]) -> int:
+    """How many Python functions ``work`` calls: a count of work that does not depend on the machine's speed."""
+    calls = 0
+
+    def count(frame: object, event: str, arg: object) -> None:
+        nonlocal calls
+        calls += event == "call"
+
+    sys.setprofile(count)
+    try:
+        work()
+    finally:
+        sys.setprofile(None)
+    return calls
 
 
 def test_every_worst_body_is_answered_cleanly_and_its_work_is_bounded(store_app) -> None:  # type: ignore[no-untyped-def]
-    """Through the app (in its body worker) no 5xx. The work itself is timed here, in this process: the worker's
-    lower CPU priority makes its wall time on a busy machine say little about the cost of a body."""
+    """Through the app (in its body worker) no 5xx. The work is counted in this process, in Python calls: the
+    items of a huge array are checked by the compiled validator and at most ERROR_LIMIT violations are walked."""
     bodies = worst_bodies()
     for kind, (status, answer) in zip(bodies, send_all(store_app, list(bodies.values())), strict=True):
         assert status < 500, (kind, answer[:300])
     backend = store_app.state.backend
-    for kind, body in bodies.items():
-        start = time.perf_counter()
+
+    def admit(body: bytes) -> None:
         with contextlib.suppress(InvalidParameter):
             backend.admit(parse_json(body), body, with_fingerprint=True)
-        elapsed = time.perf_counter() - start
-        assert elapsed < 1.0, f"{kind}: {elapsed:.2f} s (the goal is 0.2 s; 1 s leaves room for a loaded CI machine)"
+
+    for kind, body in bodies.items():
+        assert _python_calls(lambda body=body: admit(body)) < PYTHON_CALLS_PER_BODY, kind
+
+
+def _wait_for_bytes_in(worker: int) -> None:
+    """Until the worker's input pipe holds bytes: the big body has reached it (a generous deadline: a hang guard)."""
+    pipe = os.open(f"/proc/{worker}/fd/0", os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        for _ in range(6000):
+            if struct.unpack("i", fcntl.ioctl(pipe, termios.FIONREAD, b"\0" * 4))[0]:
+                return
+            threading.Event().wait(0.01)
+    finally:
+        os.close(pipe)
+    raise AssertionError("the big body never reached the body worker")
 
 
 def test_a_worst_body_does_not_hold_up_other_clients() -> None:
+    """With a worst body held in the body worker (the worker stopped mid-body), health checks and small creates are
+    still answered, all of them before the big body's answer; once the worker goes on, the big body is answered too.
+    Before issue 10 a health check waited for the body to be parsed."""
     body = worst_bodies()["500k invalid addresses"]
-    with EmulatorServer() as emulator, httpx.Client(base_url=emulator.url, auth=API_KEY_AUTH) as attacker:
-        stop = threading.Event()
-
-        def attack() -> None:
-            while not stop.is_set():
-                attacker.post(CREATE, content=body, headers={"content-type": "application/json"})
-
-        thread = threading.Thread(target=attack)
-        thread.start()
+    headers = {"content-type": "application/json"}
+    with EmulatorServer() as emulator, httpx.Client(base_url=emulator.url, auth=API_KEY_AUTH, timeout=60) as attacker:
+        assert attacker.post(CREATE, content=body, headers=headers).status_code == 400  # the worker is up
+        [worker] = emulator.app.state.responses.body_worker.pids
+        answers: list[str] = []
+        os.kill(worker, signal.SIGSTOP)
         try:
-            waits = []
-            with httpx.Client(base_url=emulator.url) as client:
-                for _ in range(50):
-                    start = time.perf_counter()
-                    assert client.get("/__emulator__/health").status_code == 200
-                    waits.append(time.perf_counter() - start)
-                    time.sleep(0.01)
+            attack = threading.Thread(
+                target=lambda: answers.append(
+                    f"attack {attacker.post(CREATE, content=body, headers=headers).status_code}"
+                )
+            )
+            attack.start()
+            _wait_for_bytes_in(worker)
+            with httpx.Client(base_url=emulator.url, auth=API_KEY_AUTH, timeout=30) as client:  # a hang guard only
+                for _ in range(20):
+                    answers.append(f"health {client.get('/__emulator__/health').status_code}")
+                    answers.append(f"create {client.post(CREATE, json=full_request()).status_code}")
         finally:
-            stop.set()
-            thread.join()
-    assert max(waits) < 1.0, max(waits)  # before issue 10 a health check waited up to 16 s
+            os.kill(worker, signal.SIGCONT)
+        attack.join(60)
+    assert not attack.is_alive(), "the big body was never answered"
+    assert answers == ["health 200", "create 201"] * 20 + ["attack 400"], answers

@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,17 +27,15 @@ def api_key_auth(server: EmulatorServer) -> tuple[str, str]:
     return server.credentials.api_key or "", server.credentials.api_secret or ""
 
 
-def test_starts_and_stops_fast_on_a_free_loopback_port() -> None:
-    started = time.monotonic()
+def test_starts_and_stops_on_a_free_loopback_port() -> None:
+    """Stopping does not wait for an idle keep-alive connection to close (how fast it starts is a benchmark's)."""
     with EmulatorServer() as server, EmulatorServer() as second:
-        startup = time.monotonic() - started
         assert server.url.startswith("http://127.0.0.1:") and server.port > 0 and server.port != second.port
         with httpx.Client(base_url=server.url) as client:  # a keep-alive connection stays open during stop
             assert client.get("/__emulator__/health").json()["status"] == "ok"
-            stopping = time.monotonic()
-            server.stop()
-            shutdown = time.monotonic() - stopping
-    assert startup < 1.0 and shutdown < 1.0, (startup, shutdown)
+            serving = server._thread
+            server.stop()  # joins the serving thread, waiting at most 5 s (a hang guard)
+            assert serving is not None and not serving.is_alive()
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", server.port), timeout=1):
         pass
 

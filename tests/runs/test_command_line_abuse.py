@@ -15,8 +15,10 @@ from click.testing import CliRunner
 from test_failure_paths import HTML_502, LIVE_ENV, stub
 
 from conformance.cli import cli
+from conformance.emulator.server import EmulatorServer
 from conformance.pytest_plugin import pytest_configure
-from conformance.settings import NOT_THE_API_STREAK, TARGET_DEFAULTS
+from conformance.runner import STOPPED_UNAVAILABLE
+from conformance.settings import NOT_THE_API_STREAK, TARGET_DEFAULTS, UNAVAILABLE_STREAK
 
 
 def run_in(folder: Path, *args: str, env: dict[str, str | None] | None = None) -> tuple[int, str, str]:
@@ -105,6 +107,32 @@ def test_an_html_target_at_the_live_default_rate_stops_after_a_few_answers(tmp_p
     assert counts["cases"] - counts["not_run"] == NOT_THE_API_STREAK and counts["not_drawn"] > 100
 
 
+def test_a_target_that_is_never_available_ends_the_run_undecided_after_a_few_cases(tmp_path: Path) -> None:
+    with EmulatorServer() as server:
+        server.inject("status_503", retry_after=0)  # every request, every retry: the vendor's 503 body
+        code, stdout, stderr = run_in(tmp_path, "--target", "live", "--base-url", server.url, "--seed", "3",
+                                      "--rate", "10000", "--report-dir", "r", "--cassette-dir", "c")  # fmt: skip
+        hits = server.faults.active()[0]["hits"]
+    assert code == 2 and stdout.startswith("UNDECIDED"), stdout + stderr
+    line = one_error_line(stderr)
+    assert line.startswith(f"conformance: run stopped: {STOPPED_UNAVAILABLE}; {UNAVAILABLE_STREAK} of "), line
+    assert "could not be judged (first: still 503 after 4 attempts)" in line
+    document = json.loads((tmp_path / "r" / "results.json").read_text(encoding="utf-8"))
+    assert document["stopped"] == STOPPED_UNAVAILABLE and document["verdict"] == "undecided"
+    assert hits == document["counts"]["requests"] == UNAVAILABLE_STREAK * 4  # each case: the request and 3 retries
+
+
+def test_a_target_unavailable_for_fewer_cases_than_that_is_not_given_up_on(tmp_path: Path) -> None:
+    with EmulatorServer() as server:
+        server.inject("status_503", retry_after=0, count=(UNAVAILABLE_STREAK - 1) * 4)  # the first cases, every try
+        code, stdout, stderr = run_in(tmp_path, "--target", "live", "--base-url", server.url, "--seed", "3",
+                                      "--rate", "10000", "--max-examples", "1", "--report-dir", "r",
+                                      "--cassette-dir", "c")  # fmt: skip
+    document = json.loads((tmp_path / "r" / "results.json").read_text(encoding="utf-8"))
+    assert "stopped" not in document and document["counts"]["inconclusive"] == UNAVAILABLE_STREAK - 1, stderr
+    assert "run stopped" not in stderr and code in (0, 1, 3), stdout + stderr
+
+
 def test_a_few_foreign_answers_among_the_apis_own_do_not_stop_the_run(tmp_path: Path) -> None:
     answers = iter(range(10_000))
 
@@ -133,11 +161,29 @@ def test_options_pinned_in_pyproject_apply_and_flags_win(tmp_path: Path) -> None
                                              'severity = {undocumented_enum_values = "warn"}\n')  # fmt: skip
     code, stdout, stderr = run_in(tmp_path, "--max-examples", "1")
     assert code == 0, stdout + stderr
-    assert f"options pinned in {tmp_path / 'pyproject.toml'}" in stderr
+    assert (
+        f"options pinned in {tmp_path / 'pyproject.toml'}: --cassette-dir, --max-examples, --report-dir, "
+        "--seed, --severity (flags given win)" in stderr
+    )  # the flags the user knows, never the internal names
     document = json.loads((tmp_path / "pinned" / "results.json").read_text(encoding="utf-8"))
     assert (document["seed"], document["max_examples"]) == (7, 1)  # the file's seed, the flag's size
     assert document["checks"]["undocumented_enum_values"]["severity"] == "warn"
     assert "--seed 7 --max-examples 1 --severity undocumented_enum_values=warn" in stdout
+
+
+def test_a_severity_pinned_for_a_check_the_allow_list_leaves_out_is_named(tmp_path: Path) -> None:
+    (tmp_path / "conformance.toml").write_text('severity = {undocumented_enum_values = "warn", read_back = "warn"}\n')
+    code, stdout, stderr = run_in(tmp_path, "--max-examples", "1", "--checks", "read_back", "--report-dir", "r",
+                                  "--cassette-dir", "c")  # fmt: skip
+    assert code in (0, 3), stdout + stderr  # 3: the allow-list leaves families unjudged
+    assert "conformance: --severity for undocumented_enum_values has no effect: --checks leaves it out" in stderr
+    code, stdout, stderr = run_in(tmp_path, "--max-examples", "1", "--checks", "read_back", "--report-dir", "r2",
+                                  "--cassette-dir", "c2", "--severity", "request_echo=fail",
+                                  "--severity", "undocumented_enum_values=fail")  # fmt: skip
+    assert code in (0, 3), stdout + stderr
+    assert "--severity for request_echo, undocumented_enum_values has no effect: --checks leaves them out" in stderr
+    code, stdout, stderr = run_in(tmp_path, "--max-examples", "1", "--report-dir", "r3", "--cassette-dir", "c3")
+    assert code == 0 and "has no effect" not in stderr, stdout + stderr  # every check runs
 
 
 def test_conformance_toml_comes_before_pyproject(tmp_path: Path) -> None:

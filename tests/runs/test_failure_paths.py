@@ -135,6 +135,20 @@ def test_output_folders_are_checked_before_anything_is_sent(tmp_path: Path) -> N
     assert hits == []
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_an_output_folder_that_cannot_be_written_is_found_by_trying_before_anything_is_sent(tmp_path: Path) -> None:
+    """Under /proc nothing can be created, though ``os.access`` says it can to root."""
+    writable = {"--report-dir": str(tmp_path / "r"), "--cassette-dir": str(tmp_path / "c")}
+    with stub(lambda _path: (201, "application/json", b"{}")) as (url, hits):
+        for option, folder in (("--report-dir", "/proc/conformance-reports"), ("--cassette-dir", "/proc/self/c")):
+            folders = [part for name, value in {**writable, option: folder}.items() for part in (name, value)]
+            code, stdout, stderr = run("--target", "live", "--base-url", url, *FAST, *folders)
+            assert code == 2 and stdout == "" and len(stderr.strip().splitlines()) == 1, stderr
+            assert f"cannot write into {folder}: /proc" in stderr and "is not writable" in stderr
+    assert hits == []
+    assert list(tmp_path.iterdir()) == []  # the probe in a writable folder is gone again
+
+
 def test_an_io_error_while_writing_is_one_line_exit_2_and_the_reports_are_still_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
