@@ -123,8 +123,7 @@ def render(results: dict[str, list[dict[str, float]]], capacities: list[float], 
         f"so the sides alternate and each cell is the median, with the range). Each run: `conformance run --seed 1 "
         f"--max-examples {examples:,}` against its embedded emulator, in a fresh process; wall time is the whole "
         f"command. Emulator capacity (wrk, before and after the runs): "
-        + (" and ".join(f"{c:,.0f}" for c in capacities) or "not measured (no wrk)")
-        + " requests/s.",
+        + (" and ".join(f"{c:,.0f}" for c in capacities) + " requests/s." if capacities else "not measured."),
         "",
         "| side | runs | requests | requests/s | % of emulator | first request (s) | peak RSS run / all (MB) | "
         "requests/s each run |",
@@ -158,7 +157,7 @@ def main() -> int:
     parser.add_argument("--write", action="store_true", help="also write the table into bench/RESULTS.md")
     args = parser.parse_args()
     binaries = {"old": _binary(args.old, args.old_bin), "new": _binary(args.new, args.new_bin)}
-    labels = {side: str(args.old if side == "old" else args.new or binary) for side, binary in binaries.items()}
+    labels = {"old": str(args.old or binaries["old"]), "new": str(args.new or binaries["new"])}
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     measure_capacity = not args.no_wrk and shutil.which("wrk") is not None
     capacities = [emulator_capacity()] if measure_capacity else []
