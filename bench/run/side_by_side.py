@@ -7,7 +7,8 @@ it) is taken before and after the rounds: the percentage uses their mean. Per ru
 time of the whole command, start-up and reports included), the first request's time after launch (from the
 recording), and peak RSS of the run's process and of all its processes (/proc, every 20 ms).
 
-Each side is a checkout with its own virtualenv (``DIR/.venv/bin/conformance``, or ``--old-bin/--new-bin``).
+Each side is a checkout: run by its own virtualenv (``DIR/.venv/bin/conformance``) when it has one, else by this
+interpreter on the checkout's source (the dependencies must match); or an executable (``--old-bin/--new-bin``).
 Every run has a timeout; the script stops at ``--budget`` seconds of runs (rounds not started are dropped).
 
     python bench/run/side_by_side.py --old /work/main --new . [--rounds 3] [--examples 10000] [--write]
@@ -37,10 +38,10 @@ SECTION = "## Run throughput, side by side"
 RUN_TIMEOUT_S = 300
 
 
-def one_run(binary: Path, examples: int, workdir: Path, tag: str) -> dict[str, float]:
+def one_run(binary: list[str], examples: int, workdir: Path, tag: str) -> dict[str, float]:
     """One `conformance run --seed 1` in ``workdir``: its numbers (raises RuntimeError when it fails)."""
     reports, cassettes = workdir / f"reports-{tag}", workdir / f"cassettes-{tag}"
-    command = [str(binary), "run", "--seed", "1", "--max-examples", str(examples), "--report-dir", str(reports),
+    command = [*binary, "run", "--seed", "1", "--max-examples", str(examples), "--report-dir", str(reports),
                "--cassette-dir", str(cassettes)]  # fmt: skip
     launched, started = time.time(), time.perf_counter()
     log = (workdir / f"{tag}.log").open("wb")  # a file, not a pipe: nothing can block the run on a full buffer
@@ -99,11 +100,21 @@ def _first_sent(cassettes: Path) -> float | None:
     return min(sent) if sent else None
 
 
-def _binary(checkout: Path | None, given: Path | None) -> Path:
-    binary = given or (checkout / ".venv" / "bin" / "conformance" if checkout else None)
-    if binary is None or not binary.exists():
-        raise SystemExit(f"no conformance executable at {binary} (give --old/--new checkouts with a .venv, or --*-bin)")
-    return binary.absolute()
+def _binary(checkout: Path | None, given: Path | None) -> list[str]:
+    """How to start one side's ``conformance``: its checkout's own .venv, the executable given, or (a checkout without
+    a .venv) this interpreter on that checkout's source (``-P``, ``PYTHONPATH``: its children follow it there)."""
+    if given is not None:
+        if not given.exists():
+            raise SystemExit(f"no conformance executable at {given}")
+        return [str(given.absolute())]
+    if checkout is None or not (checkout / "conformance" / "cli.py").exists():
+        raise SystemExit(f"not a checkout of this project: {checkout} (give --old/--new, or --old-bin/--new-bin)")
+    venv = checkout / ".venv" / "bin" / "conformance"
+    if venv.exists():
+        return [str(venv.absolute())]
+    source = str(checkout.resolve())
+    return ["env", f"PYTHONPATH={source}", sys.executable, "-P", "-c",
+            "import sys; from conformance.cli import main; sys.argv[0] = 'conformance'; main()"]  # fmt: skip
 
 
 def summary(rows: list[dict[str, float]], key: str, fmt: str) -> str:
