@@ -39,9 +39,25 @@ class _SeededProvider(HypothesisProvider):
         return None
 
 
+class _UnrecordedData(ConjectureData):
+    """ConjectureData without its record of spans (the tree of nested draws that shrinking and the example database
+    read, about a tenth of drawing's cost): only the depth, which bounds recursion, is kept. What is drawn does not
+    depend on the record, so the same seed draws the same examples (``tests/test_drawing.py``)."""
+
+    def start_span(self, label: int) -> None:
+        self.depth += 1
+        self.max_depth = max(self.max_depth, self.depth)
+
+    def stop_span(self, *, discard: bool = False) -> None:
+        if self.frozen:
+            return
+        self.has_discards = self.has_discards or discard
+        self.depth -= 1
+
+
 def _draw_one(strategy: st.SearchStrategy[Any], rng: random.Random) -> Any:
     """One example, or StopTest when the strategy rejected what it drew (a filter, an overrun)."""
-    data = ConjectureData(random=rng, provider=_SeededProvider)
+    data = _UnrecordedData(random=rng, provider=_SeededProvider)
     with BuildContext(data, wrapped_test=None):  # type: ignore[arg-type]  # strategies such as lists need one
         return data.draw(strategy)
 

@@ -13,24 +13,40 @@ from typing import Any
 from conformance.contract import SCHEMA_FILES, Contract
 
 
-def _walk(
-    contract: Contract, node: dict[str, Any], base: str, value: Any, path: str
-) -> Iterator[tuple[str, Any, dict]]:
-    node, base = contract.follow(node, base)
-    yield path, value, node
-    if isinstance(value, dict) and "object" in _types(node):
-        properties = node.get("properties", {})
+def _walk(contract: Contract, node: dict[str, Any], base: str, value: Any, path: str) -> list[tuple[str, Any, dict]]:
+    """Every (path, value, schema node) of ``value``, in document order (one list: a response is walked several
+    times per case, and a chain of nested generators cost several times the walk itself)."""
+    walked: list[tuple[str, Any, dict]] = []
+    _collect(contract, node, base, value, path, walked)
+    return walked
+
+
+def _collect(contract: Contract, node: dict[str, Any], base: str, value: Any, path: str,
+             walked: list[tuple[str, Any, dict]]) -> None:  # fmt: skip
+    if "$ref" in node:
+        node, base = contract.follow(node, base)
+    walked.append((path, value, node))
+    if isinstance(value, dict):
+        if "object" not in _types(node):
+            return
+        properties = node.get("properties", _NONE)
         entries = node.get("additionalProperties")  # a documented map (``metadata``): its keys are data
         for key, item in value.items():
+            where = f"{path}.{key}" if path else key
             if key in properties:
-                yield from _walk(contract, properties[key], base, item, f"{path}.{key}" if path else key)
+                _collect(contract, properties[key], base, item, where, walked)
             elif isinstance(entries, dict):
-                yield from _walk(contract, entries, base, item, f"{path}.{key}" if path else key)
+                _collect(contract, entries, base, item, where, walked)
             else:
-                yield f"{path}.{key}" if path else key, item, {"x-undocumented": True}
+                walked.append((where, item, _UNDOCUMENTED))
     elif isinstance(value, list) and "items" in node:
+        items, where = node["items"], f"{path}[]"
         for item in value:
-            yield from _walk(contract, node["items"], base, item, f"{path}[]")
+            _collect(contract, items, base, item, where, walked)
+
+
+_NONE: dict[str, Any] = {}
+_UNDOCUMENTED: dict[str, Any] = {"x-undocumented": True}
 
 
 def walk_undocumented(contract: Contract, name: str, value: Any) -> Iterator[str]:

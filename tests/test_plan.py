@@ -151,6 +151,23 @@ def test_a_prefix_of_a_stream_is_the_shorter_draw_and_imports_do_not_change_it()
     assert draw(strategy, 10, 5) == before
 
 
+def test_drawing_without_the_span_record_draws_what_hypothesis_draws_with_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """conformance/drawing.py skips ConjectureData's record of spans; the values must not depend on it."""
+    from hypothesis.internal.conjecture.data import ConjectureData
+
+    import conformance.drawing
+
+    strategies = [
+        valid_requests(CONTRACT, CONFIGURATION),
+        st.recursive(st.integers(), st.lists, max_leaves=20),
+        st.lists(st.text(max_size=4), unique=True, max_size=8),
+        st.integers().filter(lambda v: v % 3 == 0),
+    ]
+    lean = [draw(strategy, 30, 9) for strategy in strategies]
+    monkeypatch.setattr(conformance.drawing, "_UnrecordedData", ConjectureData)
+    assert [draw(strategy, 30, 9) for strategy in strategies] == lean
+
+
 def test_a_filter_that_rejects_draws_again_from_the_same_stream() -> None:
     assert all(v % 2 == 0 for v in draw(st.integers(0, 100).filter(lambda v: v % 2 == 0), 20, 3))
 

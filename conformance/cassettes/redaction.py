@@ -46,9 +46,13 @@ DETERMINISTIC_HOST = "emulator.invalid"
 DROPPED_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 UNICODE_FORMS = ("NFC", "NFD", "NFKC", "NFKD")  # a generated string in any of them is still generated
 GENERATED_KEPT = 20_000  # generated strings remembered: many cases' worth (a 50-participant body has ~300)
+TEXT_MEMO_CHARS = 512  # texts up to this long are remembered once redacted (when they hold no SID) ...
+TEXTS_KEPT = 8192  # ... this many at most: the memory stays flat however long the run
 PII_MIN_TEXT = 3  # originals shorter than this are replaced only where they are a whole field
 
-_SID = re.compile(r"(?<![0-9A-Za-z])(AC|SK)([0-9a-fA-F]{32})(?![0-9A-Za-z])")
+# The prefix first, then what precedes it: a pattern that starts with a lookbehind is tried at every position,
+# one that starts with AC|SK only where an A or an S is (about 4x faster over a body; the same matches).
+_SID = re.compile(r"(AC|SK)(?<![0-9A-Za-z]..)([0-9a-fA-F]{32})(?![0-9A-Za-z])")
 _PLACEHOLDER_MAX = 1 << 16  # "AC000...0042" is a placeholder (or a test dummy), not a real SID
 _E164 = re.compile(r"^\+[0-9]{6,15}$")
 _SCHEME = re.compile(r"^([a-z]+:)(.*)$", re.DOTALL)
@@ -75,6 +79,8 @@ class Redactor:
         self._pseudonyms: dict[str, str] = {}
         self._counters: dict[str, int] = {}
         self._pii_pattern: re.Pattern[str] | None = None
+        # Texts without a SID already redacted: keys, check names and messages recur in every case's outputs.
+        self._texts: dict[str, str] = {}
         # Strings the suite made up: synthetic, written verbatim. Only the latest are kept (a response only
         # echoes its own case's), so a long run's memory does not grow with every string it ever sent.
         self._generated: OrderedDict[str, None] = OrderedDict()
@@ -138,11 +144,22 @@ class Redactor:
 
     def text(self, value: str) -> str:
         """``value`` with secrets, SIDs and (deterministic runs) the loopback host replaced."""
-        value = self._secrets.redact(value)
-        if "AC" in value or "SK" in value:
-            value = _SID.sub(self._sid, value)
+        known = self._texts.get(value)
+        if known is not None:
+            return known
+        redacted = self._secrets.redact(value)
+        if "AC" in redacted or "SK" in redacted:
+            return self._loopback_replaced(_SID.sub(self._sid, redacted))  # placeholders are given as SIDs appear
+        redacted = self._loopback_replaced(redacted)
+        if len(value) <= TEXT_MEMO_CHARS:  # without a SID, what a text becomes never changes within a run
+            if len(self._texts) >= TEXTS_KEPT:
+                self._texts.clear()
+            self._texts[value] = redacted
+        return redacted
+
+    def _loopback_replaced(self, value: str) -> str:
         if self._loopback and self._loopback in value:
-            value = value.replace(self._loopback, DETERMINISTIC_HOST)
+            return value.replace(self._loopback, DETERMINISTIC_HOST)
         return value
 
     __call__ = text  # results.scrub accepts a callable
