@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from conformance.drift import DRIFT_CHECKS
 from conformance.exchange import Exchange
+from conformance.kinds import CaseOutcome, CheckOutcome, Severity
 from conformance.stream import RESULTS_FORMAT, Secrets, Tally, latency_summary, scrub, write_atomic
 
 if TYPE_CHECKING:
@@ -30,8 +31,8 @@ __all__ = ["RESULTS_FORMAT", "CaseResult", "CheckResult", "RunResult", "case_rec
 @dataclass
 class CheckResult:
     check: str
-    severity: str
-    outcome: str  # a CheckOutcome (conformance.kinds)
+    severity: Severity
+    outcome: CheckOutcome
     message: str = ""
     findings: tuple[str, ...] = ()  # the items a drift check found (field paths, enum values, headers)
 
@@ -39,7 +40,7 @@ class CheckResult:
 @dataclass
 class CaseResult:
     case: Case
-    outcome: str  # a CaseOutcome (conformance.kinds)
+    outcome: CaseOutcome
     exchange: Exchange | None = None
     fetched: Exchange | None = None
     checks: list[CheckResult] = field(default_factory=list)

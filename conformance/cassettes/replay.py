@@ -356,7 +356,7 @@ def rebuild_case(entry: dict[str, Any], request: dict[str, Any] | None, where: s
                  index: int) -> Case:  # fmt: skip
     """The case a ``run.json`` entry and its recorded request describe (the request says what was sent)."""
     fixed = {"id": entry["id"], "kind": entry["kind"], "description": entry["description"],
-             "expected_status": entry["expected_status"], "constraint": entry.get("constraint"),
+             "constraint": entry.get("constraint"),
              "auth": entry["auth"], "credentials": entry.get("credentials"),
              "authorization": entry.get("malformed_header"), "account": entry.get("account")}  # fmt: skip
     if request is None:

@@ -4,6 +4,7 @@ header is reported (warn), a value outside a documented enum is a failure (child
 from __future__ import annotations
 
 from conformance.checks.registry import CheckFailed, Context, answered, check
+from conformance.kinds import Severity
 from conformance.members import walk_enum_drift, walk_undocumented
 
 # Headers any HTTP server or proxy may send: never vendor drift (RFC 9110 and 9111 fields, CORS, common transport).
@@ -19,7 +20,7 @@ STANDARD_HEADERS = frozenset({
 })  # fmt: skip
 
 
-@check(severity="warn", applies=lambda ctx: ctx.created is not None or ctx.fetched_body is not None)
+@check(severity=Severity.WARN, applies=lambda ctx: ctx.created is not None or ctx.fetched_body is not None)
 def undocumented_fields(ctx: Context) -> None:
     """Response fields the docs do not name (additive vendor changes), on create and read-back."""
     contract = ctx.state.contract
@@ -43,7 +44,7 @@ def undocumented_enum_values(ctx: Context) -> None:
         raise CheckFailed(f"values outside the documented enums: {', '.join(found)}", tuple(found))
 
 
-@check(severity="warn", applies=answered)
+@check(severity=Severity.WARN, applies=answered)
 def undocumented_headers(ctx: Context) -> None:
     """Response headers neither the docs nor HTTP itself name."""
     path, method = ctx.operation
