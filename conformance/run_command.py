@@ -24,7 +24,7 @@ from conformance.coverage import EXIT_CODES, Verdict, coverage_line
 from conformance.credentials import credential_variables
 from conformance.history.store import HistoryError, HistoryStore
 from conformance.interrupts import INTERRUPTS
-from conformance.kinds import AuthMode
+from conformance.kinds import AuthMode, CheckOutcome, Severity
 from conformance.reports import write_from_stream
 from conformance.reports.digest import build_digest
 from conformance.reports.document import (
@@ -110,7 +110,7 @@ def parse_severities(values: tuple[str, ...]) -> dict[str, str]:
         name, severity = name.strip(), severity.strip()
         if name not in CHECKS:
             raise click.BadParameter(f"unknown check {name!r} in --severity {value!r}; known: {', '.join(CHECKS)}")
-        if severity not in ("fail", "warn"):
+        if severity not in values(Severity):
             raise click.BadParameter(f"--severity {value!r}: expected CHECK=fail or CHECK=warn")
         chosen[name] = severity
     return chosen
@@ -157,7 +157,7 @@ class Progress:
         return "?" if total >= TIME_BOXED_EXAMPLES else str(total)
 
     def __call__(self, index: int, total: int, case: CaseResult) -> None:
-        failed = [r for r in case.checks if r.outcome == "failed"]
+        failed = [r for r in case.checks if r.outcome == CheckOutcome.FAILED]
         self.failed += bool(failed)
         if not self.interactive:
             for result in failed:

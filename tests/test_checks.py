@@ -19,6 +19,7 @@ from conformance.cases import Case
 from conformance.checks import CHECKS, RunState
 from conformance.contract import load_contract
 from conformance.exchange import Exchange
+from conformance.kinds import CaseKind, Severity
 from conformance.runner import run_checks
 
 ACCOUNT = "AC" + "a" * 32
@@ -422,3 +423,53 @@ def test_request_isolation_catches_what_one_request_leaves_in_another() -> None:
     assert _isolation((unnamed, conversation(name="Named by the vendor")))[0] == "passed"
     outcome, message = _isolation((plain, base), (unnamed, base))  # "Support Chat", sent by the first case
     assert outcome == "failed" and "case valid/0000 sent that name" in message
+
+
+# --- dispatch by case kind (issue 25): a check made for some kinds is never asked about another -------------------
+
+
+def test_judging_lists_every_check_in_order_and_which_can_apply_to_the_kind() -> None:
+    state = RunState(load_contract(), ACCOUNT, severities={"ignored_auth": "warn"})
+    for kind in CaseKind:
+        judging = state.judging(kind)
+        assert [j.check.name for j in judging] == list(CHECKS)
+        not_made_for = {name for name, check in CHECKS.items() if kind not in check.kinds}
+        assert {j.check.name for j in judging if not j.can_apply} == not_made_for
+        assert state.judging(kind) is judging  # worked out once per kind
+    assert {j.check.name: j.severity for j in state.judging(CaseKind.AUTH)}["ignored_auth"] == Severity.WARN
+    only = frozenset({"ignored_auth", "no_server_error"})
+    assert [j.check.name for j in state.judging(CaseKind.VALID, only)] == ["no_server_error", "ignored_auth"]
+
+
+def test_the_status_checks_are_each_made_for_one_kind() -> None:
+    made_for = {name: set(check.kinds) for name, check in CHECKS.items() if check.kinds != frozenset(CaseKind)}
+    assert made_for == {
+        "cross_account_isolation": {CaseKind.CROSS_ACCOUNT}, "existence_oracle": {CaseKind.CROSS_ACCOUNT},
+        "positive_data_acceptance": {CaseKind.VALID}, "null_as_absent": {CaseKind.VALID},
+        "negative_data_rejection": {CaseKind.INVALID}, "content_type_enforced": {CaseKind.INVALID},
+        "unknown_configuration_rejection": {CaseKind.UNKNOWN_CONFIGURATION},
+        "unknown_id_rejection": {CaseKind.NOT_FOUND}, "ignored_auth": {CaseKind.AUTH},
+        "request_echo": {CaseKind.VALID}, "unreturned_members": {CaseKind.VALID},
+        "participant_order": {CaseKind.VALID}, "request_isolation": {CaseKind.VALID},
+    }  # fmt: skip
+
+
+def test_a_check_of_another_kind_is_skipped_without_being_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    def never(ctx: Any) -> bool:
+        raise AssertionError("asked about a case of a kind it is not made for")
+
+    monkeypatch.setitem(CHECKS, "ignored_auth", replace(CHECKS["ignored_auth"], applies=never))
+    body = conversation()
+    results = outcomes(VALID, timed(exchange(201, body)), timed(exchange(200, body, method="GET")))
+    assert results["ignored_auth"] == ("skipped", "")
+    with pytest.raises(AssertionError, match="asked about"):
+        outcomes(AUTH, exchange(401, error(401, 20003)))
+
+
+@pytest.mark.parametrize(("case", "status"), [(VALID, 201), (INVALID, 400), (UNKNOWN, 404), (AUTH, 401),
+                                              (NOT_FOUND, 404), (CROSS_READ, 404), (SECOND_CREATES, 201)])  # fmt: skip
+def test_the_status_checks_read_the_status_of_the_case_s_kind(case: Case, status: int) -> None:
+    assert case.expected_status == status
+    results = outcomes(case, exchange(500, error(500, 20500), method=case.method))
+    judged = [name for name, (outcome, _) in results.items() if outcome == "failed" and name != "no_server_error"]
+    assert any(f"expected {status}" in results[name][1] for name in judged), results
