@@ -12,42 +12,61 @@ from typing import Any
 
 from conformance.contract import SCHEMA_FILES, Contract
 
+Walked = list[tuple[str, Any, dict]]  # (path, value, the schema node that describes it) of every member, in order
+_UNDOCUMENTED: dict[str, Any] = {"x-undocumented": True}  # the node of a member the schema does not name (read only)
 
-def _walk(
-    contract: Contract, node: dict[str, Any], base: str, value: Any, path: str
-) -> Iterator[tuple[str, Any, dict]]:
+
+def _walk(contract: Contract, node: dict[str, Any], base: str, value: Any, path: str, out: Walked) -> Walked:
+    """Appends (path, value, node) of ``value`` and of every member inside it, in order, to ``out``.
+
+    Appending rather than yielding: generators nested as deep as the body cost more than the walk itself."""
     node, base = contract.follow(node, base)
-    yield path, value, node
+    out.append((path, value, node))
     if isinstance(value, dict) and "object" in _types(node):
         properties = node.get("properties", {})
         entries = node.get("additionalProperties")  # a documented map (``metadata``): its keys are data
         for key, item in value.items():
+            where = f"{path}.{key}" if path else key
             if key in properties:
-                yield from _walk(contract, properties[key], base, item, f"{path}.{key}" if path else key)
+                _walk(contract, properties[key], base, item, where, out)
             elif isinstance(entries, dict):
-                yield from _walk(contract, entries, base, item, f"{path}.{key}" if path else key)
+                _walk(contract, entries, base, item, where, out)
             else:
-                yield f"{path}.{key}" if path else key, item, {"x-undocumented": True}
+                out.append((where, item, _UNDOCUMENTED))
     elif isinstance(value, list) and "items" in node:
         for item in value:
-            yield from _walk(contract, node["items"], base, item, f"{path}[]")
+            _walk(contract, node["items"], base, item, f"{path}[]", out)
+    return out
 
 
-def walk_undocumented(contract: Contract, name: str, value: Any) -> Iterator[str]:
-    for path, _value, node in _walk(contract, contract.schema(name), SCHEMA_FILES[name], value, ""):
+def walk(contract: Contract, name: str, value: Any) -> Walked:
+    """A response walked beside schema ``name`` once, for several readers (the drift checks share one walk)."""
+    return _walk(contract, contract.schema(name), SCHEMA_FILES[name], value, "", [])
+
+
+def undocumented_in(walked: Walked) -> Iterator[str]:
+    for path, _value, node in walked:
         if node.get("x-undocumented"):
             yield path
 
 
-def walk_enum_drift(contract: Contract, name: str, value: Any) -> Iterator[str]:
-    for path, item, node in _walk(contract, contract.schema(name), SCHEMA_FILES[name], value, ""):
+def enum_drift_in(walked: Walked) -> Iterator[str]:
+    for path, item, node in walked:
         if "enum" in node and isinstance(item, str) and item not in node["enum"]:
             yield f"{path}={item}"
 
 
+def walk_undocumented(contract: Contract, name: str, value: Any) -> Iterator[str]:
+    return undocumented_in(walk(contract, name, value))
+
+
+def walk_enum_drift(contract: Contract, name: str, value: Any) -> Iterator[str]:
+    return enum_drift_in(walk(contract, name, value))
+
+
 def field_paths(contract: Contract, name: str, value: Any) -> Iterator[str]:
     """Every field path present in a response, documented or not (for run-to-run comparison)."""
-    for path, _value, _node in _walk(contract, contract.schema(name), SCHEMA_FILES[name], value, ""):
+    for path, _value, _node in walk(contract, name, value):
         if path:
             yield path
 

@@ -22,6 +22,7 @@ from conformance.checks.difference import member_differences, string_difference,
 from conformance.contract import CREATE_PATH, FETCH_PATH, Contract
 from conformance.exchange import Exchange, NotJSON
 from conformance.kinds import Account, CaseKind, Severity
+from conformance.members import Walked, walk
 from conformance.settings import DEFAULT_CLOCK_SKEW_S  # defined with the CLI's defaults; the checks apply it
 
 
@@ -85,6 +86,16 @@ class Context:
     # GET /v2/Conversations/{id} after a 201; after a read of another account's conversation, the same caller's
     # GET of an id never created (what that read must look like)
     fetched: Exchange | None = None
+    # id of a body -> (the body, kept so its id stays its own; its walk)
+    _walked: dict[int, tuple[Any, Walked]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def walked(self, conversation: dict[str, Any]) -> Walked:
+        """A conversation this case got back (created or read back), walked beside the schema once for every
+        check that reads the walk (the bodies are parsed once: ``Exchange.json``)."""
+        key = id(conversation)
+        if key not in self._walked:
+            self._walked[key] = (conversation, walk(self.state.contract, "conversation", conversation))
+        return self._walked[key][1]
 
     @property
     def status(self) -> int | None:
