@@ -67,7 +67,7 @@ def auth_cases(configuration_id: str, forms: Sequence[str]) -> Iterator[list[Cas
 
         def case(mode: str, suffix: str, what: str, route: str = route, where: str = where,
                  common: dict[str, Any] = common, **extra: Any) -> Case:  # fmt: skip
-            return Case(f"auth/{route}/{mode}/{suffix}", CaseKind.AUTH, f"credentials: {what} on {where}", 401,
+            return Case(f"auth/{route}/{mode}/{suffix}", CaseKind.AUTH, f"credentials: {what} on {where}",
                         auth=mode, **common, **extra)  # fmt: skip
 
         yield [case(AuthMode.NONE, "0", "none")]
@@ -85,7 +85,7 @@ def unknown_id_auth_cases(at_seed: int) -> list[Case]:
     """Unauthenticated GETs of an id that was never created: 401, not 404 (credentials come first)."""
     path = FETCH_PATH.replace("{id}", never_created_id(at_seed, NeverCreated.UNKNOWN_ID_AUTH))
     return [Case(f"auth/fetch_unknown/{mode}/0", CaseKind.AUTH, f"credentials: {mode.replace('_', ' ')} on GET of an "
-                 "id never created", 401, raw_body=b"", content_type=None, method="GET", path=path, auth=mode)
+                 "id never created", raw_body=b"", content_type=None, method="GET", path=path, auth=mode)
             for mode in (AuthMode.NONE, AuthMode.WRONG_SECRET)]  # fmt: skip
 
 
@@ -94,11 +94,11 @@ def precedence_cases(configuration_id: str, at_seed: int) -> list[Case]:
     unknown = never_created_id(at_seed, NeverCreated.UNKNOWN_CONFIGURATION, CONFIGURATION_ID_PREFIX)
     what = "credentials checked before the body"
     return [
-        Case("auth/precedence/0", CaseKind.AUTH, f"{what}: no credentials and an invalid body", 401,
+        Case("auth/precedence/0", CaseKind.AUTH, f"{what}: no credentials and an invalid body",
              {"participants": "not-a-list"}, auth=AuthMode.NONE),
-        Case("auth/precedence/1", CaseKind.AUTH, f"{what}: wrong secret and an unknown configuration", 401,
+        Case("auth/precedence/1", CaseKind.AUTH, f"{what}: wrong secret and an unknown configuration",
              {"configurationId": unknown}, auth=AuthMode.WRONG_SECRET),
-        Case("auth/precedence/2", CaseKind.AUTH, f"{what}: malformed header and a body that is not JSON", 401,
+        Case("auth/precedence/2", CaseKind.AUTH, f"{what}: malformed header and a body that is not JSON",
              raw_body=b'{"configurationId": ', auth=AuthMode.MALFORMED,
              authorization=MALFORMED_AUTHORIZATION["not base64"]),
     ]  # fmt: skip
@@ -107,13 +107,13 @@ def precedence_cases(configuration_id: str, at_seed: int) -> list[Case]:
 def credential_form_cases(configuration_id: str, forms: Sequence[str], body: dict[str, Any]) -> list[Case]:
     """A valid create (and its read-back) with each credential form the run has, carrying a full ``body``."""
     return [Case(f"valid/credentials/{form}", CaseKind.VALID, f"valid: authenticated with {FORM_LABELS[form]}",
-                 201, {**body, "configurationId": configuration_id, "name": f"Created with {form}"}, credentials=form)
+                 {**body, "configurationId": configuration_id, "name": f"Created with {form}"}, credentials=form)
             for form in forms]  # fmt: skip
 
 
 def not_found_cases(at_seed: int, count: int = 2) -> list[Case]:
     """GET of conversation ids no create returned."""
-    return [Case(f"not_found/{i}", CaseKind.NOT_FOUND, "GET of a conversation id that was never created", 404,
+    return [Case(f"not_found/{i}", CaseKind.NOT_FOUND, "GET of a conversation id that was never created",
                  raw_body=b"", content_type=None, method="GET",
                  path=FETCH_PATH.replace("{id}", never_created_id(at_seed, i))) for i in range(count)]  # fmt: skip
 
@@ -122,5 +122,5 @@ def other_kind_id_cases(configuration_id: str) -> list[Case]:
     """GET, on the conversation route, of ids the run knows that name something else: they name no conversation."""
     others = {"participant": CREATED_PARTICIPANT_ID, "account": CREATED_ACCOUNT_ID, "configuration": configuration_id}
     return [Case(f"not_found/other_kind/{kind}", CaseKind.NOT_FOUND, f"GET of a {kind} id on the conversation route",
-                 404, raw_body=b"", content_type=None, method="GET", path=FETCH_PATH.replace("{id}", value))
+                 raw_body=b"", content_type=None, method="GET", path=FETCH_PATH.replace("{id}", value))
             for kind, value in others.items()]  # fmt: skip

@@ -12,6 +12,7 @@ import json
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from itertools import chain, cycle, islice
 from typing import Any
 
@@ -59,16 +60,15 @@ CREATED_BY_SECOND = "{created-by-second}"  # in a case's path: a conversation th
 
 @dataclass(frozen=True)
 class Case:
-    """One request and the status the contract calls for."""
+    """One request and, by its kind, the status the contract calls for."""
 
     id: str  # stable within a seed: "valid/0003", "invalid/participants.maxItems/1"
-    kind: str  # a CaseKind
+    kind: CaseKind
     description: str
-    expected_status: int
     payload: Any = None  # the JSON value sent (None when the body is not JSON)
     raw_body: bytes | None = None  # set when the body is not the JSON encoding of payload
     content_type: str | None = JSON_CONTENT_TYPE
-    auth: str = AuthMode.VALID  # an AuthMode
+    auth: AuthMode = AuthMode.VALID
     method: str = "POST"
     path: str = CREATE_PATH
     constraint: str | None = None  # invalid: "participants[].type.enum"; an unknown reference: "configurationId.cut"
@@ -76,11 +76,26 @@ class Case:
     authorization: str | None = None  # the header a malformed-credentials case sends as it is
     account: str | None = None  # Account.SECOND for the second account's requests; None: the first (the run's)
 
+    def __post_init__(self) -> None:
+        # A kind or mode read back from a record arrives as its string: held as the member, which knows its status.
+        object.__setattr__(self, "kind", CaseKind(self.kind))
+        object.__setattr__(self, "auth", AuthMode(self.auth))
+
+    @property
+    def expected_status(self) -> int:
+        """The status the contract calls for (its kind's, on the route it calls)."""
+        return self.kind.expected_status(self.method)
+
     @property
     def body(self) -> bytes:
         if self.raw_body is not None:
             return self.raw_body
         return json.dumps(self.payload, ensure_ascii=False).encode()
+
+    @cached_property
+    def sends_null(self) -> bool:
+        """Whether its body gives some object member as explicit null, at any depth (worked out once)."""
+        return _sends_null(self.payload)
 
     @property
     def is_json_payload(self) -> bool:
@@ -97,6 +112,14 @@ class Case:
         for placeholder in self.reads_created:
             path = path.replace(placeholder, ids[placeholder])
         return replace(self, path=path) if path != self.path else self
+
+
+def _sends_null(payload: Any) -> bool:
+    if isinstance(payload, dict):
+        return any(value is None or _sends_null(value) for value in payload.values())
+    if isinstance(payload, list):
+        return any(_sends_null(item) for item in payload)
+    return False
 
 
 @dataclass(frozen=True)
@@ -306,7 +329,7 @@ def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_exam
     from conformance.cross_account import cross_account_cases
 
     def valid(family: str, described: Any) -> list[Case]:
-        return [Case(f"valid/{family}/{i:02d}", CaseKind.VALID, f"valid: {what}", 201, body)
+        return [Case(f"valid/{family}/{i:02d}", CaseKind.VALID, f"valid: {what}", body)
                 for i, (what, body) in enumerate(described)]  # fmt: skip
 
     full = full_body(contract, configuration_id)
@@ -322,10 +345,10 @@ def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_exam
 
     def generated() -> Iterator[Case]:
         for i, body in enumerate(islice(examples(requests, at_seed), max_examples)):
-            yield Case(f"valid/{i:04d}", CaseKind.VALID, "valid: generated", 201, body)
+            yield Case(f"valid/{i:04d}", CaseKind.VALID, "valid: generated", body)
 
     families.append(Family(max_examples, generated, lambda i: Case(f"valid/{i:04d}", CaseKind.VALID,
-                                                                   "valid: generated", 201)))  # fmt: skip
+                                                                   "valid: generated")))  # fmt: skip
     per_rule = max(1, max_examples // 10)
     bases = _Drawn(requests.map(lambda body: {k: v for k, v in body.items() if v is not None}), at_seed + 1)
     for index, violation in enumerate(violations(contract, configuration_id)):
@@ -333,14 +356,14 @@ def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_exam
     transport: dict[str, list[Case]] = {}
     for family, what, payload, raw, content_type, constraint in transport_cases(configuration_id):
         cases = transport.setdefault(family, [])
-        cases.append(Case(f"invalid/{family}/{len(cases)}", CaseKind.INVALID, f"invalid: {what}", 400, payload,
+        cases.append(Case(f"invalid/{family}/{len(cases)}", CaseKind.INVALID, f"invalid: {what}", payload,
                           raw_body=raw, content_type=content_type, constraint=constraint))  # fmt: skip
     families += map(Family.of, transport.values())
     unknown = max(2, per_rule // 2)
 
     def unknown_stub(i: int, payload: Any = None) -> Case:  # alone, and in a body using every member
         return Case(f"unknown_configuration/{i}", CaseKind.UNKNOWN_CONFIGURATION,
-                    "configurationId that does not exist" + (" in a full body" if i % 2 else ""), 404,
+                    "configurationId that does not exist" + (" in a full body" if i % 2 else ""),
                     payload)  # fmt: skip
 
     def unknown_configurations() -> Iterator[Case]:
@@ -367,7 +390,7 @@ def build_plan(contract: Contract, configuration_id: str, at_seed: int, max_exam
 def reference_edge_cases(contract: Contract, configuration_id: str) -> list[Case]:
     """Every member naming an existing thing, set to the real id changed at one edge: it names nothing."""
     return [Case(f"unknown_{kind}/edges/{location}.{edge}", UNKNOWN_REFERENCE[kind],
-                 f"{location} is the real {kind} id changed at an edge ({edge}): names nothing", 404, body,
+                 f"{location} is the real {kind} id changed at an edge ({edge}): names nothing", body,
                  constraint=f"{location}.{edge}")
             for kind, location, edge, body in reference_edges(contract, configuration_id)]  # fmt: skip
 
@@ -382,7 +405,7 @@ def _violation_family(contract: Contract, violation: Violation, bases: _Drawn, p
     def stub(i: int, payload: Any = None) -> Case:
         label = violation.labels[i % fixed] if i < fixed or extra == 0 else violation.outside_label
         return Case(f"invalid/{violation.name}/{i}", CaseKind.INVALID,
-                    f"invalid: {violation.location} breaks {violation.rule} ({label})", 400, payload,
+                    f"invalid: {violation.location} breaks {violation.rule} ({label})", payload,
                     constraint=violation.name)  # fmt: skip
 
     def cases() -> Iterator[Case]:

@@ -251,6 +251,7 @@ def reproduce_command(report_dir: Path, case_id: str, base_url: str | None, conf
     """
     from conformance.cassettes.redaction import Redactor
     from conformance.contract import ContractError
+    from conformance.kinds import FOUND, UNJUDGED, CaseOutcome, CheckOutcome
     from conformance.reports.document import ReportInputError
     from conformance.reproduce import reproduce
     from conformance.targets import SetupError
@@ -267,12 +268,14 @@ def reproduce_command(report_dir: Path, case_id: str, base_url: str | None, conf
     click.echo(f"{case_id} against {done.target.name} {done.target.base_url}: got {status}, "
                f"the run got {done.recorded_status}")  # fmt: skip
     for check in result.checks:
-        if check.outcome in ("failed", "warned"):
-            click.echo(redacted(f"  {'FAIL' if check.outcome == 'failed' else 'warn'} {check.check}: {check.message}"))
-    if result.outcome in ("inconclusive", "not_run"):
+        if check.outcome in FOUND:
+            shown = "FAIL" if check.outcome == CheckOutcome.FAILED else "warn"
+            click.echo(redacted(f"  {shown} {check.check}: {check.message}"))
+    if result.outcome in UNJUDGED:
         click.echo(redacted(f"  {result.outcome.replace('_', ' ')}: {result.reason}"))
-    click.echo({"passed": "PASSED now", "failed": "FAILED again"}.get(result.outcome, "INCONCLUSIVE"))
-    sys.exit({"passed": 0, "failed": 1}.get(result.outcome, 2))
+    click.echo({CaseOutcome.PASSED: "PASSED now", CaseOutcome.FAILED: "FAILED again"}.get(result.outcome,
+                                                                                        "INCONCLUSIVE"))  # fmt: skip
+    sys.exit({CaseOutcome.PASSED: 0, CaseOutcome.FAILED: 1}.get(result.outcome, 2))
 
 
 def main() -> None:

@@ -16,11 +16,13 @@ from conformance.cases import Case
 from conformance.client import BudgetExhausted, Stopped
 from conformance.coverage import Confirmation
 from conformance.interrupts import INTERRUPTS
+from conformance.kinds import UNJUDGED, CheckOutcome
 from conformance.reports.digest import group_of, request_size
 from conformance.results import CaseResult, RunResult
 from conformance.runner import Runner, Sink
 
 RESENDS = 3  # times each group's representative is sent again
+_JUDGED = frozenset({CheckOutcome.PASSED, CheckOutcome.FAILED})  # a verdict of the check: evidence either way
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def failing_keys(shown: CaseResult) -> Iterator[tuple[str, str, str]]:
     """(group key, check, cause) of each check a judged case failed, as the digest groups it (``shown``: redacted,
     as the reports see it)."""
     for check in shown.checks:
-        if check.outcome == "failed":
+        if check.outcome == CheckOutcome.FAILED:
             exchange = shown.fetched if check.check == "read_back" and shown.fetched else shown.exchange
             status = exchange.status if exchange is not None else None
             failure = {"check": check.check, "message": check.message, "case": shown.case.id,
@@ -79,11 +81,11 @@ def confirm(runner: Runner, groups: Iterable[FailingGroup], resends: int = RESEN
             except (BudgetExhausted, Stopped):
                 break
             INTERRUPTS.raise_pending()  # a signal that waited while the re-sent case was judged
-            judged = [r.outcome for r in again.checks if r.check == group.check and r.outcome in ("passed", "failed")]
-            if again.outcome in ("inconclusive", "not_run") or not judged:
+            judged = [r.outcome for r in again.checks if r.check == group.check and r.outcome in _JUDGED]
+            if again.outcome in UNJUDGED or not judged:
                 continue  # the group's check did not run on this re-send (no read-back left, say): no evidence
             resent += 1
-            failed += judged[0] == "failed"
+            failed += judged[0] == CheckOutcome.FAILED
         status = (Confirmation.UNCONFIRMED if not resent else
                   Confirmation.CONFIRMED if failed == resent else Confirmation.INTERMITTENT)  # fmt: skip
         confirmed.append({"check": group.check, "cause": group.cause, "case": group.case.id, "resent": resent,

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
+from conformance.kinds import CaseOutcome
+
 
 class Verdict(StrEnum):
     """A run's verdict, in ``results.json`` (``verdict``) and, upper case, on every report and the console."""
@@ -81,11 +83,11 @@ class Coverage:
         name = family_of(case["id"])
         row = self.families.setdefault(name, _row())
         row[_counted_as(case)] += 1
-        if case["outcome"] == "inconclusive":
+        if case["outcome"] == CaseOutcome.INCONCLUSIVE:
             self.stuck += 1
             self.first = self.first or case["reason"] or ""
             self.reasons.setdefault(name, case["reason"] or "")
-        if case["outcome"] != "not_run":
+        if case["outcome"] != CaseOutcome.NOT_RUN:
             self.sent += 1
 
     def table(self) -> dict[str, dict[str, int | None]]:
@@ -142,7 +144,7 @@ def _row() -> dict[str, int]:
 def _counted_as(case: Mapping[str, Any]) -> str:
     """A case's outcome as its family counts it: a case that "passed" because no check it ran applied (a
     ``--checks`` list that leaves them all out) is ``unchecked``, so it judges nothing."""
-    if case["outcome"] == "passed" and not (case.get("passed_checks", True) or case.get("warned_checks")):
+    if case["outcome"] == CaseOutcome.PASSED and not (case.get("passed_checks", True) or case.get("warned_checks")):
         return "unchecked"
     return str(case["outcome"])
 

@@ -39,25 +39,25 @@ def cross_account_cases(configuration_id: str, forms: Sequence[str], second_form
     cases: list[Case] = []
     cases += [Case(f"{FAMILY}auth/second_reads_first/{form}", CaseKind.AUTH,
                    f"credentials: the second account's wrong secret ({FORM_LABELS[form]}) reading the first's "
-                   "conversation", 401, **_READ, path=of_first, auth=AuthMode.WRONG_SECRET, credentials=form,
+                   "conversation", **_READ, path=of_first, auth=AuthMode.WRONG_SECRET, credentials=form,
                    account=second) for form in seconds]  # fmt: skip
     cases += [Case(f"{FAMILY}read/second_reads_first/{form}", CaseKind.CROSS_ACCOUNT,
-                   f"the second account ({FORM_LABELS[form]}) reading the first's conversation", 404, **_READ,
+                   f"the second account ({FORM_LABELS[form]}) reading the first's conversation", **_READ,
                    path=of_first, credentials=form, account=second) for form in seconds]  # fmt: skip
     cases += [Case(f"{FAMILY}configuration/second_uses_first/{form}", CaseKind.CROSS_ACCOUNT,
-                   f"the second account ({FORM_LABELS[form]}) creating with the first's configurationId", 404,
+                   f"the second account ({FORM_LABELS[form]}) creating with the first's configurationId",
                    {**body, "configurationId": configuration_id}, path=CREATE_PATH, credentials=form,
                    account=second) for form in seconds]  # fmt: skip
     cases += [Case(f"{FAMILY}create/second/{form}", CaseKind.VALID,
-                   f"valid: the second account ({FORM_LABELS[form]}) creating with its own configuration", 201,
+                   f"valid: the second account ({FORM_LABELS[form]}) creating with its own configuration",
                    {**body, "configurationId": second_configuration_id or "", "name": f"Second account, {form}"},
                    credentials=form, account=second) for form in seconds]  # fmt: skip
     cases += [Case(f"{FAMILY}auth/first_reads_second/{form}", CaseKind.AUTH,
                    f"credentials: the first account's wrong secret ({FORM_LABELS[form]}) reading the second's "
-                   "conversation", 401, **_READ, path=of_second, auth=AuthMode.WRONG_SECRET,
+                   "conversation", **_READ, path=of_second, auth=AuthMode.WRONG_SECRET,
                    credentials=form) for form in forms]  # fmt: skip
     cases += [Case(f"{FAMILY}read/first_reads_second/{form}", CaseKind.CROSS_ACCOUNT,
-                   f"the first account ({FORM_LABELS[form]}) reading the second's conversation", 404, **_READ,
+                   f"the first account ({FORM_LABELS[form]}) reading the second's conversation", **_READ,
                    path=of_second, credentials=form) for form in forms]  # fmt: skip
     return cases
 

@@ -10,14 +10,29 @@ from enum import StrEnum
 
 
 class CaseKind(StrEnum):
-    """What a case asks of the API, and so which status the contract calls for."""
+    """What a case asks of the API, and so the status the contract calls for: :meth:`expected_status`, the one
+    place each kind's status is written (the cases, the checks and the schemathesis adapter read it)."""
 
-    VALID = "valid"  # a create the docs allow: 201, echoed, read back
-    INVALID = "invalid"  # one documented rule broken: 400
-    UNKNOWN_CONFIGURATION = "unknown_configuration"  # a configurationId that does not exist: 404
-    AUTH = "auth"  # missing or wrong credentials, on any route: 401
-    NOT_FOUND = "not_found"  # GET of a conversation id never created: 404
-    CROSS_ACCOUNT = "cross_account"  # one account reaching the other's conversation or configuration: 404
+    VALID = "valid", 201, 200  # a create the docs allow: 201, echoed, read back (a read of what exists: 200)
+    INVALID = "invalid", 400  # one documented rule broken
+    UNKNOWN_CONFIGURATION = "unknown_configuration", 404  # a configurationId that does not exist
+    AUTH = "auth", 401  # missing or wrong credentials, on any route
+    NOT_FOUND = "not_found", 404  # GET of a conversation id never created
+    CROSS_ACCOUNT = "cross_account", 404  # one account reaching the other's conversation or configuration
+
+    _create_status: int
+    _read_status: int
+
+    def __new__(cls, value: str, create_status: int, read_status: int | None = None) -> CaseKind:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member._create_status = create_status
+        member._read_status = create_status if read_status is None else read_status
+        return member
+
+    def expected_status(self, method: str) -> int:
+        """The status the contract calls for on a case of this kind sent with ``method``."""
+        return self._read_status if method == "GET" else self._create_status
 
 
 class AuthMode(StrEnum):
@@ -58,11 +73,29 @@ class CaseOutcome(StrEnum):
     NOT_RUN = "not_run"  # budget spent or interrupted before it was sent
 
 
+UNJUDGED = frozenset({CaseOutcome.INCONCLUSIVE, CaseOutcome.NOT_RUN})  # no verdict on the contract either way
+
+
 class CheckOutcome(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     WARNED = "warned"
     SKIPPED = "skipped"
+
+
+FOUND = frozenset({CheckOutcome.FAILED, CheckOutcome.WARNED})  # a check that found something, at either severity
+
+
+class Severity(StrEnum):
+    """What a check's failure means: ``fail`` fails the run, ``warn`` is reported (the user's policy may change it)."""
+
+    FAIL = "fail"
+    WARN = "warn"
+
+    @property
+    def failure(self) -> CheckOutcome:
+        """The outcome a check of this severity has when it finds something."""
+        return CheckOutcome.FAILED if self is Severity.FAIL else CheckOutcome.WARNED
 
 
 def values(enum: type[StrEnum]) -> tuple[str, ...]:

@@ -12,58 +12,61 @@ from typing import Any
 
 from conformance.contract import SCHEMA_FILES, Contract
 
-
-def _walk(contract: Contract, node: dict[str, Any], base: str, value: Any, path: str) -> list[tuple[str, Any, dict]]:
-    """Every (path, value, schema node) of ``value``, in document order (one list: a response is walked several
-    times per case, and a chain of nested generators cost several times the walk itself)."""
-    walked: list[tuple[str, Any, dict]] = []
-    _collect(contract, node, base, value, path, walked)
-    return walked
+Walked = list[tuple[str, Any, dict]]  # (path, value, the schema node that describes it) of every member, in order
+_UNDOCUMENTED: dict[str, Any] = {"x-undocumented": True}  # the node of a member the schema does not name (read only)
 
 
-def _collect(contract: Contract, node: dict[str, Any], base: str, value: Any, path: str,
-             walked: list[tuple[str, Any, dict]]) -> None:  # fmt: skip
-    if "$ref" in node:
-        node, base = contract.follow(node, base)
-    walked.append((path, value, node))
-    if isinstance(value, dict):
-        if "object" not in _types(node):
-            return
-        properties = node.get("properties", _NONE)
+def _walk(contract: Contract, node: dict[str, Any], base: str, value: Any, path: str, out: Walked) -> Walked:
+    """Appends (path, value, node) of ``value`` and of every member inside it, in order, to ``out``.
+
+    Appending rather than yielding: generators nested as deep as the body cost more than the walk itself."""
+    node, base = contract.follow(node, base)
+    out.append((path, value, node))
+    if isinstance(value, dict) and "object" in _types(node):
+        properties = node.get("properties", {})
         entries = node.get("additionalProperties")  # a documented map (``metadata``): its keys are data
         for key, item in value.items():
             where = f"{path}.{key}" if path else key
             if key in properties:
-                _collect(contract, properties[key], base, item, where, walked)
+                _walk(contract, properties[key], base, item, where, out)
             elif isinstance(entries, dict):
-                _collect(contract, entries, base, item, where, walked)
+                _walk(contract, entries, base, item, where, out)
             else:
-                walked.append((where, item, _UNDOCUMENTED))
+                out.append((where, item, _UNDOCUMENTED))
     elif isinstance(value, list) and "items" in node:
-        items, where = node["items"], f"{path}[]"
         for item in value:
-            _collect(contract, items, base, item, where, walked)
+            _walk(contract, node["items"], base, item, f"{path}[]", out)
+    return out
 
 
-_NONE: dict[str, Any] = {}
-_UNDOCUMENTED: dict[str, Any] = {"x-undocumented": True}
+def walk(contract: Contract, name: str, value: Any) -> Walked:
+    """A response walked beside schema ``name`` once, for several readers (the drift checks share one walk)."""
+    return _walk(contract, contract.schema(name), SCHEMA_FILES[name], value, "", [])
 
 
-def walk_undocumented(contract: Contract, name: str, value: Any) -> Iterator[str]:
-    for path, _value, node in _walk(contract, contract.schema(name), SCHEMA_FILES[name], value, ""):
+def undocumented_in(walked: Walked) -> Iterator[str]:
+    for path, _value, node in walked:
         if node.get("x-undocumented"):
             yield path
 
 
-def walk_enum_drift(contract: Contract, name: str, value: Any) -> Iterator[str]:
-    for path, item, node in _walk(contract, contract.schema(name), SCHEMA_FILES[name], value, ""):
+def enum_drift_in(walked: Walked) -> Iterator[str]:
+    for path, item, node in walked:
         if "enum" in node and isinstance(item, str) and item not in node["enum"]:
             yield f"{path}={item}"
 
 
+def walk_undocumented(contract: Contract, name: str, value: Any) -> Iterator[str]:
+    return undocumented_in(walk(contract, name, value))
+
+
+def walk_enum_drift(contract: Contract, name: str, value: Any) -> Iterator[str]:
+    return enum_drift_in(walk(contract, name, value))
+
+
 def field_paths(contract: Contract, name: str, value: Any) -> Iterator[str]:
     """Every field path present in a response, documented or not (for run-to-run comparison)."""
-    for path, _value, _node in _walk(contract, contract.schema(name), SCHEMA_FILES[name], value, ""):
+    for path, _value, _node in walk(contract, name, value):
         if path:
             yield path
 

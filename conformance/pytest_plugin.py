@@ -20,6 +20,7 @@ import pytest
 
 from conformance.cases import Case
 from conformance.cassettes.redaction import Redactor
+from conformance.kinds import CaseOutcome, CheckOutcome
 from conformance.runner import Runner, RunOptions, plan_for
 from conformance.settings import MOST_EXAMPLES, TARGET_DEFAULTS
 from conformance.targets import SetupError, Target, emulator_target, live_target
@@ -153,14 +154,14 @@ def check_case(runner: Runner, case: Case, seed: int) -> None:
     result = runner.run_case(case)
     # What the vendor said reaches pytest's output (a CI log): redacted as a run's outputs are.
     redacted = _redactor(runner).message
-    if result.outcome == "inconclusive":
+    if result.outcome == CaseOutcome.INCONCLUSIVE:
         pytest.skip(redacted(f"inconclusive: {result.reason}"))
-    if result.outcome == "not_run":  # a cross-account case without a second account
+    if result.outcome == CaseOutcome.NOT_RUN:  # a cross-account case without a second account
         pytest.skip(redacted(result.reason or "not run"))
     for check in result.checks:
-        if check.outcome == "warned":
+        if check.outcome == CheckOutcome.WARNED:
             warnings.warn(ConformanceDriftWarning(redacted(f"{check.check}: {check.message}")), stacklevel=2)
-    failed = [check for check in result.checks if check.outcome == "failed"]
+    failed = [check for check in result.checks if check.outcome == CheckOutcome.FAILED]
     if failed:
         lines = [f"{check.check}: {check.message}" for check in failed]
         if result.exchange is not None:

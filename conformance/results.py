@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from conformance.atomic import write_atomic
 from conformance.drift import DRIFT_CHECKS
 from conformance.exchange import Exchange
+from conformance.kinds import CaseOutcome, CheckOutcome, Severity
 from conformance.run_record import CaseEntry, Policy, RunHeader
 from conformance.scrubbing import Secrets, scrub
 from conformance.stream import RESULTS_FORMAT
@@ -34,8 +35,8 @@ __all__ = ["RESULTS_FORMAT", "CaseResult", "CheckResult", "RunResult", "case_rec
 @dataclass
 class CheckResult:
     check: str
-    severity: str
-    outcome: str  # a CheckOutcome (conformance.kinds)
+    severity: Severity
+    outcome: CheckOutcome
     message: str = ""
     findings: tuple[str, ...] = ()  # the items a drift check found (field paths, enum values, headers)
 
@@ -43,7 +44,7 @@ class CheckResult:
 @dataclass
 class CaseResult:
     case: Case
-    outcome: str  # a CaseOutcome (conformance.kinds)
+    outcome: CaseOutcome
     exchange: Exchange | None = None
     fetched: Exchange | None = None
     checks: list[CheckResult] = field(default_factory=list)

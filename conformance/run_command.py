@@ -25,6 +25,7 @@ from conformance.coverage import EXIT_CODES, Verdict, coverage_line
 from conformance.credentials import credential_variables
 from conformance.history.store import HistoryError, HistoryStore
 from conformance.interrupts import INTERRUPTS
+from conformance.kinds import CheckOutcome, Severity, values
 from conformance.reports import write_from_stream
 from conformance.reports.digest import build_digest
 from conformance.reports.document import (
@@ -104,17 +105,17 @@ def parse_checks(value: str | None) -> frozenset[str] | None:
     return names
 
 
-def parse_severities(values: tuple[str, ...]) -> dict[str, str]:
+def parse_severities(pairs: tuple[str, ...]) -> dict[str, Severity]:
     """``CHECK=fail|warn`` pairs: the user's policy where it differs from the docs' default."""
-    chosen: dict[str, str] = {}
-    for value in values:
+    chosen: dict[str, Severity] = {}
+    for value in pairs:
         name, _, severity = value.partition("=")
         name, severity = name.strip(), severity.strip()
         if name not in CHECKS:
             raise click.BadParameter(f"unknown check {name!r} in --severity {value!r}; known: {', '.join(CHECKS)}")
-        if severity not in ("fail", "warn"):
+        if severity not in values(Severity):
             raise click.BadParameter(f"--severity {value!r}: expected CHECK=fail or CHECK=warn")
-        chosen[name] = severity
+        chosen[name] = Severity(severity)
     return chosen
 
 
@@ -167,7 +168,7 @@ class Progress:
         return "?" if total >= TIME_BOXED_EXAMPLES else str(total)
 
     def __call__(self, index: int, total: int, case: CaseResult) -> None:
-        failed = [r for r in case.checks if r.outcome == "failed"]
+        failed = [r for r in case.checks if r.outcome == CheckOutcome.FAILED]
         self.failed += bool(failed)
         if not self.interactive:
             for result in failed:

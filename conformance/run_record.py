@@ -251,7 +251,7 @@ class RecordedEntry:
 
     def case_fields(self) -> dict[str, Any]:
         """What the entry says of the case itself (the recorded request says what was sent)."""
-        return {"id": self.id, "kind": self.kind, "description": self.description,
-                "expected_status": self.expected_status, "constraint": self.constraint, "auth": self.auth,
+        return {"id": self.id, "kind": self.kind, "description": self.description,  # the status follows from the kind
+                "constraint": self.constraint, "auth": self.auth,
                 "credentials": self.credentials, "authorization": self.malformed_header,
                 "account": self.account}  # fmt: skip

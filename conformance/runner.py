@@ -26,7 +26,7 @@ from conformance.contract import Contract, load_contract
 from conformance.cross_account import compared_with_never_created, crosses
 from conformance.exchange import Exchange
 from conformance.interrupts import INTERRUPTS
-from conformance.kinds import Account, CaseKind
+from conformance.kinds import Account, CaseKind, CaseOutcome, CheckOutcome
 from conformance.planner import drawn
 from conformance.results import CaseResult, CheckResult, RunResult
 from conformance.run_record import Policy, now
@@ -77,26 +77,24 @@ def plan_for(target: Target, options: RunOptions, contract: Contract | None = No
 
 def run_checks(case: Case, exchange: Exchange, fetched: Exchange | None, state: RunState,
                allowed: frozenset[str] | None = None) -> list[CheckResult]:  # fmt: skip
-    """Every registered check against one case's response (used by runs, replay and pytest)."""
+    """Every registered check against one case's response (used by runs, replay and pytest); a check that cannot
+    apply to the case's kind is skipped without being asked (``RunState.judging``)."""
     context = Context(case, exchange, state, fetched)
     results = []
-    for check in CHECKS.values():
-        if allowed is not None and check.name not in allowed:
-            continue
-        severity = state.severities.get(check.name, check.severity)
-        if not check.applies(context):
-            results.append(CheckResult(check.name, severity, "skipped"))
+    for judged in state.judging(case.kind, allowed):
+        check, severity = judged.check, judged.severity
+        if not (judged.can_apply and check.applies(context)):
+            results.append(CheckResult(check.name, severity, CheckOutcome.SKIPPED))
             continue
         try:
             check.run(context)
         except CheckFailed as failure:
-            outcome = "failed" if severity == "fail" else "warned"
-            results.append(CheckResult(check.name, severity, outcome, failure.message, failure.findings))
+            results.append(CheckResult(check.name, severity, severity.failure, failure.message, failure.findings))
         except Exception as exc:  # a response odd enough to trip a check is itself a finding
             message = f"check could not judge this response ({type(exc).__name__}: {exc})"
-            results.append(CheckResult(check.name, severity, "failed", message))
+            results.append(CheckResult(check.name, severity, CheckOutcome.FAILED, message))
         else:
-            results.append(CheckResult(check.name, severity, "passed"))
+            results.append(CheckResult(check.name, severity, CheckOutcome.PASSED))
     return results
 
 
@@ -217,12 +215,12 @@ class Runner:
                 sent = exc
             in_flight.popleft()
             if isinstance(sent, Unsendable):
-                return CaseResult(case, "not_run", reason=str(sent))
+                return CaseResult(case, CaseOutcome.NOT_RUN, reason=str(sent))
             if isinstance(sent, BudgetExhausted):
                 result.stopped = "request budget spent"
-                return CaseResult(case, "not_run", reason="request budget spent")
+                return CaseResult(case, CaseOutcome.NOT_RUN, reason="request budget spent")
             if isinstance(sent, Stopped):
-                return CaseResult(case, "not_run", reason="interrupted")
+                return CaseResult(case, CaseOutcome.NOT_RUN, reason="interrupted")
             exchange, fetched = sent
             if not answered and exchange.status is None:
                 raise SetupError(f"target {self.target.base_url} unreachable: {exchange.error}")
@@ -308,7 +306,7 @@ class Runner:
         reason = self.unrunnable(case)
         case = self._filled(case)
         if reason is not None:
-            return CaseResult(case, "not_run", reason=reason)
+            return CaseResult(case, CaseOutcome.NOT_RUN, reason=reason)
         return self._verdict(case, *self._send(case))
 
     def unrunnable(self, case: Case) -> str | None:
@@ -365,11 +363,11 @@ def judge(case: Case, exchange: Exchange, fetched: Exchange | None, state: RunSt
           allowed: frozenset[str] | None = None) -> CaseResult:  # fmt: skip
     """The verdict on one case from what came back (used by runs and replay)."""
     if reason := not_the_api(exchange):
-        return CaseResult(case, "inconclusive", exchange, reason=reason)
+        return CaseResult(case, CaseOutcome.INCONCLUSIVE, exchange, reason=reason)
     if exchange.status is None:
-        return CaseResult(case, "inconclusive", exchange, reason=f"no answer: {exchange.error}")
+        return CaseResult(case, CaseOutcome.INCONCLUSIVE, exchange, reason=f"no answer: {exchange.error}")
     if exchange.status in RETRY_STATUSES:
-        return CaseResult(case, "inconclusive", exchange,
+        return CaseResult(case, CaseOutcome.INCONCLUSIVE, exchange,
                           reason=f"still {exchange.status} after {exchange.attempts} attempts")  # fmt: skip
     unread, judged = "", fetched
     if fetched is not None and (fetched.status in RETRY_STATUSES or fetched.status is None or not_the_api(fetched)):
@@ -382,6 +380,7 @@ def judge(case: Case, exchange: Exchange, fetched: Exchange | None, state: RunSt
         )
         judged = None
     checks = run_checks(case, exchange, judged, state, allowed)
-    if any(r.outcome == "failed" for r in checks):
-        return CaseResult(case, "failed", exchange, fetched, checks)
-    return CaseResult(case, "inconclusive" if unread else "passed", exchange, fetched, checks, reason=unread)
+    if any(r.outcome == CheckOutcome.FAILED for r in checks):
+        return CaseResult(case, CaseOutcome.FAILED, exchange, fetched, checks)
+    outcome = CaseOutcome.INCONCLUSIVE if unread else CaseOutcome.PASSED
+    return CaseResult(case, outcome, exchange, fetched, checks, reason=unread)

@@ -29,6 +29,7 @@ from conformance.cases import Case
 from conformance.checks import RunState
 from conformance.contract import load_contract
 from conformance.exchange import Exchange
+from conformance.kinds import AuthMode, CaseKind, CheckOutcome
 from conformance.runner import run_checks
 from conformance.wire import WIRE_REQUEST_FILE
 
@@ -114,7 +115,9 @@ class _Adapter:
             fetched = exchange
             case, exchange = self.created[found[1]]
         for result in run_checks(case, exchange, fetched, self.state, frozenset({self.check})):
-            if result.outcome == "failed" or (result.outcome == "warned" and os.environ.get(DRIFT_FAILS_ENV) == "1"):
+            if result.outcome == CheckOutcome.FAILED or (
+                result.outcome == CheckOutcome.WARNED and os.environ.get(DRIFT_FAILS_ENV) == "1"
+            ):
                 return result.message
         return None
 
@@ -125,16 +128,15 @@ def translate(st_case: Any, response: Any) -> tuple[Case, Exchange]:
     body = request.body or b""
     body = body.encode() if isinstance(body, str) else bytes(body)
     headers = {name: value for name, value in request.headers.items() if name.lower() != "authorization"}
-    auth = "valid" if "authorization" in {name.lower() for name in request.headers} else "none"
+    auth = AuthMode.VALID if "authorization" in {name.lower() for name in request.headers} else AuthMode.NONE
     payload, raw_body = _payload(body)
     meta = st_case.meta
-    kind = "invalid" if meta is not None and meta.generation.mode.is_negative else "valid"
+    negative = meta is not None and meta.generation.mode.is_negative
     phase = meta.phase.name if meta is not None else "explicit"
     case = Case(
         id=f"schemathesis/{st_case.id}",
-        kind=kind,
-        description=f"schemathesis {phase} case {st_case.id} ({'negative' if kind == 'invalid' else 'positive'})",
-        expected_status=400 if kind == "invalid" else (201 if request.method == "POST" else 200),
+        kind=CaseKind.INVALID if negative else CaseKind.VALID,  # its expected status follows (Case.expected_status)
+        description=f"schemathesis {phase} case {st_case.id} ({'negative' if negative else 'positive'})",
         payload=payload,
         raw_body=raw_body,
         content_type=headers.get("Content-Type"),

@@ -20,6 +20,7 @@ from conformance.client import BudgetExhausted, Stopped
 from conformance.confirmation import FailingGroups, failing_keys
 from conformance.contract import Contract
 from conformance.interrupts import INTERRUPTS
+from conformance.kinds import CheckOutcome
 from conformance.results import CaseResult, failure_record
 from conformance.runner import Runner
 
@@ -62,7 +63,7 @@ def shrink(runner: Runner, groups: Iterable[LargeGroup], contract: Contract, sho
         left -= spent
         if found is not None:
             result = show(found)
-            check = next(r for r in result.checks if r.check == group.check and r.outcome == "failed")
+            check = next(r for r in result.checks if r.check == group.check and r.outcome == CheckOutcome.FAILED)
             reduced.append({"key": group.key, "check": group.check, "case": group.case.id,
                             "from_size": body_size(group.case), "size": body_size(found.case), "resent": spent,
                             "failure": failure_record(result, check, seed)})  # fmt: skip

@@ -19,6 +19,7 @@ from conformance.cases import Case
 from conformance.checks import CHECKS, RunState
 from conformance.contract import load_contract
 from conformance.exchange import Exchange
+from conformance.kinds import CaseKind, Severity
 from conformance.runner import run_checks
 
 ACCOUNT = "AC" + "a" * 32
@@ -74,20 +75,20 @@ def error(status: int, code: int) -> dict[str, Any]:
     return {"code": code, "message": "m", "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}
 
 
-VALID = Case("valid/0000", "valid", "valid: test", 201, REQUEST)
-INVALID = Case("invalid/participants.maxItems/0", "invalid", "invalid: participants breaks maxItems", 400,
+VALID = Case("valid/0000", "valid", "valid: test", REQUEST)
+INVALID = Case("invalid/participants.maxItems/0", "invalid", "invalid: participants breaks maxItems",
                {"configurationId": CONFIG, "participants": [{}] * 51}, constraint="participants.maxItems")  # fmt: skip
 UNKNOWN = Case(
-    "unknown_configuration/0", "unknown_configuration", "unknown", 404, {"configurationId": "conv_configuration_x"}
+    "unknown_configuration/0", "unknown_configuration", "unknown", {"configurationId": "conv_configuration_x"}
 )
-AUTH = Case("auth/none", "auth", "credentials: none", 401, {"configurationId": CONFIG}, auth="none")
-NOT_FOUND = Case("not_found/0", "not_found", "never created", 404, raw_body=b"", content_type=None, method="GET",
+AUTH = Case("auth/none", "auth", "credentials: none", {"configurationId": CONFIG}, auth="none")
+NOT_FOUND = Case("not_found/0", "not_found", "never created", raw_body=b"", content_type=None, method="GET",
                  path="/v2/Conversations/conv_conversation_none")  # fmt: skip
 SECOND_ACCOUNT = "AC" + "5ec0" * 8
 CROSS_READ = Case("cross_account/read/second_reads_first/api_key", "cross_account", "the second account reading the "
-                  "first's conversation", 404, raw_body=b"", content_type=None, method="GET", path=f"/v2/Conversations/"
+                  "first's conversation", raw_body=b"", content_type=None, method="GET", path=f"/v2/Conversations/"
                   f"{CONV}", credentials="api_key", account="second")  # fmt: skip
-SECOND_CREATES = Case("cross_account/create/second/api_key", "valid", "valid: the second account creating", 201,
+SECOND_CREATES = Case("cross_account/create/second/api_key", "valid", "valid: the second account creating",
                       REQUEST, credentials="api_key", account="second")  # fmt: skip
 CREATED_AT = datetime(2026, 11, 24, 10, 0, tzinfo=UTC).timestamp()  # what conversation() says
 
@@ -301,7 +302,7 @@ def test_only_the_stated_error_code_fails_an_example_code_is_reported() -> None:
     conversation(participants=[], name="Named by the vendor"),
 ])  # fmt: skip
 def test_a_name_not_sent_may_come_back_any_way(response: dict[str, Any]) -> None:
-    case = Case("valid/0001", "valid", "valid", 201, {"configurationId": CONFIG})
+    case = Case("valid/0001", "valid", "valid", {"configurationId": CONFIG})
     assert failing(outcomes(case, exchange(201, response))) == set()
 
 
@@ -422,3 +423,53 @@ def test_request_isolation_catches_what_one_request_leaves_in_another() -> None:
     assert _isolation((unnamed, conversation(name="Named by the vendor")))[0] == "passed"
     outcome, message = _isolation((plain, base), (unnamed, base))  # "Support Chat", sent by the first case
     assert outcome == "failed" and "case valid/0000 sent that name" in message
+
+
+# --- dispatch by case kind (issue 25): a check made for some kinds is never asked about another -------------------
+
+
+def test_judging_lists_every_check_in_order_and_which_can_apply_to_the_kind() -> None:
+    state = RunState(load_contract(), ACCOUNT, severities={"ignored_auth": "warn"})
+    for kind in CaseKind:
+        judging = state.judging(kind)
+        assert [j.check.name for j in judging] == list(CHECKS)
+        not_made_for = {name for name, check in CHECKS.items() if kind not in check.kinds}
+        assert {j.check.name for j in judging if not j.can_apply} == not_made_for
+        assert state.judging(kind) is judging  # worked out once per kind
+    assert {j.check.name: j.severity for j in state.judging(CaseKind.AUTH)}["ignored_auth"] == Severity.WARN
+    only = frozenset({"ignored_auth", "no_server_error"})
+    assert [j.check.name for j in state.judging(CaseKind.VALID, only)] == ["no_server_error", "ignored_auth"]
+
+
+def test_the_status_checks_are_each_made_for_one_kind() -> None:
+    made_for = {name: set(check.kinds) for name, check in CHECKS.items() if check.kinds != frozenset(CaseKind)}
+    assert made_for == {
+        "cross_account_isolation": {CaseKind.CROSS_ACCOUNT}, "existence_oracle": {CaseKind.CROSS_ACCOUNT},
+        "positive_data_acceptance": {CaseKind.VALID}, "null_as_absent": {CaseKind.VALID},
+        "negative_data_rejection": {CaseKind.INVALID}, "content_type_enforced": {CaseKind.INVALID},
+        "unknown_configuration_rejection": {CaseKind.UNKNOWN_CONFIGURATION},
+        "unknown_id_rejection": {CaseKind.NOT_FOUND}, "ignored_auth": {CaseKind.AUTH},
+        "request_echo": {CaseKind.VALID}, "unreturned_members": {CaseKind.VALID},
+        "participant_order": {CaseKind.VALID}, "request_isolation": {CaseKind.VALID},
+    }  # fmt: skip
+
+
+def test_a_check_of_another_kind_is_skipped_without_being_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    def never(ctx: Any) -> bool:
+        raise AssertionError("asked about a case of a kind it is not made for")
+
+    monkeypatch.setitem(CHECKS, "ignored_auth", replace(CHECKS["ignored_auth"], applies=never))
+    body = conversation()
+    results = outcomes(VALID, timed(exchange(201, body)), timed(exchange(200, body, method="GET")))
+    assert results["ignored_auth"] == ("skipped", "")
+    with pytest.raises(AssertionError, match="asked about"):
+        outcomes(AUTH, exchange(401, error(401, 20003)))
+
+
+@pytest.mark.parametrize(("case", "status"), [(VALID, 201), (INVALID, 400), (UNKNOWN, 404), (AUTH, 401),
+                                              (NOT_FOUND, 404), (CROSS_READ, 404), (SECOND_CREATES, 201)])  # fmt: skip
+def test_the_status_checks_read_the_status_of_the_case_s_kind(case: Case, status: int) -> None:
+    assert case.expected_status == status
+    results = outcomes(case, exchange(500, error(500, 20500), method=case.method))
+    judged = [name for name, (outcome, _) in results.items() if outcome == "failed" and name != "no_server_error"]
+    assert any(f"expected {status}" in results[name][1] for name in judged), results

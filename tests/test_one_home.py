@@ -7,11 +7,13 @@ import base64
 import pytest
 
 from conformance.access import NeverCreated, never_created_id, not_found_cases
+from conformance.cases import Case, build_plan
 from conformance.checks.isolation import _message
+from conformance.contract import load_contract
 from conformance.emulator.faults import CREDENTIAL_FORMS, FaultError, FaultInjector
 from conformance.emulator.responses import _decoded, _form_of, _username_form
 from conformance.exchange import Exchange
-from conformance.kinds import CredentialForm
+from conformance.kinds import AuthMode, CaseKind, CredentialForm
 from conformance.vendor import CONVERSATION_ID_PREFIX
 
 
@@ -49,3 +51,20 @@ def test_the_isolation_check_masks_ids_of_the_vendor_s_prefix() -> None:
     exchange = Exchange("GET", "http://127.0.0.1:1/v2/Conversations/x", {}, b"", "valid", status=404,
                         response_body=f'{{"code": 20404, "message": "{named}"}}'.encode())  # fmt: skip
     assert _message(exchange) == "The requested resource /v2/Conversations/{id} was not found"
+
+
+def test_each_case_kind_s_expected_status_is_written_once() -> None:
+    # the kind is the status's one home: a case cannot be given another one, and every planned case reads it
+    assert {kind: kind.expected_status("POST") for kind in CaseKind} == {
+        CaseKind.VALID: 201, CaseKind.INVALID: 400, CaseKind.UNKNOWN_CONFIGURATION: 404, CaseKind.AUTH: 401,
+        CaseKind.NOT_FOUND: 404, CaseKind.CROSS_ACCOUNT: 404,
+    }  # fmt: skip
+    assert CaseKind.VALID.expected_status("GET") == 200  # a read of what exists (schemathesis's stateful GETs)
+    with pytest.raises(TypeError):
+        Case("valid/0000", CaseKind.VALID, "valid", expected_status=201)  # type: ignore[call-arg]
+    plan = build_plan(load_contract(), "conv_configuration_x", 3, 4, tuple(CredentialForm), (CredentialForm.API_KEY,),
+                      "conv_configuration_y")  # fmt: skip
+    for case in plan:
+        assert case.expected_status == case.kind.expected_status(case.method)
+        assert isinstance(case.kind, CaseKind) and isinstance(case.auth, AuthMode)  # the members, not strings
+    assert Case("auth/x", "auth", "a record's strings", auth="none").kind is CaseKind.AUTH  # read back as members

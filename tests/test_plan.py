@@ -43,7 +43,7 @@ def eager_plan(at_seed: int, max_examples: int, forms: tuple[str, ...]) -> list[
     """The plan as it was built before it became lazy: every family drawn up front, then interleaved."""
 
     def valid(family: str, described: Any) -> list[Case]:
-        return [Case(f"valid/{family}/{i:02d}", CaseKind.VALID, f"valid: {what}", 201, body)
+        return [Case(f"valid/{family}/{i:02d}", CaseKind.VALID, f"valid: {what}", body)
                 for i, (what, body) in enumerate(described)]  # fmt: skip
 
     families = [valid("edge", edge_cases(CONTRACT, CONFIGURATION)),
@@ -53,7 +53,7 @@ def eager_plan(at_seed: int, max_examples: int, forms: tuple[str, ...]) -> list[
                 valid("isolation", isolation_pairs(CONTRACT, CONFIGURATION)),
                 credential_form_cases(CONFIGURATION, forms, full_body(CONTRACT, CONFIGURATION))]  # fmt: skip
     generated = draw(valid_requests(CONTRACT, CONFIGURATION), max_examples, at_seed)
-    families.append([Case(f"valid/{i:04d}", CaseKind.VALID, "valid: generated", 201, body)
+    families.append([Case(f"valid/{i:04d}", CaseKind.VALID, "valid: generated", body)
                      for i, body in enumerate(generated)])  # fmt: skip
     per_rule = max(1, max_examples // 10)
     bases = draw(valid_requests(CONTRACT, CONFIGURATION), per_rule, at_seed + 1)
@@ -65,7 +65,7 @@ def eager_plan(at_seed: int, max_examples: int, forms: tuple[str, ...]) -> list[
             values, labels = values + extra, labels + [violation.outside_label] * len(extra)
         families.append([
             Case(f"invalid/{violation.name}/{i}", CaseKind.INVALID,
-                 f"invalid: {violation.location} breaks {violation.rule} ({labels[i % len(labels)]})", 400,
+                 f"invalid: {violation.location} breaks {violation.rule} ({labels[i % len(labels)]})",
                  place(CONTRACT, bases[i % len(bases)], violation.location, values[i % len(values)],
                        2 if "[]" in violation.location and i % 2 else 0),
                  constraint=violation.name)
@@ -74,13 +74,13 @@ def eager_plan(at_seed: int, max_examples: int, forms: tuple[str, ...]) -> list[
     transport: dict[str, list[Case]] = {}
     for family, what, payload, raw, content_type, constraint in transport_cases(CONFIGURATION):
         cases = transport.setdefault(family, [])
-        cases.append(Case(f"invalid/{family}/{len(cases)}", CaseKind.INVALID, f"invalid: {what}", 400, payload,
+        cases.append(Case(f"invalid/{family}/{len(cases)}", CaseKind.INVALID, f"invalid: {what}", payload,
                           raw_body=raw, content_type=content_type, constraint=constraint))  # fmt: skip
     families += transport.values()
     unknown = draw(from_pattern(r"^[0-9a-z]{26}$"), max(2, per_rule // 2), at_seed + 1000)
     full = full_body(CONTRACT, CONFIGURATION)
     families.append([Case(f"unknown_configuration/{i}", CaseKind.UNKNOWN_CONFIGURATION,
-                          "configurationId that does not exist" + (" in a full body" if i % 2 else ""), 404,
+                          "configurationId that does not exist" + (" in a full body" if i % 2 else ""),
                           {**(full if i % 2 else {}), "configurationId": f"{CONFIGURATION_ID_PREFIX}{suffix}"})
                      for i, suffix in enumerate(unknown)])  # fmt: skip
     families.append(reference_edge_cases(CONTRACT, CONFIGURATION))

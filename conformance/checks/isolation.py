@@ -11,9 +11,9 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.checks.registry import CheckFailed, Context, check, of_kind, shown, why
+from conformance.checks.registry import CheckFailed, Context, answered, check, shown, why
 from conformance.exchange import Exchange, NotJSON
-from conformance.kinds import CaseKind
+from conformance.kinds import CaseKind, Severity
 from conformance.vendor import CONVERSATION_ID_PREFIX
 
 _ID = re.compile(re.escape(CONVERSATION_ID_PREFIX) + "[0-9A-Za-z]+")  # a conversation id, masked in messages
@@ -33,17 +33,19 @@ def _error(exchange: Exchange) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-@check(applies=of_kind(CaseKind.CROSS_ACCOUNT))
+@check(kinds={CaseKind.CROSS_ACCOUNT}, applies=answered)
 def cross_account_isolation(ctx: Context) -> None:
     """Another account's conversation or configuration is 404 with the vendor error body, as if it never existed."""
-    if ctx.status != 404:
+    expected_status = ctx.case.expected_status
+    if ctx.status != expected_status:
         consequence = {403: " (403 tells the caller the resource exists)"}.get(ctx.status or 0, "")
         if ctx.status is not None and ctx.status < 300:
             consequence = " (the other account's data was handed over)"
-        raise CheckFailed(f"expected 404 for {ctx.case.description}, got {ctx.status}{consequence}{why(ctx)}")
+        raise CheckFailed(f"expected {expected_status} for {ctx.case.description}, got {ctx.status}{consequence}"
+                          f"{why(ctx)}")  # fmt: skip
     body = _error(ctx.response)
     if body is None or not isinstance(body.get("code"), int):
-        raise CheckFailed(f"404 for {ctx.case.description} without the vendor error body")
+        raise CheckFailed(f"{expected_status} for {ctx.case.description} without the vendor error body")
     baseline = _baseline(ctx)
     if baseline is None:
         return
@@ -60,8 +62,8 @@ def cross_account_isolation(ctx: Context) -> None:
         raise CheckFailed(f"{ctx.case.description} is told apart from an id that never existed: " + "; ".join(problems))
 
 
-@check(severity="warn", applies=lambda ctx: of_kind(CaseKind.CROSS_ACCOUNT)(ctx) and ctx.status == 404
-       and _baseline(ctx) is not None)  # fmt: skip
+@check(severity=Severity.WARN, kinds={CaseKind.CROSS_ACCOUNT},
+       applies=lambda ctx: ctx.status == ctx.case.expected_status and _baseline(ctx) is not None)  # fmt: skip
 def existence_oracle(ctx: Context) -> None:
     """A read of another account's conversation has the message a read of an id that never existed has."""
     baseline = _baseline(ctx)

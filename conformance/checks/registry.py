@@ -3,7 +3,8 @@
 A check raises :class:`CheckFailed` with a message that says what was expected and what came
 back. Its severity decides what that means: ``fail`` fails the run, ``warn`` is reported (drift,
 or what the docs leave open); a run option or the gate policy may change it. Checks that do not
-apply to a response (a schema check on a 400, say) are skipped.
+apply to a response (a schema check on a 400, say) are skipped; a check made for some case kinds only
+is never even asked about a case of another kind (:meth:`RunState.judging`, worked out once per kind).
 """
 
 from __future__ import annotations
@@ -11,19 +12,18 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from conformance.cases import Case
 from conformance.checks.difference import member_differences, string_difference, summarised
 from conformance.contract import CREATE_PATH, FETCH_PATH, Contract
 from conformance.exchange import Exchange, NotJSON
-from conformance.kinds import Account, CaseKind
+from conformance.kinds import Account, CaseKind, Severity
+from conformance.members import Walked, walk
 from conformance.settings import DEFAULT_CLOCK_SKEW_S  # defined with the CLI's defaults; the checks apply it
-
-Severity = Literal["fail", "warn"]
 
 
 class CheckFailed(Exception):
@@ -44,7 +44,7 @@ class RunState:
     conversation_ids: dict[str, str] = field(default_factory=dict)  # id -> case that created it
     participant_ids: dict[str, str] = field(default_factory=dict)
     clock_skew_s: float = DEFAULT_CLOCK_SKEW_S
-    severities: dict[str, str] = field(default_factory=dict)  # check -> "fail" | "warn" (the user's policy)
+    severities: dict[str, Severity] = field(default_factory=dict)  # check -> its severity by the user's policy
     seen_accounts: dict[str, str] = field(default_factory=dict)  # accountId -> first case (account not given)
     # configurationId -> (the configuration a create without an override showed, that case)
     shared_configurations: dict[str, tuple[Any, str]] = field(default_factory=dict)
@@ -53,6 +53,25 @@ class RunState:
     sent_names: dict[str, str] = field(default_factory=dict)  # conversation name sent -> the first case that sent it
     second_account_sid: str | None = None  # the accountId of the second account's conversations, when known
     seen_second_accounts: dict[str, str] = field(default_factory=dict)  # as seen_accounts, for the second account
+    # (case kind, allow-list) -> what judging a case of that kind runs: worked out on the first case of each kind
+    _judging: dict[tuple[CaseKind, frozenset[str] | None], tuple[Judged, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        self.severities = {name: Severity(severity) for name, severity in self.severities.items()}
+
+    def judging(self, kind: CaseKind, allowed: frozenset[str] | None = None) -> tuple[Judged, ...]:
+        """Every registered check (of the allow-list, if given), in order, with its severity by this run's policy and
+        whether it can apply to a case of ``kind`` at all: one that cannot is skipped without being asked."""
+        key = (kind, allowed)
+        if key not in self._judging:
+            self._judging[key] = tuple(
+                Judged(check, self.severities.get(check.name, check.severity), kind in check.kinds)
+                for check in CHECKS.values()
+                if allowed is None or check.name in allowed
+            )
+        return self._judging[key]
 
     def expected_account(self, account: str | None) -> str | None:
         """The accountId conversations created by ``account`` (an Account; None: the first) must carry, if known."""
@@ -67,6 +86,16 @@ class Context:
     # GET /v2/Conversations/{id} after a 201; after a read of another account's conversation, the same caller's
     # GET of an id never created (what that read must look like)
     fetched: Exchange | None = None
+    # id of a body -> (the body, kept so its id stays its own; its walk)
+    _walked: dict[int, tuple[Any, Walked]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def walked(self, conversation: dict[str, Any]) -> Walked:
+        """A conversation this case got back (created or read back), walked beside the schema once for every
+        check that reads the walk (the bodies are parsed once: ``Exchange.json``)."""
+        key = id(conversation)
+        if key not in self._walked:
+            self._walked[key] = (conversation, walk(self.state.contract, "conversation", conversation))
+        return self._walked[key][1]
 
     @property
     def status(self) -> int | None:
@@ -110,20 +139,32 @@ class Context:
 class Check:
     name: str
     severity: Severity
-    applies: Callable[[Context], bool]
+    applies: Callable[[Context], bool]  # asked only about cases of ``kinds``
     run: Callable[[Context], None]
     description: str
+    kinds: frozenset[CaseKind] = frozenset(CaseKind)  # the case kinds it can apply to
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A check as one run judges cases of one kind with it."""
+
+    check: Check
+    severity: Severity  # the check's own, or the user's policy for it
+    can_apply: bool  # False: the case's kind is not one of the check's, so it is skipped unasked
 
 
 CHECKS: dict[str, Check] = {}
 
 
-def check(*, severity: Severity = "fail", applies: Callable[[Context], bool] = lambda ctx: True) -> Callable:
-    """Register a check under its function name (the name users put in allow-lists)."""
+def check(*, severity: Severity = Severity.FAIL, kinds: Iterable[CaseKind] = CaseKind,
+          applies: Callable[[Context], bool] = lambda ctx: True) -> Callable:  # fmt: skip
+    """Register a check under its function name (the name users put in allow-lists). ``kinds``: the case kinds it can
+    apply to (all by default); ``applies`` then says, per case of those kinds, whether it does."""
 
     def register(func: Callable[[Context], None]) -> Callable[[Context], None]:
         description = (func.__doc__ or "").strip().splitlines()[0]
-        CHECKS[func.__name__] = Check(func.__name__, severity, applies, func, description)
+        CHECKS[func.__name__] = Check(func.__name__, Severity(severity), applies, func, description, frozenset(kinds))
         return func
 
     return register
@@ -136,21 +177,8 @@ def answered(ctx: Context) -> bool:
     return ctx.status is not None
 
 
-def of_kind(kind: str) -> Callable[[Context], bool]:
-    return lambda ctx: ctx.case.kind == kind and answered(ctx)
-
-
 def is_error(ctx: Context) -> bool:
     return ctx.status is not None and ctx.status >= 400
-
-
-def sends_null(payload: Any) -> bool:
-    """Whether a request body gives some object member as explicit null, at any depth."""
-    if isinstance(payload, dict):
-        return any(value is None or sends_null(value) for value in payload.values())
-    if isinstance(payload, list):
-        return any(sends_null(item) for item in payload)
-    return False
 
 
 MESSAGE_LIMIT = 200  # characters of the API's own message quoted beside an unexpected status

@@ -26,7 +26,7 @@ from conformance.checks.registry import (
     timestamped,
 )
 from conformance.exchange import NotJSON
-from conformance.kinds import Account, CaseKind
+from conformance.kinds import Account, CaseKind, Severity
 
 # --- echo: what was sent comes back ---------------------------------------------------------------
 
@@ -127,13 +127,16 @@ def _sent_participants(ctx: Context) -> list[dict[str, Any]]:
     return [p for p in sent if isinstance(p, dict)] if isinstance(sent, list) else []
 
 
+# Only a valid request has an echo to judge: an invalid one that was created is negative_data_rejection's
+# failure, and comparing a body that breaks the schema would only repeat it in other words.
+_ECHOING = frozenset({CaseKind.VALID})
+
+
 def _echoed(ctx: Context) -> bool:
-    # Only a valid request has an echo to judge: an invalid one that was created is negative_data_rejection's
-    # failure, and comparing a body that breaks the schema would only repeat it in other words.
-    return ctx.created is not None and ctx.case.is_json_payload and ctx.case.kind == CaseKind.VALID
+    return ctx.created is not None and ctx.case.is_json_payload
 
 
-@check(applies=_echoed)
+@check(kinds=_ECHOING, applies=_echoed)
 def request_echo(ctx: Context) -> None:
     """What was sent comes back: configurationId, name, participants and their members, the configuration override."""
     sent, got = ctx.case.payload, ctx.created or {}
@@ -184,7 +187,7 @@ def _participants_echo(sent: list[dict[str, Any]], got: Any) -> list[str]:
     return ["participants: the returned ones cannot be paired one to one with those sent"]
 
 
-@check(severity="warn", applies=_echoed)
+@check(severity=Severity.WARN, kinds=_ECHOING, applies=_echoed)
 def unreturned_members(ctx: Context) -> None:
     """Members that were sent but are absent in the 201: the docs make them optional, so reported only."""
     sent, got = ctx.case.payload, ctx.created or {}
@@ -232,7 +235,7 @@ def _unreturned_channel_ids(sent: dict[str, Any], got: dict[str, Any], where: st
     return missing
 
 
-@check(severity="warn", applies=_echoed)
+@check(severity=Severity.WARN, kinds=_ECHOING, applies=_echoed)
 def participant_order(ctx: Context) -> None:
     """Participants come back in the order they were sent (the docs do not promise it, so reported only)."""
     sent, got = _sent_participants(ctx), (ctx.created or {}).get("participants")
@@ -323,7 +326,7 @@ def unique_ids(ctx: Context) -> None:
 # --- isolation: one request never shows up in another --------------------------------------------------
 
 
-@check(applies=_echoed)
+@check(kinds=_ECHOING, applies=_echoed)
 def request_isolation(ctx: Context) -> None:
     """Nothing of one request shows up in another: one shared configuration, overrides that stay put, own addresses.
 

@@ -4,7 +4,8 @@ header is reported (warn), a value outside a documented enum is a failure (child
 from __future__ import annotations
 
 from conformance.checks.registry import CheckFailed, Context, answered, check
-from conformance.members import walk_enum_drift, walk_undocumented
+from conformance.kinds import Severity
+from conformance.members import enum_drift_in, undocumented_in
 
 # Headers any HTTP server or proxy may send: never vendor drift (RFC 9110 and 9111 fields, CORS, common transport).
 STANDARD_HEADERS = frozenset({
@@ -19,13 +20,12 @@ STANDARD_HEADERS = frozenset({
 })  # fmt: skip
 
 
-@check(severity="warn", applies=lambda ctx: ctx.created is not None or ctx.fetched_body is not None)
+@check(severity=Severity.WARN, applies=lambda ctx: ctx.created is not None or ctx.fetched_body is not None)
 def undocumented_fields(ctx: Context) -> None:
     """Response fields the docs do not name (additive vendor changes), on create and read-back."""
-    contract = ctx.state.contract
-    found = set(walk_undocumented(contract, "conversation", ctx.created)) if ctx.created is not None else set()
+    found = set(undocumented_in(ctx.walked(ctx.created))) if ctx.created is not None else set()
     if ctx.fetched_body is not None:
-        found |= set(walk_undocumented(contract, "conversation", ctx.fetched_body))
+        found |= set(undocumented_in(ctx.walked(ctx.fetched_body)))
     extra = sorted(found)
     if extra:
         raise CheckFailed(f"undocumented response fields: {', '.join(extra)}", tuple(extra))
@@ -34,16 +34,15 @@ def undocumented_fields(ctx: Context) -> None:
 @check(applies=lambda ctx: ctx.created is not None or ctx.fetched_body is not None)
 def undocumented_enum_values(ctx: Context) -> None:
     """Enum values the docs do not list (a new status, participant type or channel), on create and read-back."""
-    contract = ctx.state.contract
-    extra = set(walk_enum_drift(contract, "conversation", ctx.created)) if ctx.created is not None else set()
+    extra = set(enum_drift_in(ctx.walked(ctx.created))) if ctx.created is not None else set()
     if ctx.fetched_body is not None:
-        extra |= set(walk_enum_drift(contract, "conversation", ctx.fetched_body))
+        extra |= set(enum_drift_in(ctx.walked(ctx.fetched_body)))
     if extra:
         found = sorted(extra)
         raise CheckFailed(f"values outside the documented enums: {', '.join(found)}", tuple(found))
 
 
-@check(severity="warn", applies=answered)
+@check(severity=Severity.WARN, applies=answered)
 def undocumented_headers(ctx: Context) -> None:
     """Response headers neither the docs nor HTTP itself name."""
     path, method = ctx.operation

@@ -13,7 +13,7 @@ from conformance.checks import RunState
 from conformance.client import RETRY_STATUSES
 from conformance.contract import Contract, load_contract
 from conformance.cross_account import compared_with_never_created
-from conformance.kinds import Account
+from conformance.kinds import Account, AuthMode, CaseOutcome
 from conformance.parity.compare import Difference, compare_answers, compare_verdicts
 from conformance.parity.resend import Aliases, Endpoint, Resender, body_of, recorded_configuration
 from conformance.results import CaseResult
@@ -74,7 +74,7 @@ def run_parity(recording: Recording, endpoint: Endpoint, contract: Contract | No
     with _resender(endpoint, aliases) as resender:
         for recorded in recorded_cases:
             vendor = judge_recorded(recorded, vendor_state, allowed)
-            if recorded.exchange is None or recorded.request is None or vendor.outcome == "inconclusive":
+            if recorded.exchange is None or recorded.request is None or vendor.outcome == CaseOutcome.INCONCLUSIVE:
                 result.skipped.append(Skipped(recorded.case.id, _why_skipped(recorded, vendor.reason)))
                 continue
             if endpoint.credentials_of(recorded.case.account) is None:
@@ -118,7 +118,7 @@ def _compare_case(recorded: RecordedCase, vendor: CaseResult, resender: Resender
         and recorded.fetch_request is not None
         and (answer.created_id or compared_with_never_created(as_sent))
     ):
-        _sent, fetched = resender.send(recorded.fetch_request, "valid", as_sent.credentials, None,
+        _sent, fetched = resender.send(recorded.fetch_request, AuthMode.VALID, as_sent.credentials, None,
                                        as_sent.account)  # fmt: skip
         fetched = replace(fetched, cassette=recorded.fetched.cassette, interaction=recorded.fetched.interaction)
         differences += compare_answers(recorded.fetched, fetched, recorded.case.id, fixed)
@@ -130,6 +130,6 @@ def _compare_case(recorded: RecordedCase, vendor: CaseResult, resender: Resender
 
 
 def _why_skipped(recorded: RecordedCase, reason: str) -> str:
-    if recorded.entry.outcome == "not_run":
+    if recorded.entry.outcome == CaseOutcome.NOT_RUN:
         return f"not sent in the recording ({reason or 'no reason given'})"
     return f"the vendor gave no answer to judge ({reason or 'inconclusive'})"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance.kinds import UNJUDGED
 from conformance.reports.document import Document, case_group, reproduce_case_command
 
 # Characters XML 1.0 cannot carry at all (generated names may contain them).
@@ -130,7 +131,7 @@ def _group(document: Document) -> dict[str, _Group]:
     for case in document["cases"]:
         group = groups.setdefault(case_group(case["id"]), _Group())
         group.elapsed_ms += (case["elapsed_ms"] or 0.0) + (case["fetched_elapsed_ms"] or 0.0)
-        if case["outcome"] in ("inconclusive", "not_run"):
+        if case["outcome"] in UNJUDGED:
             group.inconclusive.append({"case": case["id"], "outcome": case["outcome"], "reason": case["reason"]})
             continue
         for check in case["passed_checks"]:

@@ -62,16 +62,16 @@ def edge_run() -> RunResult:
     )
     lost = Exchange("POST", "http://127.0.0.1:9/v2/Conversations", {}, b"{}", "none", None, error="refused")
     cases = [
-        CaseResult(Case("valid/0000", "valid", "valid: generated", 201, {"configurationId": "c"}), "failed", sent,
+        CaseResult(Case("valid/0000", "valid", "valid: generated", {"configurationId": "c"}), "failed", sent,
                    checks=[CheckResult("no_server_error", "fail", "failed", f"got 500 ({SECRET})"),
                            CheckResult("undocumented_headers", "warn", "warned", "undocumented response headers: x-a",
                                        ("x-a",)),
                            CheckResult("request_echo", "fail", "skipped")]),
-        CaseResult(Case("valid/0001", "valid", "valid: generated", 201, {}), "inconclusive", throttled,
+        CaseResult(Case("valid/0001", "valid", "valid: generated", {}), "inconclusive", throttled,
                    reason="still 429 after 3 attempts"),
-        CaseResult(Case("auth/none", "auth", "credentials: none", 401, {}, auth="none"), "inconclusive", lost,
+        CaseResult(Case("auth/none", "auth", "credentials: none", {}, auth="none"), "inconclusive", lost,
                    reason="no answer: refused"),
-        CaseResult(Case("auth/wrong_secret", "auth", "credentials: wrong secret", 401, {}), "not_run",
+        CaseResult(Case("auth/wrong_secret", "auth", "credentials: wrong secret", {}), "not_run",
                    reason="request budget spent"),
     ]  # fmt: skip
     return RunResult(run_id="edge", target="live", base_url="http://127.0.0.1:9", seed=5, max_examples=1,

@@ -9,7 +9,6 @@ import pytest
 
 from conformance.cases import Case
 from conformance.checks import CHECKS
-from conformance.checks.registry import sends_null
 from conformance.client import Client, Limits
 from conformance.contract import load_contract
 from conformance.emulator.server import EmulatorServer
@@ -45,7 +44,7 @@ def pick(plan: list[Case], kind: str, count: int = 3, with_participants: bool = 
     # "valid:null": valid cases that send an explicit null; "invalid:content_type": those breaking that constraint
     kind, _, also = kind.partition(":")
     chosen = [c for c in plan if c.kind == kind and (not with_participants or participants(c) >= 2)
-              and (not also or (sends_null(c.payload) if also == "null" else c.constraint == also))]  # fmt: skip
+              and (not also or (c.sends_null if also == "null" else c.constraint == also))]  # fmt: skip
     return chosen[:count]
 
 

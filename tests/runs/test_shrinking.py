@@ -114,7 +114,7 @@ def test_a_signal_while_shrinking_leaves_the_run_interrupted() -> None:
             raise KeyboardInterrupt
 
     payload = {"configurationId": "conv_configuration_0000000000000000000default", "name": "x" * 2000}
-    case = Case("valid/strings/00", "valid", "long", 201, payload=payload)
+    case = Case("valid/strings/00", "valid", "long", payload=payload)
     group = FailingGroup("k", "request_echo", "field name", case)
     failing = SimpleNamespace(groups={"k": group}, smallest={"k": (2100, case)})
     result = RunResult("r", "emulator", "http://127.0.0.1:1", 1, 3, "2026-01-01T00:00:00Z")
@@ -138,7 +138,7 @@ def test_candidates_keep_the_case_s_account_and_credentials_and_the_budget() -> 
             return CaseResult(case, "failed", checks=[failed])
 
     payload = {"configurationId": "conv_configuration_0000000000000000000default", "name": "x" * 4000}
-    case = Case("cross_account/x/00", "valid", "long", 201, payload=payload, credentials="account", account="second")
+    case = Case("cross_account/x/00", "valid", "long", payload=payload, credentials="account", account="second")
     [reduced] = shrink(cast(Runner, AlwaysFailing()), [LargeGroup("request_echo: field name", "request_echo", case)],
                        load_contract(), lambda shown: shown, seed=1)  # fmt: skip
     assert 0 < len(sent) == reduced["resent"] <= PER_GROUP
