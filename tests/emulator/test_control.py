@@ -57,7 +57,9 @@ def test_faults_round_trip(client: TestClient) -> None:
                             "count": 2, "remaining": 2, "hits": 0}  # fmt: skip
     listing = client.get(f"{CONTROL}/faults").json()
     assert set(listing["available"]) == set(FAULTS)
-    assert listing["available"]["slow"]["params"] == {"ms": {"type": "int", "default": 200}}
+    assert listing["available"]["slow"]["params"] == {
+        "ms": {"type": "int", "default": 200, "nullable": False, "minimum": 0, "maximum": 600_000}
+    }
     assert [a["fault"] for a in listing["active"]] == ["wrong_status"]
     assert client.post(CREATE, json=full_request()).status_code == 200
     assert client.get(f"{CONTROL}/faults").json()["active"][0]["remaining"] == 1

@@ -619,8 +619,28 @@ def test_route_restricts_a_fault(app: Starlette, client: TestClient) -> None:
         ("ignore_auth", {"mode": "sometimes"}, "mode must be one of"),
         ("ignore_auth", {"form": "token"}, "form must be one of"),
         ("mangle_strings", {"mode": "upper"}, "mode must be one of"),
+        ("wrong_status", {"status": None}, "status must not be null"),
+        ("slow", {"ms": None}, "ms must not be null"),
+        ("participant_mismatch", {"index": None}, "index must not be null"),
+        ("slow", {"ms": -1}, "at least 0"),
+        ("slow", {"ms": 10**400}, "at most 600000"),
+        ("echo_authorization", {"padding": 10**9}, "at most"),
+        ("fetch_unknown", {"status": 10**6}, "HTTP status"),
+        ("extra_header", {"name": "\u2603"}, "header name"),
+        ("extra_header", {"value": "a\r\nSet-Cookie: x=1"}, "header value"),
+        ("echo_request", {"name": "X Echo"}, "header name"),
     ],
 )
 def test_bad_fault_requests_are_refused(name: str, kwargs: dict[str, Any], problem: str) -> None:
     with pytest.raises(FaultError, match=problem):
         FaultInjector().inject(name, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("name", "param"),
+    [("extra_field", "value"), ("rate_limit", "retry_after"), ("status_503", "retry_after"),
+     ("echo_authorization", "padding")],
+)  # fmt: skip
+def test_null_is_a_value_where_a_parameter_says_so(name: str, param: str) -> None:
+    assert FAULTS[name].params[param].nullable
+    assert FaultInjector().inject(name, **{param: None}).params[param] is None

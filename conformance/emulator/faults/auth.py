@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from conformance.auth_modes import REFUSED
-from conformance.emulator.faults.registry import Inbound, Param, Reply, Stage, fault, one_of
+from conformance.emulator.faults.registry import Inbound, Param, Reply, Stage, fault, header_field, one_of
 from conformance.kinds import CredentialForm
 
 if TYPE_CHECKING:
@@ -41,7 +41,12 @@ def auth_after_validation(p: Mapping[str, Any]) -> bool:
     return True
 
 
-@fault("transform", params={"padding": Param(int, 0)}, on="error", sees_request=True)
+@fault(
+    "transform",
+    params={"padding": Param(int, 0, nullable=True, minimum=0, maximum=1_000_000)},
+    on="error",
+    sees_request=True,
+)
 def echo_authorization(reply: Reply, p: Mapping[str, Any], state: dict[str, Any], request: Inbound) -> bool:
     """Quote the request's Authorization header in error bodies, as debug messages and some proxies do: in
     ``message`` (after ``padding`` characters of trace id, so a long message can be made), and in ``more_info``
@@ -58,7 +63,8 @@ def echo_authorization(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]
 
 
 @fault("transform", params={"name": Param(str, "X-Echo-Request"), "encoding": Param(str, "base64")}, on="any",
-       sees_request=True, check=one_of("encoding", tuple(_REQUEST_ENCODINGS)))  # fmt: skip
+       sees_request=True,
+       check=lambda p: one_of("encoding", tuple(_REQUEST_ENCODINGS))(p) or header_field("name")(p))  # fmt: skip
 def echo_request(reply: Reply, p: Mapping[str, Any], state: dict[str, Any], request: Inbound) -> bool:
     """Copy the whole request (its line and every header, credentials included) into response header ``name``,
     encoded as ``encoding``: ``base64``, ``base64url`` (unpadded), ``percent`` or ``json``, as debugging proxies do."""

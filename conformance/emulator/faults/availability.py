@@ -15,13 +15,13 @@ def status_500(p: Mapping[str, Any]) -> Reply:
     return Reply.error(InternalError("Injected fault: internal server error"))
 
 
-@fault("respond", params={"retry_after": Param(int)}, on="any")
+@fault("respond", params={"retry_after": Param(int, nullable=True)}, on="any")
 def status_503(p: Mapping[str, Any]) -> Reply:
     """Answer 503 with the vendor error body (and Retry-After when ``retry_after`` is given)."""
     return Reply.error(ServiceUnavailable(p["retry_after"], "Injected fault: service unavailable"))
 
 
-@fault("respond", params={"retry_after": Param(int, 1)}, on="any")
+@fault("respond", params={"retry_after": Param(int, 1, nullable=True)}, on="any")
 def rate_limit(p: Mapping[str, Any]) -> Reply:
     """Answer 429 with Retry-After (``retry_after`` seconds) and the vendor error body."""
     return Reply.error(TooManyRequests(p["retry_after"], "Injected fault: too many requests"))
@@ -33,7 +33,7 @@ def fetch_not_found(p: Mapping[str, Any]) -> Reply:
     return Reply.error(NotFound("Injected fault: the requested resource was not found"))
 
 
-@fault("delay", params={"ms": Param(int, 200)}, on="any")
+@fault("delay", params={"ms": Param(int, 200, minimum=0, maximum=600_000)}, on="any")
 def slow(p: Mapping[str, Any]) -> float:
     """Wait ``ms`` milliseconds before answering."""
-    return max(0, p["ms"]) / 1000
+    return p["ms"] / 1000

@@ -49,7 +49,7 @@ def participants_dropped(reply: Reply, p: Mapping[str, Any], state: dict[str, An
 
 @fault(
     "transform",
-    params={"mode": Param(str, "truncate"), "length": Param(int, 1000)},
+    params={"mode": Param(str, "truncate"), "length": Param(int, 1000, minimum=0)},
     check=one_of("mode", tuple(_STRING_MANGLERS)),
 )
 def mangle_strings(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:

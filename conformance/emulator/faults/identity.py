@@ -7,7 +7,7 @@ from typing import Any
 
 from conformance.emulator.exceptions import InternalError, InvalidParameter
 from conformance.emulator.faults.editing import altered, participants_of
-from conformance.emulator.faults.registry import Param, Reply, Stage, fault, one_of
+from conformance.emulator.faults.registry import Param, Reply, Stage, fault, http_status, one_of
 from conformance.emulator.rules import quote
 from conformance.vendor import CONFIGURATION_ID_PREFIX, CONVERSATION_ID_PREFIX
 
@@ -50,7 +50,7 @@ def duplicate_ids(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> 
     return True
 
 
-@fault("transform", params={"status": Param(int, 200)}, routes=("fetch",), on="error")
+@fault("transform", params={"status": Param(int, 200)}, routes=("fetch",), on="error", check=http_status("status"))
 def fetch_unknown(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
     """Answer a fetch of an id that does not exist with ``status`` (default 200) and a made-up conversation."""
     if reply.status != 404:

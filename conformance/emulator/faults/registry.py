@@ -12,6 +12,7 @@ and everything it does is in that function. Kinds (as the control API names them
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -78,10 +79,36 @@ ParamCheck = Callable[[Mapping[str, Any]], str | None]
 
 @dataclass(frozen=True)
 class Param:
-    """A fault parameter: its type and default (``None`` = optional, no default)."""
+    """A fault parameter: its type, its default, whether JSON null is a value of it (``nullable``; needed for a
+    default of ``None``, optional with none) and, for a number, the least and most it may be."""
 
     type: type
     default: Any = None
+    nullable: bool = False
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.default is None and not self.nullable:
+            raise TypeError("a parameter whose default is None must be nullable")
+
+    def problem(self, value: Any) -> str | None:
+        """What is wrong with ``value`` for this parameter, or None."""
+        if value is None:
+            return None if self.nullable else "must not be null"
+        if not _is_a(value, self.type):
+            return f"must be {self.type.__name__}"
+        if self.minimum is not None and value < self.minimum:
+            return f"must be at least {self.minimum}"
+        if self.maximum is not None and value > self.maximum:
+            return f"must be at most {self.maximum}"
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        bounds = {
+            key: value for key, value in (("minimum", self.minimum), ("maximum", self.maximum)) if value is not None
+        }
+        return {"type": self.type.__name__, "default": self.default, "nullable": self.nullable, **bounds}
 
 
 class FaultError(ValueError):
@@ -105,7 +132,7 @@ class Fault:
     order: int = 0  # place in the registry: a stage runs its faults in this order
 
     def describe(self) -> dict[str, Any]:
-        params = {name: {"type": p.type.__name__, "default": p.default} for name, p in self.params.items()}
+        params = {name: p.describe() for name, p in self.params.items()}
         return {"doc": self.doc, "kind": self.kind, "routes": list(self.routes), "params": params}
 
     def bind(self, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -117,9 +144,9 @@ class Fault:
             )
         values = {key: params.get(key, param.default) for key, param in self.params.items()}
         for key, value in values.items():
-            expected = self.params[key].type
-            if value is not None and not _is_a(value, expected):
-                raise FaultError(f"fault {self.name}: parameter {key} must be {expected.__name__}")
+            problem = self.params[key].problem(value)
+            if problem:
+                raise FaultError(f"fault {self.name}: parameter {key} {problem}")
         problem = self.check(values) if self.check else None
         if problem:
             raise FaultError(f"fault {self.name}: {problem}")
@@ -138,6 +165,28 @@ def one_of(param: str, allowed: tuple[str, ...]) -> ParamCheck:
     """A parameter check: ``param`` must be one of ``allowed``."""
     return lambda p: None if p[param] in allowed else f"{param} must be one of {', '.join(allowed)}"
 
+
+def http_status(param: str) -> ParamCheck:
+    """A parameter check: ``param`` must be an HTTP status a response can carry."""
+    return lambda p: None if 100 <= p[param] <= 599 else f"{param} must be an HTTP status (100-599)"
+
+
+def header_field(name: str, value: str | None = None) -> ParamCheck:
+    """A parameter check: ``name`` must be a header name (an RFC 9110 token) and ``value``, if given, a header value
+    (visible ASCII and inner spaces), so the reply can go on the wire."""
+
+    def check(p: Mapping[str, Any]) -> str | None:
+        if not _TOKEN.fullmatch(p[name]):
+            return f"{name} must be a header name (letters, digits and !#$%&'*+-.^_`|~)"
+        if value is not None and not _FIELD_VALUE.fullmatch(p[value]):
+            return f"{value} must be a header value (visible ASCII, spaces inside)"
+        return None
+
+    return check
+
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_FIELD_VALUE = re.compile(r"([\x21-\x7e]([ \x21-\x7e]*[\x21-\x7e])?)?")
 
 FAULTS: dict[str, Fault] = {}
 

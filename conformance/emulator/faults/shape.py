@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from conformance.emulator.faults.editing import child, edit_at, locate, other_type, participants_of
-from conformance.emulator.faults.registry import Param, Reply, fault, one_of
+from conformance.emulator.faults.registry import Param, Reply, fault, http_status, one_of
 
 TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"
 _REQUIRED_MEMBERS = {"conversation": ("id", "accountId", "configurationId"),
@@ -18,7 +18,7 @@ _REQUIRED_MEMBERS = {"conversation": ("id", "accountId", "configurationId"),
 @fault(
     "transform",
     params={"status": Param(int, 200)},
-    check=lambda p: None if 100 <= p["status"] <= 599 else "status must be an HTTP status (100-599)",
+    check=http_status("status"),
 )
 def wrong_status(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
     """Send a success with HTTP status ``status`` (e.g. 200 instead of 201)."""
@@ -63,7 +63,9 @@ def updated_before_created(reply: Reply, p: Mapping[str, Any], state: dict[str, 
     return True
 
 
-@fault("transform", params={"field": Param(str, "metadata"), "value": Param(object, {"emulator": "extra"})})
+@fault(
+    "transform", params={"field": Param(str, "metadata"), "value": Param(object, {"emulator": "extra"}, nullable=True)}
+)
 def extra_field(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
     """Add an undocumented field (dotted path ``field``, default ``metadata``) with ``value``."""
     parent, _, name = p["field"].rpartition(".")

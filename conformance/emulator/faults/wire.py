@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from conformance.emulator.faults.registry import JSON, Param, Reply, Stage, fault, one_of
+from conformance.emulator.faults.registry import JSON, Param, Reply, Stage, fault, header_field, one_of
 from conformance.vendor import CONVERSATION_ID_PREFIX
 
 _CUT_OFF = f'{{"id": "{CONVERSATION_ID_PREFIX}'.encode()  # a body that stops mid-string
@@ -33,7 +33,8 @@ def invalid_json(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> b
     return True
 
 
-@fault("transform", params={"name": Param(str, "X-Emulator-Extra"), "value": Param(str, "1")}, on="any")
+@fault("transform", params={"name": Param(str, "X-Emulator-Extra"), "value": Param(str, "1")}, on="any",
+       check=header_field("name", "value"))  # fmt: skip
 def extra_header(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
     """Add an undocumented response header (default ``X-Emulator-Extra: 1``)."""
     reply.headers[p["name"]] = p["value"]
