@@ -103,9 +103,9 @@ class TooManyRequests(EmulatorError):
     status = 429
     default_message = "Too many requests"
 
-    def __init__(self, retry_after: int, message: str | None = None) -> None:
-        super().__init__(message, {"Retry-After": str(retry_after)})
-        self.retry_after = retry_after
+    def __init__(self, retry_after: int | None, message: str | None = None) -> None:
+        super().__init__(message, {"Retry-After": str(retry_after)} if retry_after is not None else None)
+        self.retry_after = retry_after  # None: a 429 that says nothing of when to come back
 
 
 class InternalError(EmulatorError):

@@ -69,6 +69,11 @@ def _rate_limit(client: TestClient, faults: FaultInjector) -> None:
     response = create(client)
     assert_error(response, 429, 20429)
     assert response.headers["retry-after"] == "3"
+    faults.clear()
+    faults.inject("rate_limit", retry_after=None)  # a 429 without Retry-After, never "Retry-After: None"
+    response = create(client)
+    assert_error(response, 429, 20429)
+    assert "retry-after" not in response.headers
 
 
 @case("wrong_status")
