@@ -31,14 +31,14 @@ class _Commands(click.Group):
 
     ELSEWHERE: ClassVar[dict[str, str]] = {
         "emulator": "conformance.emulator.cli:emulator_command",
-        "diff": "conformance.reports.cli:diff",
-        "gate": "conformance.reports.cli:gate",
-        "report": "conformance.reports.cli:report",
-        "replay": "conformance.cassettes.cli:replay_command",
+        "diff": "conformance.report.cli:diff",
+        "gate": "conformance.report.cli:gate",
+        "report": "conformance.report.cli:report",
+        "replay": "conformance.run.replay_command:replay_command",
         "parity": "conformance.parity.cli:parity_command",
         "contract": "conformance.contract_watch.cli:contract",
-        "history": "conformance.history.cli:history_command",
-        "ticket": "conformance.reports.cli:ticket",
+        "history": "conformance.report.history.cli:history_command",
+        "ticket": "conformance.report.cli:ticket",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -72,8 +72,8 @@ def schemas() -> None:
 )
 def schemas_check(directory: Path | None) -> None:
     """Validate the schema files and the OpenAPI document; print a one-line summary."""
-    from conformance.contract import ContractError
-    from conformance.schema_check import check_schemas
+    from conformance.contract.schema_check import check_schemas
+    from conformance.contract.schemas import ContractError
 
     try:
         report = check_schemas(directory)
@@ -98,14 +98,14 @@ class _Rate(click.FloatRange):
 
 
 class _PinnedRun(click.Command):
-    """``run``, whose defaults may be pinned in ``conformance.toml`` or ``pyproject.toml`` (conformance.run_config)."""
+    """``run``, whose defaults may be pinned in ``conformance.toml`` or ``pyproject.toml`` (``run/run_config.py``)."""
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
                      **extra: Any) -> click.Context:  # fmt: skip
-        from conformance.run_config import pinned_defaults, pinned_flags
+        from conformance.run.run_config import pinned_defaults, pinned_flags
 
         def parsers() -> dict[str, Callable[[Any], object]]:  # imported only when a file pins options
-            from conformance.run_command import parse_checks, parse_duration, parse_severities, parse_shard
+            from conformance.run.run_command import parse_checks, parse_duration, parse_severities, parse_shard
 
             return {"max-time": parse_duration, "shard": parse_shard, "checks": parse_checks,
                     "severity": parse_severities}  # fmt: skip
@@ -198,10 +198,10 @@ def run(target: str, base_url: str | None, configuration_id: str | None, seed: i
       130  INTERRUPTED (the reports written say so, never PASSED)
     """
     try:  # the run's modules take a moment to load: a Ctrl-C meanwhile is one line and 130 (click would say 1)
-        from conformance.contract import ContractError
-        from conformance.history import history_location
-        from conformance.run_command import excluded_severities, execute, parse_duration, parse_severities
-        from conformance.targets import SetupError
+        from conformance.contract.schemas import ContractError
+        from conformance.report.history import history_location
+        from conformance.run.run_command import excluded_severities, execute, parse_duration, parse_severities
+        from conformance.send.targets import SetupError
     except KeyboardInterrupt:
         click.echo(INTERRUPTED_STARTING, err=True)
         sys.exit(130)
@@ -249,12 +249,12 @@ def reproduce_command(report_dir: Path, case_id: str, base_url: str | None, conf
 
     Exit 0: it passes now; 1: it still fails; 2: the run, the case or the target cannot be used.
     """
-    from conformance.cassettes.redaction import Redactor
-    from conformance.contract import ContractError
+    from conformance.contract.schemas import ContractError
     from conformance.kinds import FOUND, UNJUDGED, CaseOutcome, CheckOutcome
-    from conformance.reports.document import ReportInputError
-    from conformance.reproduce import reproduce
-    from conformance.targets import SetupError
+    from conformance.record.cassettes.redaction import Redactor
+    from conformance.report.document import ReportInputError
+    from conformance.run.reproduce import reproduce
+    from conformance.send.targets import SetupError
 
     try:
         done = reproduce(report_dir, case_id, base_url, configuration_id)

@@ -18,12 +18,12 @@ from collections.abc import Callable, Iterator
 import click
 import pytest
 
-from conformance.cases import Case
-from conformance.cassettes.redaction import Redactor
 from conformance.kinds import CaseOutcome, CheckOutcome
-from conformance.runner import Runner, RunOptions, plan_for
+from conformance.plan.cases import Case
+from conformance.record.cassettes.redaction import Redactor
+from conformance.run.runner import Runner, RunOptions, plan_for
+from conformance.send.targets import SetupError, Target, emulator_target, live_target
 from conformance.settings import MOST_EXAMPLES, TARGET_DEFAULTS
-from conformance.targets import SetupError, Target, emulator_target, live_target
 
 
 class ConformanceDriftWarning(UserWarning):
@@ -54,7 +54,7 @@ def _bounded(bound: click.ParamType) -> Callable[[object], object]:
 
 
 def _shard(value: object) -> object:
-    from conformance.run_command import parse_shard
+    from conformance.run.run_command import parse_shard
 
     return parse_shard(str(value))
 
@@ -91,7 +91,7 @@ def _seed(config: pytest.Config) -> int:
 
 
 def _options(config: pytest.Config) -> RunOptions:
-    from conformance.run_command import parse_shard
+    from conformance.run.run_command import parse_shard
 
     target = config.getoption("--conformance-target")
     defaults = TARGET_DEFAULTS[target]
@@ -118,7 +118,7 @@ def _planned_target(config: pytest.Config) -> Target:
         settings = EmulatorSettings().with_environment(os.environ)
     except EmulatorConfigError as exc:
         raise SetupError(f"emulator: {exc}") from None
-    from conformance.targets import settings_target
+    from conformance.send.targets import settings_target
 
     return settings_target(settings, "http://127.0.0.1")
 

@@ -2,10 +2,10 @@
 
 Each check of ours that schemathesis lacks is registered with ``@schemathesis.check`` under
 ``conformance_<name>``. The adapter only translates: a schemathesis case and response become a
-:class:`~conformance.cases.Case` and an :class:`~conformance.exchange.Exchange`, and
-:func:`conformance.runner.run_checks` judges them with the same code ``conformance run`` uses.
+:class:`~conformance.plan.cases.Case` and an :class:`~conformance.send.exchange.Exchange`, and
+:func:`conformance.run.runner.run_checks` judges them with the same code ``conformance run`` uses.
 Written against schemathesis 4.32 (pinned): class-based checks, built once per run, so each keeps
-one :class:`~conformance.checks.RunState` for the run (``unique_ids`` remembers ids across it).
+one :class:`~conformance.judge.checks.RunState` for the run (``unique_ids`` remembers ids across it).
 
 Drift (severity ``warn``) cannot become a schemathesis warning (its warning kinds are a closed
 set), so it passes unless ``CONFORMANCE_DRIFT_FAILS=1`` makes it a failure.
@@ -25,13 +25,13 @@ from urllib.parse import urlsplit
 import schemathesis
 
 from conformance import vendor
-from conformance.cases import Case
-from conformance.checks import RunState
-from conformance.contract import load_contract
-from conformance.exchange import Exchange
+from conformance.contract.schemas import load_contract
+from conformance.contract.wire import WIRE_REQUEST_FILE
+from conformance.judge.checks import RunState
 from conformance.kinds import AuthMode, CaseKind, CheckOutcome
-from conformance.runner import run_checks
-from conformance.wire import WIRE_REQUEST_FILE
+from conformance.plan.cases import Case
+from conformance.run.runner import run_checks
+from conformance.send.exchange import Exchange
 
 WRITTEN_FOR = "4.32"  # the schemathesis minor this adapter is written and tested against (pinned in pyproject.toml)
 DRIFT_FAILS_ENV = "CONFORMANCE_DRIFT_FAILS"

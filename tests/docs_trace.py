@@ -7,7 +7,7 @@ from typing import Any
 
 from docs_page import Page, PageProperty, TableRow
 
-from conformance.contract import Contract
+from conformance.contract.schemas import Contract
 
 # Which schema node each table of child-properties.md documents (labels are the docs' own).
 CHILD_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {

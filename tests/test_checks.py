@@ -15,12 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.cases import Case
-from conformance.checks import CHECKS, RunState
-from conformance.contract import load_contract
-from conformance.exchange import Exchange
+from conformance.contract.schemas import load_contract
+from conformance.judge.checks import CHECKS, RunState
 from conformance.kinds import CaseKind, Severity
-from conformance.runner import run_checks
+from conformance.plan.cases import Case
+from conformance.run.runner import run_checks
+from conformance.send.exchange import Exchange
 
 ACCOUNT = "AC" + "a" * 32
 CONFIG = "conv_configuration_01k1etx3jbfx88476ccja0889d"
@@ -352,14 +352,14 @@ def test_messages_show_values_as_json_and_say_how_invisible_differences_differ()
 
 
 def test_the_drift_checks_follow_the_docs_severity() -> None:
-    from conformance.drift import DRIFT_CHECKS
+    from conformance.judge.drift import DRIFT_CHECKS
 
     assert {name: CHECKS[name].severity for name in DRIFT_CHECKS} == {
         "undocumented_fields": "warn", "undocumented_enum_values": "fail", "undocumented_headers": "warn"}  # fmt: skip
 
 
 def test_drift_findings_are_kept_whole_even_with_commas_in_them() -> None:
-    from conformance.results import CaseResult, RunResult
+    from conformance.record.results import CaseResult, RunResult
 
     response = exchange(201, conversation(status="NEW, SHINY"), {"x-vendor-thing": "1"})
     checks = run_checks(VALID, response, None, RunState(load_contract(), ACCOUNT))

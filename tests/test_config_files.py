@@ -14,7 +14,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from conformance import vendor
-from conformance.config_files import (
+from conformance.contract.config_files import (
     EMULATOR_CONFIG,
     GATE_POLICY,
     PARITY_KNOWN,
@@ -24,7 +24,7 @@ from conformance.config_files import (
     schema,
     toml_line,
 )
-from conformance.reports.schema import compile_schema
+from conformance.contract.schema_reader import compile_schema
 
 SID = "AC" + "1" * 32
 KEY = "SK" + "2" * 32

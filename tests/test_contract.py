@@ -11,8 +11,8 @@ import schemathesis
 from click.testing import CliRunner
 
 from conformance.cli import cli
-from conformance.contract import OPENAPI_FILE, SCHEMA_FILES, ContractError, load_contract, schemas_dir
-from conformance.schema_check import check_schemas
+from conformance.contract.schema_check import check_schemas
+from conformance.contract.schemas import OPENAPI_FILE, SCHEMA_FILES, ContractError, load_contract, schemas_dir
 
 CONVERSATION = {"id": "conv_conversation_x", "accountId": "AC1", "configurationId": "conv_configuration_y"}
 
@@ -113,7 +113,7 @@ def test_cli_schemas_check_fails_on_a_bad_folder(tmp_path: Path) -> None:
 
 
 def test_readme_lists_every_check_with_its_severity() -> None:
-    from conformance.checks import CHECKS
+    from conformance.judge.checks import CHECKS
 
     readme = (schemas_dir().parent / "README.md").read_text(encoding="utf-8")
     for check in CHECKS.values():

@@ -11,7 +11,7 @@ import pytest
 from docs_page import CHILD_PROPERTIES, PAGE, parse_child_tables, parse_page, require_docs, required_lists
 from docs_trace import child_mismatches, page_mismatches
 
-from conformance.contract import SCHEMA_FILES, load_contract, schemas_dir
+from conformance.contract.schemas import SCHEMA_FILES, load_contract, schemas_dir
 
 pytestmark = pytest.mark.docs
 

@@ -6,14 +6,14 @@ import base64
 
 import pytest
 
-from conformance.access import NeverCreated, never_created_id, not_found_cases
-from conformance.cases import Case, build_plan
-from conformance.checks.isolation import _message
-from conformance.contract import load_contract
+from conformance.contract.schemas import load_contract
 from conformance.emulator.faults import CREDENTIAL_FORMS, FaultError, FaultInjector
 from conformance.emulator.responses import _decoded, _form_of, _username_form
-from conformance.exchange import Exchange
+from conformance.judge.checks.isolation import _message
 from conformance.kinds import AuthMode, CaseKind, CredentialForm
+from conformance.plan.access import NeverCreated, never_created_id, not_found_cases
+from conformance.plan.cases import Case, build_plan
+from conformance.send.exchange import Exchange
 from conformance.vendor import CONVERSATION_ID_PREFIX
 
 

@@ -8,8 +8,11 @@ from typing import Any
 import pytest
 from hypothesis import strategies as st
 
-from conformance import drawing
-from conformance.access import (
+from conformance.contract.schemas import load_contract
+from conformance.contract.surface import place
+from conformance.kinds import CaseKind
+from conformance.plan import drawing
+from conformance.plan.access import (
     auth_cases,
     credential_form_cases,
     not_found_cases,
@@ -17,11 +20,10 @@ from conformance.access import (
     precedence_cases,
     unknown_id_auth_cases,
 )
-from conformance.cases import Case, build_plan, reference_edge_cases
-from conformance.contract import load_contract
-from conformance.cross_account import cross_account_cases
-from conformance.drawing import draw, examples
-from conformance.edges import (
+from conformance.plan.cases import Case, build_plan, reference_edge_cases
+from conformance.plan.cross_account import cross_account_cases
+from conformance.plan.drawing import draw, examples
+from conformance.plan.edges import (
     container_edges,
     duplicate_items,
     edge_cases,
@@ -29,10 +31,8 @@ from conformance.edges import (
     isolation_pairs,
     string_edges,
 )
-from conformance.generation import from_pattern, valid_requests
-from conformance.kinds import CaseKind
-from conformance.negative import transport_cases, violations
-from conformance.surface import place
+from conformance.plan.generation import from_pattern, valid_requests
+from conformance.plan.negative import transport_cases, violations
 from conformance.vendor import CONFIGURATION_ID_PREFIX
 
 CONTRACT = load_contract()
@@ -132,7 +132,7 @@ def test_a_big_plan_starts_at_once_and_draws_only_what_is_read(monkeypatch: pyte
     assert first == list(itertools.islice(build_plan(CONTRACT, CONFIGURATION, 1, 1_000_000), 200))
 
 
-# --- drawing outside the test engine (conformance/drawing.py uses Hypothesis internals) ---
+# --- drawing outside the test engine (conformance/plan/drawing.py uses Hypothesis internals) ---
 
 
 def test_drawing_is_pinned_to_the_seed() -> None:
@@ -152,10 +152,10 @@ def test_a_prefix_of_a_stream_is_the_shorter_draw_and_imports_do_not_change_it()
 
 
 def test_drawing_without_the_span_record_draws_what_hypothesis_draws_with_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    """conformance/drawing.py skips ConjectureData's record of spans; the values must not depend on it."""
+    """conformance/plan/drawing.py skips ConjectureData's record of spans; the values must not depend on it."""
     from hypothesis.internal.conjecture.data import ConjectureData
 
-    import conformance.drawing
+    import conformance.plan.drawing
 
     strategies = [
         valid_requests(CONTRACT, CONFIGURATION),
@@ -164,7 +164,7 @@ def test_drawing_without_the_span_record_draws_what_hypothesis_draws_with_it(mon
         st.integers().filter(lambda v: v % 3 == 0),
     ]
     lean = [draw(strategy, 30, 9) for strategy in strategies]
-    monkeypatch.setattr(conformance.drawing, "_UnrecordedData", ConjectureData)
+    monkeypatch.setattr(conformance.plan.drawing, "_UnrecordedData", ConjectureData)
     assert [draw(strategy, 30, 9) for strategy in strategies] == lean
 
 
@@ -175,7 +175,7 @@ def test_a_filter_that_rejects_draws_again_from_the_same_stream() -> None:
 def test_the_cases_planned_per_family_are_counted_without_drawing_them() -> None:
     from collections import Counter
 
-    from conformance.coverage import family_of
+    from conformance.judge.coverage import family_of
 
     for size, forms in ((12, ("api_key", "account")), (37, ("api_key",))):
         plan = build_plan(CONTRACT, CONFIGURATION, 4, size, forms)
@@ -190,7 +190,7 @@ def test_every_schema_pattern_draws_strings_that_match_it() -> None:
     import json
     import re
 
-    from conformance.generation import from_pattern
+    from conformance.plan.generation import from_pattern
 
     patterns = set(re.findall(r'"pattern": "((?:[^"\\]|\\.)*)"', json.dumps([CONTRACT.schema(name) for name in (
         "request", "address", "configuration")])))  # fmt: skip

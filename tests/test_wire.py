@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from conformance.connection import Connection, TransportError
+from conformance.send.connection import Connection, TransportError
 
 ANSWERS = {
     "everyday": b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}",

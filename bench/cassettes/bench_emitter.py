@@ -29,8 +29,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # bench/ for results_md
 from results_md import load_average, machine, when, write_section  # noqa: E402
 
-from conformance.cassettes.emitter import dump_interactions  # noqa: E402
-from conformance.cassettes.fastyaml import load_cassette  # noqa: E402
+from conformance.record.cassettes.emitter import dump_interactions  # noqa: E402
+from conformance.record.cassettes.fastyaml import load_cassette  # noqa: E402
 
 SECTION = "## Cassette writing"
 GOAL = 5.0  # speed-up over yaml.dump (issue 11)

@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ for resul
 from results_md import write_section
 from run.bench_run import BIN, ROOT, free_port, start_emulator, timed
 
-from conformance.cases import violations
-from conformance.contract import load_contract
-from conformance.wire import WIRE_REQUEST_FILE
+from conformance.contract.schemas import load_contract
+from conformance.contract.wire import WIRE_REQUEST_FILE
+from conformance.plan.cases import violations
 
 SECTION = "## schemathesis beside conformance run"
 USER, PASSWORD, ACCOUNT = "SK" + "c" * 32, "bench-secret", "AC" + "c" * 32

@@ -28,12 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ for resul
 from results_md import load_average, machine, when, write_section
 
 from conformance.emulator.server import EmulatorServer
-from conformance.history import HistoryView, open_history, record_run
-from conformance.history.render import render_markdown
-from conformance.history.store import GroupRecord, Night
-from conformance.reports import write_formats
-from conformance.runner import Runner, RunOptions, plan_for
-from conformance.targets import target_for
+from conformance.report import write_formats
+from conformance.report.history import HistoryView, open_history, record_run
+from conformance.report.history.render import render_markdown
+from conformance.report.history.store import GroupRecord, Night
+from conformance.run.runner import Runner, RunOptions, plan_for
+from conformance.send.targets import target_for
 
 SECTION = "## History"
 

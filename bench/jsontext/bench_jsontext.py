@@ -1,4 +1,4 @@
-"""Benchmark: reading a response body as the checks do (``conformance.jsontext``: orjson first, repeated names
+"""Benchmark: reading a response body as the checks do (``conformance.send.jsontext``: orjson first, repeated names
 counted) against Python's ``json.loads`` alone, CPU per body, on bodies the faithful emulator writes.
 
     python bench/jsontext/bench_jsontext.py [--bodies 20000] [--rounds 3] [--no-write]
@@ -18,9 +18,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # bench/ for results_md
 from results_md import load_average, machine, when, write_section  # noqa: E402
 
-from conformance import jsontext  # noqa: E402
 from conformance.emulator.config import EmulatorSettings  # noqa: E402
 from conformance.emulator.server import build_backend  # noqa: E402
+from conformance.send import jsontext  # noqa: E402
 
 SECTION = "## Strict JSON reading"
 
@@ -74,7 +74,8 @@ def main() -> int:
         f"{args.rounds} rounds, the median.", "",
         "| body | bytes | `json.loads` | read strictly (orjson, then repeated names) |",
         "|---|---:|---:|---:|", *rows, "",
-        "The checks read every response body this way (`conformance/jsontext.py`): orjson, which refuses a byte-order "
+        "The checks read every response body this way (`conformance/send/jsontext.py`): orjson, which refuses a "
+        "byte-order "
         "mark, NaN and a body that is not UTF-8, then the value written back out and compared with the body (equal "
         "for a compact body; otherwise `\":` counted in both). Python's reader runs again only on a body orjson "
         "refuses or whose counts disagree. The right column against the middle one is what the strictness costs.",

@@ -22,9 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from conformance.cassettes.replay import Recording, judge_recorded, no_network
-from conformance.checks import RunState
-from conformance.contract import load_contract
+from conformance.contract.schemas import load_contract
+from conformance.judge.checks import RunState
+from conformance.run.replay import Recording, judge_recorded, no_network
 
 
 def record(directory: Path, examples: int) -> None:

@@ -29,12 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ for resul
 from results_md import load_average, machine, when, write_section
 
 from conformance.emulator.models import DEFAULT_CREDENTIALS
-from conformance.targets import Target, emulator_logins
+from conformance.send.targets import Target, emulator_logins
 
 ROOT = Path(__file__).resolve().parents[2]
 SECTION = "## Redaction"
-MODULE = "conformance/cassettes/redaction.py"
-FORMS_MODULE = "conformance/cassettes/secret_forms.py"
+MODULE = "conformance/record/cassettes/redaction.py"
+FORMS_MODULE = "conformance/record/cassettes/secret_forms.py"
 
 
 def samples(variant: int) -> dict[str, str]:
@@ -64,10 +64,10 @@ def samples(variant: int) -> dict[str, str]:
 def load(ref: str | None) -> ModuleType:
     """The redaction module of ``ref`` (None: this tree's), with the ref's own secret forms (the matching is there)."""
     if ref is None:
-        from conformance.cassettes import redaction
+        from conformance.record.cassettes import redaction
 
         return redaction
-    forms_name = "conformance.cassettes.secret_forms"
+    forms_name = "conformance.record.cassettes.secret_forms"
     ours = importlib.import_module(forms_name)
     sys.modules[forms_name] = _module_at(ref, FORMS_MODULE, "secret_forms")  # what the ref's redaction imports
     try:

@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ for resul
 from results_md import load_average, machine, when, write_section
 from vcr.serializers import yamlserializer
 
-from conformance.cassettes.fastyaml import load_cassette
-from conformance.cassettes.replay import no_network, replay
-from conformance.contract import load_contract
+from conformance.contract.schemas import load_contract
+from conformance.record.cassettes.fastyaml import load_cassette
+from conformance.run.replay import no_network, replay
 
 HERE = Path(__file__).resolve().parent
 SECTION = "## Replay"

@@ -48,7 +48,7 @@ def role(pid: int) -> str:
         return "other"
     if b"conformance.emulator" in command:
         return "emulator"
-    if b"conformance.planner" in command:
+    if b"conformance.plan.planner" in command:
         return "drawing child"
     return "other"
 

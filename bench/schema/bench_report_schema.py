@@ -1,6 +1,7 @@
-"""Benchmark: the report commands' hand-compiled schema reader (``conformance.reports.schema``) against jsonschema
+"""Benchmark: the report commands' hand-compiled schema reader (``conformance.contract.schema_reader``) against
+jsonschema
 and jsonschema-rs, on real ``results.json`` documents: import time in a fresh interpreter (best of several, beyond
-``conformance.contract``), and validation time per document once compiled (each command compiles once).
+``conformance.contract.schemas``), and validation time per document once compiled (each command compiles once).
 
 The documents come from two real runs against the embedded emulator: a small one and a larger one.
 
@@ -24,9 +25,9 @@ sys.path.insert(0, str(HERE.parent))  # bench/ for results_md
 from results_md import load_average, machine, when, write_section  # noqa: E402
 
 SECTION = "## Report schema reader"
-BASE = "import conformance.contract"  # every report command loads it (it finds the schemas): not counted
+BASE = "import conformance.contract.schemas"  # every report command loads it (it finds the schemas): not counted
 IMPORTS = {  # what each reader adds to a report command's start, in a fresh interpreter
-    "conformance.reports.schema": f"{BASE}; import conformance.reports.schema",
+    "conformance.contract.schema_reader": f"{BASE}; import conformance.contract.schema_reader",
     "jsonschema": f"{BASE}; import jsonschema",
     "jsonschema_rs": f"{BASE}; import jsonschema_rs",
 }
@@ -62,15 +63,15 @@ def validators() -> dict[str, Callable[[Any], bool]]:
     import jsonschema
     import jsonschema_rs
 
-    from conformance.contract import schemas_dir
-    from conformance.reports.schema import REPORT_SCHEMA, compile_schema
+    from conformance.contract.schema_reader import REPORT_SCHEMA, compile_schema
+    from conformance.contract.schemas import schemas_dir
 
     schema = json.loads((schemas_dir() / REPORT_SCHEMA).read_text(encoding="utf-8"))
     light = compile_schema(schema)
     full = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
     fast = jsonschema_rs.validator_for(schema, validate_formats=True)
     return {
-        "conformance.reports.schema": lambda document: not light(document, None),
+        "conformance.contract.schema_reader": lambda document: not light(document, None),
         "jsonschema": full.is_valid,
         "jsonschema_rs": fast.is_valid,
     }
@@ -111,7 +112,7 @@ def main() -> None:
         SECTION, "",
         f"Measured {when()} by `python bench/schema/bench_report_schema.py` on this machine ({machine()}). "
         f"Load average before: {load}. Import: best of {args.imports} fresh interpreters, minus the "
-        f"same with `conformance.contract` alone (every report command loads it). Validate: mean of up to "
+        f"same with `conformance.contract.schemas` alone (every report command loads it). Validate: mean of up to "
         f"{args.rounds} validations (at most 3 s each) of a real results.json once compiled ({sizes}).",
         "", *rows, "",
         "What one report command pays (import + one validation of the larger document): "

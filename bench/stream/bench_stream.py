@@ -55,9 +55,9 @@ def drawing_cost(count: int = 300) -> tuple[float, float]:
     """ms per generated request body: through Hypothesis's test engine (as before issue 11) and as runs draw now."""
     from hypothesis import HealthCheck, Phase, given, seed, settings
 
-    from conformance.contract import load_contract
-    from conformance.drawing import draw
-    from conformance.generation import valid_requests
+    from conformance.contract.schemas import load_contract
+    from conformance.plan.drawing import draw
+    from conformance.plan.generation import valid_requests
     from conformance.settings import TARGET_DEFAULTS  # noqa: F401  (the same imports a run has)
 
     strategy = valid_requests(load_contract(), "conv_configuration_0000000000000000000default")
@@ -176,7 +176,7 @@ def render(rows: list[dict[str, float]], capacity: float, drawing: tuple[float, 
         "",
         f"Drawing one generated request body: {engine:.2f} ms through Hypothesis's test engine (`@given`, "
         f"generate phase only: how plans were drawn before issue 11), {now:.2f} ms as runs draw now "
-        f"(`conformance.drawing`: one `ConjectureData` per example; address strategies built once; schema "
+        f"(`conformance.plan.drawing`: one `ConjectureData` per example; address strategies built once; schema "
         f"patterns drawn a run of characters at a time): {engine / now:.1f}x.",
         "",
         f"Goal (issue 11): >= {GOAL:,} requests/s for a 10,000-example run; first request within 2 s at any size; "

@@ -1,4 +1,4 @@
-"""Benchmark: the run's transport (``conformance.connection``, the standard library's http.client) against httpx,
+"""Benchmark: the run's transport (``conformance.send.connection``, the standard library's http.client) against httpx,
 CPU time per request in the sending process, one keep-alive connection each, against the emulator in its own
 process (as a run uses it), the same valid create body. Rounds alternate between the two.
 
@@ -25,9 +25,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # bench/ for results_md
 from results_md import write_section  # noqa: E402
 
-from conformance.connection import Connection  # noqa: E402
 from conformance.emulator.config import EmulatorSettings  # noqa: E402
 from conformance.emulator.process import EmulatorProcess  # noqa: E402
+from conformance.send.connection import Connection  # noqa: E402
 
 SECTION = "## Transport"
 
@@ -61,7 +61,7 @@ def main() -> int:
         subjects: dict[str, Callable[[], bytes]] = {
             "httpx 0.28 (`httpx.Client`)": lambda: client.post("/v2/Conversations", content=body, headers=headers)
             .content,
-            "http.client (`conformance.connection`)": lambda: connection.request("POST", "/v2/Conversations", wire,
+            "http.client (`conformance.send.connection`)": lambda: connection.request("POST", "/v2/Conversations", wire,
                                                                                  body).body,
         }  # fmt: skip
         results: dict[str, list[tuple[float, float]]] = {name: [] for name in subjects}

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conformance.contract import OPENAPI_FILE, SCHEMA_FILES, Contract, load_contract
+from conformance.contract.schemas import OPENAPI_FILE, SCHEMA_FILES, Contract, load_contract
 from conformance.contract_watch.changes import Change
 from conformance.contract_watch.provenance import DERIVED_FROM
 from conformance.contract_watch.shape import MAX_DEPTH, Member, Shape, Step, operation_name, read_contract, resolved
@@ -38,7 +38,7 @@ def write_alternative(current: Contract, description: Description, changes: list
                 patcher.apply(change, place)
     info = openapi.setdefault("info", {})
     info[DERIVED_FROM] = [*info.get(DERIVED_FROM, []), {"file": description.location, **description.identity}]
-    from conformance.wire import WIRE_REQUEST_FILE, wire_request_schema
+    from conformance.contract.wire import WIRE_REQUEST_FILE, wire_request_schema
 
     documents[WIRE_REQUEST_FILE] = wire_request_schema(Contract(directory, documents, openapi))
     for file, document in documents.items():

@@ -38,7 +38,7 @@ def diff_command(source: str, fmt: str, recording: Path | None, schemas: Path | 
     Exit 0: nothing changed; 1: something changed (additive or breaking); 2: SOURCE, the schemas or the
     recording cannot be read.
     """
-    from conformance.contract import ContractError, load_contract
+    from conformance.contract.schemas import ContractError, load_contract
     from conformance.contract_watch.changes import compare
     from conformance.contract_watch.provenance import matching, origins
     from conformance.contract_watch.render import document, render
@@ -53,9 +53,9 @@ def diff_command(source: str, fmt: str, recording: Path | None, schemas: Path | 
     changes = compare(read_contract(current), description.shape)
     effect = None
     if recording is not None:  # the replay machinery is imported only for an impact
-        from conformance.cassettes.replay import ReplayError
         from conformance.contract_watch.alternative import write_alternative
         from conformance.contract_watch.impact import impact
+        from conformance.run.replay import ReplayError
 
         with tempfile.TemporaryDirectory(prefix="contract-") as folder:
             try:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.contract import Contract
+from conformance.contract.schemas import Contract
 from conformance.kinds import CheckOutcome
 
 NOTABLE = (CheckOutcome.FAILED.value, CheckOutcome.WARNED.value)
@@ -51,8 +51,8 @@ def groups(verdicts: list[Verdict]) -> list[dict[str, Any]]:
 
 
 def impact(recording: Path, current: Contract, alternative: Contract) -> Impact:
-    """Raises :class:`conformance.cassettes.replay.ReplayError` for a recording it cannot read."""
-    from conformance.cassettes.replay import no_network, replay
+    """Raises :class:`conformance.run.replay.ReplayError` for a recording it cannot read."""
+    from conformance.run.replay import no_network, replay
 
     with no_network():
         judged = replay(recording, current)

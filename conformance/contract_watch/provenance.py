@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.contract import Contract
+from conformance.contract.schemas import Contract
 
 DERIVED_FROM = "x-derived-from"
 

@@ -13,7 +13,7 @@ from conformance.contract_watch.changes import Change
 from conformance.contract_watch.impact import Impact
 from conformance.contract_watch.provenance import Origin
 from conformance.contract_watch.source import Description
-from conformance.reports.markdown import cell, code
+from conformance.report.markdown import cell, code
 
 FORMATS = ("text", "md", "json")
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.contract import CREATE_PATH, FETCH_PATH, OPENAPI_FILE, SCHEMA_FILES, Contract
+from conformance.contract.schemas import CREATE_PATH, FETCH_PATH, OPENAPI_FILE, SCHEMA_FILES, Contract
 
 # The operations the suite covers, as "METHOD PATH" (path parameters compared by position, not by name).
 OPERATIONS: tuple[tuple[str, str], ...] = (("post", CREATE_PATH), ("get", FETCH_PATH))

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from conformance.contract import CREATE_PATH, FETCH_PATH, Contract
+from conformance.contract.schemas import CREATE_PATH, FETCH_PATH, Contract
 from conformance.contract_watch.docs_page import Page, PageFormatError, is_page, parse_page
 from conformance.contract_watch.shape import (
     Facts,
@@ -141,7 +141,7 @@ def _read(location: str) -> bytes:
 
 
 def _fetch(url: str) -> bytes:
-    from conformance.connection import Connection, TransportError
+    from conformance.send.connection import Connection, TransportError
 
     parts = urllib.parse.urlsplit(url)
     try:

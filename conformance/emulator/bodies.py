@@ -25,9 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO
 
-from conformance.children import child_command, child_environment
 from conformance.emulator.exceptions import ServiceUnavailable
 from conformance.emulator.models import Admitted
+from conformance.plan.children import child_command, child_environment
 
 OFF_PROCESS_BYTES = 64 * 1024  # bodies this big are parsed and validated in the worker process
 WORKER_NICENESS = 10  # CPU weight about a tenth of the serving process's when both want a core

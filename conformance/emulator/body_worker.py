@@ -13,7 +13,7 @@ import pickle
 import sys
 from pathlib import Path
 
-from conformance.contract import load_contract
+from conformance.contract.schemas import load_contract
 from conformance.emulator.bodies import ANSWER_FRAME, REQUEST_FRAME, WORKER_NICENESS, Outcome
 from conformance.emulator.exceptions import InvalidParameter
 from conformance.emulator.models import Backend

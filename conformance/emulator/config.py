@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.config_files import EMULATOR_CONFIG, problem
-from conformance.contract import load_contract
+from conformance.contract.config_files import EMULATOR_CONFIG, problem
+from conformance.contract.schemas import load_contract
 from conformance.emulator.exceptions import EmulatorConfigError
 from conformance.emulator.models import (
     DEFAULT_CONFIGURATION_ID,

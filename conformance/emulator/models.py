@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.contract import Contract, load_contract
+from conformance.contract.schemas import Contract, load_contract
 from conformance.emulator.exceptions import Conflict, DatabaseError, InvalidParameter, NotFound, TooManyRequests
 from conformance.emulator.ids import (
     DETERMINISTIC_START_MS,

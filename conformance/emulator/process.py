@@ -18,8 +18,8 @@ import sys
 import threading
 from types import TracebackType
 
-from conformance.children import child_command, child_environment
 from conformance.emulator.config import EmulatorSettings
+from conformance.plan.children import child_command, child_environment
 
 LOOPBACK = "127.0.0.1"
 STOP_TIMEOUT_S = 5.0

@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 
-from conformance.contract import Contract
+from conformance.contract.schemas import Contract
 from conformance.emulator.exceptions import InvalidParameter
 
 MAX_NESTING = 32  # request bodies nested deeper than this are rejected (an emulator assumption)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from conformance.contract import CREATE_PATH, FETCH_PATH
+from conformance.contract.schemas import CREATE_PATH, FETCH_PATH
 from conformance.emulator.responses import EmulatorResponses
 
 CONTROL_PREFIX = "/__emulator__/"

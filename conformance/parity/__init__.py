@@ -1,6 +1,6 @@
 """Parity: the emulator against what the vendor really answered.
 
-A recording (``run.json`` and its cassettes, read by :class:`conformance.cassettes.replay.Recording`)
+A recording (``run.json`` and its cassettes, read by :class:`conformance.run.replay.Recording`)
 is the source; every recorded request is re-sent to the emulator in the recorded order, and the two
 answers are compared. The same pipeline as a run and a replay, with another source and another sink:
 

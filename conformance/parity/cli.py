@@ -25,14 +25,14 @@ def parity_command(cassette_dir: Path, report_dir: Path | None, base_url: str | 
     Exit 0: the emulator matches (every difference is a known one); 1: it differs, or nothing could be
     compared; 2: the recording (or the known-differences file) cannot be read, or the emulator cannot start.
     """
-    from conformance.cassettes.replay import Recording, ReplayError
     from conformance.parity.engine import run_parity
     from conformance.parity.known import KNOWN_FILE, KnownFileError, load_known, shown
     from conformance.parity.report import document as parity_document
     from conformance.parity.report import exit_code, write_reports
     from conformance.parity.resend import Endpoint, embedded_emulator, redactor_for, running_emulator
+    from conformance.run.replay import Recording, ReplayError
+    from conformance.send.targets import SetupError, refuse_credentials_in
     from conformance.settings import REPORTS_ROOT
-    from conformance.targets import SetupError, refuse_credentials_in
 
     def die(message: str) -> NoReturn:
         click.echo(f"conformance parity: {message}", err=True)

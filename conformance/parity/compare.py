@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.exchange import Exchange
 from conformance.parity.resend import body_of
-from conformance.results import CaseResult
+from conformance.record.results import CaseResult
+from conformance.send.exchange import Exchange
 
 ROOT = "(root)"
 KINDS = {

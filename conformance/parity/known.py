@@ -20,11 +20,12 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from conformance.config_files import PARITY_KNOWN, problem, toml_line
+from conformance import PACKAGE_DIR
+from conformance.contract.config_files import PARITY_KNOWN, problem, toml_line
 from conformance.parity.compare import KINDS
-from conformance.reports.gate import as_date
+from conformance.report.gate import as_date
 
-KNOWN_FILE = Path(__file__).resolve().parents[1] / "emulator" / "parity-known.toml"
+KNOWN_FILE = PACKAGE_DIR / "emulator" / "parity-known.toml"
 
 
 class KnownFileError(Exception):

@@ -1,7 +1,7 @@
 """The parity report: differences grouped (same route, same kind of difference), judged against the known
 ones, written as ``parity.json`` (tools), ``parity.md`` (the CI job summary) and ``parity.html`` (people).
 
-Everything written passes through the run's redaction (a :class:`~conformance.cassettes.redaction.Redactor`
+Everything written passes through the run's redaction (a :class:`~conformance.record.cassettes.redaction.Redactor`
 for the emulator's credentials and the environment's), like every other report.
 """
 
@@ -17,12 +17,12 @@ from typing import Any
 import jinja2
 
 from conformance import templating
-from conformance.atomic import write_atomic
 from conformance.parity.compare import KINDS, Difference
 from conformance.parity.engine import ParityResult
 from conformance.parity.known import KnownDifference
-from conformance.reports.markdown import cell, code
-from conformance.scrubbing import scrub
+from conformance.record.atomic import write_atomic
+from conformance.record.scrubbing import scrub
+from conformance.report.markdown import cell, code
 
 PARITY_FORMAT = 1
 FILES = ("parity.json", "parity.md", "parity.html")

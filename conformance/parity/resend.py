@@ -19,15 +19,15 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.auth_modes import Belongs, Login, definition, sent_logins
-from conformance.cassettes.recording import request_headers
-from conformance.cassettes.redaction import Redactor
-from conformance.cassettes.replay import RecordedCase
-from conformance.connection import Connection, TransportError
 from conformance.emulator.models import Credentials
-from conformance.exchange import Exchange
 from conformance.kinds import Account, CredentialForm
-from conformance.targets import emulator_logins
+from conformance.plan.auth_modes import Belongs, Login, definition, sent_logins
+from conformance.record.cassettes.recording import request_headers
+from conformance.record.cassettes.redaction import Redactor
+from conformance.run.replay import RecordedCase
+from conformance.send.connection import Connection, TransportError
+from conformance.send.exchange import Exchange
+from conformance.send.targets import emulator_logins
 from conformance.vendor import SECRET_VARIABLES
 
 
@@ -59,7 +59,7 @@ def authorization(mode: str, credentials: Credentials, form: str | None = None,
                   header: str | None = None) -> str | None:  # fmt: skip
     """The ``Authorization`` header a case is re-sent with, from the credentials mode and form ``run.json`` names.
 
-    Every mode is re-sent as it was sent (:mod:`conformance.auth_modes`), built on the emulator's own login of
+    Every mode is re-sent as it was sent (:mod:`conformance.plan.auth_modes`), built on the emulator's own login of
     that form (the API key pair by default, as a run does); ``header`` is the one a malformed case sent.
     """
     logins = emulator_logins(credentials)
@@ -221,7 +221,7 @@ def embedded_emulator(seed: int) -> Iterator[Endpoint]:
     from conformance.emulator.config import EmulatorSettings
     from conformance.emulator.exceptions import EmulatorConfigError
     from conformance.emulator.server import EmulatorServer
-    from conformance.targets import SetupError
+    from conformance.send.targets import SetupError
 
     try:
         settings = EmulatorSettings(deterministic=True, seed=seed).with_environment(os.environ)
@@ -236,7 +236,7 @@ def running_emulator(base_url: str) -> Endpoint:
     """An emulator already serving at ``base_url``, started with this environment's credentials (or none)."""
     from conformance.emulator.config import EmulatorSettings
     from conformance.emulator.exceptions import EmulatorConfigError
-    from conformance.targets import SetupError
+    from conformance.send.targets import SetupError
 
     if not base_url.startswith(("http://", "https://")):
         raise SetupError(f"--base-url must be an http(s) URL, got {base_url!r}")

@@ -1,8 +1,8 @@
 """One test per generated case; the cases come from conformance.pytest_plugin."""
 
-from conformance.cases import Case
+from conformance.plan.cases import Case
 from conformance.pytest_plugin import check_case
-from conformance.runner import Runner
+from conformance.run.runner import Runner
 
 
 def test_case(conformance_case: Case, conformance_runner: Runner) -> None:

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from vcr.persisters.filesystem import FilesystemPersister
 from vcr.serializers import yamlserializer
 
-from conformance.cassettes.emitter import dump_interactions
-from conformance.cassettes.fastyaml import load_cassette
-from conformance.cassettes.recording import CASSETTE_HEAD
+from conformance.record.cassettes.emitter import dump_interactions
+from conformance.record.cassettes.fastyaml import load_cassette
+from conformance.record.cassettes.recording import CASSETTE_HEAD
 
 # What YAML reads as something else, or not at all: indicators, line breaks (\x85, \u2028, \u2029 too),
 # characters PyYAML's reader refuses raw, a BOM, scalars that resolve to bool, null, int, float, timestamp.

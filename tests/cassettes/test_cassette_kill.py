@@ -13,7 +13,7 @@ from pathlib import Path
 from cassette_helpers import EMULATOR_ENV, conformance, results, sidecar
 
 from conformance.emulator.server import EmulatorServer
-from conformance.stream import STREAM_FILE, ResultsStream
+from conformance.record.stream import STREAM_FILE, ResultsStream
 
 
 def _killed_run(tmp_path: Path) -> tuple[Path, Path]:

@@ -13,13 +13,13 @@ import vcr
 from cassette_helpers import conformance, files, interactions, live_run, results, sidecar
 from vcr.errors import CannotOverwriteExistingCassetteException
 
-from conformance.cassettes.recording import SIDECAR, Recorder, cassette_name
-from conformance.cassettes.redaction import Redactor
-from conformance.cassettes.replay import NetworkBlocked, no_network
 from conformance.emulator.server import EmulatorServer
-from conformance.results import RunResult
-from conformance.runner import Runner, RunOptions, plan_for
-from conformance.targets import target_for
+from conformance.record.cassettes.recording import SIDECAR, Recorder, cassette_name
+from conformance.record.cassettes.redaction import Redactor
+from conformance.record.results import RunResult
+from conformance.run.replay import NetworkBlocked, no_network
+from conformance.run.runner import Runner, RunOptions, plan_for
+from conformance.send.targets import target_for
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +149,7 @@ def test_the_default_folder_is_cassettes_run_id_and_a_rerun_drops_stale_cassette
 
 
 def test_a_previous_recordings_cassettes_are_read_from_its_head_however_many_cases_it_lists(tmp_path: Path) -> None:
-    from conformance.cassettes.recording import HEAD_CHARS, _listed_cassettes
+    from conformance.record.cassettes.recording import HEAD_CHARS, _listed_cassettes
 
     sidecar_path = tmp_path / "run.json"
     many = [{"id": f"valid/{i:06d}", "cassette": "valid.yaml"} for i in range(20_000)]

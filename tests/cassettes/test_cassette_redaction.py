@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from cassette_helpers import live_run, results
 
-from conformance.cassettes.redaction import ACCOUNT_PLACEHOLDER, API_KEY_PLACEHOLDER, REDACTED, Redactor
-from conformance.contract import load_contract
+from conformance.contract.schemas import load_contract
 from conformance.emulator.server import EmulatorServer
-from conformance.targets import Target
+from conformance.record.cassettes.redaction import ACCOUNT_PLACEHOLDER, API_KEY_PLACEHOLDER, REDACTED, Redactor
+from conformance.send.targets import Target
 
 ACCOUNT = "AC" + "3f" * 16
 KEY = "SK" + "9a" * 16

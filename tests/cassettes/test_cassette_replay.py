@@ -13,11 +13,11 @@ import yaml
 from cassette_helpers import BASELINE, conformance, copy_baseline, interactions, live_run, results, sidecar
 from vcr.serializers import yamlserializer
 
-from conformance.cassettes.fastyaml import load_cassette
-from conformance.cassettes.replay import ReplayError, replay
-from conformance.contract import load_contract
+from conformance.contract.schemas import load_contract
 from conformance.emulator.faults import FAULTS
 from conformance.emulator.server import EmulatorServer
+from conformance.record.cassettes.fastyaml import load_cassette
+from conformance.run.replay import ReplayError, replay
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,9 @@ import pytest
 from cassette_helpers import CREDENTIAL_ENV, emulator_holding, interactions, live_run, written
 
 from conformance import vendor
-from conformance.cassettes.redaction import Redactor
 from conformance.emulator.config import EmulatorSettings
-from conformance.targets import SetupError, refuse_short_secrets, settings_target
+from conformance.record.cassettes.redaction import Redactor
+from conformance.send.targets import SetupError, refuse_short_secrets, settings_target
 
 SECRETS = {
     "TWILIO_ACCOUNT_SID": "AC" + "5e" * 16,

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from cassette_helpers import emulator_holding, interactions, live_run, written
 
-from conformance.cassettes.recording import CASES_FILE, Recorder
-from conformance.cassettes.redaction import Redactor
-from conformance.targets import live_target
+from conformance.record.cassettes.recording import CASES_FILE, Recorder
+from conformance.record.cassettes.redaction import Redactor
+from conformance.send.targets import live_target
 
 SECRETS = {
     "TWILIO_ACCOUNT_SID": "AC" + "5e" * 16,

@@ -8,14 +8,14 @@ from pathlib import Path
 
 from cassette_helpers import interactions
 
-from conformance.cassettes.recording import CASES_FILE, Recorder
-from conformance.contract import load_contract
+from conformance.contract.schemas import load_contract
 from conformance.emulator.server import EmulatorServer
-from conformance.results import RunResult
-from conformance.runner import Runner, RunOptions, plan_for
-from conformance.sinks import FLUSH_EVERY_S, RunSinks
-from conformance.stream import STREAM_FILE
-from conformance.targets import target_for
+from conformance.record.cassettes.recording import CASES_FILE, Recorder
+from conformance.record.results import RunResult
+from conformance.record.sinks import FLUSH_EVERY_S, RunSinks
+from conformance.record.stream import STREAM_FILE
+from conformance.run.runner import Runner, RunOptions, plan_for
+from conformance.send.targets import target_for
 
 
 def _on_disk(path: Path) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conformance.contract import load_contract
+from conformance.contract.schemas import load_contract
 from conformance.contract_watch.changes import Change, compare
 from conformance.contract_watch.shape import read_contract
 from conformance.contract_watch.source import read_source

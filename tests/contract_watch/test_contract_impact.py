@@ -11,13 +11,13 @@ import yaml
 from click.testing import CliRunner
 
 from conformance.cli import cli
-from conformance.contract import load_contract
+from conformance.contract.schema_check import check_schemas
+from conformance.contract.schemas import load_contract
 from conformance.contract_watch.alternative import write_alternative
 from conformance.contract_watch.changes import compare
 from conformance.contract_watch.provenance import DERIVED_FROM, origins
 from conformance.contract_watch.shape import read_contract
 from conformance.contract_watch.source import read_source
-from conformance.schema_check import check_schemas
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASELINE = Path(__file__).parents[2] / "cassettes" / "baseline"
@@ -127,8 +127,8 @@ def test_the_alternative_drops_a_body_the_source_does_not_document(tmp_path: Pat
 
 def test_the_drift_walk_reads_documented_maps_and_nullable_objects() -> None:
     # What an alternative contract may hold (a published description's maps and nullable objects).
-    from conformance.contract import Contract
-    from conformance.members import walk_undocumented
+    from conformance.contract.members import walk_undocumented
+    from conformance.contract.schemas import Contract
 
     current = load_contract()
     documents = json.loads(json.dumps(dict(current.documents)))

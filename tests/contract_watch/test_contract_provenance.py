@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from docs_page import CHILD_PROPERTIES, PAGE, require_docs
 
 from conformance.cli import cli
-from conformance.contract import Contract, load_contract
+from conformance.contract.schemas import Contract, load_contract
 from conformance.contract_watch.changes import compare
 from conformance.contract_watch.provenance import origins
 from conformance.contract_watch.shape import read_contract

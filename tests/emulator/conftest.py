@@ -10,7 +10,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from conformance.contract import Contract, load_contract
+from conformance.contract.schemas import Contract, load_contract
 from conformance.emulator.models import DEFAULT_CONFIGURATION_ID, DEFAULT_CREDENTIALS
 from conformance.emulator.server import create_app
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from conformance.contract import Contract
+from conformance.contract.schemas import Contract
 from conformance.emulator.config import EmulatorSettings
 from conformance.emulator.models import (
     DEFAULT_ACCOUNT_SID,

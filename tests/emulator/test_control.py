@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from conformance.contract import Contract
+from conformance.contract.schemas import Contract
 from conformance.emulator.faults import FAULTS
 from conformance.emulator.models import (
     DEFAULT_ACCOUNT_SID,

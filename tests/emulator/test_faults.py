@@ -14,7 +14,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from conformance.contract import load_contract
+from conformance.contract.schemas import load_contract
 from conformance.emulator.faults import FAULTS, FaultError, FaultInjector
 from conformance.emulator.models import (
     DEFAULT_ACCOUNT_SID,

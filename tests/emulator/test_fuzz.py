@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from conformance.contract import load_contract
+from conformance.contract.schemas import load_contract
 from conformance.emulator.models import DEFAULT_CONFIGURATION_ID
 from conformance.emulator.server import create_app
-from conformance.generation import valid_requests
+from conformance.plan.generation import valid_requests
 
 from .conftest import ACCOUNT_AUTH, API_KEY_AUTH, CREATE
 from .hostile import hostile_body

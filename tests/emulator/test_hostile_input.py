@@ -25,7 +25,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from conformance.contract import load_contract
+from conformance.contract.schemas import load_contract
 from conformance.emulator.exceptions import InvalidParameter
 from conformance.emulator.models import DEFAULT_CONFIGURATION_ID, MAX_NESTING
 from conformance.emulator.rules import ERROR_LIMIT, MAX_CONTAINERS, QUOTE_LIMIT, parse_json

@@ -16,7 +16,7 @@ import pytest
 from twilio.rest import Client as TwilioClient
 from twilio.rest.conversations.v2.conversation import ConversationList
 
-from conformance.contract import load_contract
+from conformance.contract.schemas import load_contract
 from conformance.emulator.server import EmulatorServer
 from conformance.vendor import IDEMPOTENCY_KEY_HEADER
 

@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from conformance.cases import CasePlan, Family, build_plan
 from conformance.cli import cli
-from conformance.contract import load_contract
-from conformance.coverage import EXIT_CODES, Verdict, family_of
-from conformance.history import open_history
-from conformance.history.ledger import coverage_ledger, rotation_ledger
-from conformance.history.store import Night
-from conformance.planner import drawn
+from conformance.contract.schemas import load_contract
+from conformance.judge.coverage import EXIT_CODES, Verdict, family_of
+from conformance.plan.cases import CasePlan, Family, build_plan
+from conformance.plan.planner import drawn
+from conformance.report.history import open_history
+from conformance.report.history.ledger import coverage_ledger, rotation_ledger
+from conformance.report.history.store import Night
 
 SEED, BUDGET, EXAMPLES = 2207, 30, 10
 NIGHTS = 5  # the README's arithmetic: ceil((84 - 14) / (30 - 14)) nights cover every family at this budget

@@ -11,9 +11,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from conformance.history.sqlite import SQLiteHistory
-from conformance.history.status import group_histories
-from conformance.history.store import GroupRecord, Night
+from conformance.report.history.sqlite import SQLiteHistory
+from conformance.report.history.status import group_histories
+from conformance.report.history.store import GroupRecord, Night
 
 COUNTS = {"cases": 10, "passed_cases": 8, "inconclusive": 0, "not_run": 0, "failures": 2}
 CROSS = "cross_account_isolation: expected 404, got 200"

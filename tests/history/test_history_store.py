@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from conformance.cli import cli
-from conformance.history import HISTORY_ENV, HistoryView, open_history
-from conformance.history.sqlite import SQLiteHistory
-from conformance.history.status import group_histories
-from conformance.history.store import GroupRecord, HistoryError, Night
+from conformance.report.history import HISTORY_ENV, HistoryView, open_history
+from conformance.report.history.sqlite import SQLiteHistory
+from conformance.report.history.status import group_histories
+from conformance.report.history.store import GroupRecord, HistoryError, Night
 
 COUNTS = {"cases": 10, "passed_cases": 8, "inconclusive": 0, "not_run": 0, "failures": 2}
 

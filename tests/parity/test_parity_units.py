@@ -44,8 +44,8 @@ def test_each_credentials_mode_maps_to_one_authorization() -> None:
 
 
 def test_every_credentials_mode_is_defined_once_and_re_sent_as_sent() -> None:
-    from conformance.auth_modes import MODES
     from conformance.kinds import AuthMode
+    from conformance.plan.auth_modes import MODES
 
     assert set(MODES) == set(AuthMode)
 

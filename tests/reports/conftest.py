@@ -9,9 +9,9 @@ import pytest
 from report_helpers import FAULTS, SEED, Fault, RunFactory, write_report
 
 from conformance.emulator.server import EmulatorServer
-from conformance.results import RunResult
-from conformance.runner import Runner, RunOptions, plan_for
-from conformance.targets import target_for
+from conformance.record.results import RunResult
+from conformance.run.runner import Runner, RunOptions, plan_for
+from conformance.send.targets import target_for
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conformance.reports import write_all
-from conformance.results import RunResult
+from conformance.record.results import RunResult
+from conformance.report import write_all
 
 SEED = 4242
 Fault = tuple[str, int | None, dict[str, Any]]  # name, how many requests it changes (None: all), params

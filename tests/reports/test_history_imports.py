@@ -7,7 +7,7 @@ from pathlib import Path
 
 from test_report_imports import conformance
 
-from conformance.history import open_history, record_run
+from conformance.report.history import open_history, record_run
 
 
 def test_the_history_command_imports_nothing_heavy(faulty_dir: Path, tmp_path: Path) -> None:

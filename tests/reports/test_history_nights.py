@@ -18,17 +18,17 @@ import pytest
 from report_helpers import RunFactory, invoke, write_report
 from test_report_html_browser import CHROMIUM, browse
 
-from conformance.coverage import family_of
 from conformance.emulator.server import EmulatorServer
-from conformance.history import HistoryView, open_history, record_run
-from conformance.history.record import night_of
-from conformance.reports import write_document
-from conformance.reports.diff import diff_runs, load_run
-from conformance.reports.document import headline
-from conformance.reports.gate import Policy, evaluate
-from conformance.reports.html import COPY_SCRIPT
-from conformance.runner import Runner, RunOptions, plan_for
-from conformance.targets import target_for
+from conformance.judge.coverage import family_of
+from conformance.report import write_document
+from conformance.report.diff import diff_runs, load_run
+from conformance.report.document import headline
+from conformance.report.gate import Policy, evaluate
+from conformance.report.history import HistoryView, open_history, record_run
+from conformance.report.history.record import night_of
+from conformance.report.html import COPY_SCRIPT
+from conformance.run.runner import Runner, RunOptions, plan_for
+from conformance.send.targets import target_for
 
 OPTIONS = RunOptions(seed=2202, max_examples=1, max_requests=None, rate=None)
 FAULTY = {2, 3, 4}

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from test_ci_workflows import ROOT, WORKFLOWS, conformance_commands, steps
 
-from conformance.reports.gate import CheckNames, load_policy
+from conformance.report.gate import CheckNames, load_policy
 
 NIGHTLY = WORKFLOWS / "nightly.yml"
 

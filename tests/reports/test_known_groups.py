@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.reports.digest import build_digest
-from conformance.reports.gate import CheckNames, PolicyError, evaluate, load_policy
+from conformance.report.digest import build_digest
+from conformance.report.gate import CheckNames, PolicyError, evaluate, load_policy
 
 SERVER_ERROR = "no_server_error: expected 201, got 500"  # the faulty run's one 500 (report_helpers.FAULTS)
 

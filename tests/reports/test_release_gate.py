@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from report_helpers import assert_one_clear_line, invoke, write_report
 
-from conformance.checks import CHECKS
-from conformance.reports.gate import load_policy
+from conformance.judge.checks import CHECKS
+from conformance.report.gate import load_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_POLICY = ROOT / ".github" / "conformance-policy.toml"

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from junitparser import JUnitXml
 
-from conformance.reports import write_from_stream
-from conformance.reports.digest import LISTED_FAILURES, _shares
-from conformance.reports.html import CASE_ROWS, LISTED_CASES
-from conformance.stream import STREAM_FILE, ResultsWriter
+from conformance.record.stream import STREAM_FILE, ResultsWriter
+from conformance.report import write_from_stream
+from conformance.report.digest import LISTED_FAILURES, _shares
+from conformance.report.html import CASE_ROWS, LISTED_CASES
 
 CHECKS = {"no_server_error": ["fail", "No 500."], "request_echo": ["fail", "Echo."]}
 # Failing cases per group (check, cause): one big group, two small ones, 1,500 failures in all.
@@ -123,7 +123,7 @@ import resource, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[3])
 from test_report_bounds import long_run
-from conformance.reports import write_from_stream
+from conformance.report import write_from_stream
 document = write_from_stream(long_run(Path(sys.argv[1]), int(sys.argv[2])))
 kinds = (type(document[key]).__name__ for key in ("cases", "failures"))
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, *kinds)

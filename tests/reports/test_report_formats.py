@@ -11,10 +11,10 @@ from typing import Any
 
 from junitparser import Failure, JUnitXml, Skipped
 
-from conformance.reports.document import case_group
-from conformance.reports.html import COPY_SCRIPT, COPY_SCRIPT_HASH, render_html
-from conformance.reports.junit import render_junit
-from conformance.reports.summary import render_summary
+from conformance.report.document import case_group
+from conformance.report.html import COPY_SCRIPT, COPY_SCRIPT_HASH, render_html
+from conformance.report.junit import render_junit
+from conformance.report.summary import render_summary
 
 
 class Tags(HTMLParser):

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from report_helpers import FAULTS, RunFactory
 
-from conformance.results import case_record
-from conformance.stream import STREAM_FILE, ResultsWriter
+from conformance.record.results import case_record
+from conformance.record.stream import STREAM_FILE, ResultsWriter
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("hypothesis", "jsonschema", "jsonschema_rs", "httpx", "starlette", "uvicorn", "conformance.checks",
-         "conformance.generation", "conformance.drawing")  # fmt: skip
+HEAVY = ("hypothesis", "jsonschema", "jsonschema_rs", "httpx", "starlette", "uvicorn", "conformance.judge.checks",
+         "conformance.plan.generation", "conformance.plan.drawing")  # fmt: skip
 MARK = "imported-heavy:"
 WRAPPER = f"""
 import atexit, json, sys
@@ -93,4 +93,4 @@ def test_the_wrapper_sees_heavy_imports(runs: dict[str, Path]) -> None:
     shutil.rmtree(replayed, ignore_errors=True)
     code, output, imported = conformance("replay", runs["root"] / "cassettes", "--report-dir", replayed)
     assert code == 0, output
-    assert {"conformance.checks", "hypothesis"} <= set(imported), imported
+    assert {"conformance.judge.checks", "hypothesis"} <= set(imported), imported

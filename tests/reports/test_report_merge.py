@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from report_helpers import Fault, assert_one_clear_line, invoke, write_report
 
-from conformance.latency import latency_summary
-from conformance.reports.document import load_results
-from conformance.reports.merge import merge_documents
+from conformance.record.latency import latency_summary
+from conformance.report.document import load_results
+from conformance.report.merge import merge_documents
 
 # Faults that change every matching response, so the whole run and its shards see the same ones.
 STEADY: tuple[Fault, ...] = (

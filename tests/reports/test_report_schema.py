@@ -11,15 +11,15 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 from report_helpers import invoke
 
-from conformance.cases import Case
-from conformance.contract import load_contract
-from conformance.coverage import Confirmation, Verdict
-from conformance.exchange import Exchange
+from conformance.contract.schema_reader import SchemaKeywordError, compile_schema
+from conformance.contract.schemas import load_contract
+from conformance.judge.coverage import Confirmation, Verdict
 from conformance.kinds import AuthMode, CaseKind, CaseOutcome, CredentialForm, values
-from conformance.reports import FORMATS, write_all
-from conformance.reports.document import ReportInputError, load_results, schema_problem
-from conformance.reports.schema import SchemaKeywordError, compile_schema
-from conformance.results import CaseResult, CheckResult, RunResult
+from conformance.plan.cases import Case
+from conformance.record.results import CaseResult, CheckResult, RunResult
+from conformance.report import FORMATS, write_all
+from conformance.report.document import ReportInputError, load_results, schema_problem
+from conformance.send.exchange import Exchange
 
 SECRET = "pa55-w0rd-that-must-not-leak"
 
@@ -158,7 +158,7 @@ BREAKAGES: list[Any] = [
 
 @pytest.mark.parametrize("index", range(len(BREAKAGES)))
 def test_the_report_commands_reader_agrees_with_jsonschema(clean_dir: Path, faulty_dir: Path, index: int) -> None:
-    """load_results checks documents without jsonschema (conformance.reports.schema): it must say what jsonschema
+    """load_results checks documents without jsonschema (``contract/schema_reader.py``): it must say what jsonschema
     says, document by document, and point at the same place."""
     contract = load_contract()
     for directory in (clean_dir, faulty_dir):

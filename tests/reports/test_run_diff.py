@@ -11,7 +11,7 @@ import pytest
 import yaml
 from report_helpers import assert_one_clear_line, invoke, write_report
 
-from conformance.results import RunResult
+from conformance.record.results import RunResult
 
 
 def diff_json(old: Path, new: Path) -> tuple[int, dict[str, Any]]:

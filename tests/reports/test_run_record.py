@@ -1,4 +1,4 @@
-"""The run's record has one model (conformance.run_record): what it writes is what report.schema.json describes, and
+"""The run's record has one model (``record/run_record.py``): what it writes is what report.schema.json describes, and
 what it reads back is what it wrote."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 from test_report_schema import edge_run, problems, strict
 
-from conformance.contract import load_contract
-from conformance.run_record import CaseEntry, Policy, RecordedEntry, RunHeader
+from conformance.contract.schemas import load_contract
+from conformance.record.run_record import CaseEntry, Policy, RecordedEntry, RunHeader
 from conformance.settings import DEFAULT_CLOCK_SKEW_S
 
 POLICIES = [
@@ -102,8 +102,8 @@ def test_the_schema_check_of_a_case_entry_can_fail(change: dict[str, Any], key: 
     ],
 )  # fmt: skip
 def test_a_recorded_entry_round_trips_and_the_replay_reader_takes_it(entry: RecordedEntry) -> None:
-    from conformance.config_files import RUN_RECORD, schema
-    from conformance.reports.schema import compile_schema, first_problem
+    from conformance.contract.config_files import RUN_RECORD, schema
+    from conformance.contract.schema_reader import compile_schema, first_problem
 
     case_schema = compile_schema({"$defs": schema(RUN_RECORD)["$defs"], "$ref": "#/$defs/case"})
     written = entry.to_json()

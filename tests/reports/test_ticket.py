@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from report_helpers import RunFactory, invoke, write_report
 
-from conformance.history import open_history, record_run
-from conformance.reports.ticket import file_stem
+from conformance.report.history import open_history, record_run
+from conformance.report.ticket import file_stem
 
 
 @pytest.fixture(scope="module")

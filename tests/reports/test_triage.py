@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from report_helpers import Fault, RunFactory, invoke, write_report
 
-from conformance.reports.digest import (
+from conformance.report.digest import (
     LISTED_FAILURES,
     SEVERITY_ORDER,
     _groups,
@@ -21,8 +21,8 @@ from conformance.reports.digest import (
     highlighted,
     request_size,
 )
-from conformance.reports.html import render_html
-from conformance.reports.summary import render_summary
+from conformance.report.html import render_html
+from conformance.report.summary import render_summary
 
 OTHER_ACCOUNT = "AC" + "ab" * 16
 # Every created conversation names another account; every invalid request is created; one 500.

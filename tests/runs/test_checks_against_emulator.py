@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from conformance.cases import Case
-from conformance.checks import CHECKS
-from conformance.client import Client, Limits
-from conformance.contract import load_contract
+from conformance.contract.schemas import load_contract
 from conformance.emulator.server import EmulatorServer
-from conformance.runner import Runner, RunOptions, plan_for
-from conformance.targets import Target, target_for
+from conformance.judge.checks import CHECKS
+from conformance.plan.cases import Case
+from conformance.run.runner import Runner, RunOptions, plan_for
+from conformance.send.client import Client, Limits
+from conformance.send.targets import Target, target_for
 
 OPTIONS = RunOptions(seed=11, max_examples=10, max_requests=None, rate=None)
 

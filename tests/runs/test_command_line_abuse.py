@@ -17,7 +17,7 @@ from test_failure_paths import HTML_502, LIVE_ENV, stub
 from conformance.cli import cli
 from conformance.emulator.server import EmulatorServer
 from conformance.pytest_plugin import pytest_configure
-from conformance.runner import STOPPED_UNAVAILABLE
+from conformance.run.runner import STOPPED_UNAVAILABLE
 from conformance.settings import NOT_THE_API_STREAK, TARGET_DEFAULTS, UNAVAILABLE_STREAK
 
 

@@ -20,17 +20,17 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from conformance.cases import Case, build_plan
 from conformance.cli import cli
-from conformance.client import BudgetExhausted, Client, Limits, Stopped
-from conformance.connection import Connection, TransportError, _proxy_for
-from conformance.contract import load_contract
-from conformance.coverage import family_of
+from conformance.contract.schemas import load_contract
 from conformance.emulator.server import EmulatorServer
-from conformance.exchange import Exchange
-from conformance.planner import drawn
-from conformance.runner import Runner, RunOptions
-from conformance.targets import target_for
+from conformance.judge.coverage import family_of
+from conformance.plan.cases import Case, build_plan
+from conformance.plan.planner import drawn
+from conformance.run.runner import Runner, RunOptions
+from conformance.send.client import BudgetExhausted, Client, Limits, Stopped
+from conformance.send.connection import Connection, TransportError, _proxy_for
+from conformance.send.exchange import Exchange
+from conformance.send.targets import target_for
 
 CONTRACT = load_contract()
 CONFIGURATION = "conv_configuration_0000000000000000000default"
@@ -175,7 +175,7 @@ def test_deterministic_runs_send_one_case_at_a_time(tmp_path: Path) -> None:
 def test_the_embedded_emulator_dies_with_a_killed_run(tmp_path: Path) -> None:
     script = (
         "import sys, time\n"
-        "from conformance.targets import emulator_target\n"
+        "from conformance.send.targets import emulator_target\n"
         "with emulator_target() as target:\n"
         "    print(target.base_url, flush=True)\n"
         "    time.sleep(60)\n"
@@ -276,7 +276,7 @@ def test_an_interrupted_run_with_workers_stops_at_once_and_keeps_what_it_sent(tm
 
 
 def _cassettes(folder: Path) -> Iterator[list[Any]]:
-    from conformance.cassettes.fastyaml import load_cassette
+    from conformance.record.cassettes.fastyaml import load_cassette
 
     for path in folder.rglob("*.yaml"):
         yield load_cassette(path.read_bytes())["interactions"]
@@ -349,7 +349,7 @@ def test_a_signal_waits_for_the_case_being_judged_or_written() -> None:
 
 
 def test_a_torn_batch_from_the_drawing_child_never_hangs_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    import conformance.planner as planner
+    import conformance.plan.planner as planner
 
     # A child that sends an empty batch, then bytes that are no pickle, then blocks writing more.
     script = "import pickle, sys; out = sys.stdout.buffer; out.write(pickle.dumps([]) + b'torn' * 5_000_000)"

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from conformance.cli import cli
 from conformance.emulator.server import EmulatorServer
-from conformance.reports.gate import Policy, evaluate
+from conformance.report.gate import Policy, evaluate
 
 CREDENTIAL_ENV = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "CONFORMANCE_CONFIGURATION_ID", "CONFORMANCE_BASE_URL")
 EMULATOR_ENV = {"TWILIO_API_KEY": "SK" + "0" * 32, "TWILIO_API_SECRET": "emulator_api_secret"}
@@ -85,10 +85,10 @@ def test_confirmation_stays_within_the_request_budget(tmp_path: Path) -> None:
 def test_a_resend_whose_check_could_not_run_is_no_evidence_either_way() -> None:
     """Near the end of the budget a re-send gets its create but not its read-back: read_back is skipped there, and
     a skipped check must not turn a steady failure into an intermittent one (the gate may excuse those)."""
-    from conformance.client import Client, Limits
-    from conformance.confirmation import FailingGroup, confirm
-    from conformance.runner import Runner, RunOptions, plan_for
-    from conformance.targets import target_for
+    from conformance.run.confirmation import FailingGroup, confirm
+    from conformance.run.runner import Runner, RunOptions, plan_for
+    from conformance.send.client import Client, Limits
+    from conformance.send.targets import target_for
 
     options = RunOptions(seed=7, max_examples=3, max_requests=None, rate=None)
     with EmulatorServer() as server:

@@ -15,14 +15,14 @@ from typing import Any
 
 import pytest
 
-from conformance.client import Client, Limits
-from conformance.contract import load_contract
+from conformance.contract.schemas import load_contract
 from conformance.emulator.server import EmulatorServer
-from conformance.reports.document import headline, undecided
-from conformance.reports.gate import Policy, evaluate
-from conformance.results import RunResult
-from conformance.runner import Runner, RunOptions, plan_for
-from conformance.targets import Target, target_for
+from conformance.record.results import RunResult
+from conformance.report.document import headline, undecided
+from conformance.report.gate import Policy, evaluate
+from conformance.run.runner import Runner, RunOptions, plan_for
+from conformance.send.client import Client, Limits
+from conformance.send.targets import Target, target_for
 
 OPTIONS = RunOptions(seed=21, max_examples=3, max_requests=None, rate=None)
 

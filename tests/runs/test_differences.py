@@ -9,11 +9,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from conformance.checks.difference import member_differences, string_difference
-from conformance.checks.registry import compared, how_differs
 from conformance.cli import cli
 from conformance.emulator.config import EmulatorSettings
 from conformance.emulator.server import EmulatorServer
+from conformance.judge.checks.difference import member_differences, string_difference
+from conformance.judge.checks.registry import compared, how_differs
 
 LONG = "Long value " + ("abcdefghij" * 500)[:4989]  # 5,000 characters, as the suite's valid/strings cases send
 

@@ -41,8 +41,8 @@ def _ignore_sigint() -> None:
     ("module", "ignored"),
     [
         ("conformance.settings", False),  # the command's own imports, in a terminal
-        ("conformance.run_command", False),  # the run's modules, loaded once the command is known
-        ("conformance.run_command", True),  # the same, started in the background by a script
+        ("conformance.run.run_command", False),  # the run's modules, loaded once the command is known
+        ("conformance.run.run_command", True),  # the same, started in the background by a script
     ],
 )
 def test_a_sigint_while_starting_is_one_line_and_130(tmp_path: Path, module: str, ignored: bool) -> None:

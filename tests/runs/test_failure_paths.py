@@ -16,10 +16,10 @@ import pytest
 from click.testing import CliRunner
 
 from conformance.cli import cli
-from conformance.exchange import Exchange
-from conformance.run_command import broken_target
+from conformance.run.run_command import broken_target
+from conformance.send.exchange import Exchange
+from conformance.send.transport import not_the_api
 from conformance.settings import NOT_THE_API_STREAK
-from conformance.transport import not_the_api
 
 LIVE_ENV = {"TWILIO_API_KEY": "SK" + "0" * 32, "TWILIO_API_SECRET": "emulator_api_secret",
             "CONFORMANCE_CONFIGURATION_ID": "conv_configuration_0000000000000000000default", "CI": "1",
@@ -152,7 +152,7 @@ def test_an_output_folder_that_cannot_be_written_is_found_by_trying_before_anyth
 def test_an_io_error_while_writing_is_one_line_exit_2_and_the_reports_are_still_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from conformance.cassettes.recording import Recorder
+    from conformance.record.cassettes.recording import Recorder
 
     def full_disk(_self: Recorder, _result: object) -> Path:
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -234,8 +234,8 @@ def test_the_emulator_with_its_port_in_use_exits_2_in_one_line() -> None:
 
 
 def test_an_interrupted_document_never_reads_passed() -> None:
-    from conformance.coverage import verdict
-    from conformance.reports.document import headline
+    from conformance.judge.coverage import verdict
+    from conformance.report.document import headline
 
     for failed, undecided, unjudged in ((False, False, 0), (True, True, 3), (False, True, 1), (False, False, 2)):
         ruling = verdict(interrupted=True, failed=failed, undecided=undecided, unjudged=unjudged)
@@ -251,7 +251,7 @@ def test_an_interrupted_document_never_reads_passed() -> None:
 
 
 def test_the_reproduce_command_carries_the_users_policy() -> None:
-    from conformance.reports.document import reproduce_command
+    from conformance.report.document import reproduce_command
 
     document = {"target": "emulator", "seed": 5, "max_examples": 2, "shard": None,
                 "policy": {"severities": {"undocumented_enum_values": "warn"}, "clock_skew_s": 600}}  # fmt: skip

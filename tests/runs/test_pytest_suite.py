@@ -11,10 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from conformance.cases import build_plan
-from conformance.contract import load_contract
+from conformance.contract.schemas import load_contract
 from conformance.emulator.config import EmulatorSettings
 from conformance.emulator.server import EmulatorServer
+from conformance.plan.cases import build_plan
 
 SUITE = [sys.executable, "-m", "pytest", "--pyargs", "conformance.suite", "-p", "no:cacheprovider", "-q",
          "--conformance-max-examples", "3", "--conformance-seed", "5"]  # fmt: skip

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from conformance.cli import cli
 from conformance.emulator.config import EmulatorSettings
 from conformance.emulator.server import EmulatorServer
-from conformance.reports.document import case_group
+from conformance.report.document import case_group
 
 # The shell the run is started from: both credential forms, a configuration of the target's.
 RUN_ENV = {

@@ -76,7 +76,7 @@ def test_unreachable_live_target_is_exit_2_without_leaking_the_secret() -> None:
 
 def test_a_live_run_without_a_second_account_says_so_and_lists_its_cases_not_run(tmp_path) -> None:
     from conformance.emulator.server import EmulatorServer
-    from conformance.targets import SECOND_ACCOUNT_MISSING
+    from conformance.send.targets import SECOND_ACCOUNT_MISSING
 
     with EmulatorServer() as server:
         env = {"TWILIO_API_KEY": "SK" + "0" * 32, "TWILIO_API_SECRET": "emulator_api_secret",
@@ -99,7 +99,7 @@ def test_reports_are_readable_by_others_like_any_file(tmp_path) -> None:
     import os
     import stat
 
-    from conformance.atomic import write_atomic
+    from conformance.record.atomic import write_atomic
 
     os.umask(old := os.umask(0o022))
     write_atomic(tmp_path / "r.json", "{}")
@@ -108,7 +108,7 @@ def test_reports_are_readable_by_others_like_any_file(tmp_path) -> None:
 
 
 def test_reports_latest_follows_the_newest_run(tmp_path, monkeypatch) -> None:
-    from conformance.run_command import point_latest_at
+    from conformance.run.run_command import point_latest_at
 
     for name in ("run-1", "run-2"):
         (tmp_path / name).mkdir()
@@ -134,6 +134,6 @@ def test_reports_latest_follows_the_newest_run(tmp_path, monkeypatch) -> None:
     ],
 )  # fmt: skip
 def test_the_reproduce_line_sends_the_same_requests_to_the_same_place(document: dict, expected: str) -> None:
-    from conformance.reports.document import reproduce_command
+    from conformance.report.document import reproduce_command
 
     assert reproduce_command(document) == expected

@@ -14,12 +14,12 @@ import pytest
 from jsonschema import Draft202012Validator
 from runs.test_confirmation import CREDENTIAL_ENV, EMULATOR_ENV, live_run, second_account_env
 
-from conformance.confirmation import failing_keys
-from conformance.contract import load_contract
+from conformance.contract.schemas import load_contract
 from conformance.emulator.server import EmulatorServer
-from conformance.runner import Runner, RunOptions, plan_for
-from conformance.shrinking import LARGE, PER_GROUP
-from conformance.targets import live_target
+from conformance.run.confirmation import failing_keys
+from conformance.run.runner import Runner, RunOptions, plan_for
+from conformance.run.shrinking import LARGE, PER_GROUP
+from conformance.send.targets import live_target
 
 LONG_ONLY = {  # faults that touch only strings past 1,000 characters: their groups hold only the 5,000-character case
     "append_to_names": {"longer_than": 1000},
@@ -98,10 +98,10 @@ def test_shrinking_stays_within_the_request_budget(tmp_path: Path) -> None:
 
 
 def test_a_signal_while_shrinking_leaves_the_run_interrupted() -> None:
-    from conformance.cases import Case
-    from conformance.confirmation import FailingGroup
-    from conformance.results import RunResult
-    from conformance.run_command import reduce_examples
+    from conformance.plan.cases import Case
+    from conformance.record.results import RunResult
+    from conformance.run.confirmation import FailingGroup
+    from conformance.run.run_command import reduce_examples
 
     class Interrupted:
         contract = load_contract()
@@ -124,9 +124,9 @@ def test_a_signal_while_shrinking_leaves_the_run_interrupted() -> None:
 
 
 def test_candidates_keep_the_case_s_account_and_credentials_and_the_budget() -> None:
-    from conformance.cases import Case
-    from conformance.results import CaseResult, CheckResult
-    from conformance.shrinking import LargeGroup, body_size, shrink
+    from conformance.plan.cases import Case
+    from conformance.record.results import CaseResult, CheckResult
+    from conformance.run.shrinking import LargeGroup, body_size, shrink
 
     sent: list[Case] = []
 

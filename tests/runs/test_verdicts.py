@@ -18,9 +18,9 @@ import pytest
 from click.testing import CliRunner
 
 from conformance.cli import cli
-from conformance.coverage import Coverage, Verdict, merged, summary
-from conformance.reports.gate import Policy, evaluate
-from conformance.results import RunResult
+from conformance.judge.coverage import Coverage, Verdict, merged, summary
+from conformance.record.results import RunResult
+from conformance.report.gate import Policy, evaluate
 
 CREDENTIAL_ENV = ("TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN",
                   "CONFORMANCE_CONFIGURATION_ID", "CONFORMANCE_BASE_URL")  # fmt: skip
@@ -186,9 +186,9 @@ def test_the_gate_fails_an_incomplete_run_and_says_which_families(tmp_path: Path
 
 
 def test_a_signal_while_confirming_leaves_the_run_interrupted() -> None:
-    from conformance.confirmation import FailingGroup
-    from conformance.run_command import reconfirm
-    from conformance.runner import Runner
+    from conformance.run.confirmation import FailingGroup
+    from conformance.run.run_command import reconfirm
+    from conformance.run.runner import Runner
 
     class Interrupted:
         class client:

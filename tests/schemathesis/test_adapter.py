@@ -13,9 +13,9 @@ from schemathesis.checks import CHECKS as ST_CHECKS
 from schemathesis.checks import load_all_checks
 
 from conformance import schemathesis as adapter
-from conformance.checks import CHECKS
-from conformance.contract import OPENAPI_FILE, schemas_dir
+from conformance.contract.schemas import OPENAPI_FILE, schemas_dir
 from conformance.emulator import EmulatorServer
+from conformance.judge.checks import CHECKS
 
 
 @pytest.fixture(scope="module")

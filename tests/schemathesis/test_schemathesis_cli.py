@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.contract import OPENAPI_FILE, schemas_dir
+from conformance.contract.schemas import OPENAPI_FILE, schemas_dir
 from conformance.emulator import EmulatorServer
 
 pytestmark = pytest.mark.slow

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 
-from conformance.contract import OPENAPI_FILE, load_contract, schemas_dir
+from conformance.contract.schemas import OPENAPI_FILE, load_contract, schemas_dir
+from conformance.contract.wire import WIRE_REQUEST_FILE, wire_request_schema
 from conformance.emulator.config import EmulatorSettings
-from conformance.wire import WIRE_REQUEST_FILE, wire_request_schema
 
 
 def test_the_wire_request_schema_is_the_derivation_of_the_request_schema() -> None:
     committed = json.loads((schemas_dir() / WIRE_REQUEST_FILE).read_text(encoding="utf-8"))
-    assert committed == wire_request_schema(load_contract()), "run `python -m conformance.wire` and commit the file"
+    regenerate = "run `python -m conformance.contract.wire` and commit the file"
+    assert committed == wire_request_schema(load_contract()), regenerate
 
 
 def test_optional_members_take_null_at_every_depth_required_ones_and_items_do_not() -> None:

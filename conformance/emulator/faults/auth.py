@@ -8,9 +8,9 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from conformance.auth_modes import REFUSED
 from conformance.emulator.faults.registry import Inbound, Param, Reply, Stage, fault, header_field, one_of
 from conformance.kinds import CredentialForm
+from conformance.plan.auth_modes import REFUSED
 
 if TYPE_CHECKING:
     from conformance.emulator.models import Backend

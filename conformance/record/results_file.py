@@ -1,0 +1,69 @@
+"""``results.json`` from a results stream, and written out: its long lists (cases, failures, inconclusive cases)
+may be views that read the stream again as they are used, so a run of any length is built in the memory of its
+totals."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from conformance.judge.coverage import Coverage
+from conformance.record.atomic import atomic_file
+from conformance.record.run_record import RunHeader
+from conformance.record.stream import ResultsStream
+from conformance.record.tally import Answers, Tally
+
+
+class Records:
+    """One list of ``results.json`` (its cases, failures or inconclusive cases) as a view of the stream: read
+    from disk each time it is iterated, never held; ``len`` is known from the tally."""
+
+    def __init__(self, stream: ResultsStream, pick: Callable[[dict[str, Any]], Iterable[dict[str, Any]]],
+                 count: int, unless: bytes | None = None, coverage: Coverage | None = None,
+                 answers: Answers | None = None) -> None:  # fmt: skip
+        self._stream, self._pick, self._count, self._unless = stream, pick, count, unless
+        self.coverage = coverage  # for the cases: what they judged per family, counted in the tally's pass
+        self.answers = answers  # ...and what their answers say of the target and the credentials
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for record in self._stream.records(self._unless):
+            yield from self._pick(record)
+
+    def __len__(self) -> int:
+        return self._count
+
+
+def document_from_stream(path: Path) -> dict[str, Any]:
+    """``results.json`` for a stream; its cases, failures and inconclusive cases are views that read the stream
+    as they are used, so a run of any length is built in the memory of its totals."""
+    stream = ResultsStream(path)
+    tally = Tally(RunHeader.from_json(stream.header), keep=False)
+    for record in stream.records():
+        tally.add(record)
+    cases = Records(stream, lambda record: (record["case"],), tally.counts["cases"],
+                    coverage=tally.coverage, answers=tally.answers)  # fmt: skip
+    failures = Records(stream, lambda record: record["failures"], tally.failure_count, b'"failures":[]')
+    inconclusive = Records(stream, lambda record: (record["inconclusive"],) if record.get("inconclusive") else (),
+                           tally.counts["inconclusive"], b'"inconclusive":null')  # fmt: skip
+    return tally.document(cases, stream.end, failures, inconclusive)
+
+
+def write_document(document: dict[str, Any], path: Path) -> Path:
+    """``results.json``, written list item by list item (its lists may be views of a stream), atomically."""
+    views = {key: value for key, value in document.items() if isinstance(value, Records) or key == "cases"}
+    head = {key: f"\x00{key}\x00" if key in views else value for key, value in document.items()}  # placeholders
+    text = json.dumps(head, indent=2, ensure_ascii=False)
+    with atomic_file(path) as handle:
+        for key, items in views.items():
+            before, _, text = text.partition(json.dumps(head[key]))
+            handle.write(before + "[")
+            empty = True
+            for item in items:
+                entry = json.dumps(item, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+                handle.write(("\n    " if empty else ",\n    ") + entry)
+                empty = False
+            handle.write("]" if empty else "\n  ]")
+        handle.write(text + "\n")
+    return path
