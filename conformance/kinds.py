@@ -100,3 +100,8 @@ class Severity(StrEnum):
 
 def values(enum: type[StrEnum]) -> tuple[str, ...]:
     return tuple(member.value for member in enum)
+
+
+def family_of(case_id: str) -> str:
+    """A case's family: its id up to the last '/' (``invalid/name.type/3`` -> ``invalid/name.type``)."""
+    return case_id.rsplit("/", 1)[0] if "/" in case_id else case_id

@@ -21,9 +21,9 @@ import pytest
 from conformance.kinds import CaseOutcome, CheckOutcome
 from conformance.plan.cases import Case
 from conformance.record.cassettes.redaction import Redactor
-from conformance.run.runner import Runner, RunOptions, plan_for
+from conformance.run.runner import Runner, plan_for
 from conformance.send.targets import SetupError, Target, emulator_target, live_target
-from conformance.settings import MOST_EXAMPLES, TARGET_DEFAULTS
+from conformance.settings import MOST_EXAMPLES, TARGET_DEFAULTS, RunOptions
 
 
 class ConformanceDriftWarning(UserWarning):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
@@ -34,3 +35,19 @@ UNAVAILABLE_STREAK: Final = 3  # first cases still 503 after every retry, or una
 DEFAULT_CLOCK_SKEW_S: Final = 300.0  # how far a timestamp may be from the moment the request was sent (--clock-skew)
 REPORTS_ROOT: Final = Path("reports")
 CASSETTES_ROOT: Final = Path("cassettes")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    seed: int
+    max_examples: int
+    max_requests: int | None
+    rate: float | None
+    shard: tuple[int, int] | None = None  # (index, total), 1-based
+    checks: frozenset[str] | None = None  # allow-list; None: all
+    clock_skew_s: float = DEFAULT_CLOCK_SKEW_S  # how far the target's timestamps may stray from ours
+    severities: Mapping[str, str] = field(default_factory=dict)  # check -> "fail" | "warn", the user's policy
+    max_time_s: float | None = None  # a time-boxed run: draw and send until this is spent
+    workers: int = 1  # cases in flight at once; verdicts are still reached one at a time, in plan order
+    draw_apart: bool = False  # draw the plan in a child process (conformance.plan.planner) while this one sends
+    deterministic: bool = False  # the emulator's seeded ids and controlled clock (kept for the reproduce line)

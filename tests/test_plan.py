@@ -175,7 +175,7 @@ def test_a_filter_that_rejects_draws_again_from_the_same_stream() -> None:
 def test_the_cases_planned_per_family_are_counted_without_drawing_them() -> None:
     from collections import Counter
 
-    from conformance.judge.coverage import family_of
+    from conformance.kinds import family_of
 
     for size, forms in ((12, ("api_key", "account")), (37, ("api_key",))):
         plan = build_plan(CONTRACT, CONFIGURATION, 4, size, forms)

@@ -32,8 +32,9 @@ from conformance.report import write_formats
 from conformance.report.history import HistoryView, open_history, record_run
 from conformance.report.history.render import render_markdown
 from conformance.report.history.store import GroupRecord, Night
-from conformance.run.runner import Runner, RunOptions, plan_for
+from conformance.run.runner import Runner, plan_for
 from conformance.send.targets import target_for
+from conformance.settings import RunOptions
 
 SECTION = "## History"
 

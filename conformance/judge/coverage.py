@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-from conformance.kinds import CaseOutcome
+from conformance.kinds import CaseOutcome, family_of
 
 
 class Verdict(StrEnum):
@@ -40,11 +40,6 @@ class Confirmation(StrEnum):
 EXIT_CODES: Mapping[Verdict, int] = {Verdict.PASSED: 0, Verdict.FAILED: 1, Verdict.UNDECIDED: 2,
                                      Verdict.INCOMPLETE: 3, Verdict.INTERRUPTED: 130}  # fmt: skip
 LISTED_FAMILIES = 12  # families named on one line (console, gate); the reports list them all
-
-
-def family_of(case_id: str) -> str:
-    """A case's family: its id up to the last '/' (``invalid/name.type/3`` -> ``invalid/name.type``)."""
-    return case_id.rsplit("/", 1)[0] if "/" in case_id else case_id
 
 
 def verdict(*, interrupted: bool, failed: bool, undecided: bool, unjudged: int) -> Verdict:

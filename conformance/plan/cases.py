@@ -20,8 +20,7 @@ from hypothesis import strategies as st
 
 from conformance.contract.schemas import CREATE_PATH, Contract
 from conformance.contract.surface import place
-from conformance.judge.coverage import family_of
-from conformance.kinds import AuthMode, CaseKind, CredentialForm
+from conformance.kinds import AuthMode, CaseKind, CredentialForm, family_of
 from conformance.plan.drawing import draw, examples
 from conformance.plan.edges import (
     container_edges,

@@ -18,7 +18,7 @@ from conformance.settings import DEFAULT_CLOCK_SKEW_S, TARGET_DEFAULTS
 
 if TYPE_CHECKING:
     from conformance.record.results import CaseResult
-    from conformance.run.runner import RunOptions
+    from conformance.settings import RunOptions
 
 
 def now() -> str:

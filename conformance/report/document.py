@@ -7,8 +7,9 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from conformance.judge.coverage import Coverage, Verdict, family_of
+from conformance.judge.coverage import Coverage, Verdict
 from conformance.judge.drift import DRIFT_CHECKS
+from conformance.kinds import family_of
 from conformance.record.results_file import Records
 from conformance.record.run_record import Policy
 from conformance.report import RESULTS_FILE

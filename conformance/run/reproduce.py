@@ -18,8 +18,9 @@ from pathlib import Path
 from conformance.record.results import CaseResult
 from conformance.record.run_record import CaseEntry, Policy
 from conformance.report.document import Document, load_results, run_target
-from conformance.run.runner import Runner, RunOptions, plan_for
+from conformance.run.runner import Runner, plan_for
 from conformance.send.targets import SetupError, Target, emulator_target, live_target
+from conformance.settings import RunOptions
 
 
 @dataclass(frozen=True)

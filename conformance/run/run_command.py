@@ -41,7 +41,7 @@ from conformance.report.document import (
 )
 from conformance.report.history.store import HistoryError, HistoryStore
 from conformance.run.confirmation import FailingGroups, confirm
-from conformance.run.runner import STOPPED_NOT_THE_API, STOPPED_UNAVAILABLE, Runner, RunOptions, plan_for
+from conformance.run.runner import STOPPED_NOT_THE_API, STOPPED_UNAVAILABLE, Runner, plan_for
 from conformance.run.shrinking import large_groups, shrink
 from conformance.send.targets import (
     SECOND_ACCOUNT_MISSING,
@@ -53,7 +53,7 @@ from conformance.send.targets import (
     refuse_short_secrets,
 )
 from conformance.send.transport import NOT_THE_API
-from conformance.settings import CASSETTES_ROOT, REPORTS_ROOT, TARGET_DEFAULTS, TIME_BOXED_EXAMPLES
+from conformance.settings import CASSETTES_ROOT, REPORTS_ROOT, TARGET_DEFAULTS, TIME_BOXED_EXAMPLES, RunOptions
 
 CONSOLE_GROUPS = 8  # failure groups printed at the end of a run; summary.md and report.html have them all
 

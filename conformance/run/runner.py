@@ -6,12 +6,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Protocol
 
 from conformance.contract.schemas import Contract, load_contract
 from conformance.interrupts import INTERRUPTS
-from conformance.judge.checks import CHECKS, DEFAULT_CLOCK_SKEW_S, CheckFailed, Context, RunState
+from conformance.judge.checks import CHECKS, CheckFailed, Context, RunState
 from conformance.kinds import Account, CaseKind, CaseOutcome, CheckOutcome
 from conformance.plan.access import NeverCreated, never_created_id
 from conformance.plan.cases import (
@@ -32,7 +31,7 @@ from conformance.send.client import RETRY_STATUSES, BudgetExhausted, Client, Lim
 from conformance.send.exchange import Exchange
 from conformance.send.targets import SECOND_ACCOUNT_MISSING, SECOND_CONFIGURATION_MISSING, SetupError, Target
 from conformance.send.transport import NOT_THE_API, not_the_api
-from conformance.settings import NOT_THE_API_STREAK, UNAVAILABLE_STREAK
+from conformance.settings import NOT_THE_API_STREAK, UNAVAILABLE_STREAK, RunOptions
 from conformance.vendor import PARTICIPANT_ID_PREFIX
 
 STOPPED_NOT_THE_API = f"{NOT_THE_API_STREAK} answers in a row were not the API's own"
@@ -48,22 +47,6 @@ class Sink(Protocol):
 
     def case(self, result: CaseResult) -> CaseResult:
         """One judged (or unsent) case, in plan order, once; returns it as outputs show it (redacted)."""
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    seed: int
-    max_examples: int
-    max_requests: int | None
-    rate: float | None
-    shard: tuple[int, int] | None = None  # (index, total), 1-based
-    checks: frozenset[str] | None = None  # allow-list; None: all
-    clock_skew_s: float = DEFAULT_CLOCK_SKEW_S  # how far the target's timestamps may stray from ours
-    severities: Mapping[str, str] = field(default_factory=dict)  # check -> "fail" | "warn", the user's policy
-    max_time_s: float | None = None  # a time-boxed run: draw and send until this is spent
-    workers: int = 1  # cases in flight at once; verdicts are still reached one at a time, in plan order
-    draw_apart: bool = False  # draw the plan in a child process (conformance.plan.planner) while this one sends
-    deterministic: bool = False  # the emulator's seeded ids and controlled clock (kept for the reproduce line)
 
 
 def plan_for(target: Target, options: RunOptions, contract: Contract | None = None,

@@ -18,8 +18,9 @@ from conformance.record.cassettes.recording import SIDECAR, Recorder, cassette_n
 from conformance.record.cassettes.redaction import Redactor
 from conformance.record.results import RunResult
 from conformance.run.replay import NetworkBlocked, no_network
-from conformance.run.runner import Runner, RunOptions, plan_for
+from conformance.run.runner import Runner, plan_for
 from conformance.send.targets import target_for
+from conformance.settings import RunOptions
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,9 @@ from conformance.record.cassettes.recording import CASES_FILE, Recorder
 from conformance.record.results import RunResult
 from conformance.record.sinks import FLUSH_EVERY_S, RunSinks
 from conformance.record.stream import STREAM_FILE
-from conformance.run.runner import Runner, RunOptions, plan_for
+from conformance.run.runner import Runner, plan_for
 from conformance.send.targets import target_for
+from conformance.settings import RunOptions
 
 
 def _on_disk(path: Path) -> list[str]:

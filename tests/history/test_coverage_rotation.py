@@ -18,7 +18,8 @@ from click.testing import CliRunner
 
 from conformance.cli import cli
 from conformance.contract.schemas import load_contract
-from conformance.judge.coverage import EXIT_CODES, Verdict, family_of
+from conformance.judge.coverage import EXIT_CODES, Verdict
+from conformance.kinds import family_of
 from conformance.plan.cases import CasePlan, Family, build_plan
 from conformance.plan.planner import drawn
 from conformance.report.history import open_history

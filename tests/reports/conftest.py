@@ -10,8 +10,9 @@ from report_helpers import FAULTS, SEED, Fault, RunFactory, write_report
 
 from conformance.emulator.server import EmulatorServer
 from conformance.record.results import RunResult
-from conformance.run.runner import Runner, RunOptions, plan_for
+from conformance.run.runner import Runner, plan_for
 from conformance.send.targets import target_for
+from conformance.settings import RunOptions
 
 
 @pytest.fixture(scope="session")

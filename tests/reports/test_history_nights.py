@@ -19,7 +19,7 @@ from report_helpers import RunFactory, invoke, write_report
 from test_report_html_browser import CHROMIUM, browse
 
 from conformance.emulator.server import EmulatorServer
-from conformance.judge.coverage import family_of
+from conformance.kinds import family_of
 from conformance.report import write_document
 from conformance.report.diff import diff_runs, load_run
 from conformance.report.document import headline
@@ -27,8 +27,9 @@ from conformance.report.gate import Policy, evaluate
 from conformance.report.history import HistoryView, open_history, record_run
 from conformance.report.history.record import night_of
 from conformance.report.html import COPY_SCRIPT
-from conformance.run.runner import Runner, RunOptions, plan_for
+from conformance.run.runner import Runner, plan_for
 from conformance.send.targets import target_for
+from conformance.settings import RunOptions
 
 OPTIONS = RunOptions(seed=2202, max_examples=1, max_requests=None, rate=None)
 FAULTY = {2, 3, 4}

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from conformance.emulator.server import EmulatorServer
 from conformance.report.history import HistoryView, open_history, record_run
-from conformance.run.runner import Runner, RunOptions, plan_for
+from conformance.run.runner import Runner, plan_for
 from conformance.send.targets import target_for
+from conformance.settings import RunOptions
 
 OPTIONS = RunOptions(seed=2203, max_examples=1, max_requests=None, rate=None)
 NIGHTS = {1: (("cross_account_read", {}), True), 2: (("not_echoed", {"field": "name"}), False), 3: (None, True)}

@@ -11,9 +11,10 @@ from conformance.contract.schemas import load_contract
 from conformance.emulator.server import EmulatorServer
 from conformance.judge.checks import CHECKS
 from conformance.plan.cases import Case
-from conformance.run.runner import Runner, RunOptions, plan_for
+from conformance.run.runner import Runner, plan_for
 from conformance.send.client import Client, Limits
 from conformance.send.targets import Target, target_for
+from conformance.settings import RunOptions
 
 OPTIONS = RunOptions(seed=11, max_examples=10, max_requests=None, rate=None)
 

@@ -23,14 +23,15 @@ from click.testing import CliRunner
 from conformance.cli import cli
 from conformance.contract.schemas import load_contract
 from conformance.emulator.server import EmulatorServer
-from conformance.judge.coverage import family_of
+from conformance.kinds import family_of
 from conformance.plan.cases import Case, build_plan
 from conformance.plan.planner import drawn
-from conformance.run.runner import Runner, RunOptions
+from conformance.run.runner import Runner
 from conformance.send.client import BudgetExhausted, Client, Limits, Stopped
 from conformance.send.connection import Connection, TransportError, _proxy_for
 from conformance.send.exchange import Exchange
 from conformance.send.targets import target_for
+from conformance.settings import RunOptions
 
 CONTRACT = load_contract()
 CONFIGURATION = "conv_configuration_0000000000000000000default"

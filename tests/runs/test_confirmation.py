@@ -86,9 +86,10 @@ def test_a_resend_whose_check_could_not_run_is_no_evidence_either_way() -> None:
     """Near the end of the budget a re-send gets its create but not its read-back: read_back is skipped there, and
     a skipped check must not turn a steady failure into an intermittent one (the gate may excuse those)."""
     from conformance.run.confirmation import FailingGroup, confirm
-    from conformance.run.runner import Runner, RunOptions, plan_for
+    from conformance.run.runner import Runner, plan_for
     from conformance.send.client import Client, Limits
     from conformance.send.targets import target_for
+    from conformance.settings import RunOptions
 
     options = RunOptions(seed=7, max_examples=3, max_requests=None, rate=None)
     with EmulatorServer() as server:

@@ -20,9 +20,10 @@ from conformance.emulator.server import EmulatorServer
 from conformance.record.results import RunResult
 from conformance.report.document import headline, undecided
 from conformance.report.gate import Policy, evaluate
-from conformance.run.runner import Runner, RunOptions, plan_for
+from conformance.run.runner import Runner, plan_for
 from conformance.send.client import Client, Limits
 from conformance.send.targets import Target, target_for
+from conformance.settings import RunOptions
 
 OPTIONS = RunOptions(seed=21, max_examples=3, max_requests=None, rate=None)
 

@@ -67,9 +67,9 @@ def test_the_counts_the_readme_quotes_are_what_a_run_reports() -> None:
     import re
 
     from conformance.emulator.server import EmulatorServer
-    from conformance.run.runner import Runner, RunOptions, plan_for
+    from conformance.run.runner import Runner, plan_for
     from conformance.send.targets import target_for
-    from conformance.settings import TARGET_DEFAULTS
+    from conformance.settings import TARGET_DEFAULTS, RunOptions
 
     text = " ".join(README.read_text(encoding="utf-8").split())
     quoted = re.search(r"\((\d+) cases, (\d+) requests with two credential forms: (\d+) creates, (\d+) GETs, "

@@ -17,9 +17,10 @@ from runs.test_confirmation import CREDENTIAL_ENV, EMULATOR_ENV, live_run, secon
 from conformance.contract.schemas import load_contract
 from conformance.emulator.server import EmulatorServer
 from conformance.run.confirmation import failing_keys
-from conformance.run.runner import Runner, RunOptions, plan_for
+from conformance.run.runner import Runner, plan_for
 from conformance.run.shrinking import LARGE, PER_GROUP
 from conformance.send.targets import live_target
+from conformance.settings import RunOptions
 
 LONG_ONLY = {  # faults that touch only strings past 1,000 characters: their groups hold only the 5,000-character case
     "append_to_names": {"longer_than": 1000},

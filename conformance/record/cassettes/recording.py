@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from conformance import __version__
-from conformance.judge.coverage import family_of
+from conformance.kinds import family_of
 from conformance.record.atomic import atomic_file, write_atomic
 from conformance.record.cassettes.emitter import dump_interactions
 from conformance.record.cassettes.redaction import Redactor

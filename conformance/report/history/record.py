@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from conformance.judge.coverage import family_of
+from conformance.kinds import family_of
 from conformance.record.latency import latency_summary
 from conformance.report.digest import Group, build_digest
 from conformance.report.document import Document, headline
