@@ -1,4 +1,4 @@
-"""The run's vocabularies, each defined once: case kinds, credential modes and forms, outcomes.
+"""The run's vocabularies, each defined once: case kinds, credential modes and forms, outcomes, case families.
 
 Light on purpose (no contract, no Hypothesis): the report commands and the replay reader
 import it, and ``schemas/report.schema.json`` is tested to list exactly these values.

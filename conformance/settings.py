@@ -1,4 +1,4 @@
-"""The CLI's defaults, in one place: what a run does when the user says nothing."""
+"""The CLI's defaults, in one place: what a run does when the user says nothing, and the options a run is given."""
 
 from __future__ import annotations
 

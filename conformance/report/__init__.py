@@ -1,4 +1,4 @@
-"""Reports of a run: results.json plus junit.xml, summary.md and report.html, all built from the results dict.
+"""Stage 6, reports of a run: results.json plus junit.xml, summary.md and report.html, all built from the results dict.
 
 ``write_all`` is what ``conformance run`` calls; ``write_document`` is for tools that only have a
 results dict (replay, ``report merge``). Imports happen on use so the CLI starts fast.
