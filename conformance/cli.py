@@ -265,6 +265,8 @@ def reproduce_command(report_dir: Path, case_id: str, base_url: str | None, conf
     status = result.exchange.status if result.exchange else None
     # What the vendor said reaches stdout (a CI log): redacted as the run's outputs are.
     redacted = Redactor.for_target(done.target, pii=False).message
+    if done.prepared:
+        click.echo(f"sent first, as the run did (they create what {case_id} reads): {', '.join(done.prepared)}")
     click.echo(f"{case_id} against {done.target.name} {done.target.base_url}: got {status}, "
                f"the run got {done.recorded_status}")  # fmt: skip
     for check in result.checks:

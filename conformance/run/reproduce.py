@@ -5,6 +5,10 @@ forms), so the request is the one the run sent, whole, whatever redaction or tru
 in the reports. It goes to ``--base-url`` (credentials from the environment, as for the live target),
 or, without it, to the run's own target: the live API it named, or a fresh embedded emulator (the run's
 emulator is gone with the run). The same checks judge the answer.
+
+A case that reads what the run created (a conversation, its participant, the second account's conversation)
+has nothing to read when sent alone, so the cases that created it in the run are sent first, as the run sent
+them: the first create, in plan order, of the account that owns it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from conformance.kinds import Account
+from conformance.plan.cases import CREATED_BY_SECOND, Case
 from conformance.record.results import CaseResult
 from conformance.record.run_record import CaseEntry, Policy
 from conformance.report.document import Document, load_results, run_target
@@ -28,6 +34,7 @@ class Reproduced:
     result: CaseResult
     recorded_status: int | None  # what the run got
     target: Target
+    prepared: tuple[str, ...] = ()  # the cases sent first: they create what this case reads
 
 
 @contextmanager
@@ -60,7 +67,28 @@ def reproduce(report_dir: Path, case_id: str, base_url: str | None = None,
                              f"{', '.join(document['credential_forms'])}; set the same variables)")  # fmt: skip
         runner = Runner(target, options)
         try:
+            prepared = prepare(runner, list(cases.values()), cases[case_id])
             result = runner.run_case(cases[case_id])
         finally:
             runner.client.close()
-    return Reproduced(result, recorded[case_id].status, target)
+    return Reproduced(result, recorded[case_id].status, target, prepared)
+
+
+PREPARING_AT_MOST = 5  # creates tried before giving up: a target that creates nothing leaves the case not run
+
+
+def prepare(runner: Runner, plan: list[Case], case: Case) -> tuple[str, ...]:
+    """Send, in plan order, the creates that make what ``case`` reads (as the run made it: the first create of the
+    account that owns it), until nothing it reads is missing; the ids of the cases sent."""
+    sent: list[str] = []
+    for earlier in plan:
+        missing = runner.reads_uncreated(case)
+        if not missing or len(sent) == PREPARING_AT_MOST or earlier.id == case.id:
+            break
+        second = earlier.account == Account.SECOND
+        wanted = CREATED_BY_SECOND in missing if second else any(p != CREATED_BY_SECOND for p in missing)
+        creates = earlier.method == "POST" and earlier.expected_status == 201
+        if wanted and creates and runner.unrunnable(earlier) is None:
+            runner.run_case(earlier)
+            sent.append(earlier.id)
+    return tuple(sent)

@@ -235,7 +235,7 @@ class Runner:
                         break
                     # A case that reads "a created conversation" waits for the cases before it, so it reads the
                     # same one it would in a sequential run: the first created, in plan order.
-                    while in_flight and self._unfilled(case):
+                    while in_flight and self.reads_uncreated(case):
                         yield settle()
                     dispatch(case)
                 if not in_flight:
@@ -302,13 +302,13 @@ class Runner:
             creates = case.account == Account.SECOND and case.expected_status == 201
             if self.target.second.configuration_id is None and (creates or CREATED_BY_SECOND in case.path):
                 return SECOND_CONFIGURATION_MISSING
-        if case.kind != CaseKind.AUTH and self._unfilled(case):
+        if case.kind != CaseKind.AUTH and self.reads_uncreated(case):
             return NOTHING_CREATED
         return None
 
-    def _unfilled(self, case: Case) -> bool:
-        """The case reads something created that no case judged so far has created."""
-        return any(placeholder not in self.created for placeholder in case.reads_created)
+    def reads_uncreated(self, case: Case) -> list[str]:
+        """What the case reads that no case judged so far has created (placeholders of its path)."""
+        return [placeholder for placeholder in case.reads_created if placeholder not in self.created]
 
     def _filled(self, case: Case) -> Case:
         """The case, reading the first conversation (its participant, its account) this run created, or the first

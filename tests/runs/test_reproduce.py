@@ -135,3 +135,26 @@ def test_reproduce_prints_what_the_vendor_echoed_redacted_and_why_a_case_was_not
     code, output = conformance("reproduce", str(directory), crossing, "--base-url", server.url, env=without_second)
     assert code == 2 and "not run: cross-account cases not run: set CONFORMANCE_SECOND_API_KEY" in output, output
     assert output.rstrip().endswith("INCONCLUSIVE")
+
+
+def test_a_cross_account_read_is_reproduced_after_the_create_it_reads(
+    faulty_live_run: tuple[EmulatorServer, Path],
+) -> None:
+    """Sent alone, a read of the other account's conversation has nothing to read: the create the run made first is
+    sent first again, so a leak between accounts reproduces (before, the case came back "not run")."""
+    server, directory = faulty_live_run
+    reading = "cross_account/read/second_reads_first/account"
+    server.inject("cross_account_read")
+    try:
+        code, output = conformance("reproduce", str(directory), reading, "--base-url", server.url, env=RUN_ENV)
+    finally:
+        server.clear_faults()
+        for fault in FAULTS:
+            server.inject(fault)
+    assert code == 1 and "FAIL cross_account_isolation" in output, output
+    assert output.startswith("sent first, as the run did") and "valid/" in output.splitlines()[0], output
+    with EmulatorServer(EmulatorSettings().with_environment(RUN_ENV)) as healthy:
+        for case in (reading, "cross_account/read/first_reads_second/api_key"):
+            code, output = conformance("reproduce", str(directory), case, "--base-url", healthy.url, env=RUN_ENV)
+            assert code == 0 and "got 404, the run got" in output and output.rstrip().endswith("PASSED now"), output
+    assert "cross_account/create/second/" in output.splitlines()[0], output
