@@ -133,3 +133,22 @@ def test_toml_lines_are_found_in_the_right_table() -> None:
     assert toml_line(text, ["t", 1]) == 5
     assert toml_line(text, ["other"]) == 7
     assert toml_line(text, ["missing"]) is None
+
+
+def test_the_first_problem_of_a_file_is_the_first_a_reader_meets() -> None:
+    """A file's problems are named in the order it is read: cases[2] before cases[10] (not as text), and a bad
+    member of cases[3] before a missing one of cases[5] (not the shallowest first)."""
+    from conformance.contract.schema_reader import compile_schema, first_problem
+
+    validate = compile_schema({"type": "object", "properties": {"cases": {"type": "array", "items": {
+        "type": "object", "required": ["request"], "properties": {"kind": {"enum": ["valid"]}}}}}})  # fmt: skip
+    cases: list[dict[str, Any]] = [{"kind": "valid", "request": []} for _ in range(11)]
+    cases[2]["kind"] = cases[10]["kind"] = "odd"
+    found = first_problem(validate, {"cases": cases}, in_document_order=True)
+    assert found is not None and found[0] == ["cases", 2, "kind"], found
+    cases[2]["kind"] = cases[10]["kind"] = "valid"
+    cases[3]["kind"] = "odd"
+    del cases[5]["request"]
+    found = first_problem(validate, {"cases": cases}, in_document_order=True)
+    assert found is not None and found[0] == ["cases", 3, "kind"], found
+    assert first_problem(validate, {"cases": cases})[0] == ["cases", 5]  # type: ignore[index]  # the report's order

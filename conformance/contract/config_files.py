@@ -48,7 +48,7 @@ def problem(data: Any, name: str, path: Path, toml: str | None = None) -> str | 
     root, validate = _compiled(name)
     if toml is not None:
         data = as_json(data)  # a JSON file holds nothing to convert, and a large run.json would pay for the copy
-    found = first_problem(validate, data)
+    found = first_problem(validate, data, in_document_order=True)
     if found is None:
         return None
     steps, message = found

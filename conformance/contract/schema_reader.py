@@ -46,13 +46,35 @@ def problem(document: Any) -> str | None:
     return f"{'/'.join(map(str, where)) or '(root)'}: {message[:200]}"
 
 
-def first_problem(validate: Validate, document: Any) -> tuple[list[str | int], str] | None:
-    """The shallowest way ``document`` breaks a compiled schema: the steps to the value, and what is wrong."""
+def first_problem(validate: Validate, document: Any, *, in_document_order: bool = False,
+                  ) -> tuple[list[str | int], str] | None:  # fmt: skip
+    """The shallowest way ``document`` breaks a compiled schema (as jsonschema orders them), or with
+    ``in_document_order`` the earliest, as a person reads the file (``cases[2]`` before ``cases[10]``, the first
+    key before the next): the steps to the value, and what is wrong."""
     found = validate(document, None)
     if not found:
         return None
-    return min(((_steps(path), message) for path, message in found),
-               key=lambda item: (len(item[0]), [str(step) for step in item[0]]))  # fmt: skip
+    problems = [(_steps(path), message) for path, message in found]
+    if in_document_order:
+        return min(problems, key=lambda item: _position(document, item[0]))
+    return min(problems, key=lambda item: (len(item[0]), [str(step) for step in item[0]]))
+
+
+def _position(document: Any, steps: list[str | int]) -> tuple[int, ...]:
+    """Where ``steps`` lead in ``document``, as indices in file order (a key at its place among its siblings)."""
+    position: list[int] = []
+    value = document
+    for step in steps:
+        if isinstance(value, dict):
+            keys = list(value)
+            position.append(keys.index(step) if step in value else len(keys))
+            value = value.get(step)  # type: ignore[call-overload]
+        elif isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
+            position.append(step)
+            value = value[step]
+        else:
+            break
+    return tuple(position)
 
 
 def _steps(path: Path_) -> list[str | int]:
