@@ -3,7 +3,7 @@
 Each check of ours that schemathesis lacks is registered with ``@schemathesis.check`` under
 ``conformance_<name>``. The adapter only translates: a schemathesis case and response become a
 :class:`~conformance.plan.cases.Case` and an :class:`~conformance.send.exchange.Exchange`, and
-:func:`conformance.run.runner.run_checks` judges them with the same code ``conformance run`` uses.
+:func:`conformance.judge.verdicts.run_checks` judges them with the same code ``conformance run`` uses.
 Written against schemathesis 4.32 (pinned): class-based checks, built once per run, so each keeps
 one :class:`~conformance.judge.checks.RunState` for the run (``unique_ids`` remembers ids across it).
 
@@ -28,9 +28,9 @@ from conformance import vendor
 from conformance.contract.schemas import load_contract
 from conformance.contract.wire import WIRE_REQUEST_FILE
 from conformance.judge.checks import RunState
+from conformance.judge.verdicts import run_checks
 from conformance.kinds import AuthMode, CaseKind, CheckOutcome
 from conformance.plan.cases import Case
-from conformance.run.runner import run_checks
 from conformance.send.exchange import Exchange
 
 WRITTEN_FOR = "4.32"  # the schemathesis minor this adapter is written and tested against (pinned in pyproject.toml)

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 from conformance.contract.schemas import load_contract
 from conformance.judge.checks import CHECKS, RunState
+from conformance.judge.verdicts import run_checks
 from conformance.kinds import CaseKind, Severity
 from conformance.plan.cases import Case
-from conformance.run.runner import run_checks
 from conformance.send.exchange import Exchange
 
 ACCOUNT = "AC" + "a" * 32
@@ -359,7 +359,8 @@ def test_the_drift_checks_follow_the_docs_severity() -> None:
 
 
 def test_drift_findings_are_kept_whole_even_with_commas_in_them() -> None:
-    from conformance.record.results import CaseResult, RunResult
+    from conformance.judge.verdicts import CaseResult
+    from conformance.record.results import RunResult
 
     response = exchange(201, conversation(status="NEW, SHINY"), {"x-vendor-thing": "1"})
     checks = run_checks(VALID, response, None, RunState(load_contract(), ACCOUNT))

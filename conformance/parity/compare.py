@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance.judge.verdicts import CaseResult
 from conformance.parity.resend import body_of
-from conformance.record.results import CaseResult
 from conformance.send.exchange import Exchange
 
 ROOT = "(root)"

@@ -9,15 +9,14 @@ from dataclasses import dataclass, field, replace
 
 from conformance.contract.schemas import Contract, load_contract
 from conformance.judge.checks import RunState
+from conformance.judge.verdicts import CaseResult, judge
 from conformance.kinds import Account, AuthMode, CaseOutcome
 from conformance.parity.compare import Difference, compare_answers, compare_verdicts
 from conformance.parity.resend import Aliases, Endpoint, Resender, body_of, recorded_configuration
 from conformance.plan.cross_account import compared_with_never_created
 from conformance.record.cassettes.redaction import ACCOUNT_PLACEHOLDER
-from conformance.record.results import CaseResult
 from conformance.record.run_record import Policy
 from conformance.run.replay import RecordedCase, Recording, judge_recorded, rebuild_case
-from conformance.run.runner import judge
 from conformance.send.client import RETRY_STATUSES
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conformance.judge.drift import DRIFT_CHECKS
-from conformance.kinds import CaseOutcome, CheckOutcome, Severity
+from conformance.judge.verdicts import CaseResult, CheckResult
 from conformance.record.atomic import write_atomic
 from conformance.record.run_record import CaseEntry, Policy, RunHeader
 from conformance.record.scrubbing import Secrets, scrub
@@ -23,32 +23,11 @@ from conformance.send.exchange import Exchange
 
 if TYPE_CHECKING:
     from conformance.contract.schemas import Contract
-    from conformance.plan.cases import Case
 
 BODY_LIMIT = 4096  # bytes of a body kept in results.json; the cassette has it whole
 LONG_STRING = 200  # in a JSON body past BODY_LIMIT, a string longer than this keeps only its two ends...
 STRING_ENDS = 60  # ...of this many characters each, so the body still parses and a changed end still shows
-__all__ = ["RESULTS_FORMAT", "CaseResult", "CheckResult", "RunResult", "case_record", "failure_record",
-           "write_results"]  # fmt: skip
-
-
-@dataclass
-class CheckResult:
-    check: str
-    severity: Severity
-    outcome: CheckOutcome
-    message: str = ""
-    findings: tuple[str, ...] = ()  # the items a drift check found (field paths, enum values, headers)
-
-
-@dataclass
-class CaseResult:
-    case: Case
-    outcome: CaseOutcome
-    exchange: Exchange | None = None
-    fetched: Exchange | None = None
-    checks: list[CheckResult] = field(default_factory=list)
-    reason: str = ""  # for inconclusive / not_run
+__all__ = ["RESULTS_FORMAT", "RunResult", "case_record", "failure_record", "write_results"]
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from conformance.settings import DEFAULT_CLOCK_SKEW_S, TARGET_DEFAULTS
 
 if TYPE_CHECKING:
-    from conformance.record.results import CaseResult
+    from conformance.judge.verdicts import CaseResult
     from conformance.settings import RunOptions
 
 

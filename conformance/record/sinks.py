@@ -15,8 +15,9 @@ from typing import Any
 
 from conformance.contract.schemas import Contract
 from conformance.interrupts import INTERRUPTS
+from conformance.judge.verdicts import CaseResult
 from conformance.record.cassettes.recording import Recorder
-from conformance.record.results import CaseResult, RunResult, case_record, observed_paths
+from conformance.record.results import RunResult, case_record, observed_paths
 from conformance.record.run_record import RunHeader
 from conformance.record.scrubbing import scrub
 from conformance.record.stream import STREAM_FILE, ResultsWriter

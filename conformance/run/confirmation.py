@@ -14,9 +14,10 @@ from typing import Any
 
 from conformance.interrupts import INTERRUPTS
 from conformance.judge.coverage import Confirmation
+from conformance.judge.verdicts import CaseResult
 from conformance.kinds import UNJUDGED, CheckOutcome
 from conformance.plan.cases import Case
-from conformance.record.results import CaseResult, RunResult
+from conformance.record.results import RunResult
 from conformance.report.digest import group_of, request_size
 from conformance.run.runner import Runner, Sink
 from conformance.send.client import BudgetExhausted, Stopped

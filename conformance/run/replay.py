@@ -2,7 +2,7 @@
 
 ``run.json`` names the cases, what each expected and which interactions answered it; the
 cassettes (vcrpy YAML, read with vcrpy's own safe loader) hold the exchanges. Each case is
-rebuilt from its recorded request and judged by the same code a run uses (``runner.judge``), in
+rebuilt from its recorded request and judged by the same code a run uses (``judge/verdicts.py``), in
 the recorded order, so run-wide checks (unique ids) see what they saw live. Anything unreadable
 is a :class:`ReplayError`: one line naming the file and the interaction.
 """
@@ -25,6 +25,7 @@ import yaml
 from conformance.contract.config_files import RUN_RECORD, problem
 from conformance.contract.schemas import Contract, load_contract
 from conformance.judge.checks import CHECKS, RunState
+from conformance.judge.verdicts import CaseResult, judge
 from conformance.plan.cases import Case
 from conformance.record.cassettes.fastyaml import load_cassette
 from conformance.record.cassettes.recording import (
@@ -37,10 +38,9 @@ from conformance.record.cassettes.recording import (
     request_headers,
     response_headers,
 )
-from conformance.record.results import CaseResult, RunResult
+from conformance.record.results import RunResult
 from conformance.record.run_record import Policy, RecordedEntry, now
 from conformance.record.stream import ResultsStream, StreamError
-from conformance.run.runner import judge
 from conformance.send.exchange import Exchange
 
 

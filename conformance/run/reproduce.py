@@ -19,9 +19,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from conformance.judge.verdicts import CaseResult
 from conformance.kinds import Account
 from conformance.plan.cases import CREATED_BY_SECOND, Case
-from conformance.record.results import CaseResult
 from conformance.record.run_record import CaseEntry, Policy
 from conformance.report.document import Document, load_results, run_target
 from conformance.run.runner import Runner, plan_for

@@ -20,11 +20,12 @@ from conformance.interrupts import INTERRUPTS
 from conformance.judge.checks import CHECKS, DEFAULT_CLOCK_SKEW_S
 from conformance.judge.checks.registry import clipped
 from conformance.judge.coverage import EXIT_CODES, Verdict, coverage_line
+from conformance.judge.verdicts import CaseResult
 from conformance.kinds import CheckOutcome, Severity, values
 from conformance.plan.credentials import credential_variables
 from conformance.record.atomic import note_umask
 from conformance.record.cassettes.recording import Recorder
-from conformance.record.results import CaseResult, RunResult
+from conformance.record.results import RunResult
 from conformance.record.results_file import Records
 from conformance.record.sinks import RunSinks
 from conformance.record.tally import Answers

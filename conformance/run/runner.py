@@ -10,8 +10,9 @@ from typing import Protocol
 
 from conformance.contract.schemas import Contract, load_contract
 from conformance.interrupts import INTERRUPTS
-from conformance.judge.checks import CHECKS, CheckFailed, Context, RunState
-from conformance.kinds import Account, CaseKind, CaseOutcome, CheckOutcome
+from conformance.judge.checks import CHECKS, RunState
+from conformance.judge.verdicts import CaseResult, judge
+from conformance.kinds import Account, CaseKind, CaseOutcome
 from conformance.plan.access import NeverCreated, never_created_id
 from conformance.plan.cases import (
     CREATED_ACCOUNT_ID,
@@ -25,12 +26,12 @@ from conformance.plan.cases import (
 )
 from conformance.plan.cross_account import compared_with_never_created, crosses
 from conformance.plan.planner import drawn
-from conformance.record.results import CaseResult, CheckResult, RunResult
+from conformance.record.results import RunResult
 from conformance.record.run_record import Policy, now
-from conformance.send.client import RETRY_STATUSES, BudgetExhausted, Client, Limits, Stopped
+from conformance.send.client import BudgetExhausted, Client, Limits, Stopped
 from conformance.send.exchange import Exchange
 from conformance.send.targets import SECOND_ACCOUNT_MISSING, SECOND_CONFIGURATION_MISSING, SetupError, Target
-from conformance.send.transport import NOT_THE_API, not_the_api
+from conformance.send.transport import NOT_THE_API
 from conformance.settings import NOT_THE_API_STREAK, UNAVAILABLE_STREAK, RunOptions
 from conformance.vendor import PARTICIPANT_ID_PREFIX
 
@@ -58,31 +59,6 @@ def plan_for(target: Target, options: RunOptions, contract: Contract | None = No
     return plan.shard(*options.shard) if options.shard else plan
 
 
-def run_checks(case: Case, exchange: Exchange, fetched: Exchange | None, state: RunState,
-               allowed: frozenset[str] | None = None) -> list[CheckResult]:  # fmt: skip
-    """Every registered check against one case's response (used by runs, replay and pytest); a check that cannot
-    apply to the case's kind is skipped without being asked (``RunState.judging``)."""
-    context = Context(case, exchange, state, fetched)
-    results = []
-    for judged in state.judging(case.kind, allowed):
-        check, severity = judged.check, judged.severity
-        if not (judged.can_apply and check.applies(context)):
-            results.append(CheckResult(check.name, severity, CheckOutcome.SKIPPED))
-            continue
-        try:
-            check.run(context)
-        except CheckFailed as failure:
-            results.append(CheckResult(check.name, severity, severity.failure, failure.message, failure.findings))
-        except Exception as exc:  # a response odd enough to trip a check is itself a finding
-            message = f"check could not judge this response ({type(exc).__name__}: {exc})"
-            results.append(CheckResult(check.name, severity, CheckOutcome.FAILED, message))
-        else:
-            results.append(CheckResult(check.name, severity, CheckOutcome.PASSED))
-    return results
-
-
-# Why a case that reads a created conversation (its participant, the second account's) was not sent: nothing this
-# run (or this shard, or a lone reproduce) created it before the case came up.
 NOTHING_CREATED = "not run: it reads what an earlier case of the run creates, and no earlier case created it"
 
 
@@ -340,30 +316,3 @@ Sent = tuple[Exchange, Exchange | None]  # a case's request and its read-back, a
 
 class Unsendable(Exception):
     """The case cannot go to this target; the message says why (it is listed as not run)."""
-
-
-def judge(case: Case, exchange: Exchange, fetched: Exchange | None, state: RunState,
-          allowed: frozenset[str] | None = None) -> CaseResult:  # fmt: skip
-    """The verdict on one case from what came back (used by runs and replay)."""
-    if reason := not_the_api(exchange):
-        return CaseResult(case, CaseOutcome.INCONCLUSIVE, exchange, reason=reason)
-    if exchange.status is None:
-        return CaseResult(case, CaseOutcome.INCONCLUSIVE, exchange, reason=f"no answer: {exchange.error}")
-    if exchange.status in RETRY_STATUSES:
-        return CaseResult(case, CaseOutcome.INCONCLUSIVE, exchange,
-                          reason=f"still {exchange.status} after {exchange.attempts} attempts")  # fmt: skip
-    unread, judged = "", fetched
-    if fetched is not None and (fetched.status in RETRY_STATUSES or fetched.status is None or not_the_api(fetched)):
-        # A throttled read-back, or not the API's answer: read_back is not judged, and the case says so
-        # (the read-back stays on the result: it was sent, so it is recorded).
-        unread = not_the_api(fetched) or (
-            f"read-back unanswered: {fetched.error}"
-            if fetched.status is None
-            else f"read-back still {fetched.status} after {fetched.attempts} attempts"
-        )
-        judged = None
-    checks = run_checks(case, exchange, judged, state, allowed)
-    if any(r.outcome == CheckOutcome.FAILED for r in checks):
-        return CaseResult(case, CaseOutcome.FAILED, exchange, fetched, checks)
-    outcome = CaseOutcome.INCONCLUSIVE if unread else CaseOutcome.PASSED
-    return CaseResult(case, outcome, exchange, fetched, checks, reason=unread)

@@ -17,9 +17,10 @@ from typing import Any
 
 from conformance.contract.schemas import Contract
 from conformance.interrupts import INTERRUPTS
+from conformance.judge.verdicts import CaseResult
 from conformance.kinds import CheckOutcome
 from conformance.plan.cases import Case
-from conformance.record.results import CaseResult, failure_record
+from conformance.record.results import failure_record
 from conformance.run.confirmation import FailingGroups, failing_keys
 from conformance.run.runner import Runner
 from conformance.send.client import BudgetExhausted, Stopped

@@ -14,9 +14,10 @@ from report_helpers import invoke
 from conformance.contract.schema_reader import SchemaKeywordError, compile_schema
 from conformance.contract.schemas import load_contract
 from conformance.judge.coverage import Confirmation, Verdict
+from conformance.judge.verdicts import CaseResult, CheckResult
 from conformance.kinds import AuthMode, CaseKind, CaseOutcome, CredentialForm, values
 from conformance.plan.cases import Case
-from conformance.record.results import CaseResult, CheckResult, RunResult
+from conformance.record.results import RunResult
 from conformance.report import FORMATS, write_all
 from conformance.report.document import ReportInputError, load_results, schema_problem
 from conformance.send.exchange import Exchange

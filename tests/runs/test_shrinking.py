@@ -125,8 +125,8 @@ def test_a_signal_while_shrinking_leaves_the_run_interrupted() -> None:
 
 
 def test_candidates_keep_the_case_s_account_and_credentials_and_the_budget() -> None:
+    from conformance.judge.verdicts import CaseResult, CheckResult
     from conformance.plan.cases import Case
-    from conformance.record.results import CaseResult, CheckResult
     from conformance.run.shrinking import LargeGroup, body_size, shrink
 
     sent: list[Case] = []

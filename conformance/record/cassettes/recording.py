@@ -24,12 +24,13 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from conformance import __version__
+from conformance.judge.verdicts import CaseResult
 from conformance.kinds import family_of
 from conformance.record.atomic import atomic_file, write_atomic
 from conformance.record.cassettes.emitter import dump_interactions
 from conformance.record.cassettes.redaction import Redactor
 from conformance.record.jsonlines import dumps_line, loads_line
-from conformance.record.results import CaseResult, RunResult
+from conformance.record.results import RunResult
 from conformance.record.run_record import RecordedEntry, RunHeader
 from conformance.send.exchange import Attempt, Exchange
 
