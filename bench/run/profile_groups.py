@@ -17,10 +17,10 @@ from pathlib import Path
 # (group, frame pattern): the first group whose pattern matches any frame of a sample takes the sample
 GROUPS = [
     ("reporting", re.compile(r"write_outputs|conformance/report/|write_document")),
-    ("filing", re.compile(r"\(conformance/sinks\.py|conformance/record/cassettes/|conformance/stream\.py|results\.py")),
-    ("judging", re.compile(r"_verdict|run_checks|\bjudge \(|conformance/judge/checks/")),
-    ("drawing hand-off", re.compile(r"conformance/planner\.py|conformance/drawing\.py|conformance/generation\.py")),
-    ("sending/waiting", re.compile(r"conformance/client\.py|conformance/connection\.py|Future\.result|_send ")),
+    ("filing", re.compile(r"conformance/record/")),
+    ("judging", re.compile(r"_verdict|run_checks|\bjudge \(|conformance/judge/")),
+    ("drawing hand-off", re.compile(r"conformance/plan/(planner|drawing|generation)\.py")),
+    ("sending/waiting", re.compile(r"conformance/send/|Future\.result|_send ")),
     ("start-up", re.compile(r"_find_and_load|open_target|plan_for|load_contract")),
 ]
 IDLE = re.compile(r"\b(wait|select|poll|recv_into|readinto|acquire|accept|_wait_for_tstate_lock|sleep)\b")

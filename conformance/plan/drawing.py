@@ -10,7 +10,7 @@ eager one agree).
 This is Hypothesis's internal API (``ConjectureData``, ``BuildContext``, ``HypothesisProvider``):
 Hypothesis offers no public way to draw a reproducible example outside ``@given``
 (``.example()`` is unseeded and meant for the REPL). Everything internal is in :func:`_draw_one`;
-``tests/test_drawing.py`` pins what the project relies on, so an upgrade that changes it fails
+``tests/test_plan.py`` pins what the project relies on, so an upgrade that changes it fails
 there first.
 """
 
@@ -42,7 +42,7 @@ class _SeededProvider(HypothesisProvider):
 class _UnrecordedData(ConjectureData):
     """ConjectureData without its record of spans (the tree of nested draws that shrinking and the example database
     read, about a tenth of drawing's cost): only the depth, which bounds recursion, is kept. What is drawn does not
-    depend on the record, so the same seed draws the same examples (``tests/test_drawing.py``)."""
+    depend on the record, so the same seed draws the same examples (``tests/test_plan.py``)."""
 
     def start_span(self, label: int) -> None:
         self.depth += 1
