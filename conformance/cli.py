@@ -21,6 +21,7 @@ try:  # a Ctrl-C while the command loads: one line and 130, as for any interrupt
 
     from conformance import __version__
     from conformance.settings import DEFAULT_CLOCK_SKEW_S, MOST_EXAMPLES
+    from conformance.vendor import ENV_CONFIGURATION_ID
 except KeyboardInterrupt:
     print(INTERRUPTED_STARTING, file=sys.stderr)
     raise SystemExit(130) from None
@@ -143,7 +144,7 @@ def _per_target(setting: str) -> str:
 )
 @click.option("--base-url", help="Live API base URL (default: CONFORMANCE_BASE_URL, else "
               "https://conversations.twilio.com); the emulator target ignores that variable.")  # fmt: skip
-@click.option("--configuration-id", envvar="CONFORMANCE_CONFIGURATION_ID", help="An existing configuration (live).")
+@click.option("--configuration-id", envvar=ENV_CONFIGURATION_ID, help="An existing configuration (live).")
 @click.option("--seed", type=int, help="Reproduce a run: the same seed sends the same requests.")
 @click.option("--max-examples", type=click.IntRange(min=1, max=MOST_EXAMPLES),
               help="Generated valid requests; invalid ones scale with it "
@@ -243,7 +244,7 @@ def run(target: str, base_url: str | None, configuration_id: str | None, seed: i
 @click.argument("case_id")
 @click.option("--base-url", help="Send it here (credentials from the environment). Default: the run's target; "
               "for an emulator run, a fresh embedded emulator.")  # fmt: skip
-@click.option("--configuration-id", envvar="CONFORMANCE_CONFIGURATION_ID", help="An existing configuration (live).")
+@click.option("--configuration-id", envvar=ENV_CONFIGURATION_ID, help="An existing configuration (live).")
 def reproduce_command(report_dir: Path, case_id: str, base_url: str | None, configuration_id: str | None) -> None:
     """Send case CASE_ID of the run in REPORT_DIR again and judge it again with the same checks.
 

@@ -37,8 +37,10 @@ def more_info_url(code: int) -> str:
     return f"https://www.twilio.com/docs/errors/{code}"
 
 
-ACCOUNT_SID_PATTERN: Final = re.compile(r"^AC[0-9a-fA-F]{32}$")
-API_KEY_SID_PATTERN: Final = re.compile(r"^SK[0-9a-fA-F]{32}$")
+ACCOUNT_SID_PREFIX: Final = "AC"
+API_KEY_SID_PREFIX: Final = "SK"
+ACCOUNT_SID_PATTERN: Final = re.compile(rf"^{ACCOUNT_SID_PREFIX}[0-9a-fA-F]{{32}}$")
+API_KEY_SID_PATTERN: Final = re.compile(rf"^{API_KEY_SID_PREFIX}[0-9a-fA-F]{{32}}$")
 
 CONVERSATION_ID_PREFIX: Final = "conv_conversation_"
 PARTICIPANT_ID_PREFIX: Final = "conv_participant_"

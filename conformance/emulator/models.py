@@ -49,7 +49,13 @@ from conformance.emulator.rules import (
 )
 from conformance.emulator.store import MemoryStore, SQLiteStore, Store
 from conformance.kinds import AuthMode
-from conformance.vendor import CONFIGURATION_ID_PREFIX, CONVERSATION_ID_PREFIX, PARTICIPANT_ID_PREFIX
+from conformance.vendor import (
+    ACCOUNT_SID_PREFIX,
+    API_KEY_SID_PREFIX,
+    CONFIGURATION_ID_PREFIX,
+    CONVERSATION_ID_PREFIX,
+    PARTICIPANT_ID_PREFIX,
+)
 
 __all__ = [
     "ACTIVE", "DEFAULT_ACCOUNT_SID", "DEFAULT_API_KEY", "DEFAULT_API_SECRET", "DEFAULT_AUTH_TOKEN",
@@ -62,16 +68,16 @@ __all__ = [
 
 # --- well-known test identity (used when no credentials come from the environment) ------
 
-DEFAULT_ACCOUNT_SID = "AC" + "0" * 32
+DEFAULT_ACCOUNT_SID = ACCOUNT_SID_PREFIX + "0" * 32
 DEFAULT_AUTH_TOKEN = "emulator_auth_token"
-DEFAULT_API_KEY = "SK" + "0" * 32
+DEFAULT_API_KEY = API_KEY_SID_PREFIX + "0" * 32
 DEFAULT_API_SECRET = "emulator_api_secret"
 DEFAULT_CONFIGURATION_ID = CONFIGURATION_ID_PREFIX + "0" * 19 + "default"
 # The second account, so a run crosses from one account to the other without any setup. Its SIDs are no
 # redaction placeholder (those are zeros and a small counter).
-DEFAULT_SECOND_ACCOUNT_SID = "AC" + "5ec0" * 8
+DEFAULT_SECOND_ACCOUNT_SID = ACCOUNT_SID_PREFIX + "5ec0" * 8
 DEFAULT_SECOND_AUTH_TOKEN = "emulator_second_auth_token"
-DEFAULT_SECOND_API_KEY = "SK" + "5ec0" * 8
+DEFAULT_SECOND_API_KEY = API_KEY_SID_PREFIX + "5ec0" * 8
 DEFAULT_SECOND_API_SECRET = "emulator_second_api_secret"
 DEFAULT_SECOND_CONFIGURATION_ID = CONFIGURATION_ID_PREFIX + "0" * 20 + "second"
 

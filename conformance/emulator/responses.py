@@ -31,7 +31,7 @@ from conformance.emulator.faults import FAULTS, FaultError, FaultInjector, Inbou
 from conformance.emulator.models import Admitted, Backend, Conversation, encode_json
 from conformance.emulator.rules import parse_json, quote
 from conformance.kinds import AuthMode, CredentialForm
-from conformance.vendor import IDEMPOTENCY_KEY_HEADER
+from conformance.vendor import ACCOUNT_SID_PREFIX, IDEMPOTENCY_KEY_HEADER
 
 MAX_IDEMPOTENCY_KEY = 255  # longer keys get 400 (an emulator assumption)
 _JSON_CONTENT_TYPES = frozenset(
@@ -76,7 +76,7 @@ def _decoded(header: str | None) -> tuple[str, str | None, str | None]:
 
 def _form_of(username: str) -> str:
     """A username's credential form: an Account SID (``AC...``) is the account form, anything else an API key."""
-    return CredentialForm.ACCOUNT if username[:2].upper() == "AC" else CredentialForm.API_KEY
+    return CredentialForm.ACCOUNT if username[:2].upper() == ACCOUNT_SID_PREFIX else CredentialForm.API_KEY
 
 
 def _username_form(header: str | None) -> str:

@@ -15,7 +15,7 @@ from conformance.parity.compare import Difference, compare_answers, compare_verd
 from conformance.parity.resend import Aliases, Endpoint, Resender, body_of, recorded_configuration
 from conformance.plan.cross_account import compared_with_never_created
 from conformance.record.cassettes.redaction import ACCOUNT_PLACEHOLDER
-from conformance.record.run_record import Policy
+from conformance.record.run_record import RunPolicy
 from conformance.run.replay import RecordedCase, Recording, judge_recorded, rebuild_case
 from conformance.send.client import RETRY_STATUSES
 
@@ -46,7 +46,7 @@ def run_parity(recording: Recording, endpoint: Endpoint, contract: Contract | No
     started = time.monotonic()
     meta = recording.meta
     contract = contract or load_contract()
-    policy = Policy.of_recording(meta)  # the run's checks, severities and clock skew judge both sides
+    policy = RunPolicy.of_recording(meta)  # the run's checks, severities and clock skew judge both sides
     allowed = frozenset(policy.checks) if policy.checks is not None else None
     recorded_cases = list(recording.cases())  # read all first: an unreadable recording sends nothing
     fixed = {ACCOUNT_PLACEHOLDER: endpoint.account_sid}

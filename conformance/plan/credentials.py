@@ -15,8 +15,8 @@ WRONG_SECRET: Final = "not-the-secret"  # the password of the wrong-credentials 
 # Well-formed SIDs that are no real account or key, and none of the placeholders the project writes
 # (redaction uses AC/SK followed by zeros and a small counter; the emulator's test key is all zeros).
 UNKNOWN_USERS: Final[dict[str, str]] = {
-    CredentialForm.API_KEY: "SK" + "7e57" * 8,
-    CredentialForm.ACCOUNT: "AC" + "7e57" * 8,
+    CredentialForm.API_KEY: vendor.API_KEY_SID_PREFIX + "7e57" * 8,
+    CredentialForm.ACCOUNT: vendor.ACCOUNT_SID_PREFIX + "7e57" * 8,
 }
 # Authorization headers that are not valid Basic credentials, by what is wrong with them.
 MALFORMED_AUTHORIZATION: Final[dict[str, str]] = {

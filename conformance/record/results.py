@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from conformance.judge.drift import DRIFT_CHECKS
 from conformance.judge.verdicts import CaseResult, CheckResult
+from conformance.record import RESULTS_FILE
 from conformance.record.atomic import write_atomic
-from conformance.record.run_record import CaseEntry, Policy, RunHeader
+from conformance.record.run_record import CaseEntry, RunHeader, RunPolicy
 from conformance.record.scrubbing import Secrets, scrub
 from conformance.record.stream import RESULTS_FORMAT
 from conformance.record.tally import Tally
@@ -48,7 +49,7 @@ class RunResult:
     observed_fields: set[str] = field(default_factory=set)
     cassette_dir: str | None = None
     credential_forms: list[str] = field(default_factory=list)  # the forms the run authenticated with
-    policy: Policy = field(default_factory=Policy)  # what the user chose that changes what is sent or judged
+    policy: RunPolicy = field(default_factory=RunPolicy)  # what the user chose that changes what is sent or judged
     time_budget_s: float | None = None  # --max-time, for a time-boxed run
     stopped: str | None = None  # which budget ended the run before its plan did
     families: dict[str, int | None] = field(default_factory=dict)  # cases planned per family (None: no end)
@@ -202,6 +203,6 @@ def _response(exchange: Exchange | None) -> dict[str, Any] | None:
 
 def write_results(document: dict[str, Any], directory: Path) -> Path:
     """``results.json`` for a document built in memory (:meth:`RunResult.to_json`)."""
-    path = directory / "results.json"
+    path = directory / RESULTS_FILE
     write_atomic(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     return path

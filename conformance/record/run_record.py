@@ -1,4 +1,4 @@
-"""The run's record, one model: what the run is (:class:`RunHeader`), what the user chose (:class:`Policy`), and
+"""The run's record, one model: what the run is (:class:`RunHeader`), what the user chose (:class:`RunPolicy`), and
 one judged case as ``results.json`` lists it (:class:`CaseEntry`).
 
 Each is written by ``to_json`` and read back by ``from_json``; the run's stream, ``results.json``, the recording's
@@ -27,7 +27,7 @@ def now() -> str:
 
 
 @dataclass
-class Policy:
+class RunPolicy:
     """What the user chose that differs from the defaults and changes what is sent or judged, so the run's reproduce
     line, a replay and parity repeat it. ``None`` (or empty) is "not chosen": the JSON leaves it out."""
 
@@ -40,7 +40,7 @@ class Policy:
     rotation: dict[str, str] | None = None  # the history's ledger the plan's order came from
 
     @classmethod
-    def of(cls, options: RunOptions, target: str) -> Policy:
+    def of(cls, options: RunOptions, target: str) -> RunPolicy:
         """The policy a run's options and target make (what differs from the target's defaults)."""
         defaults = TARGET_DEFAULTS.get(target)
         return cls(
@@ -76,7 +76,7 @@ class Policy:
         return chosen
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any] | None) -> Policy:
+    def from_json(cls, data: Mapping[str, Any] | None) -> RunPolicy:
         data = data if isinstance(data, Mapping) else {}
         checks, rotation = data.get("checks"), data.get("rotation")
         return cls(max_requests=data.get("max_requests"), rate=data.get("rate"),
@@ -85,7 +85,7 @@ class Policy:
                    rotation=dict(rotation) if rotation is not None else None)  # fmt: skip
 
     @classmethod
-    def of_recording(cls, sidecar: Mapping[str, Any]) -> Policy:
+    def of_recording(cls, sidecar: Mapping[str, Any]) -> RunPolicy:
         """The policy of a recording's ``run.json``: its ``policy``, or, in a recording made without one, the
         options it always lists (checks, severities, clock skew)."""
         if isinstance(sidecar.get("policy"), Mapping):
@@ -110,7 +110,7 @@ class RunHeader:
     check_names: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (severity, description)
     cassette_dir: str | None = None
     time_budget_s: float | None = None  # --max-time, for a time-boxed run
-    policy: Policy = field(default_factory=Policy)
+    policy: RunPolicy = field(default_factory=RunPolicy)
     families: dict[str, int | None] | None = None  # cases planned per family (None: no end); absent in older runs
 
     def to_json(self) -> dict[str, Any]:
@@ -128,7 +128,7 @@ class RunHeader:
                    credential_forms=list(data.get("credential_forms") or []),
                    check_names={name: (value[0], value[1]) for name, value in (data.get("check_names") or {}).items()},
                    cassette_dir=data.get("cassette_dir"), time_budget_s=data.get("time_budget_s"),
-                   policy=Policy.from_json(data.get("policy")),
+                   policy=RunPolicy.from_json(data.get("policy")),
                    families=data.get("families"))  # fmt: skip
 
     def recording(self, *, deterministic: bool, redact_pii: bool, account_id: str | None) -> dict[str, Any]:

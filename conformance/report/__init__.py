@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from conformance.record import RESULTS_FILE
+
 if TYPE_CHECKING:
     from conformance.record.results import RunResult
     from conformance.report.history import HistoryStore, HistoryView
 
-RESULTS_FILE = "results.json"
 FORMATS = ("junit.xml", "summary.md", "report.html")
 
 

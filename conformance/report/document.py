@@ -11,7 +11,7 @@ from conformance.judge.coverage import Coverage, Verdict
 from conformance.judge.drift import DRIFT_CHECKS
 from conformance.kinds import family_of
 from conformance.record.results_file import Records
-from conformance.record.run_record import Policy
+from conformance.record.run_record import RunPolicy
 from conformance.report import RESULTS_FILE
 from conformance.vendor import DEFAULT_BASE_URL
 
@@ -147,7 +147,7 @@ def reproduce_command(document: Document) -> str:
         command += f" --max-time {document['time_budget_s']:g}s"
     else:
         command += f" --max-examples {document['max_examples']}"
-    policy = Policy.from_json(document.get("policy"))  # the user's choices: the command sends and judges as the run did
+    policy = RunPolicy.from_json(document.get("policy"))  # the command sends and judges as the run did
     if policy.max_requests is not None:
         command += f" --max-requests {policy.max_requests}"
     if policy.rate is not None:

@@ -39,7 +39,7 @@ from conformance.record.cassettes.recording import (
     response_headers,
 )
 from conformance.record.results import RunResult
-from conformance.record.run_record import Policy, RecordedEntry, now
+from conformance.record.run_record import RecordedEntry, RunPolicy, now
 from conformance.record.stream import ResultsStream, StreamError
 from conformance.send.exchange import Exchange
 
@@ -255,7 +255,7 @@ def replay(directory: Path, contract: Contract | None = None) -> RunResult:
     recording = Recording(directory)
     meta = recording.meta
     contract = contract or load_contract()
-    policy = Policy.of_recording(meta)
+    policy = RunPolicy.of_recording(meta)
     allowed = frozenset(policy.checks) if policy.checks is not None else None
     started = time.monotonic()
     severities = policy.severities

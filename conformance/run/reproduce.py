@@ -22,7 +22,7 @@ from pathlib import Path
 from conformance.judge.verdicts import CaseResult
 from conformance.kinds import Account
 from conformance.plan.cases import CREATED_BY_SECOND, Case
-from conformance.record.run_record import CaseEntry, Policy
+from conformance.record.run_record import CaseEntry, RunPolicy
 from conformance.report.document import Document, load_results, run_target
 from conformance.run.runner import Runner, plan_for
 from conformance.send.targets import SetupError, Target, emulator_target, live_target
@@ -57,7 +57,7 @@ def reproduce(report_dir: Path, case_id: str, base_url: str | None = None,
         raise SetupError(f"{report_dir}: no case {case_id!r} in this run (see the cases table of report.html)")
     checks = frozenset(document["checks"])
     severities = {name: row["severity"] for name, row in document["checks"].items()}
-    policy = Policy.from_json(document.get("policy"))  # the run's tolerance
+    policy = RunPolicy.from_json(document.get("policy"))  # the run's tolerance
     options = RunOptions(seed=document["seed"], max_examples=document["max_examples"], max_requests=None,
                          rate=None, checks=checks, severities=severities, clock_skew_s=policy.skew)  # fmt: skip
     with target_for_run(document, base_url, configuration_id) as target:

@@ -27,13 +27,13 @@ from conformance.plan.cases import (
 from conformance.plan.cross_account import compared_with_never_created, crosses
 from conformance.plan.planner import drawn
 from conformance.record.results import RunResult
-from conformance.record.run_record import Policy, now
+from conformance.record.run_record import RunPolicy, now
 from conformance.send.client import BudgetExhausted, Client, Limits, Stopped
 from conformance.send.exchange import Exchange
 from conformance.send.targets import SECOND_ACCOUNT_MISSING, SECOND_CONFIGURATION_MISSING, SetupError, Target
 from conformance.send.transport import NOT_THE_API
 from conformance.settings import NOT_THE_API_STREAK, UNAVAILABLE_STREAK, RunOptions
-from conformance.vendor import PARTICIPANT_ID_PREFIX
+from conformance.vendor import ACCOUNT_SID_PREFIX, PARTICIPANT_ID_PREFIX
 
 STOPPED_NOT_THE_API = f"{NOT_THE_API_STREAK} answers in a row were not the API's own"
 STOPPED_UNAVAILABLE = f"the target was unavailable for the first {UNAVAILABLE_STREAK} cases (503 or no answer)"
@@ -98,7 +98,7 @@ class Runner:
                 if self.options.checks is None or c.name in self.options.checks
             },
             credential_forms=list(self.target.forms),
-            policy=Policy.of(self.options, self.target.name),
+            policy=RunPolicy.of(self.options, self.target.name),
             time_budget_s=self.options.max_time_s,
             # What the plan holds per family; what the run never draws is counted from it, not listed case by case.
             families=plan.planned() if self.options.max_time_s is None else dict.fromkeys(plan.planned()),
@@ -294,7 +294,7 @@ class Runner:
         seed = self.options.seed
         never = {CREATED_ID: never_created_id(seed, NeverCreated.CONVERSATION),
                  CREATED_PARTICIPANT_ID: never_created_id(seed, NeverCreated.PARTICIPANT, PARTICIPANT_ID_PREFIX),
-                 CREATED_ACCOUNT_ID: never_created_id(seed, NeverCreated.ACCOUNT, "AC"),
+                 CREATED_ACCOUNT_ID: never_created_id(seed, NeverCreated.ACCOUNT, ACCOUNT_SID_PREFIX),
                  CREATED_BY_SECOND: never_created_id(seed, NeverCreated.SECOND_CONVERSATION)}  # fmt: skip
         return case.with_created({**never, **self.created})
 

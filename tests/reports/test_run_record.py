@@ -10,15 +10,15 @@ from jsonschema import Draft202012Validator, FormatChecker
 from test_report_schema import edge_run, problems, strict
 
 from conformance.contract.schemas import load_contract
-from conformance.record.run_record import CaseEntry, Policy, RecordedEntry, RunHeader
+from conformance.record.run_record import CaseEntry, RecordedEntry, RunHeader, RunPolicy
 from conformance.settings import DEFAULT_CLOCK_SKEW_S
 
 POLICIES = [
-    Policy(),
-    Policy(deterministic=True),
-    Policy(max_requests=40, rate=2.5, checks=["no_server_error", "request_echo"],
+    RunPolicy(),
+    RunPolicy(deterministic=True),
+    RunPolicy(max_requests=40, rate=2.5, checks=["no_server_error", "request_echo"],
            severities={"undocumented_fields": "fail"}, clock_skew_s=0.0),
-    Policy(max_requests=7, rotation={"valid": "2026-11-24T10:00:00+00:00 #000001"}),
+    RunPolicy(max_requests=7, rotation={"valid": "2026-11-24T10:00:00+00:00 #000001"}),
 ]  # fmt: skip
 
 
@@ -30,24 +30,24 @@ def part(name: str) -> Draft202012Validator:
 
 
 @pytest.mark.parametrize("policy", POLICIES)
-def test_a_policy_round_trips_and_is_what_the_schema_describes(policy: Policy) -> None:
+def test_a_policy_round_trips_and_is_what_the_schema_describes(policy: RunPolicy) -> None:
     written = policy.to_json()
     assert list(part("policy").iter_errors(written)) == []
-    assert Policy.from_json(written) == policy
+    assert RunPolicy.from_json(written) == policy
 
 
 def test_a_policy_leaves_out_what_the_user_did_not_choose() -> None:
-    assert Policy().to_json() == {}
-    assert Policy().skew == DEFAULT_CLOCK_SKEW_S and Policy(clock_skew_s=0.0).skew == 0.0
-    assert Policy.from_json(None) == Policy()
+    assert RunPolicy().to_json() == {}
+    assert RunPolicy().skew == DEFAULT_CLOCK_SKEW_S and RunPolicy(clock_skew_s=0.0).skew == 0.0
+    assert RunPolicy.from_json(None) == RunPolicy()
 
 
 def test_a_recording_without_a_policy_is_read_from_the_options_it_lists() -> None:
     listed = {"checks": ["no_server_error"], "severities": {"request_echo": "warn"}, "clock_skew_s": 60.0}
-    assert Policy.of_recording(listed) == Policy(checks=["no_server_error"], severities={"request_echo": "warn"},
+    assert RunPolicy.of_recording(listed) == RunPolicy(checks=["no_server_error"], severities={"request_echo": "warn"},
                                                  clock_skew_s=60.0)  # fmt: skip
     recorded = {**listed, "policy": {"deterministic": True}}  # its policy, when it has one, says it all
-    assert Policy.of_recording(recorded) == Policy(deterministic=True)
+    assert RunPolicy.of_recording(recorded) == RunPolicy(deterministic=True)
 
 
 def test_the_header_round_trips_and_every_document_made_from_it_validates() -> None:
@@ -67,7 +67,7 @@ def test_the_recording_states_the_header_and_the_policy_once() -> None:
     header = edge_run().header()
     header.policy = POLICIES[2]
     recorded = header.recording(deterministic=False, redact_pii=True, account_id="ACxx")
-    assert Policy.of_recording(recorded) == header.policy
+    assert RunPolicy.of_recording(recorded) == header.policy
     assert recorded["checks"] == header.policy.checks and recorded["clock_skew_s"] == 0.0
 
 

@@ -9,10 +9,10 @@ from conformance.emulator.exceptions import InternalError, InvalidParameter
 from conformance.emulator.faults.editing import altered, participants_of
 from conformance.emulator.faults.registry import Param, Reply, Stage, fault, http_status, one_of
 from conformance.emulator.rules import quote
-from conformance.vendor import CONFIGURATION_ID_PREFIX, CONVERSATION_ID_PREFIX
+from conformance.vendor import ACCOUNT_SID_PREFIX, CONFIGURATION_ID_PREFIX, CONVERSATION_ID_PREFIX
 
 
-@fault("transform", params={"account": Param(str, "AC" + "f" * 32)})
+@fault("transform", params={"account": Param(str, ACCOUNT_SID_PREFIX + "f" * 32)})
 def wrong_account(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> bool:
     """Report another account (``account``) as the owner of the conversation and its participants."""
     if not isinstance(reply.body, dict) or "accountId" not in reply.body:
@@ -56,7 +56,7 @@ def fetch_unknown(reply: Reply, p: Mapping[str, Any], state: dict[str, Any]) -> 
     if reply.status != 404:
         return False
     reply.status = p["status"]
-    reply.body = {"id": f"{CONVERSATION_ID_PREFIX}unknown", "accountId": "AC" + "0" * 32,
+    reply.body = {"id": f"{CONVERSATION_ID_PREFIX}unknown", "accountId": ACCOUNT_SID_PREFIX + "0" * 32,
                   "configurationId": f"{CONFIGURATION_ID_PREFIX}unknown", "status": "ACTIVE"}  # fmt: skip
     return True
 

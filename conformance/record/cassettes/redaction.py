@@ -40,8 +40,8 @@ if TYPE_CHECKING:
     from conformance.send.targets import Target
 
 REDACTED = "[REDACTED]"
-ACCOUNT_PLACEHOLDER = "AC" + "0" * 32
-API_KEY_PLACEHOLDER = "SK" + "0" * 32
+ACCOUNT_PLACEHOLDER = vendor.ACCOUNT_SID_PREFIX + "0" * 32
+API_KEY_PLACEHOLDER = vendor.API_KEY_SID_PREFIX + "0" * 32
 DETERMINISTIC_HOST = "emulator.invalid"
 DROPPED_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 UNICODE_FORMS = ("NFC", "NFD", "NFKC", "NFKD")  # a generated string in any of them is still generated
@@ -52,7 +52,9 @@ PII_MIN_TEXT = 3  # originals shorter than this are replaced only where they are
 
 # The prefix first, then what precedes it: a pattern that starts with a lookbehind is tried at every position,
 # one that starts with AC|SK only where an A or an S is (about 4x faster over a body; the same matches).
-_SID = re.compile(r"(AC|SK)(?<![0-9A-Za-z]..)([0-9a-fA-F]{32})(?![0-9A-Za-z])")
+_SID = re.compile(
+    rf"({vendor.ACCOUNT_SID_PREFIX}|{vendor.API_KEY_SID_PREFIX})(?<![0-9A-Za-z]..)([0-9a-fA-F]{{32}})(?![0-9A-Za-z])"
+)
 _PLACEHOLDER_MAX = 1 << 16  # "AC000...0042" is a placeholder (or a test dummy), not a real SID
 _E164 = re.compile(r"^\+[0-9]{6,15}$")
 _SCHEME = re.compile(r"^([a-z]+:)(.*)$", re.DOTALL)
@@ -71,7 +73,7 @@ class Redactor:
         self._secrets = SecretForms(hidden, logins, REDACTED)
         self.pii = pii
         self._sids: dict[str, str] = {}
-        self._next_sid = {"AC": 1, "SK": 1}
+        self._next_sid = {vendor.ACCOUNT_SID_PREFIX: 1, vendor.API_KEY_SID_PREFIX: 1}
         for sid, placeholder in ((account_sid, ACCOUNT_PLACEHOLDER), (api_key_sid, API_KEY_PLACEHOLDER)):
             if sid and _SID.fullmatch(sid):
                 self._sids[sid] = placeholder
@@ -98,13 +100,13 @@ class Redactor:
         api_key = env.get(vendor.ENV_API_KEY) or None
         # Every login the environment holds, both accounts': a secret even when the run did not use it.
         env_logins = [(env.get(user) or "", env.get(password) or "") for user, password in vendor.LOGIN_VARIABLES]
-        key_logins = [user for user, _password in logins if user.startswith("SK")]
+        key_logins = [user for user, _password in logins if user.startswith(vendor.API_KEY_SID_PREFIX)]
         every = [*logins, *second]
         return cls(
             secrets=(*target.secrets, *(password for _user, password in env_logins)),
             credentials=[*sent_logins(target.logins), *(sent_logins(target.second.logins) if target.second else ()),
                          *every, *env_logins],
-            account_sid=account_sid or (username if username.startswith("AC") else None),
+            account_sid=account_sid or (username if username.startswith(vendor.ACCOUNT_SID_PREFIX) else None),
             api_key_sid=key_logins[0] if key_logins else api_key,
             pii=pii,
             loopback=urllib.parse.urlsplit(target.base_url).netloc if deterministic else None,
@@ -148,7 +150,7 @@ class Redactor:
         if known is not None:
             return known
         redacted = self._secrets.redact(value)
-        if "AC" in redacted or "SK" in redacted:
+        if vendor.ACCOUNT_SID_PREFIX in redacted or vendor.API_KEY_SID_PREFIX in redacted:
             return self._loopback_replaced(_SID.sub(self._sid, redacted))  # placeholders are given as SIDs appear
         redacted = self._loopback_replaced(redacted)
         if len(value) <= TEXT_MEMO_CHARS:  # without a SID, what a text becomes never changes within a run
