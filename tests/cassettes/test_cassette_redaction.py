@@ -102,6 +102,25 @@ def test_sids_become_stable_placeholders_of_the_same_shape() -> None:
     assert r.text("XAC" + "ab" * 16) == "XAC" + "ab" * 16  # part of a longer token, not a SID
 
 
+
+@pytest.mark.parametrize("pii", [False, True])
+def test_a_sid_the_suite_made_up_is_kept_and_any_other_still_becomes_a_placeholder(pii: bool) -> None:
+    r = redactor(pii=pii)
+    made_up, unseen = "AC" + "ab" * 16, "SK" + "cd" * 16
+    addresses = [{"address": made_up}, {"address": ACCOUNT}, {"channel": [made_up + "x"]}]
+    r.generated({"name": "x", "participants": [{"addresses": addresses}]})
+    assert r.text(f"{made_up} {unseen}") == f"{made_up} SK{1:032x}"
+    assert r.text(f"/Accounts/{ACCOUNT}") == f"/Accounts/{ACCOUNT_PLACEHOLDER}"  # the run's own, even if sent
+
+
+def test_generated_text_is_never_pseudonymised_in_any_unicode_form() -> None:
+    r = redactor(pii=True)
+    name = "Zoe\u0301 Ba\u0308r"  # decomposed: its composed form is the suite's too
+    r.generated({"name": name, "participants": [{"name": name}]})
+    for form in ("NFC", "NFD", "NFKC", "NFKD"):
+        assert r.pseudonym(unicodedata.normalize(form, name), "name") == unicodedata.normalize(form, name)
+    assert r.pseudonym("Someone Else", "name") != "Someone Else"
+
 def test_personal_data_is_pseudonymised_consistently_and_keeps_its_shape() -> None:
     r = redactor()
     forms = load_contract().schema("address")["x-address-forms"]

@@ -18,13 +18,13 @@ from __future__ import annotations
 import json
 import re
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from conformance import __version__
-from conformance.judge.verdicts import CaseResult
+from conformance.judge.verdicts import CaseResult, CheckResult
 from conformance.kinds import family_of
 from conformance.record.atomic import atomic_file, write_atomic
 from conformance.record.cassettes.emitter import dump_interactions
@@ -81,6 +81,13 @@ class CaseRecord:
     fetch: list[int] = field(default_factory=list)  # every attempt of the read-back GET
 
 
+def _redacted_check(check: CheckResult, message: Callable[[str], str]) -> CheckResult:
+    """``check`` with its message redacted; the same object when redaction changes nothing (most checks pass with
+    no message, and a copy per check was a tenth of filing's cost)."""
+    text = message(check.message)
+    return check if text == check.message else replace(check, message=text)
+
+
 class Recorder:
     """Collects a run's interactions per cassette and writes them, redacted, into ``directory``."""
 
@@ -133,7 +140,7 @@ class Recorder:
             result,
             exchange=self._exchange(result.exchange, record, record.request, filed),
             fetched=self._exchange(result.fetched, record, record.fetch, filed),
-            checks=[replace(check, message=message(check.message)) for check in result.checks],
+            checks=[_redacted_check(check, message) for check in result.checks],
             reason=message(result.reason),
         )
         self._append(record.cassette, filed)
@@ -145,7 +152,7 @@ class Recorder:
         self.redactor.generated(result.case.payload)
         message = self.redactor.message
         return replace(result, exchange=self._unfiled(result.exchange), fetched=self._unfiled(result.fetched),
-                       checks=[replace(check, message=message(check.message)) for check in result.checks],
+                       checks=[_redacted_check(check, message) for check in result.checks],
                        reason=message(result.reason))  # fmt: skip
 
     def _unfiled(self, exchange: Exchange | None) -> Exchange | None:

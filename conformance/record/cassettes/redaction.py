@@ -45,6 +45,7 @@ API_KEY_PLACEHOLDER = vendor.API_KEY_SID_PREFIX + "0" * 32
 DETERMINISTIC_HOST = "emulator.invalid"
 DROPPED_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 UNICODE_FORMS = ("NFC", "NFD", "NFKC", "NFKD")  # a generated string in any of them is still generated
+SID_LENGTH = 34  # two letters and 32 hex digits
 GENERATED_KEPT = 20_000  # generated strings remembered: many cases' worth (a 50-participant body has ~300)
 TEXT_MEMO_CHARS = 512  # texts up to this long are remembered once redacted (when they hold no SID) ...
 TEXTS_KEPT = 8192  # ... this many at most: the memory stays flat however long the run
@@ -119,24 +120,37 @@ class Redactor:
 
         Secrets are still replaced wherever they appear, and the run's own account and key SIDs still
         become their placeholders; only pseudonymisation (and made-up SIDs) leave these values alone.
+        Without pseudonymisation a made-up SID is all that is looked up again (:meth:`_sid`), so only
+        SID-shaped strings are remembered.
         """
-        if isinstance(payload, str):
-            # The same text in another Unicode form is still the suite's: pseudonymised, a message would show a
-            # pseudonym beside "same text in another Unicode normalisation form".
-            forms = {payload} if payload.isascii() else {unicodedata.normalize(form, payload) for form in UNICODE_FORMS}
-            for text in forms | {payload}:
-                if text and text not in self._pseudonyms:
-                    self._generated[text] = None
-                    self._generated.move_to_end(text)
-                    if len(self._generated) > GENERATED_KEPT:
-                        self._generated.popitem(last=False)
-        elif isinstance(payload, dict):
-            for key, value in payload.items():
-                self.generated(key)
-                self.generated(value)
-        elif isinstance(payload, list):
-            for item in payload:
-                self.generated(item)
+        keep, every_text = self._keep_generated, self.pii
+        stack = [payload]  # depth first, keys before their values: the order a recursive walk meets them
+        while stack:
+            node = stack.pop()
+            if isinstance(node, str):
+                if not every_text:
+                    if len(node) == SID_LENGTH and _SID.fullmatch(node):
+                        keep(node)
+                elif node.isascii():
+                    keep(node)
+                else:
+                    # The same text in another Unicode form is still the suite's: pseudonymised, a message would
+                    # show a pseudonym beside "same text in another Unicode normalisation form".
+                    for text in {node, *(unicodedata.normalize(form, node) for form in UNICODE_FORMS)}:
+                        keep(text)
+            elif isinstance(node, dict):
+                for key, value in reversed(node.items()):
+                    stack.append(value)
+                    stack.append(key)
+            elif isinstance(node, list):
+                stack.extend(reversed(node))
+
+    def _keep_generated(self, text: str) -> None:
+        if text and text not in self._pseudonyms:
+            self._generated[text] = None
+            self._generated.move_to_end(text)
+            if len(self._generated) > GENERATED_KEPT:
+                self._generated.popitem(last=False)
 
     def placeholder(self, sid: str | None) -> str | None:
         """The placeholder a SID is written as (the SID itself when it is not one)."""
