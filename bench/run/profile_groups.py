@@ -51,6 +51,8 @@ def main() -> None:
         )
         if "thread (" in frames[0]:  # --threads puts the thread first
             frames = frames[1:]
+        if not frames:  # a sample of a thread with no Python frame yet
+            continue
         group = next((name for name, pattern in GROUPS if any(pattern.search(f) for f in frames)), "other")
         idle = bool(IDLE.search(frames[-1]))
         per_thread.setdefault(thread, Counter())[f"{group}{' (idle)' if idle else ''}"] += int(count)

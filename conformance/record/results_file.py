@@ -28,20 +28,26 @@ class Records:
         self.answers = answers  # ...and what their answers say of the target and the credentials
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        for record in self._stream.records(self._unless):
+        return self.skipping(self._unless)
+
+    def skipping(self, unless: bytes | None) -> Iterator[dict[str, Any]]:
+        """The items of the lines that do not contain ``unless`` (those are skipped unparsed)."""
+        for record in self._stream.records(unless):
             yield from self._pick(record)
 
     def __len__(self) -> int:
         return self._count
 
 
-def document_from_stream(path: Path) -> dict[str, Any]:
+def document_from_stream(path: Path, tally: Tally | None = None) -> dict[str, Any]:
     """``results.json`` for a stream; its cases, failures and inconclusive cases are views that read the stream
-    as they are used, so a run of any length is built in the memory of its totals."""
+    as they are used, so a run of any length is built in the memory of its totals. ``tally``: the totals of
+    every case in the stream, added up as it was written (a run's own); else they are added up from the stream."""
     stream = ResultsStream(path)
-    tally = Tally(RunHeader.from_json(stream.header), keep=False)
-    for record in stream.records():
-        tally.add(record)
+    if tally is None:
+        tally = Tally(RunHeader.from_json(stream.header), keep=False)
+        for record in stream.records():
+            tally.add(record)
     cases = Records(stream, lambda record: (record["case"],), tally.counts["cases"],
                     coverage=tally.coverage, answers=tally.answers)  # fmt: skip
     failures = Records(stream, lambda record: record["failures"], tally.failure_count, b'"failures":[]')

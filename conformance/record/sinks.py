@@ -2,8 +2,9 @@
 
 The redactor is applied here, at the output boundary: the recorder has already redacted the exchanges
 it filed (and the messages that quote them); the results line is scrubbed as it is written, so nothing
-that reaches a file has not been through it. At the end, ``results.json`` and the reports are built
-from the stream (as ``conformance report`` does for a stream a killed run left).
+that reaches a file has not been through it. The totals are counted as the stream gets each line; at the
+end, ``results.json`` and the reports are built from them and from the stream's lines (``conformance report``
+counts them again from a stream a killed run left).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from conformance.record.results import RunResult, case_record, observed_paths
 from conformance.record.run_record import RunHeader
 from conformance.record.scrubbing import scrub
 from conformance.record.stream import STREAM_FILE, ResultsWriter
+from conformance.record.tally import Tally
 
 FLUSH_EVERY_S = 0.05  # how long filed cases may wait in memory: what a SIGKILL can lose (failed cases never wait)
 
@@ -35,6 +37,8 @@ class RunSinks:
         self.contract = contract
         self._header: dict[str, Any] | None = None
         self._writer: ResultsWriter | None = None
+        self._tally: Tally | None = None
+        self._complete = False  # every line the tally counted is in the stream, and the stream is ended
         self._seed = 0
         self._clock = clock
         self._flushed = self._clock()
@@ -51,6 +55,7 @@ class RunSinks:
         # unfinished recording reads no further than this stream.
         self.recorder.unfinished["results_stream"] = str(self.stream.absolute())
         self._header, self._seed = header, result.seed
+        self._tally = Tally(RunHeader.from_json(header), keep=False)
 
     def case(self, result: CaseResult) -> CaseResult:
         """Its interactions to the cassette, then the recording lists it, then the results stream: once each,
@@ -60,7 +65,10 @@ class RunSinks:
             shown = self.recorder.file(result)
             self.recorder.record(shown)
             record = case_record(shown, self._seed, observed_paths(shown, self.contract))
-            self._open().case(scrub(record, self.recorder.redactor))
+            line = scrub(record, self.recorder.redactor)
+            self._open().case(line)
+            assert self._tally is not None
+            self._tally.add(line)  # the reports' totals, counted as the stream gets the line
             if shown.outcome == "failed" or self._clock() - self._flushed >= FLUSH_EVERY_S:
                 self.flush()
         return shown
@@ -76,7 +84,14 @@ class RunSinks:
     def end(self, result: RunResult) -> None:
         self.flush()
         self._open().end(scrub(result.end(), self.recorder.redactor))
+        self._complete = True
         self.recorder.finish(result.interrupted)
+
+    @property
+    def tally(self) -> Tally | None:
+        """The totals of every case in the stream, once the stream is whole; None before, or when a write failed
+        (the stream then holds fewer cases than were counted, and is counted again when read)."""
+        return self._tally if self._complete else None
 
     def _open(self) -> ResultsWriter:
         # Opened with the first case, so a run that never got an answer (unreachable) writes nothing.

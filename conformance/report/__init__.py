@@ -15,6 +15,7 @@ from conformance.record import RESULTS_FILE
 
 if TYPE_CHECKING:
     from conformance.record.results import RunResult
+    from conformance.record.tally import Tally
     from conformance.report.history import HistoryStore, HistoryView
 
 FORMATS = ("junit.xml", "summary.md", "report.html")
@@ -34,16 +35,17 @@ def write_all(result: RunResult, directory: Path, secrets: tuple[str, ...] | Cal
     return [path, *write_formats(document, directory, baseline)]
 
 
-def write_from_stream(directory: Path, baseline: Document | None = None,
-                      history: HistoryStore | None = None) -> dict[str, Any]:  # fmt: skip
+def write_from_stream(directory: Path, baseline: Document | None = None, history: HistoryStore | None = None,
+                      tally: Tally | None = None) -> dict[str, Any]:  # fmt: skip
     """results.json and every other format from the results stream in ``directory`` (a finished run's, or
     one a killed run left); returns the document, its ``cases`` read from the stream as they are used.
-    With a ``history``, the run is recorded into it first and the reports show the nights."""
+    With a ``history``, the run is recorded into it first and the reports show the nights. ``tally``: the
+    stream's totals as its run added them up, so the stream is not read once more to count them."""
     from conformance.record.results_file import document_from_stream
     from conformance.record.results_file import write_document as write_results_document
     from conformance.record.stream import STREAM_FILE
 
-    document = document_from_stream(directory / STREAM_FILE)
+    document = document_from_stream(directory / STREAM_FILE, tally)
     write_results_document(document, directory / RESULTS_FILE)
     trends, unrecorded = _recorded(history, document)
     write_formats(document, directory, baseline, trends)

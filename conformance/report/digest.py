@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.report.diff import Run, diff_runs
-from conformance.report.document import Document
+from conformance.report.document import Document, failing_cases
 
 # Checks whose failure is a status the contract did not call for: grouped by (expected, got).
 STATUS_CHECKS = frozenset({
@@ -161,7 +161,7 @@ def _groups(document: Document, listed: int = LISTED_FAILURES) -> list[Group]:
 
     ``document["failures"]`` is read twice when there are more (it may be a view of the stream), never held.
     """
-    failing = {case["id"]: case["expected_status"] for case in document["cases"] if case["failed_checks"]}
+    failing = {case["id"]: case["expected_status"] for case in failing_cases(document)}
     groups: dict[str, Group] = {}
     smallest: dict[str, tuple[int, int, dict[str, Any]]] = {}  # group -> (request size, index, failure)
     for index, failure in enumerate(document["failures"]):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,16 @@ def headline(document: Document) -> str:
     if "coverage" not in document and document["verdict"] == Verdict.PASSED and undecided(document):
         return Verdict.UNDECIDED.upper()
     return str(document["verdict"]).upper()
+
+
+NO_FAILED_CHECK = b'"failed_checks":[]'  # in a results line (compact JSON, never inside a string): nothing failed
+
+
+def failing_cases(document: Document) -> Iterator[dict[str, Any]]:
+    """The cases with a failed check; from a stream, the lines of the others are skipped unparsed."""
+    cases = document["cases"]
+    found = cases.skipping(NO_FAILED_CHECK) if isinstance(cases, Records) else cases
+    return (case for case in found if case["failed_checks"])
 
 
 def undecided(document: Document) -> str | None:

@@ -394,7 +394,7 @@ def write_outputs(result: RunResult, sinks: RunSinks, report_dir: Path, baseline
     except OSError as exc:
         problems.append(f"cannot finish the recording in {sinks.recorder.directory}: {exc.strerror or exc}")
     try:
-        document = write_from_stream(report_dir, baseline, history)
+        document = write_from_stream(report_dir, baseline, history, sinks.tally)
         if report_dir.parent == REPORTS_ROOT:
             point_latest_at(report_dir)
     except OSError as exc:
