@@ -14,13 +14,14 @@ import re
 from collections import Counter
 from pathlib import Path
 
-# (group, frame pattern): the first group whose pattern matches any frame of a sample takes the sample
+# (group, frame pattern): the first group whose pattern matches any frame of a sample takes the sample. Each pattern
+# knows the stage folders and the flat tree before them (main up to e790538), so the two profile alike.
 GROUPS = [
-    ("reporting", re.compile(r"write_outputs|conformance/report/|write_document")),
-    ("filing", re.compile(r"conformance/record/")),
-    ("judging", re.compile(r"_verdict|run_checks|\bjudge \(|conformance/judge/")),
-    ("drawing hand-off", re.compile(r"conformance/plan/(planner|drawing|generation)\.py")),
-    ("sending/waiting", re.compile(r"conformance/send/|Future\.result|_send ")),
+    ("reporting", re.compile(r"write_outputs|conformance/reports?/|write_document")),
+    ("filing", re.compile(r"conformance/record/|conformance/cassettes/|conformance/(sinks|stream|results)\.py")),
+    ("judging", re.compile(r"_verdict|run_checks|\bjudge \(|conformance/judge/|conformance/(checks/|drift\.py)")),
+    ("drawing hand-off", re.compile(r"conformance/(plan/)?(planner|drawing|generation)\.py")),
+    ("sending/waiting", re.compile(r"conformance/send/|conformance/(client|connection)\.py|Future\.result|_send ")),
     ("start-up", re.compile(r"_find_and_load|open_target|plan_for|load_contract")),
 ]
 IDLE = re.compile(r"\b(wait|select|poll|recv_into|readinto|acquire|accept|_wait_for_tstate_lock|sleep)\b")
