@@ -102,7 +102,6 @@ def test_sids_become_stable_placeholders_of_the_same_shape() -> None:
     assert r.text("XAC" + "ab" * 16) == "XAC" + "ab" * 16  # part of a longer token, not a SID
 
 
-
 @pytest.mark.parametrize("pii", [False, True])
 def test_a_sid_the_suite_made_up_is_kept_and_any_other_still_becomes_a_placeholder(pii: bool) -> None:
     r = redactor(pii=pii)
@@ -120,6 +119,7 @@ def test_generated_text_is_never_pseudonymised_in_any_unicode_form() -> None:
     for form in ("NFC", "NFD", "NFKC", "NFKD"):
         assert r.pseudonym(unicodedata.normalize(form, name), "name") == unicodedata.normalize(form, name)
     assert r.pseudonym("Someone Else", "name") != "Someone Else"
+
 
 def test_personal_data_is_pseudonymised_consistently_and_keeps_its_shape() -> None:
     r = redactor()

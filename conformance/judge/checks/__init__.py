@@ -3,11 +3,18 @@
 ``registry`` holds the machinery and what a check sees; the checks live by theme, registered in
 the order reports list them: ``isolation`` (one account never reaches another's data), ``protocol`` (statuses,
 wire format, the error contract),
-``semantics`` (echo, identity, ids, time, read-back), ``undocumented`` (drift).
+then what a created conversation means: ``echo`` (what was sent comes back), ``identity`` (the caller's
+account, ids of its own), ``leaks`` (one request never shows up in another), ``timestamps``, ``read_back``; last
+``undocumented`` (drift).
 """
 
 from conformance.contract.members import field_paths, walk_enum_drift, walk_undocumented
-from conformance.judge.checks import isolation, protocol, semantics, undocumented  # noqa: F401 - importing registers them
+
+# isort: off
+# Importing registers the checks, in the order of these imports: the order every report lists them in.
+from conformance.judge.checks import isolation, protocol, echo, identity, leaks, timestamps, read_back, undocumented  # noqa: F401
+
+# isort: on
 from conformance.judge.checks.registry import (
     CHECKS,
     DEFAULT_CLOCK_SKEW_S,

@@ -260,6 +260,16 @@ def pointer(path: Any) -> str:
 ABSENT = object()
 
 
+def member(body: dict[str, Any], key: str) -> Any:
+    """The member's value, null included, or ABSENT when it is missing (for what was sent: null is an answer)."""
+    return body.get(key, ABSENT)
+
+
+def listed(value: Any) -> list[Any]:
+    """A member that should be an array, as one (the schema check reports when it is not)."""
+    return value if isinstance(value, list) else []
+
+
 WHOLE = 100  # characters of a value printed whole in a message; a longer one is cut (and said to be)
 
 
