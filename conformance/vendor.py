@@ -39,8 +39,9 @@ def more_info_url(code: int) -> str:
 
 ACCOUNT_SID_PREFIX: Final = "AC"
 API_KEY_SID_PREFIX: Final = "SK"
-ACCOUNT_SID_PATTERN: Final = re.compile(rf"^{ACCOUNT_SID_PREFIX}[0-9a-fA-F]{{32}}$")
-API_KEY_SID_PATTERN: Final = re.compile(rf"^{API_KEY_SID_PREFIX}[0-9a-fA-F]{{32}}$")
+SID_DIGITS: Final = 32  # hex digits after a SID's two-letter prefix
+ACCOUNT_SID_PATTERN: Final = re.compile(rf"^{ACCOUNT_SID_PREFIX}[0-9a-fA-F]{{{SID_DIGITS}}}$")
+API_KEY_SID_PATTERN: Final = re.compile(rf"^{API_KEY_SID_PREFIX}[0-9a-fA-F]{{{SID_DIGITS}}}$")
 
 CONVERSATION_ID_PREFIX: Final = "conv_conversation_"
 PARTICIPANT_ID_PREFIX: Final = "conv_participant_"

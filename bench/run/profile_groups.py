@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 # (group, frame pattern): the first group whose pattern matches any frame of a sample takes the sample. Each pattern
-# knows the stage folders and the flat tree before them (main up to e790538), so the two profile alike.
+# knows the stage folders (55ef841 on) and the flat tree before them (bbdaa34 and earlier), so the two profile alike.
 GROUPS = [
     ("reporting", re.compile(r"write_outputs|conformance/reports?/|write_document")),
     ("filing", re.compile(r"conformance/record/|conformance/cassettes/|conformance/(sinks|stream|results)\.py")),

@@ -76,7 +76,7 @@ def _decoded(header: str | None) -> tuple[str, str | None, str | None]:
 
 def _form_of(username: str) -> str:
     """A username's credential form: an Account SID (``AC...``) is the account form, anything else an API key."""
-    return CredentialForm.ACCOUNT if username[:2].upper() == ACCOUNT_SID_PREFIX else CredentialForm.API_KEY
+    return CredentialForm.ACCOUNT if username.upper().startswith(ACCOUNT_SID_PREFIX) else CredentialForm.API_KEY
 
 
 def _username_form(header: str | None) -> str:

@@ -61,13 +61,9 @@ def run_checks(case: Case, exchange: Exchange, fetched: Exchange | None, state: 
     return results
 
 
-# Why a case that reads a created conversation (its participant, the second account's) was not sent: nothing this
-# run (or this shard, or a lone reproduce) created it before the case came up.
-
-
 def judge(case: Case, exchange: Exchange, fetched: Exchange | None, state: RunState,
           allowed: frozenset[str] | None = None) -> CaseResult:  # fmt: skip
-    """The verdict on one case from what came back (used by runs and replay)."""
+    """The verdict on one case from what came back: every path reaches it (run, replay, reproduce, parity, plugins)."""
     if reason := not_the_api(exchange):
         return CaseResult(case, CaseOutcome.INCONCLUSIVE, exchange, reason=reason)
     if exchange.status is None:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from conformance.judge.verdicts import CaseResult
 from conformance.parity.resend import body_of
 from conformance.send.exchange import Exchange
+from conformance.vendor import SID_DIGITS
 
 ROOT = "(root)"
 KINDS = {
@@ -31,7 +32,7 @@ KINDS = {
 }
 TIMESTAMP_KEYS = frozenset({"createdAt", "updatedAt"})
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
-_PREFIX = re.compile(r"^(?:[A-Za-z]+_)+|^[A-Z]{2}(?=[0-9a-f]{32}$)")
+_PREFIX = re.compile(rf"^(?:[A-Za-z]+_)+|^[A-Z]{{2}}(?=[0-9a-f]{{{SID_DIGITS}}}$)")
 
 
 @dataclass(frozen=True)

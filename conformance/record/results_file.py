@@ -15,6 +15,12 @@ from conformance.record.run_record import RunHeader
 from conformance.record.stream import ResultsStream
 from conformance.record.tally import Answers, Tally
 
+# What a results line holds when it has nothing for a view: such lines are skipped unparsed. Lines are compact JSON
+# (``jsonlines.dumps_line``) in which a quote inside a string is escaped, so these bytes are never inside a value.
+NO_FAILURES = b'"failures":[]'
+NOT_INCONCLUSIVE = b'"inconclusive":null'
+NO_FAILED_CHECK = b'"failed_checks":[]'  # the case entry's own list: the case failed no check
+
 
 class Records:
     """One list of ``results.json`` (its cases, failures or inconclusive cases) as a view of the stream: read
@@ -50,9 +56,9 @@ def document_from_stream(path: Path, tally: Tally | None = None) -> dict[str, An
             tally.add(record)
     cases = Records(stream, lambda record: (record["case"],), tally.counts["cases"],
                     coverage=tally.coverage, answers=tally.answers)  # fmt: skip
-    failures = Records(stream, lambda record: record["failures"], tally.failure_count, b'"failures":[]')
+    failures = Records(stream, lambda record: record["failures"], tally.failure_count, NO_FAILURES)
     inconclusive = Records(stream, lambda record: (record["inconclusive"],) if record.get("inconclusive") else (),
-                           tally.counts["inconclusive"], b'"inconclusive":null')  # fmt: skip
+                           tally.counts["inconclusive"], NOT_INCONCLUSIVE)  # fmt: skip
     return tally.document(cases, stream.end, failures, inconclusive)
 
 

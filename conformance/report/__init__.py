@@ -1,7 +1,9 @@
 """Stage 6, reports of a run: results.json plus junit.xml, summary.md and report.html, all built from the results dict.
 
-``write_all`` is what ``conformance run`` calls; ``write_document`` is for tools that only have a
-results dict (replay, ``report merge``). Imports happen on use so the CLI starts fast.
+``write_from_stream`` is what ``conformance run`` calls (with the totals it counted as it wrote the stream) and
+``conformance report build`` (which counts them again); ``write_all`` writes a run held in memory (replay);
+``write_document`` is for tools that only have a results dict (``report merge``). Imports happen on use so the
+CLI starts fast.
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ from typing import Any
 from conformance.judge.coverage import Coverage, Verdict
 from conformance.judge.drift import DRIFT_CHECKS
 from conformance.kinds import family_of
-from conformance.record.results_file import Records
+from conformance.record import RESULTS_FILE
+from conformance.record.results_file import NO_FAILED_CHECK, Records
 from conformance.record.run_record import RunPolicy
-from conformance.report import RESULTS_FILE
 from conformance.vendor import DEFAULT_BASE_URL
 
 Document = dict[str, Any]
@@ -83,9 +83,6 @@ def headline(document: Document) -> str:
     if "coverage" not in document and document["verdict"] == Verdict.PASSED and undecided(document):
         return Verdict.UNDECIDED.upper()
     return str(document["verdict"]).upper()
-
-
-NO_FAILED_CHECK = b'"failed_checks":[]'  # in a results line (compact JSON, never inside a string): nothing failed
 
 
 def failing_cases(document: Document) -> Iterator[dict[str, Any]]:

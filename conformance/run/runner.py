@@ -59,6 +59,8 @@ def plan_for(target: Target, options: RunOptions, contract: Contract | None = No
     return plan.shard(*options.shard) if options.shard else plan
 
 
+# Why a case that reads a created conversation (its participant, the second account's) was not sent: nothing this
+# run (or this shard, or a lone reproduce) created it before the case came up.
 NOTHING_CREATED = "not run: it reads what an earlier case of the run creates, and no earlier case created it"
 
 

@@ -1,28 +1,56 @@
 """A run counts its totals as it writes its results stream, and builds results.json from them without reading the
-stream once more for them: the document must be the one ``conformance report`` builds from the stream alone."""
+stream once more for them: the document must be the one ``conformance report`` builds from the stream alone. The
+reports skip, unparsed, the lines that hold nothing for them: the bytes they look for must mean exactly that."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import pytest
 from cassette_helpers import live_run
 
 from conformance.emulator.server import EmulatorServer
-from conformance.record.results_file import document_from_stream, write_document
+from conformance.record import results_file
+from conformance.record.results_file import (
+    NO_FAILED_CHECK,
+    NO_FAILURES,
+    NOT_INCONCLUSIVE,
+    document_from_stream,
+    write_document,
+)
 from conformance.record.stream import STREAM_FILE
+from conformance.record.tally import Tally
 from conformance.report import write_formats
 
 
-def test_a_runs_results_json_is_what_its_stream_alone_gives(tmp_path: Path) -> None:
-    with EmulatorServer() as server:
+@pytest.fixture(scope="module")
+def faulty_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Tally | None]]:
+    """A run with failures, warnings and inconclusive cases; and the tallies the reports were given."""
+    directory = tmp_path_factory.mktemp("tally")
+    given: list[Tally | None] = []
+    build = results_file.document_from_stream
+
+    def spy(path: Path, tally: Tally | None = None) -> dict[str, Any]:
+        given.append(tally)
+        return build(path, tally)
+
+    with pytest.MonkeyPatch.context() as patch, EmulatorServer() as server:
+        patch.setattr(results_file, "document_from_stream", spy)
         server.inject("extra_field")  # warnings
         server.inject("missing_field", count=15)  # failures
         server.inject("wrong_status", count=5)  # failures grouped by the status each case expected
         server.inject("status_503", count=9)  # inconclusive cases
-        code, output = live_run(server, tmp_path, max_examples=12)
+        code, output = live_run(server, directory, max_examples=12)
     assert code == 1, output
-    run_dir = next(path.parent for path in (tmp_path / "reports").rglob(STREAM_FILE))
+    return next(path.parent for path in (directory / "reports").rglob(STREAM_FILE)), given
+
+
+def test_a_runs_results_json_is_what_its_stream_alone_gives(faulty_run: tuple[Path, list[Tally | None]],
+                                                            tmp_path: Path) -> None:  # fmt: skip
+    run_dir, given = faulty_run
+    assert len(given) == 1 and given[0] is not None, "the run re-counted its stream instead of handing over its tally"
     written = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
     counts = written["counts"]
     assert counts["cases"] > 20 and counts["inconclusive"] and written["failures"] and written["warnings"], counts
@@ -37,3 +65,20 @@ def test_a_runs_results_json_is_what_its_stream_alone_gives(tmp_path: Path) -> N
     for name in ("summary.md", "junit.xml", "report.html"):
         shown = (in_memory / name).read_text(encoding="utf-8").replace(str(in_memory), str(run_dir))
         assert shown == (run_dir / name).read_text(encoding="utf-8"), name  # the reproduce lines name the folder
+
+
+def test_a_line_holds_a_skip_marker_exactly_when_it_has_nothing_for_that_view(
+    faulty_run: tuple[Path, list[Tally | None]],
+) -> None:
+    """Were a key renamed, the views would quietly parse every line again, or skip lines they need."""
+    run_dir, _given = faulty_run
+    lines = [raw for raw in (run_dir / STREAM_FILE).read_bytes().splitlines() if raw.startswith(b'{"case"')]
+    seen = {NO_FAILED_CHECK: [0, 0], NO_FAILURES: [0, 0], NOT_INCONCLUSIVE: [0, 0]}
+    for raw in lines:
+        record = json.loads(raw)["case"]
+        empty = {NO_FAILED_CHECK: not record["case"]["failed_checks"], NO_FAILURES: not record["failures"],
+                 NOT_INCONCLUSIVE: not record.get("inconclusive")}  # fmt: skip
+        for marker, nothing in empty.items():
+            assert (marker in raw) == nothing, (marker, raw[:300])
+            seen[marker][nothing] += 1
+    assert all(without and with_ for without, with_ in seen.values()), seen  # each marker seen present and absent

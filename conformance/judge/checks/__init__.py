@@ -1,18 +1,26 @@
 """The checks: one small function per property of the contract, registered by one decorator.
 
 ``registry`` holds the machinery and what a check sees; the checks live by theme, registered in
-the order reports list them: ``isolation`` (one account never reaches another's data), ``protocol`` (statuses,
-wire format, the error contract),
-then what a created conversation means: ``echo`` (what was sent comes back), ``identity`` (the caller's
-account, ids of its own), ``leaks`` (one request never shows up in another), ``timestamps``, ``read_back``; last
-``undocumented`` (drift).
+the order reports list them: ``isolation`` (one account never reaches another's data: ``cross_account_isolation``),
+``protocol`` (statuses, wire format, the error contract), then what a created conversation means: ``echo`` (what was
+sent comes back), ``identity`` (the caller's account, ids of its own), ``request_isolation`` (nothing of one request
+shows up in another), ``timestamps``, ``read_back``; last ``undocumented`` (drift).
 """
 
 from conformance.contract.members import field_paths, walk_enum_drift, walk_undocumented
 
 # isort: off
 # Importing registers the checks, in the order of these imports: the order every report lists them in.
-from conformance.judge.checks import isolation, protocol, echo, identity, leaks, timestamps, read_back, undocumented  # noqa: F401
+from conformance.judge.checks import (  # noqa: F401
+    isolation,
+    protocol,
+    echo,
+    identity,
+    request_isolation,
+    timestamps,
+    read_back,
+    undocumented,
+)
 
 # isort: on
 from conformance.judge.checks.registry import (

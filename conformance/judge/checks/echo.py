@@ -110,6 +110,7 @@ def _pairing(sent: list[dict[str, Any]], got: list[dict[str, Any]], strict: bool
 
 
 def sent_participants(ctx: Context) -> list[dict[str, Any]]:
+    """The participants the request sent that are objects (the schema check judges any that are not)."""
     sent = ctx.case.payload.get("participants") if isinstance(ctx.case.payload, dict) else None
     return [p for p in sent if isinstance(p, dict)] if isinstance(sent, list) else []
 
@@ -120,6 +121,7 @@ ECHOING = frozenset({CaseKind.VALID})
 
 
 def echoed(ctx: Context) -> bool:
+    """A conversation was created from a JSON body: there is an echo to compare with what was sent."""
     return ctx.created is not None and ctx.case.is_json_payload
 
 

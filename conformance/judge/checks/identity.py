@@ -1,4 +1,4 @@
-"""Checks on whose a created conversation is, and that its ids are its own: the caller's account, one id each."""
+"""Checks that a created conversation belongs to the caller's account and that its ids are distinct."""
 
 from __future__ import annotations
 

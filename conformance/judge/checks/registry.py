@@ -261,7 +261,7 @@ ABSENT = object()
 
 
 def member(body: dict[str, Any], key: str) -> Any:
-    """The member's value, null included, or ABSENT when it is missing (for what was sent: null is an answer)."""
+    """A returned member's value, null included (null is an answer), or ABSENT when the body leaves it out."""
     return body.get(key, ABSENT)
 
 

@@ -45,8 +45,10 @@ API_KEY_PLACEHOLDER = vendor.API_KEY_SID_PREFIX + "0" * 32
 DETERMINISTIC_HOST = "emulator.invalid"
 DROPPED_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 UNICODE_FORMS = ("NFC", "NFD", "NFKC", "NFKD")  # a generated string in any of them is still generated
-SID_LENGTH = 34  # two letters and 32 hex digits
-GENERATED_KEPT = 20_000  # generated strings remembered: many cases' worth (a 50-participant body has ~300)
+SID_LENGTH = len(vendor.ACCOUNT_SID_PREFIX) + vendor.SID_DIGITS
+# Generated strings remembered: many cases' worth (a 50-participant body has ~300). Without --redact-pii only
+# SID-shaped ones are kept, so a made-up SID is remembered for far longer than 20,000 strings of other text.
+GENERATED_KEPT = 20_000
 TEXT_MEMO_CHARS = 512  # texts up to this long are remembered once redacted (when they hold no SID) ...
 TEXTS_KEPT = 8192  # ... this many at most: the memory stays flat however long the run
 PII_MIN_TEXT = 3  # originals shorter than this are replaced only where they are a whole field
@@ -54,12 +56,12 @@ PII_MIN_TEXT = 3  # originals shorter than this are replaced only where they are
 # The prefix first, then what precedes it: a pattern that starts with a lookbehind is tried at every position,
 # one that starts with AC|SK only where an A or an S is (about 4x faster over a body; the same matches).
 _SID = re.compile(
-    rf"({vendor.ACCOUNT_SID_PREFIX}|{vendor.API_KEY_SID_PREFIX})(?<![0-9A-Za-z]..)([0-9a-fA-F]{{32}})(?![0-9A-Za-z])"
+    rf"({vendor.ACCOUNT_SID_PREFIX}|{vendor.API_KEY_SID_PREFIX})(?<![0-9A-Za-z]..)([0-9a-fA-F]{{{vendor.SID_DIGITS}}})(?![0-9A-Za-z])"
 )
 _PLACEHOLDER_MAX = 1 << 16  # "AC000...0042" is a placeholder (or a test dummy), not a real SID
 _E164 = re.compile(r"^\+[0-9]{6,15}$")
 _SCHEME = re.compile(r"^([a-z]+:)(.*)$", re.DOTALL)
-_TWILIO_SID = re.compile(r"^([A-Z]{2})[0-9a-fA-F]{32}$")
+_TWILIO_SID = re.compile(rf"^([A-Z]{{2}})[0-9a-fA-F]{{{vendor.SID_DIGITS}}}$")
 _ID_PREFIX = re.compile(r"^([A-Za-z]+(?:_[A-Za-z]+)*_)")
 
 
