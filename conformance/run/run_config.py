@@ -70,6 +70,8 @@ def pinned_defaults(command: click.Command, folder: Path,
             raise PinnedOptionsError(f"{where}: expected one value, got {value!r}")
         if param.is_flag and not isinstance(value, bool):
             raise PinnedOptionsError(f"{where}: expected true or false, got {value!r}")
+        if not param.is_flag:
+            value = [_typed(param, item, where) for item in value] if param.multiple else _typed(param, value, where)
         try:
             converted = param.type_cast_value(context, value)
             if key in parsers:
@@ -78,6 +80,19 @@ def pinned_defaults(command: click.Command, folder: Path,
             raise PinnedOptionsError(f"{where}: {exc.message}") from None
         defaults[param.name] = value
     return path, defaults
+
+
+def _typed(param: click.Option, value: Any, where: str) -> str:
+    """A TOML value as the text a user would type after the flag, so the option's own parser judges it as it judges
+    a flag (``seed = 1.5`` is refused like ``--seed 1.5``, never cut to 1). A path, a choice or a word is written
+    in quotes: a bare number, boolean or date there is refused."""
+    if isinstance(value, str):
+        return value
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if not numeric or isinstance(param.type, click.Path | click.Choice) or param.type is click.STRING:
+        shown = str(value).lower() if isinstance(value, bool) else str(value)
+        raise PinnedOptionsError(f"{where}: expected a quoted string, got {shown}")
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def pinned_flags(command: click.Command, pinned: Mapping[str, Any]) -> list[str]:

@@ -202,9 +202,16 @@ def test_conformance_toml_comes_before_pyproject(tmp_path: Path) -> None:
         ('severity = {nope = "warn"}', "severity: unknown check 'nope'"),
         ('max-time = "soon"', "max-time: --max-time: expected a duration"),
         ('deterministic = "yes"', "deterministic: expected true or false"),
-        ("rate = nan", "rate: nan is not a number of requests per second"),
+        ("rate = nan", "rate: 'nan' is not a number of requests per second"),  # as --rate nan says
         ("max-examples = [1]", "max-examples: expected one value"),
         ('target = "staging"', "target: 'staging' is not one of"),
+        # TOML types the flag's text cannot carry: judged as the text a user would type, never cast or crashed on
+        ("seed = 1.5", "seed: '1.5' is not a valid integer"),
+        ("max-examples = 1e400", "max-examples: 'inf' is not a valid integer"),
+        ("report-dir = 5", "report-dir: expected a quoted string, got 5"),
+        ("cassette-dir = 2026-01-01", "cassette-dir: expected a quoted string, got 2026-01-01"),
+        ("baseline = true", "baseline: expected a quoted string, got true"),
+        ("target = 1", "target: expected a quoted string, got 1"),
         ("[oops", "not readable TOML"),
     ],
 )
