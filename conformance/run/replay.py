@@ -93,7 +93,7 @@ class Cassettes:
     def _load(self, name: str, where: str) -> list[dict[str, Any]]:
         path = self.directory / name
         if not name.endswith(CASSETTE_SUFFIX) or not path.resolve().is_relative_to(self.directory.resolve()):
-            raise ReplayError(f"{self.directory / SIDECAR}: {where}: cassette {name!r} is not a .yaml file "
+            raise ReplayError(f"{self.directory / where}: cassette {name!r} is not a .yaml file "
                               "inside the recording")  # fmt: skip
         try:
             raw = path.read_bytes()
@@ -132,7 +132,9 @@ def _interaction_problem(interaction: Any) -> str | None:
         if not isinstance(request.get(key), str):
             return f"request.{key} must be a string, got {request.get(key)!r}"
     status = response.get("status")
-    code = status.get("code") if isinstance(status, dict) else None
+    if not isinstance(status, dict):
+        return f"response.status must be a mapping with an HTTP status code, got {status!r}"
+    code = status.get("code")
     if not isinstance(code, int) or isinstance(code, bool) or not 100 <= code <= 599:
         return f"response.status.code must be an HTTP status, got {code!r}"
     for where, headers in (("request", request.get("headers")), ("response", response.get("headers"))):
