@@ -288,10 +288,24 @@ def main() -> None:
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        cli(prog_name="conformance")
+        code = cli.main(prog_name="conformance", standalone_mode=False)
     except KeyboardInterrupt:  # outside any command (click turns one inside a command into "Aborted!")
         click.echo(INTERRUPTED_STARTING, err=True)
         sys.exit(130)
+    except click.exceptions.NoArgsIsHelpError as exc:  # a group called bare: its help, as click shows it
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:  # one line, where click would print its usage block first
+        helping = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        click.echo(f"Error: {exc.format_message()}{helping}", err=True)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)  # --help and --version end here with 0
 
 
 if __name__ == "__main__":

@@ -223,3 +223,22 @@ def test_a_bad_pinned_option_is_one_line_naming_the_file_and_key_and_exit_2(tmp_
     line = one_error_line(stderr)
     assert line.startswith(f"Error: {tmp_path / 'conformance.toml'}: ") and expected in line, line
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["run", "--max-examples", "0"], "Error: Invalid value for '--max-examples': 0 is not in the range"),
+        (["run", "--target", "bogus"], "Error: Invalid value for '--target': 'bogus' is not one of"),
+        (["run", "--no-such-flag"], "Error: No such option '--no-such-flag'"),
+        (["nope"], "Error: No such command 'nope'"),
+        (["diff"], "Error: Missing argument 'OLD'"),
+    ],
+)
+def test_a_usage_error_is_one_line_from_the_installed_command(args: list[str], expected: str) -> None:
+    """Click prints its usage block before such an error; the ``conformance`` command prints the error alone."""
+    done = subprocess.run([sys.executable, "-c", "from conformance.cli import main; main()", *args],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith(expected), done.stderr
+    assert "--help" in done.stderr  # where to look next
