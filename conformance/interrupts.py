@@ -5,6 +5,11 @@ and writes its reports). Inside :meth:`Interrupts.atomic` (one judged case going
 recording's list and the results stream) the signal waits for the block to end, so no case is in one
 output and missing from another; inside :meth:`Interrupts.held` (judging a case, writing the reports) it
 waits until asked for.
+
+A ``KeyboardInterrupt`` raised where Python cannot pass it on (a garbage-collector callback, such as the one
+Hypothesis installs, or a ``__del__``) is printed as ignored and lost. So the handler remembers each one it raises
+until the run says it arrived (:meth:`Interrupts.delivered`); one never delivered is raised again at the next point
+between cases (:meth:`Interrupts.raise_pending`), and the run stops there instead of running on.
 """
 
 from __future__ import annotations
@@ -19,12 +24,18 @@ class Interrupts:
     def __init__(self) -> None:
         self._depth = 0
         self._pending = False
+        self._undelivered = False  # raised by the handler and not yet caught by the run: perhaps swallowed
 
     def _handler(self, _signum: int, _frame: object) -> None:
         if self._depth:
             self._pending = True
             return
+        self._undelivered = True
         raise KeyboardInterrupt
+
+    def delivered(self) -> None:
+        """The run caught the interrupt: it is not to be raised again."""
+        self._undelivered = False
 
     @contextmanager
     def installed(self) -> Iterator[None]:
@@ -38,7 +49,7 @@ class Interrupts:
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
-            self._pending = False
+            self._pending = self._undelivered = False
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
@@ -63,10 +74,11 @@ class Interrupts:
             self._depth -= 1
 
     def take_pending(self) -> bool:
-        """Whether a signal waited (and forget it): for a caller that stops on its own terms."""
-        if self._depth or not self._pending:
+        """Whether a signal waited, or was raised where it was lost (and forget it): for a caller that stops on its
+        own terms."""
+        if self._depth or not (self._pending or self._undelivered):
             return False
-        self._pending = False
+        self._pending = self._undelivered = False
         return True
 
     def raise_pending(self) -> None:

@@ -310,6 +310,7 @@ def reconfirm(runner: Runner, failing: FailingGroups, result: RunResult) -> None
     try:
         result.confirmation = confirm(runner, failing.groups.values())
     except KeyboardInterrupt:
+        INTERRUPTS.delivered()
         result.interrupted = True  # stopped while confirming: the run did not reach its verdict
     finally:
         result.requests = runner.client.sent
@@ -324,6 +325,7 @@ def reduce_examples(runner: Runner, failing: FailingGroups, result: RunResult, r
     try:
         result.reduced = shrink(runner, large, runner.contract, recorder.redacted, result.seed)
     except KeyboardInterrupt:
+        INTERRUPTS.delivered()
         result.interrupted = True  # stopped while shrinking: the run did not reach its verdict
     finally:
         result.requests = runner.client.sent

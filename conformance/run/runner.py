@@ -126,13 +126,14 @@ class Runner:
                     progress(taken, total, shown)
                 INTERRUPTS.raise_pending()  # one that waited while the case was judged
         except KeyboardInterrupt:
+            INTERRUPTS.delivered()
             result.interrupted = self._stopping = True
             try:
                 for case_result in judged:  # the cases already sent: judged and kept (nothing new is sent)
                     taken += 1
                     accept(case_result)
-            except KeyboardInterrupt:
-                pass  # a second Ctrl-C: stop judging; the reports are still written from what is there
+            except KeyboardInterrupt:  # a second Ctrl-C: stop judging; the reports are still written from what is there
+                INTERRUPTS.delivered()
         finally:
             result.requests = self.client.sent
             result.finished_at = now()
@@ -220,6 +221,7 @@ class Runner:
                     break
                 yield settle()
         except KeyboardInterrupt:
+            INTERRUPTS.delivered()
             interrupted_here = self._stopping = True
         try:
             if self._stopping:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conformance.cli import INTERRUPTED_STARTING
+from conformance.interrupts import Interrupts
 
 CHILD = """
 import os, signal, sys
@@ -53,3 +54,28 @@ def test_a_sigint_while_starting_is_one_line_and_130(tmp_path: Path, module: str
     assert child.returncode == 130, child.stdout + child.stderr
     assert child.stderr.splitlines() == [INTERRUPTED_STARTING] and child.stdout == ""
     assert not (tmp_path / "r").exists() and not (tmp_path / "c").exists()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the loss itself, as Python reports it
+def test_an_interrupt_lost_where_it_was_raised_comes_back_between_cases() -> None:
+    """Python drops an exception raised in a garbage-collector callback or a ``__del__`` (Hypothesis installs such a
+    callback): a run that met its SIGINT there would run on. The next point between cases raises it again."""
+    interrupts = Interrupts()
+
+    class RaisesInDel:
+        def __del__(self) -> None:
+            interrupts._handler(signal.SIGINT, None)  # as the signal lands while Python runs this
+
+    RaisesInDel()  # Python prints "Exception ignored in ..." and goes on
+    with pytest.raises(KeyboardInterrupt):
+        interrupts.raise_pending()
+    interrupts.raise_pending()  # raised once, not again
+
+
+def test_an_interrupt_the_run_caught_is_not_raised_again() -> None:
+    interrupts = Interrupts()
+    with pytest.raises(KeyboardInterrupt):
+        interrupts._handler(signal.SIGINT, None)
+    interrupts.delivered()
+    interrupts.raise_pending()
+    assert not interrupts.take_pending()
