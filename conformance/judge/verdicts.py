@@ -40,8 +40,8 @@ class CaseResult:
 
 def run_checks(case: Case, exchange: Exchange, fetched: Exchange | None, state: RunState,
                allowed: frozenset[str] | None = None) -> list[CheckResult]:  # fmt: skip
-    """Every registered check against one case's response (used by runs, replay and pytest); a check that cannot
-    apply to the case's kind is skipped without being asked (``RunState.judging``)."""
+    """Every registered check against one case's response (through :func:`judge`, or alone for schemathesis); a
+    check that cannot apply to the case's kind is skipped without being asked (``RunState.judging``)."""
     context = Context(case, exchange, state, fetched)
     results = []
     for judged in state.judging(case.kind, allowed):

@@ -17,6 +17,7 @@ from typing import Any
 from conformance.contract.schemas import Contract
 from conformance.interrupts import INTERRUPTS
 from conformance.judge.verdicts import CaseResult
+from conformance.kinds import CaseOutcome
 from conformance.record.cassettes.recording import Recorder
 from conformance.record.results import RunResult, case_record, observed_paths
 from conformance.record.run_record import RunHeader
@@ -69,7 +70,7 @@ class RunSinks:
             self._open().case(line)
             assert self._tally is not None
             self._tally.add(line)  # the reports' totals, counted as the stream gets the line
-            if shown.outcome == "failed" or self._clock() - self._flushed >= FLUSH_EVERY_S:
+            if shown.outcome == CaseOutcome.FAILED or self._clock() - self._flushed >= FLUSH_EVERY_S:
                 self.flush()
         return shown
 
