@@ -20,5 +20,7 @@ def _tests_leave_the_work_tree_alone():
     before = _outputs()
     yield
     stray = sorted(_outputs() - before)
-    assert not stray, (f"new in the work tree while the tests ran: {stray}. A test wrote there, or a "
-                       "`conformance run` in this checkout did meanwhile (run it elsewhere while testing)")
+    assert not stray, (
+        f"new in the work tree while the tests ran: {stray}. A test wrote there, or a "
+        "`conformance run` in this checkout did meanwhile (run it elsewhere while testing)"
+    )

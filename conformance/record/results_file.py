@@ -11,6 +11,7 @@ from typing import Any
 
 from conformance.judge.coverage import Coverage
 from conformance.record.atomic import atomic_file
+from conformance.record.jsonlines import dumps_indented
 from conformance.record.run_record import RunHeader
 from conformance.record.stream import ResultsStream
 from conformance.record.tally import Answers, Tally
@@ -73,7 +74,7 @@ def write_document(document: dict[str, Any], path: Path) -> Path:
             handle.write(before + "[")
             empty = True
             for item in items:
-                entry = json.dumps(item, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+                entry = dumps_indented(item).replace("\n", "\n    ")
                 handle.write(("\n    " if empty else ",\n    ") + entry)
                 empty = False
             handle.write("]" if empty else "\n  ]")
