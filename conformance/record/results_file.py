@@ -63,8 +63,10 @@ def document_from_stream(path: Path, tally: Tally | None = None) -> dict[str, An
     return tally.document(cases, stream.end, failures, inconclusive)
 
 
-def write_document(document: dict[str, Any], path: Path) -> Path:
-    """``results.json``, written list item by list item (its lists may be views of a stream), atomically."""
+def write_document(document: dict[str, Any], path: Path,
+                   each_case: Callable[[dict[str, Any]], None] | None = None) -> Path:  # fmt: skip
+    """``results.json``, written list item by list item (its lists may be views of a stream), atomically.
+    ``each_case`` is given every case as it is written: the reports add theirs up in this pass, not one of their own."""
     views = {key: value for key, value in document.items() if isinstance(value, Records) or key == "cases"}
     head = {key: f"\x00{key}\x00" if key in views else value for key, value in document.items()}  # placeholders
     text = json.dumps(head, indent=2, ensure_ascii=False)
@@ -74,6 +76,8 @@ def write_document(document: dict[str, Any], path: Path) -> Path:
             handle.write(before + "[")
             empty = True
             for item in items:
+                if each_case is not None and key == "cases":
+                    each_case(item)
                 entry = dumps_indented(item).replace("\n", "\n    ")
                 handle.write(("\n    " if empty else ",\n    ") + entry)
                 empty = False

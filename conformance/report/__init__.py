@@ -48,9 +48,10 @@ def write_from_stream(directory: Path, baseline: Document | None = None, history
     from conformance.record.stream import STREAM_FILE
 
     document = document_from_stream(directory / STREAM_FILE, tally)
-    write_results_document(document, directory / RESULTS_FILE)
+    cases = CasePass()
+    write_results_document(document, directory / RESULTS_FILE, cases.add)
     trends, unrecorded = _recorded(history, document)
-    write_formats(document, directory, baseline, trends)
+    write_formats(document, directory, baseline, trends, cases)
     if unrecorded is not None:  # the reports are written all the same, without the nights
         raise unrecorded
     return document
@@ -82,10 +83,26 @@ def _recorded(history: HistoryStore | None, document: Document) -> tuple[History
         return None, exc
 
 
+class CasePass:
+    """What junit.xml and report.html add up over every case, fed by the pass that writes ``results.json``: a run's
+    cases are a view of its stream, and each report reading it once more cost a parse of every line."""
+
+    def __init__(self) -> None:
+        from conformance.report.html import CaseOverview
+        from conformance.report.junit import CaseGroups
+
+        self.groups, self.overview = CaseGroups(), CaseOverview()
+
+    def add(self, case: dict[str, Any]) -> None:
+        self.groups.add(case)
+        self.overview.add(case)
+
+
 def write_formats(document: Document, directory: Path, baseline: Document | None = None,
-                  trends: HistoryView | None = None) -> list[Path]:  # fmt: skip
+                  trends: HistoryView | None = None, cases: CasePass | None = None) -> list[Path]:  # fmt: skip
     """junit.xml, summary.md and report.html for a results dict; the digest is marked against ``baseline``;
-    ``trends`` (the history as of this run) adds each group's nights and the history section.
+    ``trends`` (the history as of this run) adds each group's nights and the history section; ``cases``: every case
+    of the document already added up (else each report reads the cases again).
 
     Each file is written as it is rendered (atomically), and the digest is built once for both that show it.
     Every failing case they show carries the line that reproduces it from ``directory``.
@@ -98,9 +115,11 @@ def write_formats(document: Document, directory: Path, baseline: Document | None
 
     digest = build_digest(document, baseline)
     renderers: dict[str, Callable[[], Iterable[str]]] = {
-        "junit.xml": lambda: junit_chunks(document, directory),
+        "junit.xml": lambda: junit_chunks(document, directory, cases.groups if cases else None),
         "summary.md": lambda: (render_summary(document, baseline, digest, trends, directory),),
-        "report.html": lambda: html_chunks(document, baseline, digest, trends, directory),
+        "report.html": lambda: html_chunks(
+            document, baseline, digest, trends, directory, cases.overview if cases else None
+        ),
     }
     written = []
     for name in FORMATS:

@@ -67,10 +67,11 @@ def render_html(document: Document, baseline: Document | None = None, digest: Di
 
 
 def html_chunks(document: Document, baseline: Document | None = None, digest: Digest | None = None,
-                history: HistoryView | None = None, report_dir: Path | str = "DIR") -> Iterator[str]:  # fmt: skip
+                history: HistoryView | None = None, report_dir: Path | str = "DIR",
+                overview: CaseOverview | None = None) -> Iterator[str]:  # fmt: skip
     """report.html as it is rendered, piece by piece (to be written as it comes); with the ``history`` as of this
     run, a section of the failure groups and the trends across nights; every failure shown carries the line that
-    reproduces it from ``report_dir``."""
+    reproduces it from ``report_dir``. ``overview``: the document's cases already added up."""
     template = _environment().get_template("report.html.j2")
     counts = document["counts"]
     return template.generate(
@@ -91,7 +92,7 @@ def html_chunks(document: Document, baseline: Document | None = None, digest: Di
         drift_checks=DRIFT_CHECKS,
         drift=[w for w in document["warnings"] if w["check"] in DRIFT_CHECKS],
         other_warnings=other_warnings(document),
-        overview=case_overview(document) if counts["cases"] > CASE_ROWS else None,
+        overview=_overview(document, overview) if counts["cases"] > CASE_ROWS else None,
         inconclusive=list(itertools.islice(document["inconclusive"], LISTED_CASES)),
         listed_cases=LISTED_CASES,
         case_rows=CASE_ROWS,
@@ -118,17 +119,24 @@ class CaseOverview:
     listed: list[dict[str, Any]] = field(default_factory=list)  # failed, warned, inconclusive or not run
     unlisted: int = 0  # more such cases, not listed
 
+    def add(self, case: dict[str, Any]) -> None:
+        self.families.setdefault(case_group(case["id"]), Counter())[case["outcome"]] += 1
+        if case["outcome"] != "passed" or case["warned_checks"]:
+            if len(self.listed) < LISTED_CASES:
+                self.listed.append(case)
+            else:
+                self.unlisted += 1
 
-def case_overview(document: Document, listed: int = LISTED_CASES) -> CaseOverview:
-    """One pass over the cases (they may be a view of the stream), keeping counts and at most ``listed`` cases."""
+
+def _overview(document: Document, added: CaseOverview | None) -> CaseOverview:
+    return added if added is not None else case_overview(document)
+
+
+def case_overview(document: Document) -> CaseOverview:
+    """One pass over the cases (they may be a view of the stream), keeping counts and the first few cases."""
     overview = CaseOverview()
     for case in document["cases"]:
-        overview.families.setdefault(case_group(case["id"]), Counter())[case["outcome"]] += 1
-        if case["outcome"] != "passed" or case["warned_checks"]:
-            if len(overview.listed) < listed:
-                overview.listed.append(case)
-            else:
-                overview.unlisted += 1
+        overview.add(case)
     return overview
 
 

@@ -49,10 +49,10 @@ def render_junit(document: Document, report_dir: Path | str = "DIR") -> str:
     return "".join(junit_chunks(document, report_dir))
 
 
-def junit_chunks(document: Document, report_dir: Path | str = "DIR") -> Iterator[str]:
+def junit_chunks(document: Document, report_dir: Path | str = "DIR", cases: CaseGroups | None = None) -> Iterator[str]:
     """junit.xml a test suite at a time (to be written as it comes); each failing case with the line that
-    reproduces it from ``report_dir``."""
-    groups = _group(document)
+    reproduces it from ``report_dir``. ``cases``: the document's cases already added up (used up here)."""
+    groups = _group(document, cases)
     root = ET.Element("testsuites", name=f"conformance {document['run_id']}")
     suites = []
     totals = {"tests": 0, "failures": 0, "skipped": 0}
@@ -122,18 +122,19 @@ def _suite(document: Document, name: str, group: _Group, tests: int, failures: i
     return suite
 
 
-def _group(document: Document) -> dict[str, _Group]:
-    """Case group -> its check outcomes (in registry order) and unjudged cases, in the order cases ran.
+class CaseGroups:
+    """Case group -> its check outcomes and unjudged cases, in the order cases ran: added up a case at a time, so
+    the pass that writes ``results.json`` can feed it (:class:`conformance.report.CasePass`)."""
 
-    One pass over the cases, one over the failures (either may be a view of the stream): counts, and the
-    first failures of each test case."""
-    groups: dict[str, _Group] = {}
-    for case in document["cases"]:
-        group = groups.setdefault(case_group(case["id"]), _Group())
+    def __init__(self) -> None:
+        self.groups: dict[str, _Group] = {}
+
+    def add(self, case: dict[str, Any]) -> None:
+        group = self.groups.setdefault(case_group(case["id"]), _Group())
         group.elapsed_ms += (case["elapsed_ms"] or 0.0) + (case["fetched_elapsed_ms"] or 0.0)
         if case["outcome"] in UNJUDGED:
             group.inconclusive.append({"case": case["id"], "outcome": case["outcome"], "reason": case["reason"]})
-            continue
+            return
         for check in case["passed_checks"]:
             group.testcases.setdefault(check, _Testcase()).passed += 1
         for check in case["warned_checks"]:
@@ -143,6 +144,18 @@ def _group(document: Document) -> dict[str, _Group]:
             outcome.flagged += 1
             if len(outcome.flagged_cases) < LISTED_FAILURES:
                 outcome.flagged_cases.append(case["id"])
+
+
+def _group(document: Document, cases: CaseGroups | None = None) -> dict[str, _Group]:
+    """Case group -> its check outcomes (in registry order) and unjudged cases, in the order cases ran.
+
+    One pass over the cases (unless ``cases`` has had it), one over the failures (either may be a view of the
+    stream): counts, and the first failures of each test case."""
+    if cases is None:
+        cases = CaseGroups()
+        for case in document["cases"]:
+            cases.add(case)
+    groups = cases.groups
     for failure in document["failures"]:
         group = groups.get(case_group(failure["case"]))
         outcome = group.testcases.get(failure["check"]) if group else None

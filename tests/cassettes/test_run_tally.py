@@ -5,6 +5,7 @@ reports skip, unparsed, the lines that hold nothing for them: the bytes they loo
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from conformance.record.results_file import (
 )
 from conformance.record.stream import STREAM_FILE
 from conformance.record.tally import Tally
-from conformance.report import write_formats
+from conformance.report import html, write_formats, write_from_stream
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +66,26 @@ def test_a_runs_results_json_is_what_its_stream_alone_gives(faulty_run: tuple[Pa
     for name in ("summary.md", "junit.xml", "report.html"):
         shown = (in_memory / name).read_text(encoding="utf-8").replace(str(in_memory), str(run_dir))
         assert shown == (run_dir / name).read_text(encoding="utf-8"), name  # the reproduce lines name the folder
+
+
+def test_the_reports_fed_by_results_jsons_pass_say_what_they_say_reading_the_cases_themselves(
+    faulty_run: tuple[Path, list[Tally | None]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """junit.xml and report.html add up a run's cases in the pass that writes results.json (``CasePass``); a
+    document in memory has them add up its cases on their own. The two must not differ, the HTML overview of a
+    long run included (shown here for a short one)."""
+    run_dir, _given = faulty_run
+    monkeypatch.setattr(html, "CASE_ROWS", 5)
+    streamed, in_memory = tmp_path / "streamed", tmp_path / "in_memory"
+    streamed.mkdir(), in_memory.mkdir()
+    shutil.copy(run_dir / STREAM_FILE, streamed / STREAM_FILE)
+    document = write_from_stream(streamed)
+    write_formats(json.loads((streamed / "results.json").read_text(encoding="utf-8")), in_memory)
+    assert "case-families" in (streamed / "report.html").read_text(encoding="utf-8")
+    for name in ("junit.xml", "report.html"):
+        shown = (in_memory / name).read_text(encoding="utf-8").replace(str(in_memory), str(streamed))
+        assert shown == (streamed / name).read_text(encoding="utf-8"), name
+    assert document["counts"]["cases"] > 5
 
 
 def test_a_line_holds_a_skip_marker_exactly_when_it_has_nothing_for_that_view(
