@@ -152,7 +152,8 @@ def test_a_prefix_of_a_stream_is_the_shorter_draw_and_imports_do_not_change_it()
 
 
 def test_drawing_without_the_span_record_draws_what_hypothesis_draws_with_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    """conformance/plan/drawing.py skips ConjectureData's record of spans; the values must not depend on it."""
+    """conformance/plan/drawing.py skips ConjectureData's record of spans and draws nested strategies its own leaner
+    way; the values must not depend on either."""
     from hypothesis.internal.conjecture.data import ConjectureData
 
     import conformance.plan.drawing
@@ -162,6 +163,12 @@ def test_drawing_without_the_span_record_draws_what_hypothesis_draws_with_it(mon
         st.recursive(st.integers(), st.lists, max_leaves=20),
         st.lists(st.text(max_size=4), unique=True, max_size=8),
         st.integers().filter(lambda v: v % 3 == 0),
+        st.integers(0, 3).flatmap(lambda n: st.lists(st.text(max_size=2), min_size=n, max_size=n)),
+        st.fixed_dictionaries(
+            {"a": st.none() | st.booleans()}, optional={"b": st.sampled_from("xyz").filter(str.isalpha)}
+        ),
+        st.tuples(st.just(1), st.nothing() | st.integers(), st.builds(dict, x=st.floats(allow_nan=False))),
+        st.recursive(st.booleans(), lambda inner: st.lists(inner, min_size=1, max_size=2), max_leaves=200),
     ]
     lean = [draw(strategy, 30, 9) for strategy in strategies]
     monkeypatch.setattr(conformance.plan.drawing, "_UnrecordedData", ConjectureData)

@@ -24,8 +24,9 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.control import BuildContext
 from hypothesis.errors import StopTest
-from hypothesis.internal.conjecture.data import ConjectureData
+from hypothesis.internal.conjecture.data import MAX_DEPTH, ConjectureData
 from hypothesis.internal.conjecture.providers import HypothesisProvider
+from hypothesis.strategies._internal.lazy import unwrap_strategies
 
 MAX_REJECTIONS = 1000  # filters that reject this often in a row are a bug in the strategy, not bad luck
 
@@ -43,6 +44,25 @@ class _UnrecordedData(ConjectureData):
     """ConjectureData without its record of spans (the tree of nested draws that shrinking and the example database
     read, about a tenth of drawing's cost): only the depth, which bounds recursion, is kept. What is drawn does not
     depend on the record, so the same seed draws the same examples (``tests/test_plan.py``)."""
+
+    def draw(self, strategy: st.SearchStrategy[Any], label: int | None = None, observe_as: str | None = None) -> Any:
+        """A nested draw without what only the record and the test engine use (the span's label and value, the
+        re-encoding of a replayed prefix, timing): the checks that can reject a draw are kept, in their order, and
+        the choices are drawn by the same ``do_draw``, so the same seed draws the same examples. The top-level
+        draw is Hypothesis's own. Nested draws are most of drawing: this was about a tenth of its cost."""
+        if self.depth == 0 or self.prefix is not None:
+            return super().draw(strategy, label, observe_as)
+        strategy.validate()
+        if strategy.is_empty:
+            self.mark_invalid(f"empty strategy {strategy!r}")
+        if self.depth >= MAX_DEPTH:
+            self.mark_invalid("max depth exceeded")
+        unwrapped = unwrap_strategies(strategy)
+        self.start_span(0)
+        try:
+            return unwrapped.do_draw(self)
+        finally:
+            self.stop_span()
 
     def start_span(self, label: int) -> None:
         self.depth += 1
