@@ -58,6 +58,7 @@ class Contract:
     openapi: dict[str, Any]
     _validators: dict[str, Draft202012Validator] = field(default_factory=dict, repr=False)
     _fast: dict[str, Any] = field(default_factory=dict, repr=False)
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # worked out once, by its key
 
     def schema(self, name: str) -> dict[str, Any]:
         return self.documents[SCHEMA_FILES.get(name, name)]

@@ -43,9 +43,15 @@ class Site:
                 and self.references is None)  # fmt: skip
 
 
-def request_sites(contract: Contract) -> list[Site]:
-    """Every site of the create request, parents before children."""
-    return list(_walk(contract, contract.schema("request"), SCHEMA_FILES["request"], "", True))
+def request_sites(contract: Contract) -> tuple[Site, ...]:
+    """Every site of the create request, parents before children (walked once per contract: placing a value
+    looks its site up, and the drawing child places one per case)."""
+    sites = contract.derived.get("request_sites")
+    if sites is None:
+        sites = contract.derived["request_sites"] = tuple(
+            _walk(contract, contract.schema("request"), SCHEMA_FILES["request"], "", True)
+        )
+    return sites
 
 
 def _walk(contract: Contract, node: dict[str, Any], base: str, location: str, required: bool) -> Iterator[Site]:
@@ -136,7 +142,7 @@ def _step(contract: Contract, container: dict[str, Any], part: str, walked: str,
 
 def site_node(contract: Contract, location: str) -> dict[str, Any]:
     """The subschema at ``location``."""
-    for site in request_sites(contract):
-        if site.location == location:
-            return site.node
-    raise KeyError(location)
+    nodes = contract.derived.get("site_nodes")
+    if nodes is None:
+        nodes = contract.derived["site_nodes"] = {site.location: site.node for site in request_sites(contract)}
+    return nodes[location]
