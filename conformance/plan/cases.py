@@ -85,8 +85,9 @@ class Case:
         """The status the contract calls for (its kind's, on the route it calls)."""
         return self.kind.expected_status(self.method)
 
-    @property
+    @cached_property
     def body(self) -> bytes:
+        """The bytes sent (worked out once: the drawing child does it, so they arrive with the case)."""
         if self.raw_body is not None:
             return self.raw_body
         return json.dumps(self.payload, ensure_ascii=False).encode()
