@@ -204,21 +204,30 @@ class ErrorFinder:
     or not) and messages holding the ``repr`` of a whole array. Here an array's items are checked in
     halves by the compiled (Rust) validator and only invalid ones are walked in Python, and the
     ``type``, ``enum`` and ``maxItems`` messages (which :func:`describe_error` rewrites anyway)
-    name the value's type instead of printing it. The violations and their order are unchanged.
+    name the value's type instead of printing it. An object's members the compiled validator accepts are
+    not walked either (a refused body mostly breaks one rule: the walk goes down to it). The violations and
+    their order are unchanged: what is skipped is only what has none.
     """
 
     def __init__(self, contract: Contract, name: str) -> None:
         registry = jsonschema_rs.Registry(list(contract.documents.items()))
+        sources: dict[int, tuple[str, str, bool]] = {}  # id(a subschema) -> where it comes from, and if it is items
+        schema = _inlined(contract, contract.schema(name), SCHEMA_FILES.get(name, name), sources)
         self._arrays: dict[int, Any] = {}  # id(an "items" subschema) -> compiled validator of arrays of such items
-        schema = _inlined(contract, contract.schema(name), SCHEMA_FILES.get(name, name), self._arrays)
-        for items, (document, pointer) in list(self._arrays.items()):
-            ref = {"type": "array", "items": {"$ref": f"{document}#{pointer}"}}
-            self._arrays[items] = jsonschema_rs.validator_for(
+        self._members: dict[int, Any] = {}  # id(a property's subschema) -> compiled validator of it
+        for key, (document, pointer, items) in sources.items():
+            ref = (
+                {"type": "array", "items": {"$ref": f"{document}#{pointer}"}}
+                if items
+                else {"$ref": f"{document}#{pointer}"}
+            )
+            compiled = jsonschema_rs.validator_for(
                 ref, registry=registry, validate_formats=True, base_uri="emulator-items.json"
             )
-        kind = validators.extend(
-            Draft202012Validator, {"items": self._items, "type": _type, "enum": _enum, "maxItems": _max_items}
-        )
+            (self._arrays if items else self._members)[key] = compiled
+        hooks = {"items": self._items, "properties": self._properties, "type": _type, "enum": _enum,
+                 "maxItems": _max_items}  # fmt: skip
+        kind = validators.extend(Draft202012Validator, hooks)
         self._validator = kind(schema, format_checker=FormatChecker())
 
     def first(self, instance: Any) -> list[ValidationError]:
@@ -233,6 +242,18 @@ class ErrorFinder:
         indexes = range(len(instance)) if compiled is None else _invalid(compiled, instance, 0, len(instance))
         for index in indexes:
             yield from validator.descend(instance=instance[index], schema=items, path=index)
+
+    def _properties(self, validator: Any, properties: dict[str, Any], instance: Any,
+                    schema: dict[str, Any]) -> Iterator[ValidationError]:  # fmt: skip
+        """jsonschema's own ``properties``, except that a member the compiled validator accepts is not walked."""
+        if not validator.is_type(instance, "object"):
+            return
+        for name, subschema in properties.items():
+            if name in instance:
+                compiled = self._members.get(id(subschema))
+                if compiled is not None and compiled.is_valid(instance[name]):
+                    continue
+                yield from validator.descend(instance[name], subschema, path=name, schema_path=name)
 
 
 def _invalid(compiled: Any, instance: list[Any], start: int, stop: int) -> Iterator[int]:
@@ -251,15 +272,16 @@ _NOT_VALIDATING = {"$id", "$schema", "$defs", "$comment", "title", "description"
 _VALUES = {"enum", "const", "required", "type", "format", "pattern"}
 
 
-def _inlined(contract: Contract, node: Any, document: str, arrays: dict[int, Any], pointer: str = "",
+def _inlined(contract: Contract, node: Any, document: str, sources: dict[int, Any], pointer: str = "",
              following: tuple[str, ...] = ()) -> Any:  # fmt: skip
     """``node`` with every ``$ref`` replaced by what it names, so the detailed validator never resolves a reference
     (that was half its work: 167 -> 90 us per refused body of a plan). Each ``$ref`` in these schemas stands beside
     annotations only, so the keywords are checked in the same order and the first error is the same.
-    ``arrays`` gets id(each ``items`` subschema) -> (document, pointer) of the items schema it came from."""
+    ``sources`` gets id(each property's and each ``items`` subschema) -> (document, pointer) of the schema it came
+    from, and whether it is an ``items``."""
     if isinstance(node, list):
         return [
-            _inlined(contract, value, document, arrays, f"{pointer}/{i}", following) for i, value in enumerate(node)
+            _inlined(contract, value, document, sources, f"{pointer}/{i}", following) for i, value in enumerate(node)
         ]
     if not isinstance(node, dict):
         return node
@@ -270,7 +292,7 @@ def _inlined(contract: Contract, node: Any, document: str, arrays: dict[int, Any
         target, target_document = contract.follow(node, document)
         if f"{target_document}#{fragment}" in following:
             raise ValueError(f"{document}#{pointer}: a recursive $ref cannot be inlined")
-        return _inlined(contract, target, target_document, arrays, fragment,
+        return _inlined(contract, target, target_document, sources, fragment,
                         (*following, f"{target_document}#{fragment}"))  # fmt: skip
     inlined = {}
     for key, value in node.items():
@@ -279,12 +301,16 @@ def _inlined(contract: Contract, node: Any, document: str, arrays: dict[int, Any
         if key in _VALUES:  # a value, not a schema: kept as it is
             inlined[key] = value
         elif key in ("properties", "patternProperties"):
-            inlined[key] = {name: _inlined(contract, sub, document, arrays, f"{pointer}/{key}/{_escaped(name)}",
-                                           following) for name, sub in value.items()}  # fmt: skip
+            inlined[key] = {}
+            for name, sub in value.items():
+                where = f"{pointer}/{key}/{_escaped(name)}"
+                inlined[key][name] = _inlined(contract, sub, document, sources, where, following)
+                if key == "properties" and isinstance(inlined[key][name], dict):
+                    sources[id(inlined[key][name])] = (document, where, False)
         else:
-            inlined[key] = _inlined(contract, value, document, arrays, f"{pointer}/{key}", following)
+            inlined[key] = _inlined(contract, value, document, sources, f"{pointer}/{key}", following)
     if isinstance(inlined.get("items"), dict):
-        arrays[id(inlined["items"])] = (document, f"{pointer}/items")
+        sources[id(inlined["items"])] = (document, f"{pointer}/items", True)
     return inlined
 
 
