@@ -20,7 +20,7 @@ try:  # a Ctrl-C while the command loads: one line and 130, as for any interrupt
     import click
 
     from conformance import __version__
-    from conformance.settings import DEFAULT_CLOCK_SKEW_S, MOST_EXAMPLES
+    from conformance.settings import DEFAULT_CLOCK_SKEW_S, MOST_EXAMPLES, FiniteFloat, RequestRate
     from conformance.vendor import ENV_CONFIGURATION_ID
 except KeyboardInterrupt:
     print(INTERRUPTED_STARTING, file=sys.stderr)
@@ -86,18 +86,6 @@ def schemas_check(directory: Path | None) -> None:
     sys.exit(1 if report.problems else 0)
 
 
-class _Rate(click.FloatRange):
-    """Requests per second: more than zero, and a number (``nan`` passes a range check, it is not a rate)."""
-
-    name = "rate"
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
-        rate = super().convert(value, param, ctx)
-        if rate != rate:
-            self.fail(f"{value!r} is not a number of requests per second", param, ctx)
-        return float(rate)
-
-
 class _PinnedRun(click.Command):
     """``run``, whose defaults may be pinned in ``conformance.toml`` or ``pyproject.toml`` (``run/run_config.py``)."""
 
@@ -154,7 +142,7 @@ def _per_target(setting: str) -> str:
               f"(default {_per_target('max_requests')}).")  # fmt: skip
 @click.option("--max-time", metavar="DURATION",
               help="Time-boxed (soak, fuzz): draw and send until DURATION (90s, 10m, 2h) is spent.")  # fmt: skip
-@click.option("--rate", type=_Rate(min=0, min_open=True),
+@click.option("--rate", type=RequestRate(min=0, min_open=True),
               help=f"Requests per second (default {_per_target('rate')}).")  # fmt: skip
 @click.option("--workers", type=click.IntRange(min=1, max=64),
               help="Cases in flight at once; verdicts still come in plan order "
@@ -168,7 +156,7 @@ def _per_target(setting: str) -> str:
 @click.option("--redact-pii/--no-redact-pii", default=None,
               help="Pseudonymise the names, addresses and ids the vendor returns that the suite did not send "
               f"(default {_per_target('redact_pii')}).")  # fmt: skip
-@click.option("--clock-skew", type=click.FloatRange(min=0), default=DEFAULT_CLOCK_SKEW_S, show_default=True,
+@click.option("--clock-skew", type=FiniteFloat(min=0), default=DEFAULT_CLOCK_SKEW_S, show_default=True,
               help="Seconds a createdAt/updatedAt may stray from the moment the request was sent.")  # fmt: skip
 @click.option("--severity", "severities", multiple=True, metavar="CHECK=fail|warn",
               help="Your policy for one check, overriding the docs' default (repeatable).")  # fmt: skip

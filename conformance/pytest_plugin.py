@@ -23,7 +23,7 @@ from conformance.plan.cases import Case
 from conformance.record.cassettes.redaction import Redactor
 from conformance.run.runner import Runner, plan_for
 from conformance.send.targets import SetupError, Target, emulator_target, live_target
-from conformance.settings import MOST_EXAMPLES, TARGET_DEFAULTS, RunOptions
+from conformance.settings import MOST_EXAMPLES, TARGET_DEFAULTS, RequestRate, RunOptions
 
 
 class ConformanceDriftWarning(UserWarning):
@@ -62,7 +62,7 @@ def _shard(value: object) -> object:
 CHECKED: dict[str, Callable[[object], object]] = {
     "--conformance-max-examples": _bounded(click.IntRange(min=1, max=MOST_EXAMPLES)),
     "--conformance-max-requests": _bounded(click.IntRange(min=1)),
-    "--conformance-rate": _bounded(click.FloatRange(min=0, min_open=True)),
+    "--conformance-rate": _bounded(RequestRate(min=0, min_open=True)),
     "--conformance-shard": _shard,
 }
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
+
+import click
 
 
 @dataclass(frozen=True)
@@ -52,3 +55,23 @@ class RunOptions:
     workers: int = 1  # cases in flight at once; verdicts are still reached one at a time, in plan order
     draw_apart: bool = False  # draw the plan in a child process (conformance.plan.planner) while this one sends
     deterministic: bool = False  # the emulator's seeded ids and controlled clock (kept for the reproduce line)
+
+
+class FiniteFloat(click.FloatRange):
+    """A float in range that is a number: ``nan`` passes a range check and ``inf`` an open one, and either would
+    reach the run's records (results.json says its clock skew and its rate)."""
+
+    what = "a finite number"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        number = float(super().convert(value, param, ctx))
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not {self.what}", param, ctx)
+        return number
+
+
+class RequestRate(FiniteFloat):
+    """Requests per second: more than zero, and a number."""
+
+    name = "rate"
+    what = "a number of requests per second"

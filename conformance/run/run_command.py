@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import sys
@@ -91,8 +92,8 @@ def parse_duration(value: str | None) -> float | None:
         seconds = float(number) * {"s": 1, "m": 60, "h": 3600}[unit]
     except (KeyError, ValueError):
         raise click.BadParameter(f"--max-time: expected a duration such as 90s, 10m or 2h, got {value!r}") from None
-    if seconds <= 0:
-        raise click.BadParameter(f"--max-time must be more than zero, got {value!r}")
+    if not seconds > 0 or math.isinf(seconds):  # nan is neither more nor less than zero
+        raise click.BadParameter(f"--max-time must be a finite duration more than zero, got {value!r}")
     return seconds
 
 

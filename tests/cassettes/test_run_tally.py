@@ -77,7 +77,8 @@ def test_the_reports_fed_by_results_jsons_pass_say_what_they_say_reading_the_cas
     run_dir, _given = faulty_run
     monkeypatch.setattr(html, "CASE_ROWS", 5)
     streamed, in_memory = tmp_path / "streamed", tmp_path / "in_memory"
-    streamed.mkdir(), in_memory.mkdir()
+    streamed.mkdir()
+    in_memory.mkdir()
     shutil.copy(run_dir / STREAM_FILE, streamed / STREAM_FILE)
     document = write_from_stream(streamed)
     write_formats(json.loads((streamed / "results.json").read_text(encoding="utf-8")), in_memory)

@@ -54,7 +54,12 @@ def one_error_line(stderr: str) -> str:
         (["--max-examples", "0"], "--max-examples"),
         (["--max-examples", "-3"], "--max-examples"),
         (["--rate", "nan"], "--rate"),
+        (["--rate", "inf"], "--rate"),  # a number that is not one would reach results.json
+        (["--clock-skew", "nan"], "--clock-skew"),
+        (["--clock-skew", "inf"], "--clock-skew"),
         (["--max-time", "soon"], "--max-time"),
+        (["--max-time", "infs"], "--max-time"),
+        (["--max-time", "nanh"], "--max-time"),
     ],
 )
 def test_a_bad_run_option_is_one_line_and_exit_2(tmp_path: Path, args: list[str], expected: str) -> None:
@@ -82,6 +87,7 @@ def test_a_bad_pytest_option_is_one_line_and_pytests_usage_exit_code() -> None:
         ("--conformance-max-requests", 0, "--conformance-max-requests: 0 is not in the range"),
         ("--conformance-rate", float("nan"), "--conformance-rate: nan is not a number"),
         ("--conformance-rate", 0.0, "--conformance-rate: 0.0 is not in the range"),
+        ("--conformance-rate", float("inf"), "--conformance-rate: inf is not a number of requests per second"),
         ("--conformance-shard", "x", "--conformance-shard: expected I/N such as 1/4, got 'x'"),
     ],
 )
