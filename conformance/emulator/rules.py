@@ -212,7 +212,12 @@ class ErrorFinder:
     def __init__(self, contract: Contract, name: str) -> None:
         registry = jsonschema_rs.Registry(list(contract.documents.items()))
         sources: dict[int, tuple[str, str, bool]] = {}  # id(a subschema) -> where it comes from, and if it is items
-        schema = _inlined(contract, contract.schema(name), SCHEMA_FILES.get(name, name), sources)
+        registered: dict[str, Any] = {}
+        try:
+            schema = _inlined(contract, contract.schema(name), SCHEMA_FILES.get(name, name), sources)
+        except _NotInlined:  # a schema shape the inlining does not take: validated as written (slower, the same)
+            sources.clear()
+            schema, registered = contract.schema(name), {"registry": contract.registry}
         self._arrays: dict[int, Any] = {}  # id(an "items" subschema) -> compiled validator of arrays of such items
         self._members: dict[int, Any] = {}  # id(a property's subschema) -> compiled validator of it
         for key, (document, pointer, items) in sources.items():
@@ -228,7 +233,7 @@ class ErrorFinder:
         hooks = {"items": self._items, "properties": self._properties, "type": _type, "enum": _enum,
                  "maxItems": _max_items}  # fmt: skip
         kind = validators.extend(Draft202012Validator, hooks)
-        self._validator = kind(schema, format_checker=FormatChecker())
+        self._validator = kind(schema, format_checker=FormatChecker(), **registered)
 
     def first(self, instance: Any) -> list[ValidationError]:
         """At most :data:`ERROR_LIMIT` violations, shallowest first."""
@@ -268,15 +273,21 @@ def _invalid(compiled: Any, instance: list[Any], start: int, stop: int) -> Itera
     yield from _invalid(compiled, instance, middle, stop)
 
 
+class _NotInlined(Exception):
+    """The schema has a shape :func:`_inlined` does not take apart (a recursive ``$ref``, or one beside keywords
+    that validate)."""
+
+
 _NOT_VALIDATING = {"$id", "$schema", "$defs", "$comment", "title", "description", "examples", "default"}
 _VALUES = {"enum", "const", "required", "type", "format", "pattern"}
 
 
-def _inlined(contract: Contract, node: Any, document: str, sources: dict[int, Any], pointer: str = "",
+def _inlined(contract: Contract, node: Any, document: str, sources: dict[int, tuple[str, str, bool]], pointer: str = "",
              following: tuple[str, ...] = ()) -> Any:  # fmt: skip
     """``node`` with every ``$ref`` replaced by what it names, so the detailed validator never resolves a reference
-    (that was half its work: 167 -> 90 us per refused body of a plan). Each ``$ref`` in these schemas stands beside
-    annotations only, so the keywords are checked in the same order and the first error is the same.
+    (that was half its work: 167 -> 90 us per refused body of a plan). A ``$ref`` that stands beside annotations
+    only is replaced by its target, so the keywords are checked in the same order and the errors are the same;
+    one beside keywords that validate, or a recursive one, raises :class:`_NotInlined`.
     ``sources`` gets id(each property's and each ``items`` subschema) -> (document, pointer) of the schema it came
     from, and whether it is an ``items``."""
     if isinstance(node, list):
@@ -286,14 +297,19 @@ def _inlined(contract: Contract, node: Any, document: str, sources: dict[int, An
     if not isinstance(node, dict):
         return node
     if "$ref" in node:
-        if set(node) - {"$ref"} - _NOT_VALIDATING - {key for key in node if key.startswith("x-")}:
-            raise ValueError(f"{document}#{pointer}: $ref beside other keywords is not inlined")
-        fragment = node["$ref"].partition("#")[2]
-        target, target_document = contract.follow(node, document)
-        if f"{target_document}#{fragment}" in following:
-            raise ValueError(f"{document}#{pointer}: a recursive $ref cannot be inlined")
-        return _inlined(contract, target, target_document, sources, fragment,
-                        (*following, f"{target_document}#{fragment}"))  # fmt: skip
+        fragment = ""
+        while "$ref" in node:  # a $ref may name another: followed to the end, as the validator would
+            if set(node) - {"$ref"} - _NOT_VALIDATING - {key for key in node if key.startswith("x-")}:
+                raise _NotInlined(f"{document}#{pointer}: $ref beside keywords that validate")
+            file, _, fragment = node["$ref"].partition("#")
+            document = file or document
+            node = contract.documents[document]
+            for part in filter(None, fragment.split("/")):
+                node = node[part]
+            if f"{document}#{fragment}" in following:
+                raise _NotInlined(f"{document}#{fragment}: a recursive $ref")
+            following = (*following, f"{document}#{fragment}")
+        return _inlined(contract, node, document, sources, fragment, following)
     inlined = {}
     for key, value in node.items():
         if key in _NOT_VALIDATING or key.startswith("x-"):

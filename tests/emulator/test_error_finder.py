@@ -3,12 +3,13 @@ compiled checks of array halves) is only faster, never different."""
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
 import pytest
 
-from conformance.contract.schemas import load_contract
+from conformance.contract.schemas import SCHEMA_FILES, Contract, load_contract
 from conformance.emulator.rules import ErrorFinder, describe_error, strip_nulls
 from conformance.plan.cases import build_plan
 
@@ -60,3 +61,36 @@ DEEP = [
 def test_a_violation_deep_in_another_schema_file_is_named_as_the_plain_validator_names_it(body: Any) -> None:
     assert not CONTRACT.is_valid("request", body)
     assert _first(FINDER.first(body)) == _first(CONTRACT.errors("request", body))
+
+
+def _edited(edit: Any) -> Contract:
+    """The contract with its request schema changed by ``edit`` (given a deep copy of it)."""
+    documents = copy.deepcopy(dict(CONTRACT.documents))
+    edit(documents[SCHEMA_FILES["request"]])
+    return Contract(CONTRACT.directory, documents, CONTRACT.openapi)
+
+
+def _chained(request: dict[str, Any]) -> None:  # a $ref naming another $ref
+    request["$defs"]["Overrides"] = {"$ref": "#/$defs/ConfigurationOverrides"}
+    request["properties"]["configuration"]["$ref"] = "#/$defs/Overrides"
+
+
+def _beside(request: dict[str, Any]) -> None:  # a $ref beside a keyword that validates
+    request["properties"]["participants"]["items"]["minProperties"] = 1
+
+
+def _recursive(request: dict[str, Any]) -> None:  # a participant may hold participants
+    request["$defs"]["ParticipantInput"]["properties"]["delegates"] = {
+        "type": "array", "items": {"$ref": "#/$defs/ParticipantInput"}}  # fmt: skip
+
+
+@pytest.mark.parametrize("edit", [_chained, _beside, _recursive], ids=lambda edit: edit.__name__.strip("_"))
+def test_a_schema_the_inlining_does_not_take_apart_is_still_named_as_the_plain_validator_names_it(edit: Any) -> None:
+    """A schema edit must never stop the emulator starting, nor change the field its 400 names."""
+    contract = _edited(edit)
+    finder = ErrorFinder(contract, "request")
+    bodies = [*DEEP, {"configurationId": CONFIGURATION, "configuration": {"intelligenceConfigurationIds": 5}},
+              {"configurationId": CONFIGURATION, "participants": [{}, {"delegates": [{"type": 7}]}]}]  # fmt: skip
+    for body in bodies:
+        if not contract.is_valid("request", body):
+            assert _first(finder.first(body)) == _first(contract.errors("request", body)), body
