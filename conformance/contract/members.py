@@ -17,40 +17,52 @@ _UNDOCUMENTED: dict[str, Any] = {"x-undocumented": True}  # the node of a member
 
 
 class _Shape:
-    """A schema node with its ``$ref`` followed and what the walk asks of it worked out once: the walk is every drift
-    check's and every results line's, so per member it only looks things up."""
+    """A schema node with its ``$ref`` followed, and the shapes of its members and items once a response has reached
+    them: the walk is every drift check's and every results line's, so per member it only looks things up. Built
+    as responses reach it, so a part of the schema the walk cannot follow fails only where a response goes."""
 
-    __slots__ = ("entries", "items", "node", "object", "properties")
+    __slots__ = ("_base", "_contract", "_entries", "_items", "_members", "is_object", "node")
 
-    def __init__(self, node: dict[str, Any]) -> None:
-        self.node = node
+    def __init__(self, contract: Contract, node: dict[str, Any], base: str) -> None:
+        self.node, self._contract, self._base = node, contract, base
         declared = node.get("type")
-        self.object = "object" in (declared if isinstance(declared, list) else (declared,))
-        self.properties: dict[str, _Shape] = {}
-        self.entries: _Shape | None = None  # a documented map (``metadata``): its keys are data
-        self.items: _Shape | None = None
+        self.is_object = "object" in (declared if isinstance(declared, list) else (declared,))
+        self._members: dict[str, _Shape] = {}
+        self._entries: _Shape | None = None
+        self._items: _Shape | None = None
+
+    def member(self, key: str) -> _Shape | None:
+        """The shape of member ``key``; for a documented map (``metadata``) its entries'; None when undocumented."""
+        shape = self._members.get(key)
+        if shape is not None:
+            return shape
+        properties = self.node.get("properties", {})
+        if key in properties:
+            shape = self._members[key] = _shape(self._contract, properties[key], self._base)
+            return shape
+        entries = self.node.get("additionalProperties")  # a documented map: its keys are data, not remembered
+        if not isinstance(entries, dict):
+            return None
+        if self._entries is None:
+            self._entries = _shape(self._contract, entries, self._base)
+        return self._entries
+
+    def items(self) -> _Shape | None:
+        if self._items is None and "items" in self.node:
+            self._items = _shape(self._contract, self.node["items"], self._base)
+        return self._items
 
 
-def _shape(contract: Contract, node: dict[str, Any], base: str, made: dict[int, _Shape]) -> _Shape:
+def _shape(contract: Contract, node: dict[str, Any], base: str) -> _Shape:
     node, base = contract.follow(node, base)
-    known = made.get(id(node))
-    if known is not None:  # met again through another $ref (and a recursive schema ends here)
-        return known
-    shape = made[id(node)] = _Shape(node)
-    if shape.object:
-        shape.properties = {key: _shape(contract, sub, base, made) for key, sub in node.get("properties", {}).items()}
-        if isinstance(node.get("additionalProperties"), dict):
-            shape.entries = _shape(contract, node["additionalProperties"], base, made)
-    if "items" in node:
-        shape.items = _shape(contract, node["items"], base, made)
-    return shape
+    return _Shape(contract, node, base)
 
 
 def _shape_of(contract: Contract, name: str) -> _Shape:
     key = f"members:{name}"
     shape = contract.derived.get(key)
     if shape is None:
-        shape = contract.derived[key] = _shape(contract, contract.schema(name), SCHEMA_FILES[name], {})
+        shape = contract.derived[key] = _shape(contract, contract.schema(name), SCHEMA_FILES[name])
     return shape
 
 
@@ -59,20 +71,19 @@ def _walk(shape: _Shape, value: Any, path: str, out: Walked) -> Walked:
 
     Appending rather than yielding: generators nested as deep as the body cost more than the walk itself."""
     out.append((path, value, shape.node))
-    if isinstance(value, dict) and shape.object:
-        properties, entries = shape.properties, shape.entries
+    if isinstance(value, dict) and shape.is_object:
         for key, item in value.items():
             where = f"{path}.{key}" if path else key
-            member = properties.get(key, entries)
+            member = shape.member(key)
             if member is not None:
                 _walk(member, item, where, out)
             else:
                 out.append((where, item, _UNDOCUMENTED))
-    elif isinstance(value, list) and shape.items is not None:
-        items = shape.items
+    elif isinstance(value, list) and value and "items" in shape.node:  # an empty list reaches no items
+        items = shape.items()
         where = f"{path}[]"
         for item in value:
-            _walk(items, item, where, out)
+            _walk(items, item, where, out)  # type: ignore[arg-type]  # "items" in the node: never None
     return out
 
 

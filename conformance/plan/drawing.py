@@ -9,7 +9,8 @@ eager one agree).
 
 This is Hypothesis's internal API (``ConjectureData``, ``BuildContext``, ``HypothesisProvider``):
 Hypothesis offers no public way to draw a reproducible example outside ``@given``
-(``.example()`` is unseeded and meant for the REPL). Everything internal is in :func:`_draw_one`;
+(``.example()`` is unseeded and meant for the REPL). Everything internal is in :func:`_draw_one` and
+:class:`_UnrecordedData`;
 ``tests/test_plan.py`` pins what the project relies on, so an upgrade that changes it fails
 there first.
 """
