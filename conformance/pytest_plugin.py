@@ -44,13 +44,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def _bounded(bound: click.ParamType) -> Callable[[object], object]:
     """A check with the same bounds as `conformance run`'s option (click's types, so the two cannot drift)."""
-
-    def check(value: object) -> object:
-        if value != value:  # nan passes a range check
-            raise click.BadParameter(f"{value!r} is not a number")
-        return bound.convert(value, None, None)
-
-    return check
+    return lambda value: bound.convert(value, None, None)
 
 
 def _shard(value: object) -> object:

@@ -145,12 +145,17 @@ class Contract:
     def follow(self, node: dict[str, Any], base: str) -> tuple[dict[str, Any], str]:
         """Follow ``$ref`` chains from ``node`` in document ``base``; return the target and its document."""
         while "$ref" in node:
-            file, _, fragment = node["$ref"].partition("#")
-            base = file or base
-            node = self.documents[base]
-            for part in filter(None, fragment.split("/")):
-                node = node[part]
+            node, base, _pointer = self.referenced(node["$ref"], base)
         return node, base
+
+    def referenced(self, ref: str, base: str) -> tuple[dict[str, Any], str, str]:
+        """What one ``$ref`` in document ``base`` names: the node, its document and its JSON pointer there."""
+        file, _, pointer = ref.partition("#")
+        base = file or base
+        node = self.documents[base]
+        for part in filter(None, pointer.split("/")):
+            node = node[part]
+        return node, base, pointer
 
 
 @functools.cache

@@ -296,20 +296,13 @@ def _inlined(contract: Contract, node: Any, document: str, sources: dict[int, tu
         ]
     if not isinstance(node, dict):
         return node
-    if "$ref" in node:
-        fragment = ""
-        while "$ref" in node:  # a $ref may name another: followed to the end, as the validator would
-            if set(node) - {"$ref"} - _NOT_VALIDATING - {key for key in node if key.startswith("x-")}:
-                raise _NotInlined(f"{document}#{pointer}: $ref beside keywords that validate")
-            file, _, fragment = node["$ref"].partition("#")
-            document = file or document
-            node = contract.documents[document]
-            for part in filter(None, fragment.split("/")):
-                node = node[part]
-            if f"{document}#{fragment}" in following:
-                raise _NotInlined(f"{document}#{fragment}: a recursive $ref")
-            following = (*following, f"{document}#{fragment}")
-        return _inlined(contract, node, document, sources, fragment, following)
+    if "$ref" in node:  # one hop: a target that is a $ref itself is the next call's
+        if set(node) - {"$ref"} - _NOT_VALIDATING - {key for key in node if key.startswith("x-")}:
+            raise _NotInlined(f"{document}#{pointer}: $ref beside keywords that validate")
+        target, document, pointer = contract.referenced(node["$ref"], document)
+        if f"{document}#{pointer}" in following:
+            raise _NotInlined(f"{document}#{pointer}: a recursive $ref")
+        return _inlined(contract, target, document, sources, pointer, (*following, f"{document}#{pointer}"))
     inlined = {}
     for key, value in node.items():
         if key in _NOT_VALIDATING or key.startswith("x-"):

@@ -4,6 +4,7 @@ with orjson where it agrees with the standard library (three times faster), and 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -47,6 +48,17 @@ def dumps_indented(value: Any) -> str:
         except TypeError:
             pass
     return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def indented_list(items: Iterable[Any]) -> Iterator[str]:
+    """A list one level inside a document, as ``json.dumps(document, indent=2, ensure_ascii=False)`` writes it
+    (``[`` to ``]``), an item at a time: a long list (a run's cases) is written as it is read, never held."""
+    yield "["
+    empty = True
+    for item in items:
+        yield ("\n    " if empty else ",\n    ") + dumps_indented(item).replace("\n", "\n    ")
+        empty = False
+    yield "]" if empty else "\n  ]"
 
 
 def _floats_within(value: Any, smallest: float) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 
 from conformance.judge.coverage import Coverage
 from conformance.record.atomic import atomic_file
-from conformance.record.jsonlines import dumps_indented
+from conformance.record.jsonlines import indented_list
 from conformance.record.run_record import RunHeader
 from conformance.record.stream import ResultsStream
 from conformance.record.tally import Answers, Tally
@@ -73,14 +73,14 @@ def write_document(document: dict[str, Any], path: Path,
     with atomic_file(path) as handle:
         for key, items in views.items():
             before, _, text = text.partition(json.dumps(head[key]))
-            handle.write(before + "[")
-            empty = True
-            for item in items:
-                if each_case is not None and key == "cases":
-                    each_case(item)
-                entry = dumps_indented(item).replace("\n", "\n    ")
-                handle.write(("\n    " if empty else ",\n    ") + entry)
-                empty = False
-            handle.write("]" if empty else "\n  ]")
+            handle.write(before)
+            handle.writelines(indented_list(_seen(items, each_case) if each_case and key == "cases" else items))
         handle.write(text + "\n")
     return path
+
+
+def _seen(items: Iterable[dict[str, Any]], each: Callable[[dict[str, Any]], None]) -> Iterator[dict[str, Any]]:
+    """``items``, each handed to ``each`` as it goes by."""
+    for item in items:
+        each(item)
+        yield item

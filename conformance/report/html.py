@@ -74,6 +74,10 @@ def html_chunks(document: Document, baseline: Document | None = None, digest: Di
     reproduces it from ``report_dir``. ``overview``: the document's cases already added up."""
     template = _environment().get_template("report.html.j2")
     counts = document["counts"]
+    if counts["cases"] <= CASE_ROWS:  # a short run lists every case; a longer one counts them per family
+        overview = None
+    elif overview is None:
+        overview = case_overview(document)
     return template.generate(
         doc=document,
         headline=headline(document),
@@ -92,7 +96,7 @@ def html_chunks(document: Document, baseline: Document | None = None, digest: Di
         drift_checks=DRIFT_CHECKS,
         drift=[w for w in document["warnings"] if w["check"] in DRIFT_CHECKS],
         other_warnings=other_warnings(document),
-        overview=_overview(document, overview) if counts["cases"] > CASE_ROWS else None,
+        overview=overview,
         inconclusive=list(itertools.islice(document["inconclusive"], LISTED_CASES)),
         listed_cases=LISTED_CASES,
         case_rows=CASE_ROWS,
@@ -126,10 +130,6 @@ class CaseOverview:
                 self.listed.append(case)
             else:
                 self.unlisted += 1
-
-
-def _overview(document: Document, added: CaseOverview | None) -> CaseOverview:
-    return added if added is not None else case_overview(document)
 
 
 def case_overview(document: Document) -> CaseOverview:

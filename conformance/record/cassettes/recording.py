@@ -29,7 +29,7 @@ from conformance.kinds import family_of
 from conformance.record.atomic import atomic_file, write_atomic
 from conformance.record.cassettes.emitter import dump_interactions
 from conformance.record.cassettes.redaction import Redactor
-from conformance.record.jsonlines import dumps_indented, dumps_line, loads_line
+from conformance.record.jsonlines import dumps_line, indented_list, loads_line
 from conformance.record.results import RunResult
 from conformance.record.run_record import RecordedEntry, RunHeader
 from conformance.send.exchange import Attempt, Exchange
@@ -192,13 +192,9 @@ class Recorder:
         sidecar = self._sidecar(interrupted)
         text = json.dumps({**sidecar, "cases": []}, indent=2, ensure_ascii=False)
         with atomic_file(self.directory / SIDECAR) as handle:
-            handle.write(text[: text.rindex("[]")] + "[")
-            empty = True
-            for entry in listed_cases(cases):
-                body = dumps_indented(entry).replace("\n", "\n    ")
-                handle.write(("\n    " if empty else ",\n    ") + body)
-                empty = False
-            handle.write(("]" if empty else "\n  ]") + text[text.rindex("[]") + 2 :] + "\n")
+            handle.write(text[: text.rindex("[]")])
+            handle.writelines(indented_list(listed_cases(cases)))
+            handle.write(text[text.rindex("[]") + 2 :] + "\n")
         cases.unlink(missing_ok=True)
         return self.directory
 
